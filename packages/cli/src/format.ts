@@ -1,0 +1,97 @@
+import type { Assessment, Decision, OutcomeStatus, PlanStep } from "@eks-responder/core";
+import type { FileResult, ReplaySummary } from "./replay.ts";
+import { type painter, safe } from "./terminal.ts";
+
+type Paint = ReturnType<typeof painter>;
+
+const OUTCOME_STYLE: Record<OutcomeStatus, Parameters<Paint>[0]> = {
+  apply: ["bold", "red"],
+  "pending-approval": ["bold", "yellow"],
+  "dry-run": ["bold", "cyan"],
+  alert: ["bold", "magenta"],
+  skipped: "dim",
+  invalid: ["bold", "red"],
+};
+
+const SEVERITY_STYLE: Record<Assessment["severity"], Parameters<Paint>[0]> = {
+  critical: ["bold", "red"],
+  high: "red",
+  medium: "yellow",
+  low: "dim",
+};
+
+const LABEL_WIDTH = 11;
+
+function line(paint: Paint, label: string, text: string): string {
+  return `  ${paint("dim", label.padEnd(LABEL_WIDTH))}${text}\n`;
+}
+
+function more(text: string): string {
+  return `  ${" ".repeat(LABEL_WIDTH)}${text}\n`;
+}
+
+function formatAssessment(a: Assessment, d: Decision | undefined, paint: Paint): string {
+  let out = line(
+    paint,
+    a.severity.toUpperCase(),
+    `${paint(SEVERITY_STYLE[a.severity], safe(a.title))} ${paint("dim", `[${a.detectorId}]`)}`,
+  );
+  for (const e of a.evidence) out += more(paint("dim", safe(e)));
+  if (!d) return out;
+  const mode = d.skipped
+    ? `skipped (${d.skipped})`
+    : `${d.mode}${d.dryRun && (d.mode === "auto" || d.mode === "approve") ? ", dry-run" : ""}`;
+  out += line(paint, "decision", paint("bold", mode));
+  for (const reason of d.reasons) out += more(`- ${safe(reason)}`);
+  if (d.notify.length) out += more(`notify: ${d.notify.map(safe).join(", ")}`);
+  return out;
+}
+
+function formatStep(step: PlanStep, paint: Paint): string {
+  const call = `${step.service}:${step.operation} ${safe(JSON.stringify(step.params))}`;
+  return `${more(call)}${step.note ? more(paint("dim", `  ${safe(step.note)}`)) : ""}`;
+}
+
+/** One event, for a person: what it is, what is wrong, what would be done and why. */
+export function formatResult(result: FileResult, paint: Paint): string {
+  let out = `${paint("bold", safe(result.file))}\n`;
+  const s = result.signal;
+  if (s) {
+    const who = s.actor ? ` · by ${s.actor}` : "";
+    const sample = s.sample ? " · GuardDuty SAMPLE" : "";
+    out += line(paint, "signal", safe(`${s.source} ${s.name} · ${s.account} ${s.region} · ${s.time}${who}${sample}`));
+  }
+  for (const a of result.assessments) {
+    out += formatAssessment(
+      a,
+      result.decisions.find((d) => d.assessmentId === a.id),
+      paint,
+    );
+  }
+  for (const d of result.decisions.filter((x) => !result.assessments.some((a) => a.id === x.assessmentId))) {
+    out += line(paint, "decision", `${d.mode}: ${d.reasons.map(safe).join("; ")}`);
+  }
+  if (result.plan.length) {
+    out += line(paint, "plan", `${result.plan.length} AWS call${result.plan.length === 1 ? "" : "s"}`);
+    for (const step of result.plan) out += formatStep(step, paint);
+  }
+  out += line(
+    paint,
+    "outcome",
+    `${paint(OUTCOME_STYLE[result.outcome], result.outcome.toUpperCase())} ${safe(result.reason)}`,
+  );
+  for (const issue of result.error?.issues ?? []) out += more(`- ${safe(issue.path)}: ${safe(issue.message)}`);
+  return `${out}\n`;
+}
+
+export function formatSummary(summary: ReplaySummary, paint: Paint): string {
+  const counts = Object.entries(summary.outcomes)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} ${status}`)
+    .join(", ");
+  const events = `${summary.files} event${summary.files === 1 ? "" : "s"}`;
+  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${summary.plannedCalls} planned AWS call${summary.plannedCalls === 1 ? "" : "s"} · dry-run: nothing was changed\n`;
+  if (summary.invalid > 0)
+    out += `${paint(["bold", "red"], `${summary.invalid} file${summary.invalid === 1 ? "" : "s"} could not be read or understood (see above)`)}\n`;
+  return out;
+}

@@ -1,0 +1,36 @@
+import { styleText } from "node:util";
+
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface Io {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+/** Colours only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function painter(stream: OutputStream, env: Io["env"]): (style: Style, text: string) => string {
+  const enabled = stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
+  return (style, text) => (enabled ? styleText(style, text, { validateStream: false }) : text);
+}
+
+/**
+ * Makes text from an event safe to print on a terminal: control characters (ANSI escapes, carriage returns, bells)
+ * are shown as `\u001b`-style escapes instead of being interpreted.
+ */
+export function safe(text: string): string {
+  let out = "";
+  for (const char of text) {
+    const code = char.codePointAt(0) ?? 0;
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+    out += control ? `\\u${code.toString(16).padStart(4, "0")}` : char;
+  }
+  return out;
+}

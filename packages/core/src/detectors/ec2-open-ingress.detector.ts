@@ -1,0 +1,201 @@
+import { z } from "zod";
+import { cidrWithin, isOpenCidr, type OpenThreshold } from "../net/cidr.ts";
+import type { IpPermission, SecurityGroupRule, Signal } from "../signals/types.ts";
+import { actorEvidence, makeAssessment } from "./common.ts";
+import type { Assessment, DetectContext, DetectorDefinition } from "./types.ts";
+
+const settings = z
+  .strictObject({
+    /** Ports that may be open to the world (a public load balancer's 80/443). */
+    allowedPublicPorts: z.array(z.number().int().min(0).max(65535)).default([80, 443]),
+    /** A source CIDR with a shorter prefix than this is treated as open to the world. */
+    minPrefixLength: z
+      .strictObject({
+        ipv4: z.number().int().min(0).max(32).default(8),
+        ipv6: z.number().int().min(0).max(128).default(32),
+      })
+      .default({ ipv4: 8, ipv6: 32 }),
+  })
+  .default({ allowedPublicPorts: [80, 443], minPrefixLength: { ipv4: 8, ipv6: 32 } });
+
+type Settings = z.output<typeof settings>;
+
+/** Protocols without ports that are not flagged: ICMP echo from the world is not an exposure of a service. */
+const PORTLESS_PROTOCOLS = new Set(["icmp", "icmpv6", "1", "58"]);
+const ALL_PORTS = { from: 0, to: 65535 };
+
+function portRange(protocol: string, fromPort?: number, toPort?: number): { from: number; to: number } {
+  if (protocol === "-1" || fromPort === undefined || fromPort === -1) return ALL_PORTS;
+  return { from: fromPort, to: toPort === undefined || toPort === -1 ? fromPort : toPort };
+}
+
+function describePorts(protocol: string, fromPort?: number, toPort?: number): string {
+  if (protocol === "-1") return "all traffic";
+  const { from, to } = portRange(protocol, fromPort, toPort);
+  return from === to ? `${protocol}/${from}` : `${protocol}/${from}-${to}`;
+}
+
+/** True when every port of the range is allowed to be public. */
+function portsAllowed(protocol: string, allowed: readonly number[], fromPort?: number, toPort?: number): boolean {
+  if (PORTLESS_PROTOCOLS.has(protocol)) return true;
+  const { from, to } = portRange(protocol, fromPort, toPort);
+  if (to - from + 1 > allowed.length) return false;
+  const set = new Set(allowed);
+  for (let port = from; port <= to; port++) if (!set.has(port)) return false;
+  return true;
+}
+
+function isOpen(cidr: string, threshold: OpenThreshold, context: DetectContext): boolean {
+  return isOpenCidr(cidr, threshold) && !cidrWithin(cidr, context.allowedCidrs);
+}
+
+function severityOf(protocol: string, fromPort?: number, toPort?: number): Assessment["severity"] {
+  const { from, to } = portRange(protocol, fromPort, toPort);
+  return protocol === "-1" || to - from >= 1000 ? "critical" : "high";
+}
+
+interface Offence {
+  permission: IpPermission;
+  ipv4: string[];
+  ipv6: string[];
+}
+
+function offencesOf(permissions: IpPermission[], s: Settings, context: DetectContext): Offence[] {
+  const offences: Offence[] = [];
+  for (const permission of permissions) {
+    if (portsAllowed(permission.protocol, s.allowedPublicPorts, permission.fromPort, permission.toPort)) continue;
+    const ipv4 = permission.ipv4.map((r) => r.cidr).filter((c) => isOpen(c, s.minPrefixLength, context));
+    const ipv6 = permission.ipv6.map((r) => r.cidr).filter((c) => isOpen(c, s.minPrefixLength, context));
+    if (ipv4.length + ipv6.length > 0) offences.push({ permission, ipv4, ipv6 });
+  }
+  return offences;
+}
+
+/** The rule the call created for one offending range, matched on protocol, ports and CIDR. */
+function ruleFor(
+  rules: SecurityGroupRule[],
+  p: IpPermission,
+  cidr: string,
+  v6: boolean,
+): SecurityGroupRule | undefined {
+  const want = portRange(p.protocol, p.fromPort, p.toPort);
+  return rules.find((r) => {
+    if (r.isEgress || r.protocol !== p.protocol) return false;
+    const got = portRange(r.protocol, r.fromPort, r.toPort);
+    return got.from === want.from && got.to === want.to && (v6 ? r.cidrIpv6 : r.cidrIpv4) === cidr;
+  });
+}
+
+function detectAuthorize(
+  signal: Extract<Signal, { eventName: "AuthorizeSecurityGroupIngress" }>,
+  s: Settings,
+  context: DetectContext,
+): Assessment[] {
+  const offences = offencesOf(signal.permissions, s, context);
+  if (offences.length === 0) return [];
+  const groupId = signal.groupId ?? signal.groupName ?? "unknown";
+  const ruleIds: string[] = [];
+  let allMatched = true;
+  for (const o of offences) {
+    for (const [cidrs, v6] of [
+      [o.ipv4, false],
+      [o.ipv6, true],
+    ] as const) {
+      for (const cidr of cidrs) {
+        const rule = ruleFor(signal.createdRules, o.permission, cidr, v6);
+        if (rule) ruleIds.push(rule.ruleId);
+        else allMatched = false;
+      }
+    }
+  }
+  const opened = offences.map(
+    (o) =>
+      `${describePorts(o.permission.protocol, o.permission.fromPort, o.permission.toPort)} from ${[...o.ipv4, ...o.ipv6].join(", ")}`,
+  );
+  const params: Record<string, unknown> = { groupId };
+  if (allMatched) params.ruleIds = ruleIds;
+  else
+    params.ipPermissions = offences.map((o) => ({
+      protocol: o.permission.protocol,
+      ...(o.permission.fromPort !== undefined ? { fromPort: o.permission.fromPort } : {}),
+      ...(o.permission.toPort !== undefined ? { toPort: o.permission.toPort } : {}),
+      ipv4: o.ipv4,
+      ipv6: o.ipv6,
+    }));
+  const worst = offences.some(
+    (o) => severityOf(o.permission.protocol, o.permission.fromPort, o.permission.toPort) === "critical",
+  );
+  const doubts =
+    signal.groupId === undefined
+      ? ["the call named the group by name only (EC2-Classic or default VPC); its id is not in the event"]
+      : [];
+  return [
+    makeAssessment(signal, 0, {
+      detectorId: ec2OpenIngress.id,
+      severity: worst ? "critical" : "high",
+      title: `Security group ${groupId} opened ${opened.join("; ")}`,
+      resources: { securityGroupId: groupId, ...(allMatched ? { ruleIds } : {}) },
+      evidence: [
+        `AuthorizeSecurityGroupIngress on ${groupId}: ${opened.join("; ")}`,
+        ...(allMatched
+          ? [`rules created: ${ruleIds.join(", ")}`]
+          : ["the event does not list the created rule ids: the plan revokes the exact permissions instead"]),
+        ...actorEvidence(signal),
+      ],
+      actions: doubts.length === 0 ? [{ action: "ec2:revoke-ingress", params }] : [],
+      doubts,
+    }),
+  ];
+}
+
+function detectModify(
+  signal: Extract<Signal, { eventName: "ModifySecurityGroupRules" }>,
+  s: Settings,
+  context: DetectContext,
+): Assessment[] {
+  const open = signal.rules.filter((r) => {
+    const cidr = r.cidrIpv4 ?? r.cidrIpv6;
+    return (
+      cidr !== undefined &&
+      isOpen(cidr, s.minPrefixLength, context) &&
+      !portsAllowed(r.protocol, s.allowedPublicPorts, r.fromPort, r.toPort)
+    );
+  });
+  if (open.length === 0) return [];
+  const opened = open.map(
+    (r) => `${r.ruleId}: ${describePorts(r.protocol, r.fromPort, r.toPort)} from ${r.cidrIpv4 ?? r.cidrIpv6}`,
+  );
+  const worst = open.some((r) => severityOf(r.protocol, r.fromPort, r.toPort) === "critical");
+  return [
+    makeAssessment(signal, 0, {
+      detectorId: ec2OpenIngress.id,
+      severity: worst ? "critical" : "high",
+      title: `Security group ${signal.groupId} rule changed to ${opened.join("; ")}`,
+      resources: { securityGroupId: signal.groupId, ruleIds: open.map((r) => r.ruleId) },
+      evidence: [`ModifySecurityGroupRules on ${signal.groupId}: ${opened.join("; ")}`, ...actorEvidence(signal)],
+      actions: [
+        { action: "ec2:revoke-ingress", params: { groupId: signal.groupId, ruleIds: open.map((r) => r.ruleId) } },
+      ],
+      notes: ["the rule's definition before the change is not in the event: the plan revokes the modified rule"],
+    }),
+  ];
+}
+
+export const ec2OpenIngress: DetectorDefinition<typeof settings> = {
+  id: "ec2-open-ingress",
+  title: "Security group ingress opened to the world",
+  summary:
+    "A security group rule was added or changed so that a port outside the allowed public ports can be reached from " +
+    "0.0.0.0/0, ::/0, or any source wider than the policy allows. Security groups reached only through another group, " +
+    "a prefix list, or a narrow CIDR are not flagged; ICMP is not flagged.",
+  triggers: ["aws.ec2 AuthorizeSecurityGroupIngress", "aws.ec2 ModifySecurityGroupRules"],
+  defaultMode: "auto",
+  defaultModeReason: "revoking the exact rule that was just added is small, exact and reversible",
+  settings,
+  detect(signal, s, context) {
+    if (signal.family !== "cloudtrail") return [];
+    if (signal.eventName === "AuthorizeSecurityGroupIngress") return detectAuthorize(signal, s, context);
+    if (signal.eventName === "ModifySecurityGroupRules") return detectModify(signal, s, context);
+    return [];
+  },
+};

@@ -1,0 +1,84 @@
+import type { GuardDutySignal, Signal } from "../signals/types.ts";
+import { makeAssessment, severityFromGuardDuty } from "./common.ts";
+import { classifyFinding, type GuardDutyFamily } from "./guardduty-families.ts";
+import type { ActionRequest, Assessment } from "./types.ts";
+
+/** Evidence lines every GuardDuty assessment carries. */
+function findingEvidence(s: GuardDutySignal): string[] {
+  const lines = [
+    `GuardDuty ${s.findingType} (severity ${s.severity}), finding ${s.findingId}, updated ${s.updatedAt}${s.count ? `, seen ${s.count} times` : ""}`,
+  ];
+  if (s.description) lines.push(s.description);
+  if (s.kubernetesUser?.username)
+    lines.push(
+      `Kubernetes user ${s.kubernetesUser.username}${s.kubernetesUser.groups.length ? ` (groups ${s.kubernetesUser.groups.join(", ")})` : ""}`,
+    );
+  if (s.workload)
+    lines.push(`workload ${s.workload.type ?? "pod"} ${s.workload.namespace ?? "?"}/${s.workload.name ?? "?"}`);
+  if (s.instance)
+    lines.push(
+      `instance ${s.instance.instanceId}${s.instance.eksNode ? ` (node of ${s.instance.eksNode.cluster}${s.instance.eksNode.nodegroup ? `, node group ${s.instance.eksNode.nodegroup}` : ""})` : ""}`,
+    );
+  if (s.process)
+    lines.push(
+      `process ${s.process.executablePath ?? s.process.name ?? "?"}${s.process.pid ? ` pid ${s.process.pid}` : ""}`,
+    );
+  if (s.remote?.ip)
+    lines.push(
+      `remote ${s.remote.ip}${s.remote.port ? `:${s.remote.port}` : ""}${s.remote.country ? ` (${s.remote.country})` : ""}`,
+    );
+  if (s.resourceRole) lines.push(`resource role ${s.resourceRole}`);
+  return lines;
+}
+
+/** The isolate action for the node a finding names, when it names one. */
+export function isolateNode(s: GuardDutySignal): ActionRequest | undefined {
+  const instance = s.instance;
+  if (!instance?.eksNode) return undefined;
+  return {
+    action: "ec2:isolate-instance",
+    params: {
+      instanceId: instance.instanceId,
+      clusterName: instance.eksNode.cluster,
+      ...(instance.vpcId ? { vpcId: instance.vpcId } : {}),
+      networkInterfaceIds: instance.networkInterfaces.map((n) => n.networkInterfaceId),
+      ...(instance.eksNode.autoScalingGroup ? { autoScalingGroupName: instance.eksNode.autoScalingGroup } : {}),
+    },
+  };
+}
+
+/**
+ * The assessment of one GuardDuty finding of the given family, or none when the finding belongs to another family.
+ */
+export function assessFinding(
+  signal: Signal,
+  detectorId: string,
+  family: GuardDutyFamily,
+  playbook: (s: GuardDutySignal) => { actions?: ActionRequest[]; notes?: string[] },
+): Assessment[] {
+  if (signal.family !== "guardduty") return [];
+  const classified = classifyFinding(signal);
+  if (classified.family !== family) return [];
+  const cluster = signal.cluster?.name ?? signal.instance?.eksNode?.cluster;
+  const { actions = [], notes = [] } = playbook(signal);
+  const namespace = signal.workload?.namespace;
+  return [
+    makeAssessment(signal, 0, {
+      detectorId,
+      severity: severityFromGuardDuty(signal.severity),
+      title: `${signal.findingType}: ${signal.title}`,
+      ...(cluster ? { cluster } : {}),
+      resources: {
+        ...(signal.instance ? { instanceId: signal.instance.instanceId } : {}),
+        ...(signal.workload ? { pod: { namespace: signal.workload.namespace, name: signal.workload.name } } : {}),
+      },
+      evidence: [classified.reason, ...findingEvidence(signal)],
+      actions,
+      notes,
+      subject: {
+        tags: { ...signal.cluster?.tags, ...signal.instance?.tags },
+        ...(namespace ? { namespace } : {}),
+      },
+    }),
+  ];
+}

@@ -1,0 +1,76 @@
+import type { GuardDutySignal } from "../signals/types.ts";
+
+/**
+ * How eks-responder groups GuardDuty findings about EKS, by what they say is compromised. Finding types follow
+ * `ThreatPurpose:ResourceTypeAffected/ThreatFamilyName.DetectionMechanism!Artifact`.
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-format.html
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-finding-types-eks-audit-logs.html
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/findings-runtime-monitoring.html
+ */
+export type GuardDutyFamily =
+  | "configuration-issue"
+  | "compromised-user"
+  | "compromised-workload"
+  | "compromised-node"
+  | "runtime-threat"
+  | "attack-sequence";
+
+export interface FindingType {
+  purpose: string;
+  resource: string;
+  name: string;
+}
+
+export function splitFindingType(type: string): FindingType {
+  const [head = "", name = ""] = type.split("/", 2);
+  const [purpose = "", resource = ""] = head.split(":", 2);
+  return { purpose, resource, name };
+}
+
+/** Kubernetes audit-log findings about a workload (a pod and what it runs), not about who called the API. */
+const WORKLOAD_FINDING =
+  /PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|ExecInPod|WorkloadDeployed/;
+
+/** EC2 finding purposes that only a compromised host produces, whatever its role in the finding. */
+const COMPROMISE_PURPOSES = new Set(["Backdoor", "CryptoCurrency", "Trojan", "Impact"]);
+
+/** True when the finding is about an EKS cluster, one of its nodes, or a workload on it. */
+export function isEksFinding(signal: GuardDutySignal): boolean {
+  return signal.cluster !== undefined || signal.instance?.eksNode !== undefined;
+}
+
+/** The family of an EKS finding, or undefined (with the reason) when eks-responder does not handle it. */
+export function classifyFinding(signal: GuardDutySignal): { family?: GuardDutyFamily; reason: string } {
+  const type = splitFindingType(signal.findingType);
+  if (type.purpose === "AttackSequence") {
+    return type.resource === "EKS"
+      ? { family: "attack-sequence", reason: "an attack sequence on an EKS cluster" }
+      : { reason: `attack sequence on ${type.resource || "another resource"}, not EKS` };
+  }
+  if (!isEksFinding(signal)) {
+    return {
+      reason: `${signal.findingType} on a ${signal.resourceType} that is not an EKS cluster or a known EKS node`,
+    };
+  }
+  switch (type.resource) {
+    case "Kubernetes":
+      if (type.purpose === "Policy") return { family: "configuration-issue", reason: "a risky cluster configuration" };
+      if (WORKLOAD_FINDING.test(type.name))
+        return { family: "compromised-workload", reason: "a workload doing what workloads should not" };
+      return { family: "compromised-user", reason: "a Kubernetes API caller behaving like an attacker" };
+    case "Runtime":
+      return { family: "runtime-threat", reason: "malware, crypto-mining or command-and-control seen at runtime" };
+    case "EC2":
+      if (signal.resourceRole === "ACTOR" || COMPROMISE_PURPOSES.has(type.purpose))
+        return { family: "compromised-node", reason: "the worker node itself is acting maliciously" };
+      return { family: "compromised-node", reason: "the worker node is the target of an attack" };
+    default:
+      return { reason: `${signal.findingType}: no EKS playbook for ${type.resource} findings` };
+  }
+}
+
+/** True when the node is the actor (or its finding's purpose implies compromise), not merely a target. */
+export function nodeIsCompromised(signal: GuardDutySignal): boolean {
+  const { purpose } = splitFindingType(signal.findingType);
+  return signal.resourceRole === "ACTOR" || COMPROMISE_PURPOSES.has(purpose);
+}

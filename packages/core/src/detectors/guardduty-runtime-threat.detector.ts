@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { assessFinding, isolateNode } from "./guardduty-common.ts";
+import type { DetectorDefinition } from "./types.ts";
+
+const settings = z.strictObject({}).default({});
+
+export const guardDutyRuntimeThreat: DetectorDefinition<typeof settings> = {
+  id: "guardduty-runtime-threat",
+  title: "GuardDuty: malware, crypto-mining or command-and-control at runtime",
+  summary:
+    "GuardDuty Runtime Monitoring findings on EKS (`*:Runtime/*`, for example `CryptoCurrency:Runtime/BitcoinTool.B`, " +
+    "`Backdoor:Runtime/C&CActivity.B`): a process on a node or in a pod doing what malware does. The playbook " +
+    "isolates the node that runs it, so the process loses the network while its disks are kept for forensics.",
+  triggers: ["aws.guardduty *:Runtime/* on an EKS cluster or node"],
+  defaultMode: "approve",
+  defaultModeReason: "isolation takes a node and every pod on it out of service; a human confirms first",
+  settings,
+  detect(signal) {
+    return assessFinding(signal, guardDutyRuntimeThreat.id, "runtime-threat", (s) => {
+      const isolate = isolateNode(s);
+      return isolate
+        ? { actions: [isolate] }
+        : { notes: ["the finding names no instance: find the node running the pod and isolate it by hand"] };
+    });
+  },
+};

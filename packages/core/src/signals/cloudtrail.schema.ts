@@ -1,0 +1,181 @@
+import { z } from "zod";
+import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtrail-quirks.ts";
+
+/**
+ * CloudTrail management events delivered by EventBridge (`detail-type: "AWS API Call via CloudTrail"`).
+ * @see https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+ * Sample: examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json (a real record)
+ */
+export const cloudTrailDetailSchema = z.object({
+  eventVersion: optString,
+  eventID: z.string().min(1),
+  eventTime: z.string().min(1),
+  eventSource: z.string().min(1),
+  eventName: z.string().min(1),
+  awsRegion: z.string().min(1),
+  sourceIPAddress: optString,
+  userAgent: optString,
+  userIdentity: z
+    .object({
+      type: optString,
+      arn: optString,
+      principalId: optString,
+      accountId: optString,
+      sessionContext: z.object({ sessionIssuer: z.object({ arn: optString }).nullish() }).nullish(),
+    })
+    .nullish(),
+  requestParameters: z.record(z.string(), z.unknown()).nullish(),
+  responseElements: z.record(z.string(), z.unknown()).nullish(),
+  errorCode: optString,
+  errorMessage: optString,
+});
+
+export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
+
+// ---- aws.ec2 ------------------------------------------------------------------------------------------------
+
+const protocol = z.union([z.string(), z.number()]).transform((v) => String(v).toLowerCase());
+
+/**
+ * `AuthorizeSecurityGroupIngress` request, lowerCamelCase with `items` wrappers.
+ * @see https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html
+ * The legacy top-level form (`cidrIp`, `ipProtocol`, `fromPort`, `toPort` without `ipPermissions`) is accepted too.
+ */
+export const authorizeIngressRequestSchema = z.object({
+  groupId: optString,
+  groupName: optString,
+  ipPermissions: ctList(
+    z.object({
+      ipProtocol: protocol,
+      fromPort: ctInt.nullish(),
+      toPort: ctInt.nullish(),
+      ipRanges: ctList(z.object({ cidrIp: z.string(), description: optString })),
+      ipv6Ranges: ctList(z.object({ cidrIpv6: z.string(), description: optString })),
+      prefixListIds: ctList(z.object({ prefixListId: z.string(), description: optString })),
+      groups: ctList(z.object({ groupId: optString, groupName: optString, userId: optString })),
+    }),
+  ),
+  cidrIp: optString,
+  ipProtocol: protocol.nullish(),
+  fromPort: ctInt.nullish(),
+  toPort: ctInt.nullish(),
+});
+
+/** One rule of `responseElements.securityGroupRuleSet.items` (SecurityGroupRule, lowerCamelCase). */
+export const securityGroupRuleSchema = z.object({
+  securityGroupRuleId: z.string().regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)"),
+  groupId: z.string(),
+  isEgress: ctBool.default(false),
+  ipProtocol: protocol,
+  fromPort: ctInt.nullish(),
+  toPort: ctInt.nullish(),
+  cidrIpv4: optString,
+  cidrIpv6: optString,
+  prefixListId: optString,
+  referencedGroupInfo: z.object({ groupId: optString }).nullish(),
+  description: optString,
+});
+
+export const authorizeIngressResponseSchema = z.object({
+  securityGroupRuleSet: ctList(securityGroupRuleSchema),
+});
+
+/**
+ * `ModifySecurityGroupRules`: unlike most EC2 records, the request is PascalCase under
+ * `ModifySecurityGroupRulesRequest`, and `SecurityGroupRule` may be one object or a list.
+ * @see https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySecurityGroupRules.html
+ */
+const modifiedRuleSchema = z.object({
+  SecurityGroupRuleId: z.string().regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)"),
+  SecurityGroupRule: z.object({
+    IpProtocol: protocol,
+    FromPort: ctInt.nullish(),
+    ToPort: ctInt.nullish(),
+    CidrIpv4: optString,
+    CidrIpv6: optString,
+    PrefixListId: optString,
+    ReferencedGroupId: optString,
+    Description: optString,
+  }),
+});
+
+export const modifyRulesRequestSchema = z.object({
+  ModifySecurityGroupRulesRequest: z.object({
+    GroupId: z.string().min(1),
+    SecurityGroupRule: z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(modifiedRuleSchema).min(1)),
+  }),
+});
+
+// ---- aws.eks ------------------------------------------------------------------------------------------------
+
+const endpointConfigSchema = z.object({
+  endpointPublicAccess: ctBool.nullish(),
+  endpointPrivateAccess: ctBool.nullish(),
+  publicAccessCidrs: z.array(z.string()).nullish(),
+});
+
+const loggingSchema = z.object({
+  clusterLogging: optionalList(
+    z.object({ types: optionalList(z.string()), enabled: ctBool.nullish().transform((v) => v ?? false) }),
+  ),
+});
+
+/** The cluster name: `name` today, `clusterName` in the 2018 API (sample ct-13). */
+const clusterNameFields = { name: optString, clusterName: optString };
+
+/**
+ * `CreateCluster`.
+ * @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html
+ * @see https://docs.aws.amazon.com/eks/latest/userguide/logging-using-cloudtrail.html
+ */
+export const createClusterRequestSchema = z.object({
+  ...clusterNameFields,
+  resourcesVpcConfig: endpointConfigSchema.nullish(),
+  encryptionConfig: optionalList(z.object({ resources: optionalList(z.string()) })),
+  logging: loggingSchema.nullish(),
+});
+
+/** `UpdateClusterConfig`: endpoint access or logging (one per call). */
+export const updateClusterConfigRequestSchema = z.object({
+  ...clusterNameFields,
+  resourcesVpcConfig: endpointConfigSchema.nullish(),
+  logging: loggingSchema.nullish(),
+});
+
+/** `update.params` of the UpdateClusterConfig response: every value is a string, lists are JSON text. */
+export const updateResponseSchema = z.object({
+  update: z
+    .object({
+      id: optString,
+      params: optionalList(z.object({ type: z.string(), value: z.string().nullish() })),
+    })
+    .nullish(),
+});
+
+/** `CreateAccessEntry`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html */
+export const createAccessEntryRequestSchema = z.object({
+  ...clusterNameFields,
+  principalArn: ctArn,
+  kubernetesGroups: optionalList(z.string()),
+  type: optString,
+  username: optString,
+});
+
+/** `AssociateAccessPolicy`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_AssociateAccessPolicy.html */
+export const associateAccessPolicyRequestSchema = z.object({
+  ...clusterNameFields,
+  principalArn: ctArn,
+  policyArn: ctArn,
+  accessScope: z.object({ type: z.string(), namespaces: optionalList(z.string()) }),
+});
+
+/** `CreateNodegroup`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html */
+export const createNodegroupRequestSchema = z.object({
+  ...clusterNameFields,
+  nodegroupName: z.string().min(1),
+  remoteAccess: z.object({ ec2SshKey: optString, sourceSecurityGroups: optionalList(z.string()) }).nullish(),
+});
+
+/** `DeleteCluster`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html */
+export const deleteClusterRequestSchema = z.object({ ...clusterNameFields });

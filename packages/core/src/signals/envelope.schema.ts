@@ -1,0 +1,23 @@
+import { z } from "zod";
+
+/**
+ * The EventBridge envelope around every event a rule hands to a Lambda target.
+ * @see https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
+ * Sample: examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json
+ */
+export const envelopeSchema = z.object({
+  version: z.string(),
+  id: z.string().min(1),
+  "detail-type": z.string().min(1),
+  source: z.string().min(1),
+  account: z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id"),
+  time: z.string(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1"),
+  resources: z.array(z.string()).default([]),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** EventBridge refuses events larger than 256 KB, so anything larger did not come from it. */
+export const MAX_EVENT_BYTES = 256 * 1024;

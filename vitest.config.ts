@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    env: { AWS_EC2_METADATA_DISABLED: "true" },
+    allowOnly: false,
+  },
+});
