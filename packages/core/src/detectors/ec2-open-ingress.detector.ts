@@ -189,6 +189,7 @@ export const ec2OpenIngress: DetectorDefinition<typeof settings> = {
     "0.0.0.0/0, ::/0, or any source wider than the policy allows. Security groups reached only through another group, " +
     "a prefix list, or a narrow CIDR are not flagged; ICMP is not flagged.",
   triggers: ["aws.ec2 AuthorizeSecurityGroupIngress", "aws.ec2 ModifySecurityGroupRules"],
+  actions: ["ec2:revoke-ingress"],
   defaultMode: "auto",
   defaultModeReason: "revoking the exact rule that was just added is small, exact and reversible",
   settings,

@@ -27,6 +27,7 @@ export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
     "`adminPolicies`) to a principal outside `allowedPrincipals`, or CreateAccessEntry put a principal in the " +
     "`system:masters` group. The fix removes exactly that grant.",
   triggers: ["aws.eks AssociateAccessPolicy", "aws.eks CreateAccessEntry"],
+  actions: ["eks:revoke-access"],
   defaultMode: "approve",
   defaultModeReason: "revoking access can break a deployment pipeline that was meant to have it",
   settings,

@@ -9,6 +9,7 @@ export const eksClusterDeleted: DetectorDefinition<typeof settings> = {
   title: "Cluster deleted",
   summary: "DeleteCluster removed a cluster. Nothing can undo it; the team is told who did it, from where and when.",
   triggers: ["aws.eks DeleteCluster"],
+  actions: [],
   defaultMode: "alert",
   defaultModeReason: "a deletion cannot be reversed by any action",
   settings,

@@ -18,6 +18,7 @@ export const eksClusterInsecureCreate: DetectorDefinition<typeof settings> = {
     "does not say otherwise) or whose Kubernetes secrets are not envelope-encrypted with a KMS key. The endpoint is " +
     "restricted like `eks-public-endpoint` does; encryption needs a key the team chooses, so it is alerted.",
   triggers: ["aws.eks CreateCluster"],
+  actions: ["eks:restrict-endpoint"],
   defaultMode: "approve",
   defaultModeReason: "a new cluster may still be reached by the tooling that created it from outside",
   settings,

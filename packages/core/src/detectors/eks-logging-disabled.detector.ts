@@ -18,6 +18,7 @@ export const eksLoggingDisabled: DetectorDefinition<typeof settings> = {
     "UpdateClusterConfig turned off control-plane log types the policy requires (by default api, audit and " +
     "authenticator): the record of who did what in the cluster stops. The fix turns exactly those types back on.",
   triggers: ["aws.eks UpdateClusterConfig"],
+  actions: ["eks:enable-logging"],
   defaultMode: "auto",
   defaultModeReason: "turning logging back on changes nothing the cluster's users depend on",
   settings,

@@ -11,6 +11,7 @@ export const eksNodegroupSshOpen: DetectorDefinition<typeof settings> = {
     "CreateNodegroup set `remoteAccess.ec2SshKey` without `sourceSecurityGroups`. EKS then opens port 22 on the " +
     "nodes to 0.0.0.0/0 through a security group it creates after the call, so its id is not in the event.",
   triggers: ["aws.eks CreateNodegroup"],
+  actions: [],
   defaultMode: "alert",
   defaultModeReason: "the security group to fix does not exist yet when the event arrives, so there is no exact plan",
   settings,

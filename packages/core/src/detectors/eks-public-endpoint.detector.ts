@@ -13,6 +13,7 @@ export const eksPublicEndpoint: DetectorDefinition<typeof settings> = {
     "another source wider than /8 (IPv4) or /32 (IPv6) that the policy does not allow. The fix narrows public access " +
     "to `endpoint.allowedPublicCidrs`, or turns it off when private access is on; it never leaves a cluster unreachable.",
   triggers: ["aws.eks UpdateClusterConfig"],
+  actions: ["eks:restrict-endpoint"],
   defaultMode: "approve",
   defaultModeReason: "cutting public access can lock out people and CI systems that reach the API from outside",
   settings,

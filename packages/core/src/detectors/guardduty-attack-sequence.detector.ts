@@ -12,6 +12,7 @@ export const guardDutyAttackSequence: DetectorDefinition<typeof settings> = {
     "multi-stage attack on a cluster. The team is alerted at once with the sequence's evidence; each underlying " +
     "finding is handled by its own detector.",
   triggers: ["aws.guardduty AttackSequence:EKS/*"],
+  actions: [],
   defaultMode: "alert",
   defaultModeReason: "an attack sequence spans many resources; responders decide the containment",
   settings,

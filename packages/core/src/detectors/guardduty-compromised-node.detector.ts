@@ -14,6 +14,7 @@ export const guardDutyCompromisedNode: DetectorDefinition<typeof settings> = {
     "Backdoor, CryptoCurrency, Trojan or Impact) the playbook isolates the node; when it is only the target of a " +
     "probe or brute force, the team is alerted.",
   triggers: ["aws.guardduty *:EC2/* on an EKS node"],
+  actions: ["ec2:isolate-instance"],
   defaultMode: "approve",
   defaultModeReason: "isolation takes a node out of service; a human confirms first",
   settings,

@@ -15,6 +15,7 @@ export const guardDutyCompromisedUser: DetectorDefinition<typeof settings> = {
   triggers: [
     "aws.guardduty CredentialAccess|Discovery|Persistence|PrivilegeEscalation|DefenseEvasion|Impact:Kubernetes/*",
   ],
+  actions: [],
   defaultMode: "alert",
   defaultModeReason: "a Kubernetes user is not an AWS resource eks-responder can revoke from the finding alone",
   settings,

@@ -12,6 +12,7 @@ export const guardDutyCompromisedWorkload: DetectorDefinition<typeof settings> =
     "kube-system pod (for example `PrivilegeEscalation:Kubernetes/PrivilegedContainer`, " +
     "`Execution:Kubernetes/ExecInKubeSystemPod`). The team is alerted with the pod, namespace and image.",
   triggers: ["aws.guardduty *:Kubernetes/PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|…"],
+  actions: [],
   defaultMode: "alert",
   defaultModeReason: "the workload may be legitimate (a CNI or a monitoring agent); a human judges",
   settings,

@@ -12,6 +12,7 @@ export const guardDutyConfigurationIssue: DetectorDefinition<typeof settings> = 
     "`AdminAccessToDefaultServiceAccount`, `ExposedDashboard`): a Kubernetes RBAC or exposure setting that invites " +
     "attack. The fix lives inside the cluster (a RoleBinding, a Service), so the team is alerted with the evidence.",
   triggers: ["aws.guardduty Policy:Kubernetes/*"],
+  actions: [],
   defaultMode: "alert",
   defaultModeReason: "the fix is a Kubernetes object, which eks-responder does not change",
   settings,

@@ -12,6 +12,7 @@ export const guardDutyRuntimeThreat: DetectorDefinition<typeof settings> = {
     "`Backdoor:Runtime/C&CActivity.B`): a process on a node or in a pod doing what malware does. The playbook " +
     "isolates the node that runs it, so the process loses the network while its disks are kept for forensics.",
   triggers: ["aws.guardduty *:Runtime/* on an EKS cluster or node"],
+  actions: ["ec2:isolate-instance"],
   defaultMode: "approve",
   defaultModeReason: "isolation takes a node and every pod on it out of service; a human confirms first",
   settings,

@@ -57,6 +57,8 @@ export interface DetectorDefinition<S extends z.ZodType = z.ZodType> {
   summary: string;
   /** The events it reads, as `<source> <eventName or finding family>`. */
   triggers: string[];
+  /** Every action the detector's playbook can call for (checked against what it plans, over every fixture). */
+  actions: readonly string[];
   defaultMode: Mode;
   /** Why the default mode is what it is. */
   defaultModeReason: string;

@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  CLOUDTRAIL_EVENTS,
+  defaultPolicy,
+  EksResponderError,
+  parseEvent,
+  parseEventText,
+  processEvent,
+} from "../../../packages/core/src/index.ts";
+
+const policy = defaultPolicy();
+const KNOWN_CODES = ["SIGNAL.INVALID", "SIGNAL.TOO_LARGE"];
+
+/** parseEvent may only return, or throw the project's own typed error. */
+function parseOrTypedError(input: unknown): void {
+  try {
+    parseEvent(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EksResponderError);
+    expect(KNOWN_CODES).toContain((error as EksResponderError).code);
+  }
+}
+
+const supported = Object.entries(CLOUDTRAIL_EVENTS).flatMap(([source, names]) =>
+  names.map((name) => ({ source, name })),
+);
+
+/** An envelope EventBridge could send, around a detail that is anything at all. */
+const envelopeAroundAnything = fc.record({
+  version: fc.constant("0"),
+  id: fc.uuid(),
+  "detail-type": fc.constantFrom("AWS API Call via CloudTrail", "GuardDuty Finding", "Object Created"),
+  source: fc.constantFrom("aws.ec2", "aws.eks", "aws.guardduty", "aws.s3"),
+  account: fc.constant("111122223333"),
+  time: fc.constant("2025-01-01T00:00:00Z"),
+  region: fc.constant("eu-west-1"),
+  resources: fc.constant([]),
+  detail: fc.oneof(
+    fc.jsonValue(),
+    fc.record({
+      eventName: fc.constantFrom(...supported.map((s) => s.name)),
+      eventID: fc.string(),
+      eventTime: fc.string(),
+      eventSource: fc.string(),
+      awsRegion: fc.string(),
+      requestParameters: fc.jsonValue(),
+      responseElements: fc.jsonValue(),
+    }),
+  ),
+});
+
+describe("parsing arbitrary input", () => {
+  it("never throws anything but the project's typed error, and never plans, for any JSON value", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        parseOrTypedError(value);
+        const result = processEvent(value, policy);
+        expect(result.plan).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never throws anything but the typed error, and never plans, for any text", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 400 }), (text) => {
+        try {
+          parseEventText(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(EksResponderError);
+        }
+        expect(processEvent(text, policy).plan).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never plans for a well-formed envelope around an arbitrary detail", () => {
+    fc.assert(
+      fc.property(envelopeAroundAnything, (event) => {
+        parseOrTypedError(event);
+        expect(processEvent(event, policy).plan).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("never crashes when any field of a real event is replaced by an arbitrary value", () => {
+    const real = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, "../../fixtures/cloudtrail/authorize-security-group-ingress/ssh-ipv4-open-real.json"),
+        "utf8",
+      ),
+    ) as Record<string, unknown>;
+    const paths: string[][] = [];
+    const walk = (value: unknown, path: string[]) => {
+      if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      }
+      paths.push(path);
+    };
+    walk(real, []);
+    fc.assert(
+      fc.property(fc.constantFrom(...paths.filter((p) => p.length > 0)), fc.jsonValue(), (path, replacement) => {
+        const event = structuredClone(real);
+        let target = event as Record<string, unknown>;
+        for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
+        target[path.at(-1) as string] = replacement;
+        parseOrTypedError(event);
+        const result = processEvent(event, policy);
+        expect(["dry-run", "alert", "skipped", "invalid"]).toContain(result.outcome);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
