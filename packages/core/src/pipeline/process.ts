@@ -34,8 +34,27 @@ function summarize(signal: Signal): SignalSummary {
   };
 }
 
-function contextOf(policy: Policy): DetectContext {
-  return { allowedCidrs: policy.exemptions.cidrs, endpointAllowedPublicCidrs: policy.endpoint.allowedPublicCidrs };
+interface Prepared {
+  context: DetectContext;
+  settings: Map<string, unknown>;
+}
+
+/** What every event needs from a policy, computed once per policy object (policies are not mutated after load). */
+const PREPARED = new WeakMap<Policy, Prepared>();
+
+function prepare(policy: Policy): Prepared {
+  let prepared = PREPARED.get(policy);
+  if (!prepared) {
+    prepared = {
+      context: {
+        allowedCidrs: policy.exemptions.cidrs,
+        endpointAllowedPublicCidrs: policy.endpoint.allowedPublicCidrs,
+      },
+      settings: new Map(DETECTORS.map((d) => [d.id, d.settings.parse(policy.detectors[d.id]?.settings)])),
+    };
+    PREPARED.set(policy, prepared);
+  }
+  return prepared;
 }
 
 /** Runs every detector over a signal. A detector that throws is a bug: its error becomes an alert, never an action. */
@@ -46,9 +65,9 @@ function assess(
 ): { assessments: Assessment[]; decisions: Decision[] } {
   const assessments: Assessment[] = [];
   const decisions: Decision[] = [];
-  const context = contextOf(policy);
+  const { context, settings: allSettings } = prepare(policy);
   for (const detector of DETECTORS) {
-    const settings = detector.settings.parse(policy.detectors[detector.id]?.settings);
+    const settings = allSettings.get(detector.id);
     let found: Assessment[];
     try {
       found = detector.detect(signal, settings, context);
