@@ -3,7 +3,13 @@
  * their index pages. `npm run docs` writes them; a test checks that the committed pages are current.
  */
 import { z } from "zod";
-import { ACTIONS, type ActionDefinition, DETECTORS, type DetectorDefinition } from "../packages/core/src/index.ts";
+import {
+  ACTIONS,
+  type ActionDefinition,
+  DETECTORS,
+  type DetectorDefinition,
+  policySchema,
+} from "../packages/core/src/index.ts";
 
 export function actionDocPath(id: string): string {
   return `docs/actions/${id.replace(":", "-")}.md`;
@@ -111,6 +117,10 @@ export function renderDocs(): Map<string, string> {
       "Detectors",
       DETECTORS.map((d) => `- [\`${d.id}\`](${d.id}.md) (default \`${d.defaultMode}\`): ${d.title}`),
     ),
+  );
+  pages.set(
+    "docs/policy.schema.json",
+    `${JSON.stringify(z.toJSONSchema(policySchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`,
   );
   return pages;
 }
