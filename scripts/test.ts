@@ -17,6 +17,8 @@ interface Gate {
 const gates: Gate[] = [
   { name: "lint (biome)", command: "biome", args: ["check", "."] },
   { name: "type-check (tsc)", command: "tsc", args: ["-p", "tsconfig.json"] },
+  // SST writes its platform types offline (npm registry only), then sst.config.ts and infra/ are type-checked.
+  { name: "type-check infra (sst install + tsc)", command: "npm", args: ["run", "-s", "check:infra"] },
 ];
 
 function run(command: string, args: string[]): number {
