@@ -61,7 +61,7 @@ ${action.permissions.map((p) => `- \`${p}\``).join("\n")}
 ${action.preconditions.map((p) => `- ${p}`).join("\n")}
 
 ## Rollback
-${action.rollback}
+${action.rollbackSummary}
 
 ## Example
 Parameters:

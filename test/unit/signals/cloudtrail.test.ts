@@ -20,10 +20,6 @@ function signalAs<N extends EventName>(raw: unknown, eventName: N): SignalOf<N> 
   return signal as SignalOf<N>;
 }
 
-function fixture<N extends EventName>(relPath: string, eventName: N): SignalOf<N> {
-  return signalAs(fixtureText(relPath), eventName);
-}
-
 const SG = "sg-0a1b2c3d4e5f60718";
 const SGI = "cloudtrail/authorize-security-group-ingress";
 const MSR = "cloudtrail/modify-security-group-rules";

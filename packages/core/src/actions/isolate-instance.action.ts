@@ -1,6 +1,10 @@
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { z } from "zod";
-import { clusterName, dryRunParam, instanceId, networkInterfaceId, vpcId } from "./ids.ts";
-import type { ActionDefinition, PlannedCall } from "./types.ts";
+import { awsErrorCode, isNotFound } from "../aws/errors.ts";
+import { eksNodeFromTags } from "../signals/guardduty.ts";
+import { CallLog } from "./calls.ts";
+import { clusterName, dryRunParam, instanceId, networkInterfaceId, securityGroupId, vpcId } from "./ids.ts";
+import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
 
 const params = z.strictObject({
   instanceId,
@@ -9,10 +13,326 @@ const params = z.strictObject({
   vpcId: vpcId.optional(),
   networkInterfaceIds: z.array(networkInterfaceId).min(1),
   autoScalingGroupName: z.string().min(1).optional(),
+  /** Isolate even when live tags do not show an EKS node (policy must say so). */
+  allowNonEks: z.boolean().default(false),
 });
+type Params = z.output<typeof params>;
 
 export const QUARANTINE_TAG = "eks-responder:quarantined";
 export const QUARANTINE_GROUP_TAG = "eks-responder:quarantine-group";
+
+const eniState = z.strictObject({ networkInterfaceId, groups: z.array(securityGroupId).min(1) });
+const undoSchema = z.strictObject({
+  instanceId,
+  networkInterfaces: z.array(eniState),
+  disableApiTermination: z.boolean(),
+  shutdownBehavior: z.string(),
+  autoScalingGroupName: z.string().optional(),
+  tagged: z.boolean(),
+});
+type Undo = z.output<typeof undoSchema>;
+
+interface Live {
+  vpcId: string;
+  state: string;
+  tags: Record<string, string>;
+  networkInterfaces: { networkInterfaceId: string; groups: string[] }[];
+  disableApiTermination: boolean;
+  shutdownBehavior: string;
+  autoScalingGroupName?: string;
+}
+
+async function readInstance(p: Params, ec2: EC2Client, log: CallLog): Promise<Live | undefined> {
+  const sdk = await import("@aws-sdk/client-ec2");
+  const described = await log.send("ec2", "DescribeInstances", { InstanceIds: [p.instanceId] }, () =>
+    ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [p.instanceId] })),
+  );
+  const instance = described === "dry-run-ok" ? undefined : described.Reservations?.[0]?.Instances?.[0];
+  if (!instance?.VpcId) return undefined;
+  const attribute = async (Attribute: "disableApiTermination" | "instanceInitiatedShutdownBehavior") => {
+    const request = { InstanceId: p.instanceId, Attribute };
+    const out = await log.send("ec2", "DescribeInstanceAttribute", request, () =>
+      ec2.send(new sdk.DescribeInstanceAttributeCommand(request)),
+    );
+    return out === "dry-run-ok" ? undefined : out;
+  };
+  const termination = await attribute("disableApiTermination");
+  const shutdown = await attribute("instanceInitiatedShutdownBehavior");
+  const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  const asg = tags["aws:autoscaling:groupName"];
+  return {
+    vpcId: instance.VpcId,
+    state: instance.State?.Name ?? "unknown",
+    tags,
+    networkInterfaces: (instance.NetworkInterfaces ?? []).map((n) => ({
+      networkInterfaceId: n.NetworkInterfaceId ?? "",
+      groups: (n.Groups ?? []).map((g) => g.GroupId ?? "").filter(Boolean),
+    })),
+    disableApiTermination: termination?.DisableApiTermination?.Value ?? false,
+    shutdownBehavior: shutdown?.InstanceInitiatedShutdownBehavior?.Value ?? "stop",
+    ...(asg ? { autoScalingGroupName: asg } : {}),
+  };
+}
+
+/** The transition and quarantine groups of a VPC, found by tag. */
+async function findGroups(
+  vpc: string,
+  ec2: EC2Client,
+  log: CallLog,
+): Promise<{ transition?: string; quarantine?: string }> {
+  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
+  const request = {
+    Filters: [
+      { Name: "vpc-id", Values: [vpc] },
+      { Name: `tag:${QUARANTINE_GROUP_TAG}`, Values: ["transition", "quarantine"] },
+    ],
+  };
+  const out = await log.send("ec2", "DescribeSecurityGroups", request, () =>
+    ec2.send(new DescribeSecurityGroupsCommand(request)),
+  );
+  const groups: { transition?: string; quarantine?: string } = {};
+  if (out === "dry-run-ok") return groups;
+  for (const g of out.SecurityGroups ?? []) {
+    const role = g.Tags?.find((t) => t.Key === QUARANTINE_GROUP_TAG)?.Value;
+    if ((role === "transition" || role === "quarantine") && g.GroupId) groups[role] ??= g.GroupId;
+  }
+  return groups;
+}
+
+const ALL_TRAFFIC = [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }];
+
+/**
+ * Creates a missing group once: the quarantine group with no rules at all (its default egress rule revoked), the
+ * transition group allowing all traffic in and out (so tracked connections become untracked before the final swap).
+ */
+async function createGroup(
+  role: "transition" | "quarantine",
+  vpc: string,
+  ec2: EC2Client,
+  log: CallLog,
+): Promise<string> {
+  const sdk = await import("@aws-sdk/client-ec2");
+  const request = {
+    GroupName: `eks-responder-${role}-${vpc}`,
+    Description:
+      role === "quarantine"
+        ? "eks-responder quarantine: no traffic in or out"
+        : "eks-responder isolation step: all traffic, untracked",
+    VpcId: vpc,
+    TagSpecifications: [
+      { ResourceType: "security-group" as const, Tags: [{ Key: QUARANTINE_GROUP_TAG, Value: role }] },
+    ],
+  };
+  const created = await log.send("ec2", "CreateSecurityGroup", request, () =>
+    ec2.send(new sdk.CreateSecurityGroupCommand(request)),
+  );
+  const groupId = created === "dry-run-ok" ? undefined : created.GroupId;
+  if (!groupId) throw new Error(`CreateSecurityGroup returned no GroupId for the ${role} group of ${vpc}`);
+  if (role === "quarantine") {
+    const revoke = { GroupId: groupId, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] };
+    await log.send("ec2", "RevokeSecurityGroupEgress", revoke, () =>
+      ec2.send(new sdk.RevokeSecurityGroupEgressCommand(revoke)),
+    );
+  } else {
+    const ingress = { GroupId: groupId, IpPermissions: ALL_TRAFFIC };
+    await log.send("ec2", "AuthorizeSecurityGroupIngress", ingress, () =>
+      ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand(ingress)),
+    );
+    const egress = { GroupId: groupId, IpPermissions: [{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }] };
+    await log.send("ec2", "AuthorizeSecurityGroupEgress", egress, () =>
+      ec2.send(new sdk.AuthorizeSecurityGroupEgressCommand(egress)),
+    );
+  }
+  return groupId;
+}
+
+async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+  const ec2 = await ctx.clients.ec2();
+  const live = await readInstance(p, ec2, log);
+  if (!live) return { status: "refused", reason: `instance ${p.instanceId} was not found` };
+  const before = { ...live };
+  if (live.state === "terminated" || live.state === "shutting-down") {
+    return { status: "refused", reason: `instance ${p.instanceId} is ${live.state}`, before };
+  }
+  if (!eksNodeFromTags(live.tags) && !p.allowNonEks) {
+    return {
+      status: "refused",
+      reason: `${p.instanceId} is not a node of a known EKS cluster (no EKS tags): isolation refused`,
+      before,
+    };
+  }
+  if (live.tags[QUARANTINE_TAG] !== undefined) {
+    const groups = await findGroups(live.vpcId, ec2, log);
+    const isolated = live.networkInterfaces.every((n) => n.groups.length === 1 && n.groups[0] === groups.quarantine);
+    if (isolated) return { status: "already-done", reason: `${p.instanceId} is already quarantined`, before };
+  }
+  return { status: "needed", before };
+}
+
+async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void> {
+  const sdk = await import("@aws-sdk/client-ec2");
+  const ec2 = await ctx.clients.ec2();
+  if (u.tagged) {
+    const request = { Resources: [u.instanceId], Tags: [{ Key: QUARANTINE_TAG }] };
+    await log.send("ec2", "DeleteTags", request, () => ec2.send(new sdk.DeleteTagsCommand(request)));
+  }
+  for (const eni of u.networkInterfaces) {
+    const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groups };
+    await log.send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
+      ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
+    );
+  }
+  if (u.autoScalingGroupName) {
+    const asgSdk = await import("@aws-sdk/client-auto-scaling");
+    const asg = await ctx.clients.autoscaling();
+    const request = {
+      AutoScalingGroupName: u.autoScalingGroupName,
+      InstanceIds: [u.instanceId],
+      ProtectedFromScaleIn: false,
+    };
+    await log.send("autoscaling", "SetInstanceProtection", request, () =>
+      asg.send(new asgSdk.SetInstanceProtectionCommand(request)),
+    );
+  }
+  const shutdown = { InstanceId: u.instanceId, InstanceInitiatedShutdownBehavior: { Value: u.shutdownBehavior } };
+  await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
+    ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
+  );
+  const termination = { InstanceId: u.instanceId, DisableApiTermination: { Value: u.disableApiTermination } };
+  await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
+    ec2.send(new sdk.ModifyInstanceAttributeCommand(termination)),
+  );
+}
+
+async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
+  const id = isolateInstance.id;
+  const log = new CallLog();
+  let checked: CheckResult;
+  try {
+    checked = await check(p, ctx, log);
+  } catch (error) {
+    if (isNotFound(error)) return log.result(id, "refused", `instance ${p.instanceId} no longer exists`);
+    return log.failed(id, error);
+  }
+  if (checked.status !== "needed")
+    return log.result(id, checked.status, checked.reason, checked.before ? { before: checked.before } : {});
+  const live = checked.before as unknown as Live;
+  const sdk = await import("@aws-sdk/client-ec2");
+  const ec2 = await ctx.clients.ec2();
+  const dry = dryRunParam(ctx.dryRun);
+  if (ctx.dryRun) {
+    // EC2 checks permissions and parameters without acting; nothing to undo.
+    try {
+      const request = { InstanceId: p.instanceId, DisableApiTermination: { Value: true }, ...dry };
+      await log.send("ec2", "ModifyInstanceAttribute", request, () =>
+        ec2.send(new sdk.ModifyInstanceAttributeCommand(request)),
+      );
+      const snap = { InstanceSpecification: { InstanceId: p.instanceId }, ...dry };
+      await log.send("ec2", "CreateSnapshots", snap, () => ec2.send(new sdk.CreateSnapshotsCommand(snap)));
+      return log.result(id, "would-succeed", `dry-run: EC2 would allow isolating ${p.instanceId}`, {
+        before: checked.before,
+      });
+    } catch (error) {
+      return log.failed(id, error, { before: checked.before });
+    }
+  }
+  // What has been changed so far, undone in full if a later step fails.
+  const undo: Undo = {
+    instanceId: p.instanceId,
+    networkInterfaces: [],
+    disableApiTermination: live.disableApiTermination,
+    shutdownBehavior: live.shutdownBehavior,
+    tagged: false,
+  };
+  let changedAttributes = false;
+  try {
+    const groups = await findGroups(live.vpcId, ec2, log);
+    const transition = groups.transition ?? (await createGroup("transition", live.vpcId, ec2, log));
+    const quarantine = groups.quarantine ?? (await createGroup("quarantine", live.vpcId, ec2, log));
+    changedAttributes = true;
+    const termination = { InstanceId: p.instanceId, DisableApiTermination: { Value: true } };
+    await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
+      ec2.send(new sdk.ModifyInstanceAttributeCommand(termination)),
+    );
+    const shutdown = { InstanceId: p.instanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" } };
+    await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
+      ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
+    );
+    const asgName = live.autoScalingGroupName ?? p.autoScalingGroupName;
+    if (asgName) {
+      const asgSdk = await import("@aws-sdk/client-auto-scaling");
+      const asg = await ctx.clients.autoscaling();
+      const request = { AutoScalingGroupName: asgName, InstanceIds: [p.instanceId], ProtectedFromScaleIn: true };
+      await log.send("autoscaling", "SetInstanceProtection", request, () =>
+        asg.send(new asgSdk.SetInstanceProtectionCommand(request)),
+      );
+      undo.autoScalingGroupName = asgName;
+    }
+    for (const eni of live.networkInterfaces) {
+      undo.networkInterfaces.push({ networkInterfaceId: eni.networkInterfaceId, groups: eni.groups });
+      for (const group of [transition, quarantine]) {
+        const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: [group] };
+        await log.send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
+          ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
+        );
+      }
+    }
+    const tag = { Resources: [p.instanceId], Tags: [{ Key: QUARANTINE_TAG, Value: ctx.assessmentId }] };
+    await log.send("ec2", "CreateTags", tag, () => ec2.send(new sdk.CreateTagsCommand(tag)));
+    undo.tagged = true;
+    const snap = {
+      InstanceSpecification: { InstanceId: p.instanceId, ExcludeBootVolume: false },
+      Description: `eks-responder forensic snapshot of ${p.instanceId} (${ctx.assessmentId})`,
+      TagSpecifications: [
+        { ResourceType: "snapshot" as const, Tags: [{ Key: QUARANTINE_TAG, Value: ctx.assessmentId }] },
+      ],
+      CopyTagsFromSource: "volume" as const,
+    };
+    const snapshots = await log.send("ec2", "CreateSnapshots", snap, () =>
+      ec2.send(new sdk.CreateSnapshotsCommand(snap)),
+    );
+    const snapshotIds = snapshots === "dry-run-ok" ? [] : (snapshots.Snapshots ?? []).map((s) => s.SnapshotId ?? "");
+    return log.result(
+      id,
+      "applied",
+      `${p.instanceId} isolated in ${quarantine}; snapshots ${snapshotIds.join(", ") || "requested"}`,
+      {
+        before: checked.before,
+        undo: { ...undo },
+        details: { quarantineGroup: quarantine, transitionGroup: transition, snapshots: snapshotIds },
+      },
+    );
+  } catch (error) {
+    let rolledBack = true;
+    if (changedAttributes) {
+      try {
+        await undoSteps(undo, ctx, log);
+      } catch {
+        rolledBack = false;
+      }
+    }
+    return log.failed(id, error, {
+      before: checked.before,
+      rolledBack,
+      error: { code: awsErrorCode(error), message: String(error) },
+    });
+  }
+}
+
+async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
+  const u = undoSchema.parse(undo);
+  const log = new CallLog();
+  try {
+    await undoSteps(u, ctx, log);
+    return log.result(
+      isolateInstance.id,
+      "applied",
+      `${u.instanceId} is back in its groups; protections lifted (snapshots kept)`,
+    );
+  } catch (error) {
+    return log.failed(isolateInstance.id, error);
+  }
+}
 
 export const isolateInstance: ActionDefinition<typeof params> = {
   id: "ec2:isolate-instance",
@@ -31,6 +351,8 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:CreateTags",
     "ec2:CreateSnapshots",
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DeleteTags",
     "autoscaling:SetInstanceProtection",
   ],
   destructive: true,
@@ -39,7 +361,11 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "the instance is a node of a known EKS cluster",
     "the instance is running and its network interfaces are the ones named",
   ],
-  rollback: "move every network interface back to its recorded groups and lift the protections (snapshots are kept)",
+  rollbackSummary:
+    "move every network interface back to its recorded groups and lift the protections (snapshots are kept)",
+  check,
+  apply,
+  rollback,
   plan(p, context) {
     if (p.clusterName === undefined) {
       return { refused: `${p.instanceId} is not a node of a known EKS cluster: isolation refused` };

@@ -1,29 +1,196 @@
+import type { SecurityGroupRule as Ec2Rule } from "@aws-sdk/client-ec2";
 import { z } from "zod";
+import { isNotFound } from "../aws/errors.ts";
+import { CallLog } from "./calls.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
-import type { ActionDefinition } from "./types.ts";
+import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
+
+/** The full description of one ingress rule: what rollback re-authorizes. */
+const ruleSchema = z.strictObject({
+  ruleId: securityGroupRuleId.optional(),
+  protocol: z.string(),
+  fromPort: z.number().int().optional(),
+  toPort: z.number().int().optional(),
+  cidrIpv4: z.string().optional(),
+  cidrIpv6: z.string().optional(),
+  description: z.string().optional(),
+});
+type Rule = z.output<typeof ruleSchema>;
+
+const permissionSchema = z.strictObject({
+  protocol: z.string(),
+  fromPort: z.number().int().optional(),
+  toPort: z.number().int().optional(),
+  ipv4: z.array(z.string()),
+  ipv6: z.array(z.string()),
+});
 
 const params = z
   .strictObject({
     groupId: securityGroupId,
     /** The exact rules to revoke, when the event named them. */
     ruleIds: z.array(securityGroupRuleId).min(1).optional(),
-    /** Otherwise the exact permissions to revoke. */
-    ipPermissions: z
-      .array(
-        z.strictObject({
-          protocol: z.string(),
-          fromPort: z.number().int().optional(),
-          toPort: z.number().int().optional(),
-          ipv4: z.array(z.string()),
-          ipv6: z.array(z.string()),
-        }),
-      )
-      .min(1)
-      .optional(),
+    /** Their full descriptions from the event, so rollback needs no extra read. */
+    rules: z.array(ruleSchema).optional(),
+    /** Otherwise the exact permissions to revoke; the matching rules are looked up. */
+    ipPermissions: z.array(permissionSchema).min(1).optional(),
   })
   .refine((p) => (p.ruleIds === undefined) !== (p.ipPermissions === undefined), {
     message: "exactly one of ruleIds or ipPermissions is required",
   });
+type Params = z.output<typeof params>;
+
+const undoSchema = z.strictObject({ groupId: securityGroupId, rules: z.array(ruleSchema).min(1) });
+
+/** The exact IpPermissions of a permissions-based revoke. */
+function toRevokePermissions(p: Params) {
+  return (p.ipPermissions ?? []).map((perm) => ({
+    IpProtocol: perm.protocol,
+    ...(perm.protocol !== "-1" && perm.fromPort !== undefined ? { FromPort: perm.fromPort } : {}),
+    ...(perm.protocol !== "-1" && perm.toPort !== undefined ? { ToPort: perm.toPort } : {}),
+    ...(perm.ipv4.length ? { IpRanges: perm.ipv4.map((CidrIp) => ({ CidrIp })) } : {}),
+    ...(perm.ipv6.length ? { Ipv6Ranges: perm.ipv6.map((CidrIpv6) => ({ CidrIpv6 })) } : {}),
+  }));
+}
+
+function ruleOf(r: {
+  SecurityGroupRuleId?: string | undefined;
+  IpProtocol?: string | undefined;
+  FromPort?: number | undefined;
+  ToPort?: number | undefined;
+  CidrIpv4?: string | undefined;
+  CidrIpv6?: string | undefined;
+  Description?: string | undefined;
+}): Rule {
+  return {
+    ...(r.SecurityGroupRuleId ? { ruleId: r.SecurityGroupRuleId } : {}),
+    protocol: (r.IpProtocol ?? "-1").toLowerCase(),
+    ...(r.FromPort !== undefined ? { fromPort: r.FromPort } : {}),
+    ...(r.ToPort !== undefined ? { toPort: r.ToPort } : {}),
+    ...(r.CidrIpv4 ? { cidrIpv4: r.CidrIpv4 } : {}),
+    ...(r.CidrIpv6 ? { cidrIpv6: r.CidrIpv6 } : {}),
+    ...(r.Description ? { description: r.Description } : {}),
+  };
+}
+
+/** One rule per CIDR of the revoked permissions: what rollback re-authorizes when EC2 did not list the rules. */
+function rulesOfPermissions(p: Params): Rule[] {
+  return (p.ipPermissions ?? []).flatMap((perm) => [
+    ...perm.ipv4.map((cidrIpv4) => ({ ...portsOf(perm), protocol: perm.protocol, cidrIpv4 })),
+    ...perm.ipv6.map((cidrIpv6) => ({ ...portsOf(perm), protocol: perm.protocol, cidrIpv6 })),
+  ]);
+}
+
+function portsOf(perm: { fromPort?: number | undefined; toPort?: number | undefined }) {
+  return {
+    ...(perm.fromPort !== undefined ? { fromPort: perm.fromPort } : {}),
+    ...(perm.toPort !== undefined ? { toPort: perm.toPort } : {}),
+  };
+}
+
+/** An IpPermission that authorizes exactly one recorded rule again. */
+function toIpPermission(rule: Rule) {
+  const described = rule.description ? { Description: rule.description } : {};
+  return {
+    IpProtocol: rule.protocol,
+    ...(rule.protocol !== "-1" && rule.fromPort !== undefined ? { FromPort: rule.fromPort } : {}),
+    ...(rule.protocol !== "-1" && rule.toPort !== undefined ? { ToPort: rule.toPort } : {}),
+    ...(rule.cidrIpv4 ? { IpRanges: [{ CidrIp: rule.cidrIpv4, ...described }] } : {}),
+    ...(rule.cidrIpv6 ? { Ipv6Ranges: [{ CidrIpv6: rule.cidrIpv6, ...described }] } : {}),
+  };
+}
+
+/**
+ * The live check. Revoking is itself conditional (EC2 refuses an unknown rule id and reports permissions it does not
+ * find), so when the event described the rules no read is needed and the remediation takes exactly one call. When it
+ * named rule ids without describing them (ModifySecurityGroupRules), the rules are read first: to record them for
+ * rollback, and because that event does not say whether a rule is ingress or egress.
+ */
+async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+  if (!p.ruleIds || (p.rules && p.rules.length === p.ruleIds.length)) {
+    return { status: "needed", before: { groupId: p.groupId, rules: p.rules ?? rulesOfPermissions(p) } };
+  }
+  const { DescribeSecurityGroupRulesCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ctx.clients.ec2();
+  const request = { SecurityGroupRuleIds: p.ruleIds };
+  const page = await log.send("ec2", "DescribeSecurityGroupRules", request, () =>
+    ec2.send(new DescribeSecurityGroupRulesCommand(request)),
+  );
+  const live: Ec2Rule[] = page === "dry-run-ok" ? [] : (page.SecurityGroupRules ?? []);
+  const egress = live.filter((r) => r.IsEgress).map((r) => r.SecurityGroupRuleId);
+  if (egress.length > 0) {
+    return { status: "refused", reason: `${egress.join(", ")}: egress, not ingress; only ingress rules are revoked` };
+  }
+  const rules = live.filter((r) => r.GroupId === p.groupId).map(ruleOf);
+  if (rules.length === 0) return { status: "already-done", reason: `the rules are no longer in ${p.groupId}` };
+  return { status: "needed", before: { groupId: p.groupId, rules } };
+}
+
+function revokeRequest(p: Params, dryRun: boolean) {
+  return p.ruleIds
+    ? { GroupId: p.groupId, SecurityGroupRuleIds: p.ruleIds, ...dryRunParam(dryRun) }
+    : { GroupId: p.groupId, IpPermissions: toRevokePermissions(p), ...dryRunParam(dryRun) };
+}
+
+async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
+  const id = revokeIngress.id;
+  const log = new CallLog();
+  try {
+    const checked = await check(p, ctx, log);
+    if (checked.status !== "needed") return log.result(id, checked.status, checked.reason);
+    const request = revokeRequest(p, ctx.dryRun);
+    const { RevokeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+    const ec2 = await ctx.clients.ec2();
+    const output = await log.send("ec2", "RevokeSecurityGroupIngress", request, () =>
+      ec2.send(new RevokeSecurityGroupIngressCommand(request)),
+    );
+    if (output === "dry-run-ok") return log.result(id, "would-succeed", `EC2 would allow the revoke in ${p.groupId}`);
+    if (output.Return === false)
+      return log.result(id, "failed", "EC2 answered Return=false", { before: checked.before });
+    // EC2 lists what it revoked; those exact rules are what rollback restores.
+    const revoked = (output.RevokedSecurityGroupRules ?? []).map(ruleOf);
+    const unknown = output.UnknownIpPermissions ?? [];
+    if (revoked.length === 0 && unknown.length > 0) {
+      return log.result(id, "already-done", `the open permissions are no longer in ${p.groupId}`);
+    }
+    const rules = revoked.length > 0 ? revoked : (checked.before.rules as Rule[]);
+    const ids = rules.map((r) => r.ruleId).filter(Boolean);
+    return log.result(
+      id,
+      "applied",
+      `revoked ${ids.length ? ids.join(", ") : `${rules.length} rule(s)`} of ${p.groupId}`,
+      {
+        before: checked.before,
+        undo: { groupId: p.groupId, rules },
+      },
+    );
+  } catch (error) {
+    if (isNotFound(error)) return log.result(id, "already-done", `the rules or the group ${p.groupId} no longer exist`);
+    return log.failed(id, error);
+  }
+}
+
+async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
+  const u = undoSchema.parse(undo);
+  const log = new CallLog();
+  const request = { GroupId: u.groupId, IpPermissions: u.rules.map(toIpPermission), ...dryRunParam(ctx.dryRun) };
+  const { AuthorizeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ctx.clients.ec2();
+  try {
+    const output = await log.send("ec2", "AuthorizeSecurityGroupIngress", request, () =>
+      ec2.send(new AuthorizeSecurityGroupIngressCommand(request)),
+    );
+    if (output === "dry-run-ok")
+      return log.result(revokeIngress.id, "would-succeed", "would re-authorize the revoked rules");
+    return log.result(revokeIngress.id, "applied", `re-authorized ${u.rules.length} rule(s) of ${u.groupId}`);
+  } catch (error) {
+    const code = (error as { name?: string }).name;
+    if (code === "InvalidPermission.Duplicate") {
+      return log.result(revokeIngress.id, "already-done", "the rules are already there");
+    }
+    return log.failed(revokeIngress.id, error);
+  }
+}
 
 export const revokeIngress: ActionDefinition<typeof params> = {
   id: "ec2:revoke-ingress",
@@ -36,38 +203,28 @@ export const revokeIngress: ActionDefinition<typeof params> = {
   ],
   destructive: false,
   reversible: true,
-  preconditions: ["the group and the rules still exist", "no other rule of the group is touched"],
-  rollback: "re-authorize the revoked rules from their recorded description",
+  preconditions: [
+    "the group and the rules still exist (a rule already gone is reported as already done)",
+    "no other rule of the group is touched: rules are revoked by id, or by their exact permissions",
+    "a rule that ModifySecurityGroupRules changed is read first and never revoked if it is an egress rule",
+  ],
+  rollbackSummary: "re-authorize the revoked rules from their recorded description",
   plan(p, context) {
-    if (p.ruleIds) {
-      return {
-        calls: [
-          {
-            service: "ec2",
-            operation: "RevokeSecurityGroupIngress",
-            params: { GroupId: p.groupId, SecurityGroupRuleIds: p.ruleIds, ...dryRunParam(context.dryRun) },
-            note: `revoke rule${p.ruleIds.length > 1 ? "s" : ""} ${p.ruleIds.join(", ")} of ${p.groupId}`,
-          },
-        ],
-      };
-    }
-    const permissions = (p.ipPermissions ?? []).map((perm) => ({
-      IpProtocol: perm.protocol,
-      ...(perm.protocol !== "-1" && perm.fromPort !== undefined ? { FromPort: perm.fromPort } : {}),
-      ...(perm.protocol !== "-1" && perm.toPort !== undefined ? { ToPort: perm.toPort } : {}),
-      ...(perm.ipv4.length ? { IpRanges: perm.ipv4.map((CidrIp) => ({ CidrIp })) } : {}),
-      ...(perm.ipv6.length ? { Ipv6Ranges: perm.ipv6.map((CidrIpv6) => ({ CidrIpv6 })) } : {}),
-    }));
+    const note = p.ruleIds
+      ? `revoke rule${p.ruleIds.length > 1 ? "s" : ""} ${p.ruleIds.join(", ")} of ${p.groupId}`
+      : `revoke exactly the open permissions of ${p.groupId} (rule ids not in the event)`;
     return {
       calls: [
-        {
-          service: "ec2",
-          operation: "RevokeSecurityGroupIngress",
-          params: { GroupId: p.groupId, IpPermissions: permissions, ...dryRunParam(context.dryRun) },
-          note: `revoke the exact open permissions of ${p.groupId} (rule ids not in the event)`,
-        },
+        { service: "ec2", operation: "RevokeSecurityGroupIngress", params: revokeRequest(p, context.dryRun), note },
       ],
     };
   },
-  example: { groupId: "sg-0632fa4ee8a8468a4", ruleIds: ["sgr-09be5c962afdc06ed"] },
+  check,
+  apply,
+  rollback,
+  example: {
+    groupId: "sg-0632fa4ee8a8468a4",
+    ruleIds: ["sgr-09be5c962afdc06ed"],
+    rules: [{ ruleId: "sgr-09be5c962afdc06ed", protocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }],
+  },
 };

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { AwsClients } from "../aws/clients.ts";
 
 export type AwsService = "ec2" | "eks" | "ssm" | "autoscaling";
 
@@ -22,9 +23,49 @@ export interface PlanContext {
 /** A plan, or the reason the action refuses to plan (then the decision falls back to an alert). */
 export type PlanResult = { calls: PlannedCall[] } | { refused: string };
 
+export interface ApplyContext extends PlanContext {
+  clients: AwsClients;
+  /** Waits between polls (EKS updates in progress, SSM commands); replaced by tests. */
+  sleep(ms: number): Promise<void>;
+}
+
+/** One AWS call an action made, as recorded in its outcome. */
+export interface CallRecord {
+  service: AwsService;
+  operation: string;
+  params: Record<string, unknown>;
+  /** ok; dry-run-ok: EC2 answered DryRunOperation; not-found: the resource was gone; error: any other failure. */
+  result: "ok" | "dry-run-ok" | "not-found" | "error";
+  error?: string;
+}
+
 /**
- * A registered remediation unit. `plan` is pure: the same params and context always give the same calls.
- * (`check`, `apply` and `rollback` join this contract with the live actions.)
+ * applied: the change was made; already-done: live state already had it (nothing changed); would-succeed: dry-run,
+ * AWS confirmed the calls would be allowed; refused: a precondition failed, nothing changed; failed: an error, with every
+ * step made before it rolled back.
+ */
+export type ApplyStatus = "applied" | "already-done" | "would-succeed" | "refused" | "failed";
+
+export interface ApplyResult {
+  action: string;
+  status: ApplyStatus;
+  reason: string;
+  calls: CallRecord[];
+  /** The live state before the change, as read by `check`. */
+  before?: Record<string, unknown>;
+  /** What `rollback` needs to undo this change exactly (absent when nothing changed or the action is irreversible). */
+  undo?: Record<string, unknown>;
+  error?: { code: string; message: string };
+  /** For a failure partway: whether the steps made before it were undone. */
+  rolledBack?: boolean;
+  /** Per-target detail (SSM: each instance's status). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A registered remediation unit. `plan` is pure: the same params and context always give the same calls. `apply`
+ * re-reads live state first (`check`), is idempotent, and on a failure partway undoes the steps it made. `rollback`
+ * reverses a recorded `undo`.
  */
 export interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   /** `<service>:<verb>-<object>` */
@@ -37,9 +78,19 @@ export interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   destructive: boolean;
   reversible: boolean;
   preconditions: readonly string[];
-  /** How the action is undone, in one sentence. */
-  rollback: string;
+  /** How the action is undone, in one sentence (for docs and messages). */
+  rollbackSummary: string;
   plan(params: z.output<S>, context: PlanContext): PlanResult;
+  /** Reads live state: whether the change is still needed, and the state before it. */
+  check(params: z.output<S>, context: ApplyContext): Promise<CheckResult>;
+  apply(params: z.output<S>, context: ApplyContext): Promise<ApplyResult>;
+  /** Undoes a recorded change; absent for irreversible actions. */
+  rollback?(undo: Record<string, unknown>, context: ApplyContext): Promise<ApplyResult>;
   /** A worked example: parameters that parse. */
   example: z.input<S>;
 }
+
+export type CheckResult =
+  | { status: "needed"; before: Record<string, unknown> }
+  | { status: "already-done"; reason: string; before?: Record<string, unknown> }
+  | { status: "refused"; reason: string; before?: Record<string, unknown> };

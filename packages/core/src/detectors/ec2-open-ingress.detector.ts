@@ -6,8 +6,10 @@ import type { Assessment, DetectContext, DetectorDefinition } from "./types.ts";
 
 const settings = z
   .strictObject({
-    /** Ports that may be open to the world (a public load balancer's 80/443). */
+    /** TCP ports that may be open to the world (a public load balancer's 80/443). */
     allowedPublicPorts: z.array(z.number().int().min(0).max(65535)).default([80, 443]),
+    /** UDP ports that may be open to the world. */
+    allowedPublicUdpPorts: z.array(z.number().int().min(0).max(65535)).default([]),
     /** A source CIDR with a shorter prefix than this is treated as open to the world. */
     minPrefixLength: z
       .strictObject({
@@ -16,7 +18,7 @@ const settings = z
       })
       .default({ ipv4: 8, ipv6: 32 }),
   })
-  .default({ allowedPublicPorts: [80, 443], minPrefixLength: { ipv4: 8, ipv6: 32 } });
+  .default({ allowedPublicPorts: [80, 443], allowedPublicUdpPorts: [], minPrefixLength: { ipv4: 8, ipv6: 32 } });
 
 type Settings = z.output<typeof settings>;
 
@@ -35,9 +37,15 @@ function describePorts(protocol: string, fromPort?: number, toPort?: number): st
   return from === to ? `${protocol}/${from}` : `${protocol}/${from}-${to}`;
 }
 
-/** True when every port of the range is allowed to be public. */
-function portsAllowed(protocol: string, allowed: readonly number[], fromPort?: number, toPort?: number): boolean {
+/** True when every port of the range is allowed to be public, for its protocol (all traffic never is). */
+function portsAllowed(protocol: string, s: Settings, fromPort?: number, toPort?: number): boolean {
   if (PORTLESS_PROTOCOLS.has(protocol)) return true;
+  const allowed =
+    protocol === "tcp" || protocol === "6"
+      ? s.allowedPublicPorts
+      : protocol === "udp" || protocol === "17"
+        ? s.allowedPublicUdpPorts
+        : [];
   const { from, to } = portRange(protocol, fromPort, toPort);
   if (to - from + 1 > allowed.length) return false;
   const set = new Set(allowed);
@@ -63,7 +71,7 @@ interface Offence {
 function offencesOf(permissions: IpPermission[], s: Settings, context: DetectContext): Offence[] {
   const offences: Offence[] = [];
   for (const permission of permissions) {
-    if (portsAllowed(permission.protocol, s.allowedPublicPorts, permission.fromPort, permission.toPort)) continue;
+    if (portsAllowed(permission.protocol, s, permission.fromPort, permission.toPort)) continue;
     const ipv4 = permission.ipv4.map((r) => r.cidr).filter((c) => isOpen(c, s.minPrefixLength, context));
     const ipv6 = permission.ipv6.map((r) => r.cidr).filter((c) => isOpen(c, s.minPrefixLength, context));
     if (ipv4.length + ipv6.length > 0) offences.push({ permission, ipv4, ipv6 });
@@ -95,6 +103,7 @@ function detectAuthorize(
   if (offences.length === 0) return [];
   const groupId = signal.groupId ?? signal.groupName ?? "unknown";
   const ruleIds: string[] = [];
+  const rules: SecurityGroupRule[] = [];
   let allMatched = true;
   for (const o of offences) {
     for (const [cidrs, v6] of [
@@ -103,8 +112,10 @@ function detectAuthorize(
     ] as const) {
       for (const cidr of cidrs) {
         const rule = ruleFor(signal.createdRules, o.permission, cidr, v6);
-        if (rule) ruleIds.push(rule.ruleId);
-        else allMatched = false;
+        if (rule) {
+          ruleIds.push(rule.ruleId);
+          rules.push(rule);
+        } else allMatched = false;
       }
     }
   }
@@ -113,8 +124,18 @@ function detectAuthorize(
       `${describePorts(o.permission.protocol, o.permission.fromPort, o.permission.toPort)} from ${[...o.ipv4, ...o.ipv6].join(", ")}`,
   );
   const params: Record<string, unknown> = { groupId };
-  if (allMatched) params.ruleIds = ruleIds;
-  else
+  if (allMatched) {
+    params.ruleIds = ruleIds;
+    params.rules = rules.map((r) => ({
+      ruleId: r.ruleId,
+      protocol: r.protocol,
+      ...(r.fromPort !== undefined ? { fromPort: r.fromPort } : {}),
+      ...(r.toPort !== undefined ? { toPort: r.toPort } : {}),
+      ...(r.cidrIpv4 ? { cidrIpv4: r.cidrIpv4 } : {}),
+      ...(r.cidrIpv6 ? { cidrIpv6: r.cidrIpv6 } : {}),
+      ...(r.description ? { description: r.description } : {}),
+    }));
+  } else
     params.ipPermissions = offences.map((o) => ({
       protocol: o.permission.protocol,
       ...(o.permission.fromPort !== undefined ? { fromPort: o.permission.fromPort } : {}),
@@ -158,7 +179,7 @@ function detectModify(
     return (
       cidr !== undefined &&
       isOpen(cidr, s.minPrefixLength, context) &&
-      !portsAllowed(r.protocol, s.allowedPublicPorts, r.fromPort, r.toPort)
+      !portsAllowed(r.protocol, s, r.fromPort, r.toPort)
     );
   });
   if (open.length === 0) return [];
@@ -176,7 +197,10 @@ function detectModify(
       actions: [
         { action: "ec2:revoke-ingress", params: { groupId: signal.groupId, ruleIds: open.map((r) => r.ruleId) } },
       ],
-      notes: ["the rule's definition before the change is not in the event: the plan revokes the modified rule"],
+      notes: [
+        "the rule's definition before the change is not in the event: the plan revokes the modified rule",
+        "ModifySecurityGroupRules does not say whether the rule is ingress or egress: the rule is read live first and an egress rule is never revoked",
+      ],
     }),
   ];
 }
@@ -185,7 +209,7 @@ export const ec2OpenIngress: DetectorDefinition<typeof settings> = {
   id: "ec2-open-ingress",
   title: "Security group ingress opened to the world",
   summary:
-    "A security group rule was added or changed so that a port outside the allowed public ports can be reached from " +
+    "A security group rule was added or changed so that a port outside the allowed public TCP/UDP ports can be reached from " +
     "0.0.0.0/0, ::/0, or any source wider than the policy allows. Security groups reached only through another group, " +
     "a prefix list, or a narrow CIDR are not flagged; ICMP is not flagged.",
   triggers: ["aws.ec2 AuthorizeSecurityGroupIngress", "aws.ec2 ModifySecurityGroupRules"],

@@ -15,14 +15,32 @@ export function describeValue(value: unknown): string {
   return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+/**
+ * Follows a zod issue path through the raw input. The schemas reshape some CloudTrail lists before validating them
+ * (`{"items": [...]}` and `{}` become arrays, a single object becomes a one-element list), so an index into such a list
+ * is followed into `items`, or stays on the single object: the value found and the path shown are those of the JSON
+ * the user wrote.
+ */
+function locate(root: unknown, path: readonly PropertyKey[]): { value: unknown; path: PropertyKey[] } {
   let current: unknown = root;
+  const raw: PropertyKey[] = [];
   for (const key of path) {
-    if (current === null || typeof current !== "object") return undefined;
-    if (!Object.hasOwn(current, key)) return undefined;
+    if (current === null || typeof current !== "object") return { value: undefined, path: [...raw, key] };
+    if (typeof key === "number" && !Array.isArray(current)) {
+      const items = (current as { items?: unknown }).items;
+      if (Array.isArray(items)) {
+        raw.push("items", key);
+        current = items[key];
+        continue;
+      }
+      if (key === 0) continue;
+      return { value: undefined, path: [...raw, key] };
+    }
+    raw.push(key);
+    if (!Object.hasOwn(current, key)) return { value: undefined, path: raw };
     current = (current as Record<PropertyKey, unknown>)[key];
   }
-  return current;
+  return { value: current, path: raw };
 }
 
 export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
@@ -34,13 +52,13 @@ export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
 /** Turns zod issues into issues that name the key, the value found there and what was expected. */
 export function toInputIssues(error: z.ZodError, input: unknown, prefix = ""): InputIssue[] {
   return error.issues.map((issue) => {
-    const found = valueAt(input, issue.path);
+    const { value: found, path } = locate(input, issue.path);
     let message: string;
     if (issue.code === "unrecognized_keys") message = issue.message;
     else if (issue.code === "invalid_type" && found === undefined) message = `missing: expected ${issue.expected}`;
     else if (issue.code === "invalid_type") message = `expected ${issue.expected}, got ${describeValue(found)}`;
     else message = `${issue.message} (got ${describeValue(found)})`;
-    return { path: formatPath(issue.path, prefix), message };
+    return { path: formatPath(path, prefix), message };
   });
 }
 

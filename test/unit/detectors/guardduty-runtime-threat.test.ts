@@ -1,0 +1,171 @@
+import { describe, expect, it } from "vitest";
+import { classifyFinding } from "../../../packages/core/src/detectors/guardduty-families.ts";
+import { guardDutyRuntimeThreat } from "../../../packages/core/src/detectors/guardduty-runtime-threat.detector.ts";
+import {
+  defaultPolicy,
+  type EventResult,
+  type GuardDutySignal,
+  parseEvent,
+  parsePolicy,
+  processEvent,
+} from "../../../packages/core/src/index.ts";
+import { fixtureText, listFixtures, loadFixture, must, objectAt } from "../../helpers/fixtures.ts";
+
+const ID = "guardduty-runtime-threat";
+const NODE = "guardduty/backdoor-runtime-c-cactivity-b-dns/eks-node-instance.json";
+const POD = "guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json";
+const STANDALONE = "guardduty/cryptocurrency-runtime-bitcointool-b-dns/standalone-docker-container-not-eks.json";
+const ASG = "eks-general-8ac6f1b2-1a2b-3c4d-5e6f-7a8b9c0d1e2f";
+
+function finding(input: unknown): GuardDutySignal {
+  const parsed = parseEvent(typeof input === "string" ? JSON.parse(input) : input);
+  if (parsed.status !== "signal" || parsed.signal.family !== "guardduty") throw new Error("expected a finding");
+  return parsed.signal;
+}
+
+function run(input: unknown, policy = defaultPolicy()): EventResult {
+  return processEvent(input, policy);
+}
+
+function mine(result: EventResult) {
+  return result.assessments.filter((a) => a.detectorId === ID);
+}
+
+const isolateParams = {
+  instanceId: "i-0f1e2d3c4b5a69788",
+  clusterName: "prod-eks",
+  vpcId: "vpc-0a1b2c3d4e5f67890",
+  networkInterfaceIds: ["eni-0a9b8c7d6e5f43210"],
+  autoScalingGroupName: ASG,
+};
+
+describe("guardduty-runtime-threat", () => {
+  it("routes exactly the runtime findings on EKS to the runtime-threat family", () => {
+    // prepare
+    const findings = listFixtures("guardduty");
+
+    // act
+    const routed = findings.filter((f) => classifyFinding(finding(fixtureText(f))).family === "runtime-threat");
+
+    // assess
+    expect(routed).toEqual([NODE, POD]);
+  });
+
+  it("assesses exactly the runtime findings on an EKS node and on an EKS pod", () => {
+    // prepare
+    const all = [...listFixtures("cloudtrail"), ...listFixtures("guardduty")];
+
+    // act
+    const assessed = all.filter((f) => mine(run(fixtureText(f))).length > 0);
+
+    // assess
+    expect(assessed).toEqual([NODE, POD]);
+  });
+
+  it.each([
+    [
+      NODE,
+      "Backdoor:Runtime/C&CActivity.B!DNS: An Amazon EC2 instance or a container is querying a domain name that is associated with a known command and control server.",
+      { instanceId: "i-0f1e2d3c4b5a69788" },
+    ],
+    [
+      POD,
+      "CryptoCurrency:Runtime/BitcoinTool.B: An Amazon EC2 instance or a container is querying an IP address that is associated with a cryptocurrency-related activity.",
+      { instanceId: "i-0f1e2d3c4b5a69788", pod: { namespace: "shop", name: "web-6d9f7c8b5-x2kqz" } },
+    ],
+  ])("isolates the node that runs %s (mode approve)", (relPath, title, resources) => {
+    // prepare
+    const text = fixtureText(relPath);
+
+    // act
+    const result = run(text);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.severity).toBe("high");
+    expect(a.title).toBe(title);
+    expect(a.cluster).toBe("prod-eks");
+    expect(a.resources).toEqual(resources);
+    expect(a.actions).toEqual([{ action: "ec2:isolate-instance", params: isolateParams }]);
+    expect(result.plan.map((p) => `${p.service}:${p.operation}`)).toEqual([
+      "ec2:DescribeSecurityGroups",
+      "ec2:ModifyInstanceAttribute",
+      "ec2:ModifyInstanceAttribute",
+      "autoscaling:SetInstanceProtection",
+      "ec2:ModifyNetworkInterfaceAttribute",
+      "ec2:ModifyNetworkInterfaceAttribute",
+      "ec2:CreateTags",
+      "ec2:CreateSnapshots",
+    ]);
+    expect(must(result.plan[1]).params).toEqual({
+      InstanceId: "i-0f1e2d3c4b5a69788",
+      DisableApiTermination: { Value: true },
+      DryRun: true,
+    });
+    const decision = must(result.decisions[0]);
+    expect(decision.mode).toBe("approve");
+    expect(decision.reasons[0]).toBe(
+      "mode approve: default for guardduty-runtime-threat (isolation takes a node and every pod on it out of service; a human confirms first)",
+    );
+  });
+
+  it("produces no assessment for the standalone (non-EKS) container", () => {
+    // prepare
+    const text = fixtureText(STANDALONE);
+
+    // act
+    const result = run(text);
+
+    // assess
+    expect(classifyFinding(finding(text)).family).toBeUndefined();
+    expect(result.assessments).toEqual([]);
+    expect(result.skipped).toBe("no-finding");
+    expect(result.plan).toEqual([]);
+  });
+
+  it("alerts with a note when a pod finding names no instance", () => {
+    // prepare
+    const envelope = loadFixture(POD);
+    delete objectAt(envelope, "detail", "resource").instanceDetails;
+
+    // act
+    const result = run(envelope);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.actions).toEqual([]);
+    expect(a.notes).toEqual(["the finding names no instance: find the node running the pod and isolate it by hand"]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+  });
+
+  it("does not act on a pod in an exempt namespace", () => {
+    // prepare
+    const policy = parsePolicy({ exemptions: { namespaces: ["shop"] } });
+
+    // act
+    const result = run(fixtureText(POD), policy);
+
+    // assess
+    expect(result.skipped).toBe("exempt");
+    expect(must(result.decisions[0]).reasons).toEqual(["namespace shop is exempt"]);
+    expect(result.plan).toEqual([]);
+  });
+
+  it("puts the cluster and node tags in the subject used by exemptions (detect called directly)", () => {
+    // prepare
+    const signal = finding(fixtureText(POD));
+
+    // act
+    const found = guardDutyRuntimeThreat.detect(signal, {}, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
+
+    // assess
+    const subject = must(found[0]).subject;
+    expect(subject.namespace).toBe("shop");
+    expect(subject.tags).toMatchObject({
+      env: "prod",
+      "eks:cluster-name": "prod-eks",
+      "eks:nodegroup-name": "general",
+    });
+  });
+});
