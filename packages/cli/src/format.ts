@@ -1,4 +1,5 @@
 import type { Assessment, Decision, OutcomeStatus, PlanStep } from "@eks-responder/core";
+import type { AppliedAssessment } from "./apply.ts";
 import type { FileResult, ReplaySummary } from "./replay.ts";
 import { type painter, safe } from "./terminal.ts";
 
@@ -84,13 +85,56 @@ export function formatResult(result: FileResult, paint: Paint): string {
   return `${out}\n`;
 }
 
+const APPLY_STYLE: Record<string, Parameters<Paint>[0]> = {
+  applied: ["bold", "green"],
+  "already-done": "green",
+  "would-succeed": "cyan",
+  refused: "yellow",
+  failed: ["bold", "red"],
+};
+
+/** What --apply carried out for one event: each action's status, reason and calls. */
+export function formatApplied(applied: readonly AppliedAssessment[], paint: Paint): string {
+  let out = "";
+  for (const a of applied) {
+    if (a.declined) {
+      out += line(paint, "applied", `${paint("yellow", "DECLINED")} ${a.assessmentId}: nothing was changed`);
+      continue;
+    }
+    for (const r of a.results) {
+      out += line(
+        paint,
+        "applied",
+        `${paint(APPLY_STYLE[r.status] ?? "bold", r.status.toUpperCase())} ${r.action}: ${safe(r.reason)}`,
+      );
+      for (const c of r.calls)
+        out += more(paint("dim", `${c.service}:${c.operation} → ${c.result}${c.error ? ` (${safe(c.error)})` : ""}`));
+      if (r.rolledBack !== undefined)
+        out += more(
+          r.rolledBack
+            ? "the steps made before the failure were rolled back"
+            : paint("red", "ROLLBACK INCOMPLETE: check the calls above"),
+        );
+    }
+    if (a.journal && a.results.some((r) => r.undo)) out += more(`undo with: eks-responder rollback ${a.assessmentId}`);
+  }
+  return out ? `${out}\n` : "";
+}
+
 export function formatSummary(summary: ReplaySummary, paint: Paint): string {
   const counts = Object.entries(summary.outcomes)
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${n} ${status}`)
     .join(", ");
   const events = `${summary.files} event${summary.files === 1 ? "" : "s"}`;
-  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${summary.plannedCalls} planned AWS call${summary.plannedCalls === 1 ? "" : "s"} · dry-run: nothing was changed\n`;
+  const tail = summary.applied
+    ? `applied: ${
+        Object.entries(summary.applied)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(", ") || "nothing"
+      }`
+    : "dry-run: nothing was changed";
+  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${summary.plannedCalls} planned AWS call${summary.plannedCalls === 1 ? "" : "s"} · ${tail}\n`;
   if (summary.invalid > 0)
     out += `${paint(["bold", "red"], `${summary.invalid} file${summary.invalid === 1 ? "" : "s"} could not be read or understood (see above)`)}\n`;
   return out;

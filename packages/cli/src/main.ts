@@ -1,22 +1,50 @@
-import { parseArgs } from "node:util";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { stateDir } from "./journal.ts";
+import { patch } from "./patch.ts";
 import { replay } from "./replay.ts";
+import { rollback } from "./rollback.ts";
 import type { Io } from "./terminal.ts";
 
 const USAGE = `Usage: eks-responder <command> [options]
 
 Commands:
-  replay [--json] [--config FILE] PATH...   Run events through parse → assess → decide → plan and show, per event,
-                                            what eks-responder would do and why. PATH is an event file or a folder
-                                            of .json event files. Dry-run: nothing in AWS is touched.
-  help                                      Show this help.
+  replay [--json] [--config FILE] PATH...
+      Run events through parse → assess → decide → plan and show, per event, what eks-responder would do and why.
+      PATH is an event file or a folder of .json event files. Dry-run: nothing in AWS is touched.
+  replay --apply [--yes] [--json] [--config FILE] [--state-dir DIR] PATH...
+      Carry the plans out against the AWS account of the standard credential chain, in each event's region. You are
+      the approver: actions of auto and approve mode are carried out, each confirmed on the terminal first (--yes
+      confirms all); alert-mode, exempt, sample and out-of-scope events are never acted on. Every change is recorded
+      in the state folder for rollback.
+  rollback [--yes] [--json] [--state-dir DIR] OUTCOME_ID
+      Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first.
+  patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
+      Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), only on instances SSM manages,
+      and follow the command to the end.
+  help
+      Show this help.
 
-Exit codes: 0 every event was read and understood; 2 some input was unreadable or invalid (the others are still
-processed), or the command line or policy file was wrong.
+The state folder is --state-dir, else $EKS_RESPONDER_STATE_DIR, else $XDG_STATE_HOME/eks-responder
+(~/.local/state/eks-responder).
+
+Exit codes: 0 done; 1 an action failed; 2 some input was unreadable or invalid (the others are still processed), or
+the command line, the policy file or a confirmation was missing.
 `;
 
 function usageError(io: Io, message: string): number {
   io.stderr.write(`eks-responder: ${message}\n\n${USAGE}`);
   return 2;
+}
+
+const COMMON = {
+  json: { type: "boolean" },
+  yes: { type: "boolean", short: "y" },
+  "state-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parse<O extends ParseArgsOptionsConfig>(args: string[], extra: O) {
+  return parseArgs({ args, allowPositionals: true, strict: true, options: { ...COMMON, ...extra } });
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -25,37 +53,88 @@ export async function main(argv: string[], io: Io): Promise<number> {
     (command === undefined ? io.stderr : io.stdout).write(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command !== "replay") return usageError(io, `unknown command "${command}"`);
-  let parsed: ReturnType<typeof parseReplayArgs>;
   try {
-    parsed = parseReplayArgs(rest);
+    switch (command) {
+      case "replay": {
+        const { values, positionals } = parse(rest, {
+          config: { type: "string", short: "c" },
+          apply: { type: "boolean" },
+        });
+        if (values.help) return help(io);
+        if (positionals.length === 0) return usageError(io, "replay needs at least one event file or folder");
+        if (values.yes && !values.apply) return usageError(io, "--yes only goes with --apply");
+        return await replay(
+          {
+            paths: positionals,
+            json: values.json === true,
+            apply: values.apply === true,
+            yes: values.yes === true,
+            ...(typeof values.config === "string" ? { config: values.config } : {}),
+            ...(typeof values["state-dir"] === "string" ? { stateDir: values["state-dir"] } : {}),
+          },
+          io,
+        );
+      }
+      case "rollback": {
+        const { values, positionals } = parse(rest, {});
+        if (values.help) return help(io);
+        const [outcomeId, ...more] = positionals;
+        if (outcomeId === undefined || more.length > 0) return usageError(io, "rollback needs exactly one OUTCOME_ID");
+        return await rollback(
+          {
+            outcomeId,
+            yes: values.yes === true,
+            json: values.json === true,
+            stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+          },
+          io,
+        );
+      }
+      case "patch": {
+        const { values, positionals } = parse(rest, {
+          cluster: { type: "string" },
+          nodegroup: { type: "string" },
+          region: { type: "string" },
+          "no-reboot": { type: "boolean" },
+          "dry-run": { type: "boolean" },
+        });
+        if (values.help) return help(io);
+        if (positionals.length > 0)
+          return usageError(io, `patch takes no positional arguments (got ${positionals.join(" ")})`);
+        const cluster = typeof values.cluster === "string" ? values.cluster : undefined;
+        if (!cluster) return usageError(io, "patch needs --cluster NAME");
+        const region =
+          (typeof values.region === "string" ? values.region : undefined) ??
+          io.env.AWS_REGION ??
+          io.env.AWS_DEFAULT_REGION;
+        if (!region) return usageError(io, "patch needs --region REGION (or AWS_REGION)");
+        return await patch(
+          {
+            cluster,
+            ...(typeof values.nodegroup === "string" ? { nodegroup: values.nodegroup } : {}),
+            region,
+            reboot: values["no-reboot"] ? "NoReboot" : "RebootIfNeeded",
+            dryRun: values["dry-run"] === true,
+            yes: values.yes === true,
+            json: values.json === true,
+            stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+          },
+          io,
+        );
+      }
+      default:
+        return usageError(io, `unknown command "${command}"`);
+    }
   } catch (error) {
-    return usageError(io, error instanceof Error ? error.message : String(error));
+    // parseArgs reports unknown or malformed options with a TypeError whose message names the option.
+    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      return usageError(io, error.message);
+    }
+    throw error;
   }
-  if (parsed.values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length === 0) return usageError(io, "replay needs at least one event file or folder");
-  return replay(
-    {
-      paths: parsed.positionals,
-      json: parsed.values.json === true,
-      ...(parsed.values.config ? { config: parsed.values.config } : {}),
-    },
-    io,
-  );
 }
 
-function parseReplayArgs(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      json: { type: "boolean" },
-      config: { type: "string", short: "c" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+function help(io: Io): number {
+  io.stdout.write(USAGE);
+  return 0;
 }

@@ -8,18 +8,27 @@ import {
   PolicyError,
   processEvent,
 } from "@eks-responder/core";
+import { type AppliedAssessment, Applier } from "./apply.ts";
 import { collectEventFiles, readEventFile } from "./files.ts";
-import { formatResult, formatSummary } from "./format.ts";
+import { formatApplied, formatResult, formatSummary } from "./format.ts";
+import { stateDir } from "./journal.ts";
 import { type Io, painter } from "./terminal.ts";
 
 export interface ReplayOptions {
   paths: string[];
   json: boolean;
   config?: string;
+  /** Carry the plans out against AWS: the explicit opposite of dry-run. */
+  apply?: boolean;
+  /** Confirm every action without asking. */
+  yes?: boolean;
+  stateDir?: string;
 }
 
 export interface FileResult extends EventResult {
   file: string;
+  /** With --apply: what was carried out. */
+  applied?: AppliedAssessment[];
 }
 
 export interface ReplaySummary {
@@ -28,6 +37,8 @@ export interface ReplaySummary {
   plannedCalls: number;
   /** Files that could not be read or understood. */
   invalid: number;
+  /** With --apply: action results by status (applied, already-done, refused, failed, declined). */
+  applied?: Record<string, number>;
 }
 
 /** Show progress on stderr only on a terminal, and only when there is enough work for it to matter. */
@@ -48,12 +59,21 @@ function unreadable(file: string, reason: string): FileResult {
 export function summarize(results: readonly FileResult[]): ReplaySummary {
   const outcomes = Object.fromEntries(OUTCOME_STATUSES.map((s) => [s, 0])) as Record<OutcomeStatus, number>;
   for (const r of results) outcomes[r.outcome] += 1;
-  return {
+  const summary: ReplaySummary = {
     files: results.length,
     outcomes,
     plannedCalls: results.reduce((n, r) => n + r.plan.length, 0),
     invalid: outcomes.invalid,
   };
+  if (results.some((r) => r.applied !== undefined)) {
+    const applied: Record<string, number> = {};
+    for (const a of results.flatMap((r) => r.applied ?? [])) {
+      for (const key of a.declined ? ["declined"] : a.results.map((x) => x.status))
+        applied[key] = (applied[key] ?? 0) + 1;
+    }
+    summary.applied = applied;
+  }
+  return summary;
 }
 
 /** The strongest decision of an event, as the one-line `decision` of the JSON report. */
@@ -65,9 +85,17 @@ function headline(result: EventResult): { mode: string; reason: string } | null 
 }
 
 export async function replay(options: ReplayOptions, io: Io): Promise<number> {
+  if (options.apply && !options.yes && !io.prompt) {
+    io.stderr.write(
+      "eks-responder: --apply without --yes confirms each action on a terminal, and standard input is not one; add --yes to confirm them all\n",
+    );
+    return 2;
+  }
   let policy: Policy;
   try {
     policy = options.config ? await loadPolicyFile(options.config) : defaultPolicy();
+    // --apply is the explicit opposite of the global dry-run (a detector marked dryRun stays in dry-run).
+    if (options.apply) policy = { ...policy, dryRun: false };
   } catch (error) {
     if (error instanceof PolicyError) {
       io.stderr.write(`eks-responder: ${error.message}\n`);
@@ -76,6 +104,13 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
     throw error;
   }
   const files = await collectEventFiles(options.paths, io.cwd);
+  const applier = options.apply
+    ? new Applier(io, {
+        yes: options.yes === true,
+        stateDir: stateDir(io, options.stateDir),
+        ...(io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {}),
+      })
+    : undefined;
   const paint = painter(io.stdout, io.env);
   const progress = io.stderr.isTTY === true && files.length >= PROGRESS_THRESHOLD;
   const results: FileResult[] = [];
@@ -88,10 +123,14 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
       result =
         "reason" in read
           ? unreadable(file.path, read.reason)
-          : { file: file.path, ...processEvent(read.text, policy, { forceDryRun: true }) };
+          : { file: file.path, ...processEvent(read.text, policy, { forceDryRun: !options.apply }) };
+    }
+    if (!options.json) io.stdout.write(formatResult(result, paint));
+    if (applier) {
+      result.applied = await applier.applyEvent(result);
+      if (!options.json) io.stdout.write(formatApplied(result.applied, paint));
     }
     results.push(result);
-    if (!options.json) io.stdout.write(formatResult(result, paint));
   }
   if (progress) io.stderr.write(`\rreplayed ${files.length}/${files.length} events.   \n`);
   const summary = summarize(results);
@@ -104,5 +143,6 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
   } else {
     io.stdout.write(formatSummary(summary, paint));
   }
-  return summary.invalid > 0 ? 2 : 0;
+  if (summary.invalid > 0) return 2;
+  return (summary.applied?.failed ?? 0) > 0 ? 1 : 0;
 }

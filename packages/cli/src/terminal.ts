@@ -11,6 +11,10 @@ export interface Io {
   stderr: OutputStream;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Asks a question on the terminal and returns the answer; absent when standard input is not a terminal. */
+  prompt?: (question: string) => Promise<string>;
+  /** Waits between polls of AWS (replaced by tests). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 type Style = Parameters<typeof styleText>[0];

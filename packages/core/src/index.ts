@@ -1,5 +1,16 @@
 export { ACTIONS, actionIds, getAction, planAction } from "./actions/registry.ts";
-export type { ActionDefinition, PlanContext, PlannedCall, PlanResult } from "./actions/types.ts";
+export type {
+  ActionDefinition,
+  ApplyContext,
+  ApplyResult,
+  ApplyStatus,
+  CallRecord,
+  CheckResult,
+  PlanContext,
+  PlannedCall,
+  PlanResult,
+} from "./actions/types.ts";
+export { type AwsClients, type ClientOptions, createAwsClients } from "./aws/clients.ts";
 export { DETECTORS, detectorIds } from "./detectors/registry.ts";
 export type { ActionRequest, Assessment, DetectorDefinition, Mode, Severity } from "./detectors/types.ts";
 export { MODES, SEVERITIES } from "./detectors/types.ts";

@@ -1,0 +1,120 @@
+import {
+  type ApplyResult,
+  type Assessment,
+  type AwsClients,
+  createAwsClients,
+  type Decision,
+  getAction,
+} from "@eks-responder/core";
+import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
+import type { FileResult } from "./replay.ts";
+import { type Io, safe } from "./terminal.ts";
+
+/** What was carried out for one assessment. */
+export interface AppliedAssessment {
+  assessmentId: string;
+  title: string;
+  results: JournalResult[];
+  /** Set when the person at the terminal declined. */
+  declined?: boolean;
+  journal?: string;
+}
+
+export interface ApplyOptions {
+  yes: boolean;
+  stateDir: string;
+  /** Overrides the AWS endpoint (tests against a local server); the SDK also honours AWS_ENDPOINT_URL. */
+  endpoint?: string;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class Applier {
+  private readonly clients = new Map<string, AwsClients>();
+  private readonly io: Io;
+  private readonly options: ApplyOptions;
+
+  constructor(io: Io, options: ApplyOptions) {
+    this.io = io;
+    this.options = options;
+  }
+
+  private clientsFor(region: string): AwsClients {
+    let clients = this.clients.get(region);
+    if (!clients) {
+      clients = createAwsClients(region, this.options.endpoint ? { endpoint: this.options.endpoint } : {});
+      this.clients.set(region, clients);
+    }
+    return clients;
+  }
+
+  /** Asks the person at the terminal; --yes confirms everything. */
+  async confirm(question: string): Promise<boolean> {
+    if (this.options.yes) return true;
+    if (!this.io.prompt) return false;
+    const answer = (await this.io.prompt(`${question} [y/N] `)).trim().toLowerCase();
+    return answer === "y" || answer === "yes";
+  }
+
+  /**
+   * Carries out the actions of every decision in auto or approve mode that is not in dry-run. Alert, skipped, exempt,
+   * sample and out-of-scope decisions have no plan and are never acted on.
+   */
+  async applyEvent(result: FileResult): Promise<AppliedAssessment[]> {
+    const applied: AppliedAssessment[] = [];
+    for (const decision of result.decisions) {
+      if (!isActionable(decision)) continue;
+      const assessment = result.assessments.find((a) => a.id === decision.assessmentId);
+      if (!assessment) continue;
+      applied.push(await this.applyAssessment(result, assessment, decision));
+    }
+    return applied;
+  }
+
+  private async applyAssessment(
+    result: FileResult,
+    assessment: Assessment,
+    decision: Decision,
+  ): Promise<AppliedAssessment> {
+    const steps = decision.plan.map((s) => `    ${s.service}:${s.operation} ${JSON.stringify(s.params)}`).join("\n");
+    const question = `\n${safe(assessment.title)}\n  ${decision.mode === "approve" ? "needs approval" : "auto"}: ${assessment.actions.map((a) => a.action).join(", ")}\n${safe(steps)}\nApply?`;
+    const base = { assessmentId: assessment.id, title: assessment.title };
+    if (!(await this.confirm(question))) return { ...base, results: [], declined: true };
+    const results: JournalResult[] = [];
+    const context = {
+      clients: this.clientsFor(assessment.region),
+      dryRun: false,
+      assessmentId: assessment.id,
+      account: assessment.account,
+      region: assessment.region,
+      sleep: this.io.sleep ?? realSleep,
+    };
+    for (const request of assessment.actions) {
+      const action = getAction(request.action);
+      const parsed = action.params.safeParse(request.params);
+      const outcome: ApplyResult = parsed.success
+        ? await action.apply(parsed.data, context)
+        : { action: action.id, status: "refused", reason: `invalid parameters: ${parsed.error.message}`, calls: [] };
+      results.push({ ...outcome, params: request.params });
+      // A failed action stops the rest of the assessment's playbook: nothing after it runs on a half-known state.
+      if (outcome.status === "failed") break;
+    }
+    const entry: JournalEntry = {
+      assessmentId: assessment.id,
+      detectorId: assessment.detectorId,
+      title: assessment.title,
+      account: assessment.account,
+      region: assessment.region,
+      source: result.file,
+      recordedAt: new Date().toISOString(),
+      results,
+      rollbacks: [],
+    };
+    const journal = await writeEntry(this.options.stateDir, entry);
+    return { ...base, results, journal };
+  }
+}
+
+function isActionable(decision: Decision): boolean {
+  return (decision.mode === "auto" || decision.mode === "approve") && !decision.dryRun && decision.plan.length > 0;
+}
