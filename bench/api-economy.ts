@@ -1,0 +1,225 @@
+/**
+ * AWS calls per remediation: each action's happy path against mocked clients (aws-sdk-client-mock), counted, next to
+ * the fewest calls AWS allows for the same change. The difference is what eks-responder spends on safety (reading
+ * live state before changing it, recording it for rollback), and each row says which.
+ */
+import { AutoScalingClient, SetInstanceProtectionCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  CreateSnapshotsCommand,
+  CreateTagsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupIngressCommand,
+} from "@aws-sdk/client-ec2";
+import {
+  DescribeClusterCommand,
+  DisassociateAccessPolicyCommand,
+  EKSClient,
+  ListAssociatedAccessPoliciesCommand,
+  UpdateClusterConfigCommand,
+} from "@aws-sdk/client-eks";
+import {
+  DescribeInstanceInformationCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
+import { createAwsClients, getAction } from "../packages/core/src/index.ts";
+
+export interface ApiEconomy {
+  measured: number;
+  minimum: number;
+  /** Why measured exceeds the minimum, when it does. */
+  why: string;
+}
+
+const ec2 = mockClient(EC2Client);
+const eks = mockClient(EKSClient);
+const ssm = mockClient(SSMClient);
+const asg = mockClient(AutoScalingClient);
+
+function mockAws(): void {
+  for (const m of [ec2, eks, ssm, asg]) m.reset();
+  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+  ec2.on(DescribeSecurityGroupRulesCommand).resolves({
+    SecurityGroupRules: [
+      {
+        SecurityGroupRuleId: "sgr-09be5c962afdc06ed",
+        GroupId: "sg-0632fa4ee8a8468a4",
+        IsEgress: false,
+        IpProtocol: "tcp",
+        FromPort: 22,
+        ToPort: 22,
+        CidrIpv4: "0.0.0.0/0",
+      },
+    ],
+  });
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: {
+      resourcesVpcConfig: {
+        endpointPublicAccess: true,
+        endpointPrivateAccess: false,
+        publicAccessCidrs: ["0.0.0.0/0"],
+      },
+      logging: { clusterLogging: [{ types: ["api", "audit", "authenticator"], enabled: false }] },
+    },
+  });
+  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "u-1" } });
+  eks.on(ListAssociatedAccessPoliciesCommand).resolves({
+    associatedAccessPolicies: [
+      {
+        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        accessScope: { type: "cluster" },
+      },
+    ],
+  });
+  eks.on(DisassociateAccessPolicyCommand).resolves({});
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: [
+          {
+            InstanceId: "i-0f1e2d3c4b5a69788",
+            VpcId: "vpc-0a1b2c3d4e5f67890",
+            State: { Name: "running" },
+            Tags: [
+              { Key: "eks:cluster-name", Value: "prod-eks" },
+              { Key: "aws:autoscaling:groupName", Value: "eks-general" },
+            ],
+            NetworkInterfaces: [
+              { NetworkInterfaceId: "eni-0a9b8c7d6e5f43210", Groups: [{ GroupId: "sg-0c1d2e3f4a5b6c7d8" }] },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  ec2
+    .on(DescribeInstanceAttributeCommand)
+    .resolves({ DisableApiTermination: { Value: false }, InstanceInitiatedShutdownBehavior: { Value: "terminate" } });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [
+      { GroupId: "sg-0aaaaaaaaaaaaaaaa", Tags: [{ Key: "eks-responder:quarantine-group", Value: "transition" }] },
+      { GroupId: "sg-0bbbbbbbbbbbbbbbb", Tags: [{ Key: "eks-responder:quarantine-group", Value: "quarantine" }] },
+    ],
+  });
+  ec2.on(ModifyInstanceAttributeCommand).resolves({});
+  ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
+  ec2.on(CreateTagsCommand).resolves({});
+  ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-1" }] });
+  asg.on(SetInstanceProtectionCommand).resolves({});
+  ssm.on(DescribeInstanceInformationCommand).resolves({
+    InstanceInformationList: [
+      { InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online" },
+      { InstanceId: "i-0bbbbbbbbbbbbbbbb", PingStatus: "Online" },
+    ],
+  });
+  ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1" } });
+  ssm.on(ListCommandInvocationsCommand).resolves({
+    CommandInvocations: [
+      { InstanceId: "i-0aaaaaaaaaaaaaaaa", Status: "Success" },
+      { InstanceId: "i-0bbbbbbbbbbbbbbbb", Status: "Success" },
+    ],
+  });
+}
+
+interface Scenario {
+  key: string;
+  action: string;
+  params: Record<string, unknown>;
+  minimum: number;
+  why: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    key: "ec2:revoke-ingress",
+    action: "ec2:revoke-ingress",
+    params: {
+      groupId: "sg-0632fa4ee8a8468a4",
+      ruleIds: ["sgr-09be5c962afdc06ed"],
+      rules: [{ ruleId: "sgr-09be5c962afdc06ed", protocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }],
+    },
+    minimum: 1,
+    why: "the CloudTrail event names and describes the rule: revoke by id, nothing else",
+  },
+  {
+    key: "ec2:revoke-ingress (ModifySecurityGroupRules)",
+    action: "ec2:revoke-ingress",
+    params: { groupId: "sg-0632fa4ee8a8468a4", ruleIds: ["sgr-09be5c962afdc06ed"] },
+    minimum: 1,
+    why: "+1 read: the event does not say ingress or egress, nor the rule's definition (needed for rollback)",
+  },
+  {
+    key: "eks:restrict-endpoint",
+    action: "eks:restrict-endpoint",
+    params: { clusterName: "prod-eks", publicAccessCidrs: ["203.0.113.0/24"] },
+    minimum: 1,
+    why: "+1 read: the live endpoint state, so a cluster is never cut off and rollback restores it",
+  },
+  {
+    key: "eks:enable-logging",
+    action: "eks:enable-logging",
+    params: { clusterName: "prod-eks", logTypes: ["api", "audit", "authenticator"] },
+    minimum: 1,
+    why: "+1 read: only the types still off are turned on",
+  },
+  {
+    key: "eks:revoke-access",
+    action: "eks:revoke-access",
+    params: {
+      clusterName: "prod-eks",
+      principalArn: "arn:aws:iam::111122223333:role/external-ci-deployer",
+      policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+    },
+    minimum: 1,
+    why: "+1 read: the association's scope, so rollback re-associates it exactly",
+  },
+  {
+    key: "ec2:isolate-instance",
+    action: "ec2:isolate-instance",
+    params: {
+      instanceId: "i-0f1e2d3c4b5a69788",
+      clusterName: "prod-eks",
+      vpcId: "vpc-0a1b2c3d4e5f67890",
+      networkInterfaceIds: ["eni-0a9b8c7d6e5f43210"],
+    },
+    minimum: 8,
+    why: "minimum: find the groups, 2 attribute changes, scale-in protection, 2 swaps per interface, tag, snapshots; +3 reads: instance and its two attributes, for the checks and rollback",
+  },
+  {
+    key: "ssm:patch-nodes",
+    action: "ssm:patch-nodes",
+    params: { instanceIds: ["i-0aaaaaaaaaaaaaaaa", "i-0bbbbbbbbbbbbbbbb"] },
+    minimum: 2,
+    why: "minimum: one SendCommand and one status read; +1 read: only instances SSM manages are targeted",
+  },
+];
+
+export async function measureApiCalls(): Promise<Record<string, ApiEconomy>> {
+  const out: Record<string, ApiEconomy> = {};
+  for (const scenario of SCENARIOS) {
+    mockAws();
+    const action = getAction(scenario.action);
+    const result = await action.apply(action.params.parse(scenario.params), {
+      clients: createAwsClients("eu-west-1"),
+      dryRun: false,
+      assessmentId: "asm-0123456789abcdef0123",
+      account: "111122223333",
+      region: "eu-west-1",
+      sleep: async () => {},
+    });
+    if (result.status !== "applied")
+      throw new Error(`${scenario.key}: expected applied, got ${result.status}: ${result.reason}`);
+    const measured = [ec2, eks, ssm, asg].reduce((n, m) => n + m.calls().length, 0);
+    out[scenario.key] = { measured, minimum: scenario.minimum, why: scenario.why };
+  }
+  for (const m of [ec2, eks, ssm, asg]) m.restore();
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * Events per second through parse → assess → decide → plan over every fixture, next to JSON.parse of the same event
+ * texts in the same run (the spine's work includes its own JSON.parse).
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { defaultPolicy, parsePolicy, processEvent } from "../packages/core/src/index.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+export const ROUNDS = 7;
+export const ROUND_MS = 400;
+
+function files(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? files(path) : name.endsWith(".json") ? [path] : [];
+    });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface Throughput {
+  events: number;
+  bytes: number;
+  outcomes: Record<string, number>;
+  eventsPerSecond: number;
+  jsonParsePerSecond: number;
+  costVsJsonParse: number;
+}
+
+/** Accumulates results so the measured work cannot be optimised away. */
+export let sink = 0;
+
+export function measureThroughput(): Throughput {
+  // Every fixture and sample that is JSON (the baseline, JSON.parse, must succeed on each).
+  const texts = [...files(join(ROOT, "test/fixtures")), ...files(join(ROOT, "examples/events"))]
+    .map((f) => readFileSync(f, "utf8"))
+    .filter(isJson);
+  const policy = parsePolicy(JSON.parse(readFileSync(join(ROOT, "examples/policy.json"), "utf8")));
+
+  /** Runs `work` over every text for ROUND_MS, ROUNDS times; the median rate in events per second. */
+  function measure(work: (text: string) => number): number {
+    const rates: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      let events = 0;
+      const start = process.hrtime.bigint();
+      let elapsed = 0;
+      while (elapsed < ROUND_MS) {
+        for (const text of texts) sink += work(text);
+        events += texts.length;
+        elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+      }
+      rates.push(events / (elapsed / 1000));
+    }
+    rates.sort((a, b) => a - b);
+    return rates[Math.floor(rates.length / 2)] ?? 0;
+  }
+
+  const jsonParse = (text: string) => (JSON.parse(text) === null ? 0 : 1);
+  const spine = (text: string) => processEvent(text, policy).plan.length;
+
+  // Warm both paths up before measuring so the JIT has compiled them.
+  measure(jsonParse);
+  measure(spine);
+  const jsonParsePerSecond = measure(jsonParse);
+  const eventsPerSecond = measure(spine);
+  const ratio = jsonParsePerSecond / eventsPerSecond;
+
+  const outcomes: Record<string, number> = {};
+  for (const text of texts) {
+    const outcome = processEvent(text, defaultPolicy()).outcome;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+
+  return {
+    events: texts.length,
+    bytes: texts.reduce((n, t) => n + Buffer.byteLength(t), 0),
+    outcomes,
+    eventsPerSecond: Math.round(eventsPerSecond),
+    jsonParsePerSecond: Math.round(jsonParsePerSecond),
+    costVsJsonParse: Number(ratio.toFixed(2)),
+  };
+}

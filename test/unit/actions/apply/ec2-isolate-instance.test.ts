@@ -1,0 +1,433 @@
+import { AutoScalingClient, SetInstanceProtectionCommand } from "@aws-sdk/client-auto-scaling";
+import type { Instance, Tag } from "@aws-sdk/client-ec2";
+import {
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSnapshotsCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+} from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  isolateInstance,
+  QUARANTINE_GROUP_TAG,
+  QUARANTINE_TAG,
+} from "../../../../packages/core/src/actions/isolate-instance.action.ts";
+import { must } from "../../../helpers/fixtures.ts";
+import { ASSESSMENT_ID, applyContext, commandsSent, ec2Error, namesSent } from "./helpers.ts";
+
+const ec2 = mockClient(EC2Client);
+const asg = mockClient(AutoScalingClient);
+const stubs = { ec2, autoscaling: asg };
+
+const INSTANCE = "i-0f1e2d3c4b5a69788";
+const VPC = "vpc-0a1b2c3d4e5f67890";
+const ENI = "eni-0a9b8c7d6e5f43210";
+const ASG = "eks-general-8ac6f1b2";
+const NODE_GROUPS = ["sg-0aaaaaaaaaaaaaaa1", "sg-0aaaaaaaaaaaaaaa2"];
+const TRANSITION = "sg-0ddddddddddddddd1";
+const QUARANTINE = "sg-0eeeeeeeeeeeeeee1";
+const EKS_TAGS: Tag[] = [
+  { Key: "eks:cluster-name", Value: "prod-eks" },
+  { Key: "eks:nodegroup-name", Value: "general" },
+  { Key: "aws:autoscaling:groupName", Value: ASG },
+];
+
+const params = isolateInstance.params.parse(isolateInstance.example);
+
+const FIND_GROUPS = {
+  Filters: [
+    { Name: "vpc-id", Values: [VPC] },
+    { Name: `tag:${QUARANTINE_GROUP_TAG}`, Values: ["transition", "quarantine"] },
+  ],
+};
+const SNAPSHOTS = {
+  InstanceSpecification: { InstanceId: INSTANCE, ExcludeBootVolume: false },
+  Description: `eks-responder forensic snapshot of ${INSTANCE} (${ASSESSMENT_ID})`,
+  TagSpecifications: [{ ResourceType: "snapshot", Tags: [{ Key: QUARANTINE_TAG, Value: ASSESSMENT_ID }] }],
+  CopyTagsFromSource: "volume",
+};
+const READS: [string, unknown][] = [
+  ["DescribeInstances", { InstanceIds: [INSTANCE] }],
+  ["DescribeInstanceAttribute", { InstanceId: INSTANCE, Attribute: "disableApiTermination" }],
+  ["DescribeInstanceAttribute", { InstanceId: INSTANCE, Attribute: "instanceInitiatedShutdownBehavior" }],
+];
+/** The isolation itself, once the transition and quarantine groups are known. */
+const ISOLATION: [string, unknown][] = [
+  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: true } }],
+  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: "stop" } }],
+  ["SetInstanceProtection", { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE], ProtectedFromScaleIn: true }],
+  ["ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: ENI, Groups: [TRANSITION] }],
+  ["ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: ENI, Groups: [QUARANTINE] }],
+  ["CreateTags", { Resources: [INSTANCE], Tags: [{ Key: QUARANTINE_TAG, Value: ASSESSMENT_ID }] }],
+  ["CreateSnapshots", SNAPSHOTS],
+];
+/** The reversal, in the required order: ENI groups, shutdown behaviour, termination protection, scale-in protection. */
+const RESTORE: [string, unknown][] = [
+  ["ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: ENI, Groups: NODE_GROUPS }],
+  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: "terminate" } }],
+  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: false } }],
+  ["SetInstanceProtection", { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE], ProtectedFromScaleIn: false }],
+];
+const MUTATIONS = [
+  CreateSecurityGroupCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  RevokeSecurityGroupEgressCommand,
+  ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  CreateTagsCommand,
+  DeleteTagsCommand,
+  CreateSnapshotsCommand,
+] as const;
+
+function mutatingCalls(): number {
+  return (
+    MUTATIONS.reduce((n, command) => n + ec2.commandCalls(command).length, 0) +
+    asg.commandCalls(SetInstanceProtectionCommand).length
+  );
+}
+
+function node(overrides: Partial<Instance> = {}): Instance {
+  return {
+    InstanceId: INSTANCE,
+    VpcId: VPC,
+    State: { Name: "running" },
+    Tags: EKS_TAGS,
+    NetworkInterfaces: [{ NetworkInterfaceId: ENI, Groups: NODE_GROUPS.map((GroupId) => ({ GroupId })) }],
+    ...overrides,
+  };
+}
+
+function group(GroupId: string, role: string) {
+  return { GroupId, VpcId: VPC, Tags: [{ Key: QUARANTINE_GROUP_TAG, Value: role }] };
+}
+
+/** A running EKS node with termination protection off and shutdown behaviour `terminate`; every write succeeds. */
+function liveNode(instance: Instance = node()): void {
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [instance] }] });
+  ec2
+    .on(DescribeInstanceAttributeCommand, { Attribute: "disableApiTermination" })
+    .resolves({ InstanceId: INSTANCE, DisableApiTermination: { Value: false } });
+  ec2
+    .on(DescribeInstanceAttributeCommand, { Attribute: "instanceInitiatedShutdownBehavior" })
+    .resolves({ InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: "terminate" } });
+  ec2
+    .on(CreateSecurityGroupCommand, { GroupName: `eks-responder-transition-${VPC}` })
+    .resolves({ GroupId: TRANSITION });
+  ec2
+    .on(CreateSecurityGroupCommand, { GroupName: `eks-responder-quarantine-${VPC}` })
+    .resolves({ GroupId: QUARANTINE });
+  ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-0123456789abcdef0" }] });
+}
+
+function groupsExist(): void {
+  ec2
+    .on(DescribeSecurityGroupsCommand)
+    .resolves({ SecurityGroups: [group(TRANSITION, "transition"), group(QUARANTINE, "quarantine")] });
+}
+
+beforeEach(() => {
+  ec2.reset();
+  asg.reset();
+});
+
+afterAll(() => {
+  ec2.restore();
+  asg.restore();
+});
+
+describe("ec2:isolate-instance", () => {
+  it("reuses the groups it finds and isolates the node with the exact commands, in order", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([...READS, ["DescribeSecurityGroups", FIND_GROUPS], ...ISOLATION]);
+    expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
+    expect(result.undo).toEqual({
+      instanceId: INSTANCE,
+      networkInterfaces: [{ networkInterfaceId: ENI, groups: NODE_GROUPS }],
+      disableApiTermination: false,
+      shutdownBehavior: "terminate",
+      autoScalingGroupName: ASG,
+      tagged: true,
+    });
+    expect(result.details).toEqual({
+      quarantineGroup: QUARANTINE,
+      transitionGroup: TRANSITION,
+      snapshots: ["snap-0123456789abcdef0"],
+    });
+  });
+
+  it("creates the transition and quarantine groups when DescribeSecurityGroups finds none", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ...READS,
+      ["DescribeSecurityGroups", FIND_GROUPS],
+      [
+        "CreateSecurityGroup",
+        {
+          GroupName: `eks-responder-transition-${VPC}`,
+          Description: "eks-responder isolation step: all traffic, untracked",
+          VpcId: VPC,
+          TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: QUARANTINE_GROUP_TAG, Value: "transition" }] }],
+        },
+      ],
+      [
+        "AuthorizeSecurityGroupIngress",
+        {
+          GroupId: TRANSITION,
+          IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }],
+        },
+      ],
+      [
+        "AuthorizeSecurityGroupEgress",
+        { GroupId: TRANSITION, IpPermissions: [{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }] },
+      ],
+      [
+        "CreateSecurityGroup",
+        {
+          GroupName: `eks-responder-quarantine-${VPC}`,
+          Description: "eks-responder quarantine: no traffic in or out",
+          VpcId: VPC,
+          TagSpecifications: [{ ResourceType: "security-group", Tags: [{ Key: QUARANTINE_GROUP_TAG, Value: "quarantine" }] }],
+        },
+      ],
+      [
+        "RevokeSecurityGroupEgress",
+        { GroupId: QUARANTINE, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] },
+      ],
+      ...ISOLATION,
+    ]);
+  });
+
+  it("creates only the group that is missing", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [group(TRANSITION, "transition")] });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(ec2.commandCalls(CreateSecurityGroupCommand).map((c) => c.args[0].input.GroupName)).toEqual([
+      `eks-responder-quarantine-${VPC}`,
+    ]);
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups)).toEqual([
+      [TRANSITION],
+      [QUARANTINE],
+    ]);
+  });
+
+  it("refuses an instance without EKS tags and changes nothing", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(node({ Tags: [{ Key: "Name", Value: "bastion" }] }));
+    groupsExist();
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("refused");
+    expect(result.reason).toContain("no EKS tags");
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("isolates an instance without EKS tags when allowNonEks is set", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(node({ Tags: [{ Key: "Name", Value: "bastion" }] }));
+    groupsExist();
+
+    const result = await isolateInstance.apply({ ...params, allowNonEks: true }, ctx);
+
+    expect(result.status).toBe("applied");
+    // No ASG tag on the instance: the group named in the params is protected.
+    expect(asg.commandCalls(SetInstanceProtectionCommand).map((c) => c.args[0].input.AutoScalingGroupName)).toEqual([
+      ASG,
+    ]);
+  });
+
+  it("is already done when the instance is tagged and every ENI is only in the quarantine group", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(
+      node({
+        Tags: [...EKS_TAGS, { Key: QUARANTINE_TAG, Value: "asm-earlier" }],
+        NetworkInterfaces: [{ NetworkInterfaceId: ENI, Groups: [{ GroupId: QUARANTINE }] }],
+      }),
+    );
+    groupsExist();
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("already-done");
+    expect(commandsSent(stubs)).toEqual([...READS, ["DescribeSecurityGroups", FIND_GROUPS]]);
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it.each([
+    ["InvalidInstanceID.NotFound is thrown", "throws"],
+    ["DescribeInstances returns no reservation", "empty"],
+  ] as const)("refuses when the instance is gone (%s) and changes nothing", async (_case, how) => {
+    const { ctx } = applyContext(false);
+    if (how === "throws") ec2.on(DescribeInstancesCommand).rejects(ec2Error("InvalidInstanceID.NotFound"));
+    else ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("refused");
+    expect(namesSent(stubs)).toEqual(["DescribeInstances"]);
+  });
+
+  it("refuses a terminated instance and changes nothing", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(node({ State: { Name: "terminated" } }));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("refused");
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("fails on UnauthorizedOperation with the error code, after exactly one attempt, and changes nothing", async () => {
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeInstancesCommand).rejects(ec2Error("UnauthorizedOperation", 403));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("UnauthorizedOperation");
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("in dry-run, sends the writes it can check with DryRun: true and reads DryRunOperation as would-succeed", async () => {
+    const { ctx } = applyContext(true);
+    liveNode();
+    groupsExist();
+    ec2.on(ModifyInstanceAttributeCommand).rejects(ec2Error("DryRunOperation", 412));
+    ec2.on(CreateSnapshotsCommand).rejects(ec2Error("DryRunOperation", 412));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("would-succeed");
+    expect(commandsSent(stubs)).toEqual([
+      ...READS,
+      ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: true }, DryRun: true }],
+      ["CreateSnapshots", { InstanceSpecification: { InstanceId: INSTANCE }, DryRun: true }],
+    ]);
+    expect(result.calls.map((c) => c.result)).toEqual(["ok", "ok", "ok", "dry-run-ok", "dry-run-ok"]);
+    expect(result.undo).toBeUndefined();
+  });
+
+  it("in dry-run, fails when EC2 says the isolation would not be allowed", async () => {
+    const { ctx } = applyContext(true);
+    liveNode();
+    ec2.on(ModifyInstanceAttributeCommand).rejects(ec2Error("UnauthorizedOperation", 403));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("UnauthorizedOperation");
+    expect(ec2.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(CreateSnapshotsCommand)).toHaveLength(0);
+  });
+
+  it("is idempotent: a second apply against the isolated instance is already done", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    let live = node();
+    ec2.on(DescribeInstancesCommand).callsFake(() => ({ Reservations: [{ Instances: [live] }] }));
+    ec2.on(ModifyNetworkInterfaceAttributeCommand).callsFake((input: { Groups?: string[] }) => {
+      live = { ...live, NetworkInterfaces: [{ NetworkInterfaceId: ENI, Groups: (input.Groups ?? []).map((GroupId) => ({ GroupId })) }] };
+      return {};
+    });
+    ec2.on(CreateTagsCommand).callsFake((input: { Tags?: Tag[] }) => {
+      live = { ...live, Tags: [...(live.Tags ?? []), ...(input.Tags ?? [])] };
+      return {};
+    });
+
+    const first = await isolateInstance.apply(params, ctx);
+    const writes = mutatingCalls();
+    const second = await isolateInstance.apply(params, ctx);
+
+    expect(first.status).toBe("applied");
+    expect(second.status).toBe("already-done");
+    expect(mutatingCalls()).toBe(writes);
+  });
+
+  it("rolls back: untags, then restores the ENI groups, shutdown behaviour, termination and scale-in protection", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    const applied = await isolateInstance.apply(params, ctx);
+    ec2.resetHistory();
+    asg.resetHistory();
+
+    const rollback = must(isolateInstance.rollback, "rollback");
+    const result = await rollback(must(applied.undo, "undo"), ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DeleteTags", { Resources: [INSTANCE], Tags: [{ Key: QUARANTINE_TAG }] }],
+      ...RESTORE,
+    ]);
+  });
+
+  it("undoes every step when the second ENI swap fails partway, in the required order", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    ec2
+      .on(ModifyNetworkInterfaceAttributeCommand, { Groups: [QUARANTINE] })
+      .rejects(ec2Error("InvalidParameterValue"));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("InvalidParameterValue");
+    expect(result.rolledBack).toBe(true);
+    const sent = commandsSent(stubs);
+    const failedAt = sent.findIndex(
+      ([command, input]) => command === "ModifyNetworkInterfaceAttribute" && JSON.stringify(input).includes(QUARANTINE),
+    );
+    expect(sent.slice(0, failedAt + 1)).toEqual([
+      ...READS,
+      ["DescribeSecurityGroups", FIND_GROUPS],
+      ...ISOLATION.slice(0, 5),
+    ]);
+    expect(sent.slice(failedAt + 1)).toEqual(RESTORE);
+    expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DeleteTagsCommand)).toHaveLength(0);
+  });
+
+  it("reports rolledBack false when the undo itself fails", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    ec2.on(CreateSnapshotsCommand).rejects(ec2Error("SnapshotLimitExceeded"));
+    ec2.on(DeleteTagsCommand).rejects(ec2Error("UnauthorizedOperation", 403));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("SnapshotLimitExceeded");
+    expect(result.rolledBack).toBe(false);
+  });
+});

@@ -1,0 +1,306 @@
+import {
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+  DeleteAccessEntryCommand,
+  DescribeAccessEntryCommand,
+  DisassociateAccessPolicyCommand,
+  EKSClient,
+  ListAssociatedAccessPoliciesCommand,
+  UpdateAccessEntryCommand,
+} from "@aws-sdk/client-eks";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { revokeAccess } from "../../../../packages/core/src/actions/revoke-access.action.ts";
+import { must } from "../../../helpers/fixtures.ts";
+import { applyContext, commandsSent, eksError, namesSent } from "./helpers.ts";
+
+const eks = mockClient(EKSClient);
+const stubs = { eks };
+
+const CLUSTER = "prod-eks";
+const PRINCIPAL = "arn:aws:iam::111122223333:role/external-ci-deployer";
+const ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+const VIEW = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy";
+const TARGET = { clusterName: CLUSTER, principalArn: PRINCIPAL };
+const USERNAME = "arn:aws:sts::111122223333:assumed-role/external-ci-deployer/{{SessionName}}";
+
+const byPolicy = revokeAccess.params.parse({ ...TARGET, policyArn: ADMIN });
+const byGroups = revokeAccess.params.parse({ ...TARGET, remainingGroups: ["deployers"] });
+const byEntry = revokeAccess.params.parse({ ...TARGET, deleteAccessEntry: true });
+
+const MUTATIONS = [
+  DisassociateAccessPolicyCommand,
+  UpdateAccessEntryCommand,
+  DeleteAccessEntryCommand,
+  AssociateAccessPolicyCommand,
+  CreateAccessEntryCommand,
+] as const;
+
+function mutatingCalls(): number {
+  return MUTATIONS.reduce((n, command) => n + eks.commandCalls(command).length, 0);
+}
+
+/** Two pages of associations: the view policy on the cluster, then the admin policy on one namespace. */
+function associationsInTwoPages(): void {
+  eks
+    .on(ListAssociatedAccessPoliciesCommand, { ...TARGET, nextToken: "page-2" })
+    .resolves({ associatedAccessPolicies: [{ policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["prod"] } }] });
+  eks
+    .on(ListAssociatedAccessPoliciesCommand, { ...TARGET }, true)
+    .resolves({ associatedAccessPolicies: [{ policyArn: VIEW, accessScope: { type: "cluster" } }], nextToken: "page-2" });
+}
+
+function entryInMasters(): void {
+  eks.on(DescribeAccessEntryCommand).resolves({
+    accessEntry: {
+      ...TARGET,
+      kubernetesGroups: ["system:masters", "deployers"],
+      type: "STANDARD",
+      username: USERNAME,
+    },
+  });
+}
+
+beforeEach(() => {
+  eks.reset();
+});
+
+afterAll(() => {
+  eks.restore();
+});
+
+describe("eks:revoke-access", () => {
+  it("policyArn: reads every page of associations, then disassociates exactly that policy", async () => {
+    const { ctx } = applyContext(false);
+    associationsInTwoPages();
+
+    const result = await revokeAccess.apply(byPolicy, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["ListAssociatedAccessPolicies", TARGET],
+      ["ListAssociatedAccessPolicies", { ...TARGET, nextToken: "page-2" }],
+      ["DisassociateAccessPolicy", { ...TARGET, policyArn: ADMIN }],
+    ]);
+    expect(result.undo).toEqual({
+      kind: "association",
+      ...TARGET,
+      association: { policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["prod"] } },
+    });
+  });
+
+  it("policyArn: rolls back by re-associating the policy with the same scope", async () => {
+    const { ctx } = applyContext(false);
+    associationsInTwoPages();
+    const applied = await revokeAccess.apply(byPolicy, ctx);
+    eks.resetHistory();
+
+    const rollback = must(revokeAccess.rollback, "rollback");
+    const result = await rollback(must(applied.undo, "undo"), ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      [
+        "AssociateAccessPolicy",
+        { ...TARGET, policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["prod"] } },
+      ],
+    ]);
+  });
+
+  it("policyArn: is already done when the policy is no longer associated, and sends no mutating call", async () => {
+    const { ctx } = applyContext(false);
+    eks
+      .on(ListAssociatedAccessPoliciesCommand)
+      .resolves({ associatedAccessPolicies: [{ policyArn: VIEW, accessScope: { type: "cluster" } }] });
+
+    const result = await revokeAccess.apply(byPolicy, ctx);
+
+    expect(result.status).toBe("already-done");
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("remainingGroups: reads the entry, then takes the principal out of system:masters", async () => {
+    const { ctx } = applyContext(false);
+    entryInMasters();
+
+    const result = await revokeAccess.apply(byGroups, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeAccessEntry", TARGET],
+      ["UpdateAccessEntry", { ...TARGET, kubernetesGroups: ["deployers"] }],
+    ]);
+    expect(result.undo).toEqual({ kind: "groups", ...TARGET, kubernetesGroups: ["system:masters", "deployers"] });
+  });
+
+  it("remainingGroups: rolls back by restoring the entry's former groups", async () => {
+    const { ctx } = applyContext(false);
+    entryInMasters();
+    const applied = await revokeAccess.apply(byGroups, ctx);
+    eks.resetHistory();
+
+    const rollback = must(revokeAccess.rollback, "rollback");
+    const result = await rollback(must(applied.undo, "undo"), ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["UpdateAccessEntry", { ...TARGET, kubernetesGroups: ["system:masters", "deployers"] }],
+    ]);
+  });
+
+  it("remainingGroups: is already done when the principal is not in system:masters", async () => {
+    const { ctx } = applyContext(false);
+    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { ...TARGET, kubernetesGroups: ["deployers"] } });
+
+    const result = await revokeAccess.apply(byGroups, ctx);
+
+    expect(result.status).toBe("already-done");
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("deleteAccessEntry: reads the entry and its associations, then deletes the entry", async () => {
+    const { ctx } = applyContext(false);
+    entryInMasters();
+    associationsInTwoPages();
+
+    const result = await revokeAccess.apply(byEntry, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeAccessEntry", TARGET],
+      ["ListAssociatedAccessPolicies", TARGET],
+      ["ListAssociatedAccessPolicies", { ...TARGET, nextToken: "page-2" }],
+      ["DeleteAccessEntry", TARGET],
+    ]);
+    expect(result.undo).toEqual({
+      kind: "entry",
+      ...TARGET,
+      entry: { kubernetesGroups: ["system:masters", "deployers"], type: "STANDARD", username: USERNAME },
+      associations: [
+        { policyArn: VIEW, accessScope: { type: "cluster", namespaces: [] } },
+        { policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["prod"] } },
+      ],
+    });
+  });
+
+  it("deleteAccessEntry: rolls back by recreating the entry, then re-associating each policy", async () => {
+    const { ctx } = applyContext(false);
+    entryInMasters();
+    associationsInTwoPages();
+    const applied = await revokeAccess.apply(byEntry, ctx);
+    eks.resetHistory();
+
+    const rollback = must(revokeAccess.rollback, "rollback");
+    const result = await rollback(must(applied.undo, "undo"), ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      [
+        "CreateAccessEntry",
+        { ...TARGET, kubernetesGroups: ["system:masters", "deployers"], type: "STANDARD", username: USERNAME },
+      ],
+      ["AssociateAccessPolicy", { ...TARGET, policyArn: VIEW, accessScope: { type: "cluster", namespaces: [] } }],
+      [
+        "AssociateAccessPolicy",
+        { ...TARGET, policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["prod"] } },
+      ],
+    ]);
+  });
+
+  it.each([
+    ["policyArn", byPolicy, ListAssociatedAccessPoliciesCommand],
+    ["remainingGroups", byGroups, DescribeAccessEntryCommand],
+    ["deleteAccessEntry", byEntry, DescribeAccessEntryCommand],
+  ] as const)("%s: is already done when the access entry no longer exists", async (_mode, params, read) => {
+    const { ctx } = applyContext(false);
+    eks.on(read).rejects(eksError("ResourceNotFoundException", 404));
+
+    const result = await revokeAccess.apply(params, ctx);
+
+    expect(result.status).toBe("already-done");
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("policyArn: is already done when the association disappears between the read and the removal", async () => {
+    const { ctx } = applyContext(false);
+    associationsInTwoPages();
+    eks.on(DisassociateAccessPolicyCommand).rejects(eksError("ResourceNotFoundException", 404));
+
+    const result = await revokeAccess.apply(byPolicy, ctx);
+
+    expect(result.status).toBe("already-done");
+    expect(result.undo).toBeUndefined();
+  });
+
+  it.each([
+    ["policyArn", byPolicy, DisassociateAccessPolicyCommand],
+    ["remainingGroups", byGroups, UpdateAccessEntryCommand],
+    ["deleteAccessEntry", byEntry, DeleteAccessEntryCommand],
+  ] as const)("%s: fails on AccessDeniedException after exactly one attempt", async (_mode, params, mutation) => {
+    const { ctx } = applyContext(false);
+    entryInMasters();
+    associationsInTwoPages();
+    eks.on(mutation).rejects(eksError("AccessDeniedException", 403));
+
+    const result = await revokeAccess.apply(params, ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("AccessDeniedException");
+    expect(eks.commandCalls(mutation)).toHaveLength(1);
+    expect(mutatingCalls()).toBe(1);
+    expect(result.undo).toBeUndefined();
+  });
+
+  it.each([
+    ["policyArn", byPolicy, ["ListAssociatedAccessPolicies", "ListAssociatedAccessPolicies"]],
+    ["remainingGroups", byGroups, ["DescribeAccessEntry"]],
+    ["deleteAccessEntry", byEntry, ["DescribeAccessEntry", "ListAssociatedAccessPolicies", "ListAssociatedAccessPolicies"]],
+  ] as const)("%s: in dry-run, only reads and reports would-succeed", async (_mode, params, reads) => {
+    const { ctx } = applyContext(true);
+    entryInMasters();
+    associationsInTwoPages();
+
+    const result = await revokeAccess.apply(params, ctx);
+
+    expect(result.status).toBe("would-succeed");
+    expect(namesSent(stubs)).toEqual(reads);
+    expect(result.undo).toBeUndefined();
+  });
+
+  it("policyArn: is idempotent, a second apply after the disassociation is already done", async () => {
+    const { ctx } = applyContext(false);
+    const live = new Set([VIEW, ADMIN]);
+    eks.on(ListAssociatedAccessPoliciesCommand).callsFake(() => ({
+      associatedAccessPolicies: [...live].map((policyArn) => ({ policyArn, accessScope: { type: "cluster" } })),
+    }));
+    eks.on(DisassociateAccessPolicyCommand).callsFake((input: { policyArn?: string }) => {
+      live.delete(input.policyArn ?? "");
+      return {};
+    });
+
+    const first = await revokeAccess.apply(byPolicy, ctx);
+    const second = await revokeAccess.apply(byPolicy, ctx);
+
+    expect(first.status).toBe("applied");
+    expect(second.status).toBe("already-done");
+    expect(eks.commandCalls(DisassociateAccessPolicyCommand)).toHaveLength(1);
+    expect([...live]).toEqual([VIEW]);
+  });
+
+  it("remainingGroups: is idempotent, a second apply after the update is already done", async () => {
+    const { ctx } = applyContext(false);
+    let groups = ["system:masters", "deployers"];
+    eks.on(DescribeAccessEntryCommand).callsFake(() => ({ accessEntry: { ...TARGET, kubernetesGroups: groups } }));
+    eks.on(UpdateAccessEntryCommand).callsFake((input: { kubernetesGroups?: string[] }) => {
+      groups = input.kubernetesGroups ?? [];
+      return {};
+    });
+
+    const first = await revokeAccess.apply(byGroups, ctx);
+    const second = await revokeAccess.apply(byGroups, ctx);
+
+    expect(first.status).toBe("applied");
+    expect(second.status).toBe("already-done");
+    expect(eks.commandCalls(UpdateAccessEntryCommand)).toHaveLength(1);
+  });
+});
