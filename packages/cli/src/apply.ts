@@ -1,11 +1,4 @@
-import {
-  type ApplyResult,
-  type Assessment,
-  type AwsClients,
-  createAwsClients,
-  type Decision,
-  getAction,
-} from "@eks-responder/core";
+import { type Assessment, type AwsClients, createAwsClients, type Decision, runPlaybook } from "@eks-responder/core";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
 import type { FileResult } from "./replay.ts";
 import { type Io, safe } from "./terminal.ts";
@@ -80,25 +73,14 @@ export class Applier {
     const question = `\n${safe(assessment.title)}\n  ${decision.mode === "approve" ? "needs approval" : "auto"}: ${assessment.actions.map((a) => a.action).join(", ")}\n${safe(steps)}\nApply?`;
     const base = { assessmentId: assessment.id, title: assessment.title };
     if (!(await this.confirm(question))) return { ...base, results: [], declined: true };
-    const results: JournalResult[] = [];
-    const context = {
+    const results: JournalResult[] = await runPlaybook(assessment, {
       clients: this.clientsFor(assessment.region),
       dryRun: false,
       assessmentId: assessment.id,
       account: assessment.account,
       region: assessment.region,
       sleep: this.io.sleep ?? realSleep,
-    };
-    for (const request of assessment.actions) {
-      const action = getAction(request.action);
-      const parsed = action.params.safeParse(request.params);
-      const outcome: ApplyResult = parsed.success
-        ? await action.apply(parsed.data, context)
-        : { action: action.id, status: "refused", reason: `invalid parameters: ${parsed.error.message}`, calls: [] };
-      results.push({ ...outcome, params: request.params });
-      // A failed action stops the rest of the assessment's playbook: nothing after it runs on a half-known state.
-      if (outcome.status === "failed") break;
-    }
+    });
     const entry: JournalEntry = {
       assessmentId: assessment.id,
       detectorId: assessment.detectorId,

@@ -7,6 +7,8 @@ type Paint = ReturnType<typeof painter>;
 
 const OUTCOME_STYLE: Record<OutcomeStatus, Parameters<Paint>[0]> = {
   apply: ["bold", "red"],
+  applied: ["bold", "green"],
+  failed: ["bold", "red"],
   "pending-approval": ["bold", "yellow"],
   "dry-run": ["bold", "cyan"],
   alert: ["bold", "magenta"],

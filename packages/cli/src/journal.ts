@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import type { ApplyResult } from "@eks-responder/core";
+import type { ActionOutcome, ApplyResult } from "@eks-responder/core";
 import { z } from "zod";
 import type { Io } from "./terminal.ts";
 
@@ -35,7 +35,7 @@ const entrySchema = z.looseObject({
 });
 
 /** One action's result as recorded: the ApplyResult and the parameters it was given. */
-export type JournalResult = ApplyResult & { params: Record<string, unknown> };
+export type JournalResult = ActionOutcome;
 
 export interface JournalEntry {
   assessmentId: string;

@@ -1,4 +1,5 @@
 export { ACTIONS, actionIds, getAction, planAction } from "./actions/registry.ts";
+export { type ActionOutcome, runPlaybook } from "./actions/run.ts";
 export type {
   ActionDefinition,
   ApplyContext,
@@ -25,3 +26,4 @@ export { CLOUDTRAIL_EVENTS } from "./signals/cloudtrail.ts";
 export { MAX_EVENT_BYTES } from "./signals/envelope.schema.ts";
 export { CLOUDTRAIL_DETAIL_TYPE, type ParsedEvent, parseEvent, parseEventText } from "./signals/parse.ts";
 export type * from "./signals/types.ts";
+export { type ApprovalRequest, type RespondDeps, type RespondResult, respond } from "./pipeline/respond.ts";

@@ -88,6 +88,8 @@ const SEVERITY_RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2, cr
 export const OUTCOME_LABELS: Record<OutcomeStatus, string> = {
   "dry-run": "DRY-RUN",
   apply: "APPLYING FIX",
+  applied: "FIXED",
+  failed: "FIX FAILED",
   "pending-approval": "APPROVAL NEEDED",
   alert: "ALERT",
   skipped: "SKIPPED",

@@ -1,4 +1,4 @@
-import { describeActor } from "../detectors/common.ts";
+import { describeActor, signalKey } from "../detectors/common.ts";
 import { classifyFinding } from "../detectors/guardduty-families.ts";
 import { DETECTORS } from "../detectors/registry.ts";
 import type { Assessment, DetectContext } from "../detectors/types.ts";
@@ -19,6 +19,7 @@ function summarize(signal: Signal): SignalSummary {
       region: signal.region,
       time: signal.time,
       id: signal.eventId,
+      key: signalKey(signal),
       actor: describeActor(signal),
     };
   }
@@ -30,6 +31,7 @@ function summarize(signal: Signal): SignalSummary {
     region: signal.region,
     time: signal.time,
     id: signal.findingId,
+    key: signalKey(signal),
     sample: signal.sample,
   };
 }

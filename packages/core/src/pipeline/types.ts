@@ -4,11 +4,22 @@ import type { InputIssue } from "../errors.ts";
 
 /**
  * What happened to one event. `dry-run`: a fix was planned and not carried out; `apply`: a fix is due now;
- * `pending-approval`: a fix waits for a human; `alert`: only a notification; `skipped`: nothing to do, with the reason;
- * `invalid`: the event was malformed and refused.
+ * `applied` / `failed`: the fix was carried out / failed (the respond path); `pending-approval`: a fix waits for a
+ * human; `alert`: only a notification; `skipped`: nothing to do, with the reason; `invalid`: the event was malformed
+ * and refused.
  */
-export type OutcomeStatus = "dry-run" | "apply" | "pending-approval" | "alert" | "skipped" | "invalid";
+export type OutcomeStatus =
+  | "dry-run"
+  | "apply"
+  | "applied"
+  | "failed"
+  | "pending-approval"
+  | "alert"
+  | "skipped"
+  | "invalid";
 export const OUTCOME_STATUSES: readonly OutcomeStatus[] = [
+  "applied",
+  "failed",
   "apply",
   "pending-approval",
   "dry-run",
@@ -59,6 +70,8 @@ export interface SignalSummary {
   time: string;
   /** CloudTrail eventID or GuardDuty finding id. */
   id: string;
+  /** The identity of the event for idempotency: CloudTrail eventID, or GuardDuty finding id + updatedAt. */
+  key: string;
   actor?: string;
   sample?: boolean;
 }

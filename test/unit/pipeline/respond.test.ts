@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  type ApprovalRequest,
+  createAwsClients,
+  type PolicyInput,
+  parsePolicy,
+  type RespondDeps,
+  type RespondResult,
+  respond,
+} from "../../../packages/core/src/index.ts";
+
+const ROOT = join(import.meta.dirname, "../../..");
+const SSH_OPEN = JSON.parse(
+  readFileSync(join(ROOT, "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), "utf8"),
+) as unknown;
+const ADMIN_GRANT = JSON.parse(
+  readFileSync(join(ROOT, "examples/events/ct-10-eks-associate-access-policy-cluster-admin.json"), "utf8"),
+) as unknown;
+const ec2 = mockClient(EC2Client);
+
+interface Fakes {
+  deps: RespondDeps;
+  records: RespondResult[];
+  notified: RespondResult[];
+  claims: string[];
+  completed: string[];
+  released: string[];
+  approvals: ApprovalRequest[];
+}
+
+function fakes(policy: PolicyInput, overrides: Partial<RespondDeps> = {}): Fakes {
+  const f: Omit<Fakes, "deps"> = { records: [], notified: [], claims: [], completed: [], released: [], approvals: [] };
+  const claimed = new Set<string>();
+  const deps: RespondDeps = {
+    policy: parsePolicy(policy),
+    clients: (region) => createAwsClients(region),
+    sleep: async () => {},
+    claim: async (key) => {
+      f.claims.push(key);
+      if (claimed.has(key)) return false;
+      claimed.add(key);
+      return true;
+    },
+    complete: async (key) => {
+      f.completed.push(key);
+    },
+    release: async (key) => {
+      f.released.push(key);
+      claimed.delete(key);
+    },
+    startApproval: async (request) => {
+      f.approvals.push(request);
+      return { executionArn: "arn:aws:states:eu-west-1:111122223333:execution:approval:1" };
+    },
+    record: async (result) => {
+      f.records.push(structuredClone(result));
+    },
+    notify: async (result) => {
+      f.notified.push(result);
+    },
+    ...overrides,
+  };
+  return { ...f, deps };
+}
+
+beforeEach(() => {
+  ec2.reset();
+  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+});
+
+describe("respond", () => {
+  it("revokes in auto mode when dry-run is off, then records and notifies once", async () => {
+    const f = fakes({ dryRun: false });
+    const result = await respond(SSH_OPEN, f.deps);
+    expect(result.outcome).toBe("applied");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)[0]?.args[0].input).toEqual({
+      GroupId: "sg-0632fa4ee8a8468a4",
+      SecurityGroupRuleIds: ["sgr-09be5c962afdc06ed"],
+    });
+    expect(result.applied[0]?.outcomes[0]?.status).toBe("applied");
+    expect(f.records).toHaveLength(1);
+    expect(f.notified).toHaveLength(1);
+    expect(f.completed).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+  });
+
+  it("handles a duplicate delivery once: one remediation, one notification", async () => {
+    const f = fakes({ dryRun: false });
+    const results = await Promise.all([
+      respond(SSH_OPEN, f.deps),
+      respond(SSH_OPEN, f.deps),
+      respond(SSH_OPEN, f.deps),
+    ]);
+    expect(results.filter((r) => r.duplicate)).toHaveLength(2);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    expect(f.notified).toHaveLength(1);
+  });
+
+  it("changes nothing while the policy is in dry-run, and still records and notifies", async () => {
+    const f = fakes({});
+    const result = await respond(SSH_OPEN, f.deps);
+    expect(result.outcome).toBe("dry-run");
+    expect(ec2.calls()).toHaveLength(0);
+    expect(f.records).toHaveLength(1);
+    expect(f.notified).toHaveLength(1);
+  });
+
+  it("drops every mode to alert when the kill switch is on", async () => {
+    const f = fakes({ dryRun: false }, { killSwitch: async () => true });
+    const result = await respond(SSH_OPEN, f.deps);
+    expect(result.outcome).toBe("alert");
+    expect(result.decisions[0]?.reasons.at(-1)).toBe("fail closed, alert only: the kill switch is on");
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("starts an approval with the exact plan in approve mode, and applies nothing yet", async () => {
+    const f = fakes({ dryRun: false });
+    const result = await respond(ADMIN_GRANT, f.deps);
+    expect(result.outcome).toBe("pending-approval");
+    expect(f.approvals).toHaveLength(1);
+    expect(f.approvals[0]?.decision.plan).toEqual([
+      expect.objectContaining({
+        service: "eks",
+        operation: "DisassociateAccessPolicy",
+        params: {
+          clusterName: "prod-eks",
+          principalArn: "arn:aws:iam::111122223333:role/external-ci-deployer",
+          policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        },
+      }),
+    ]);
+    expect(result.approvals[0]?.executionArn).toContain(":execution:approval:");
+  });
+
+  it("fails closed to an alert in approve mode when no approval workflow is configured", async () => {
+    const f = fakes({ dryRun: false }, { startApproval: undefined });
+    const result = await respond(ADMIN_GRANT, f.deps);
+    expect(result.outcome).toBe("alert");
+    expect(result.decisions[0]?.reasons.at(-1)).toBe("fail closed, alert only: no approval workflow is configured");
+  });
+
+  it("records a notification failure and never undoes the remediation", async () => {
+    const f = fakes(
+      { dryRun: false },
+      {
+        notify: async () => {
+          throw new Error("slack: 503");
+        },
+      },
+    );
+    const result = await respond(SSH_OPEN, f.deps);
+    expect(result.outcome).toBe("applied");
+    expect(result.notifyError).toBe("slack: 503");
+    expect(f.records.at(-1)?.notifyError).toBe("slack: 503");
+    expect(ec2.calls()).toHaveLength(1);
+  });
+
+  it("releases the claim when recording fails, so a retry can run", async () => {
+    const f = fakes(
+      {},
+      {
+        record: async () => {
+          throw new Error("dynamodb down");
+        },
+      },
+    );
+    await expect(respond(SSH_OPEN, f.deps)).rejects.toThrow("dynamodb down");
+    expect(f.released).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+  });
+
+  it("records an invalid event instead of dropping it, and acts on nothing", async () => {
+    const f = fakes({ dryRun: false });
+    const result = await respond({ "detail-type": "GuardDuty Finding", source: "aws.guardduty" }, f.deps);
+    expect(result.outcome).toBe("invalid");
+    expect(f.records).toHaveLength(1);
+    expect(ec2.calls()).toHaveLength(0);
+  });
+});
