@@ -64,7 +64,16 @@ describe("eks-responder replay", () => {
     expect(code).toBe(0);
     expect(report.summary).toEqual({
       files: 11,
-      outcomes: { applied: 0, failed: 0, apply: 0, "pending-approval": 0, "dry-run": 6, alert: 3, skipped: 2, invalid: 0 },
+      outcomes: {
+        applied: 0,
+        failed: 0,
+        apply: 0,
+        "pending-approval": 0,
+        "dry-run": 6,
+        alert: 3,
+        skipped: 2,
+        invalid: 0,
+      },
       plannedCalls: 13,
       invalid: 0,
     });

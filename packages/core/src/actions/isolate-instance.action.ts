@@ -1,3 +1,4 @@
+import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { z } from "zod";
 import { awsErrorCode, isNotFound } from "../aws/errors.ts";
@@ -11,6 +12,7 @@ const params = z.strictObject({
   /** The EKS cluster the node belongs to; isolation is refused for instances that are not known nodes. */
   clusterName: clusterName.optional(),
   vpcId: vpcId.optional(),
+  /** The interfaces the finding named; every interface the instance has when it is isolated is moved, not only these. */
   networkInterfaceIds: z.array(networkInterfaceId).min(1),
   autoScalingGroupName: z.string().min(1).optional(),
   /** Isolate even when live tags do not show an EKS node (policy must say so). */
@@ -40,9 +42,16 @@ interface Live {
   disableApiTermination: boolean;
   shutdownBehavior: string;
   autoScalingGroupName?: string;
+  /** Whether the instance was already protected from scale-in (then isolation leaves, and rollback keeps, it so). */
+  protectedFromScaleIn: boolean;
 }
 
-async function readInstance(p: Params, ec2: EC2Client, log: CallLog): Promise<Live | undefined> {
+async function readInstance(
+  p: Params,
+  ec2: EC2Client,
+  asgClient: () => Promise<AutoScalingClient>,
+  log: CallLog,
+): Promise<Live | undefined> {
   const sdk = await import("@aws-sdk/client-ec2");
   const described = await log.send("ec2", "DescribeInstances", { InstanceIds: [p.instanceId] }, () =>
     ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [p.instanceId] })),
@@ -59,7 +68,17 @@ async function readInstance(p: Params, ec2: EC2Client, log: CallLog): Promise<Li
   const termination = await attribute("disableApiTermination");
   const shutdown = await attribute("instanceInitiatedShutdownBehavior");
   const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
-  const asg = tags["aws:autoscaling:groupName"];
+  const asg = tags["aws:autoscaling:groupName"] ?? p.autoScalingGroupName;
+  let protectedFromScaleIn = false;
+  if (asg) {
+    const asgSdk = await import("@aws-sdk/client-auto-scaling");
+    const client = await asgClient();
+    const request = { InstanceIds: [p.instanceId] };
+    const out = await log.send("autoscaling", "DescribeAutoScalingInstances", request, () =>
+      client.send(new asgSdk.DescribeAutoScalingInstancesCommand(request)),
+    );
+    protectedFromScaleIn = out !== "dry-run-ok" && out.AutoScalingInstances?.[0]?.ProtectedFromScaleIn === true;
+  }
   return {
     vpcId: instance.VpcId,
     state: instance.State?.Name ?? "unknown",
@@ -70,6 +89,7 @@ async function readInstance(p: Params, ec2: EC2Client, log: CallLog): Promise<Li
     })),
     disableApiTermination: termination?.DisableApiTermination?.Value ?? false,
     shutdownBehavior: shutdown?.InstanceInitiatedShutdownBehavior?.Value ?? "stop",
+    protectedFromScaleIn,
     ...(asg ? { autoScalingGroupName: asg } : {}),
   };
 }
@@ -129,26 +149,40 @@ async function createGroup(
   const groupId = created === "dry-run-ok" ? undefined : created.GroupId;
   if (!groupId) throw new Error(`CreateSecurityGroup returned no GroupId for the ${role} group of ${vpc}`);
   if (role === "quarantine") {
-    const revoke = { GroupId: groupId, IpPermissions: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }] };
-    await log.send("ec2", "RevokeSecurityGroupEgress", revoke, () =>
-      ec2.send(new sdk.RevokeSecurityGroupEgressCommand(revoke)),
+    // A new group allows all egress (IPv4, and IPv6 in a VPC with IPv6): revoke every egress rule it has, by id.
+    const read = { Filters: [{ Name: "group-id", Values: [groupId] }] };
+    const rules = await log.send("ec2", "DescribeSecurityGroupRules", read, () =>
+      ec2.send(new sdk.DescribeSecurityGroupRulesCommand(read)),
     );
+    const egress = rules === "dry-run-ok" ? [] : (rules.SecurityGroupRules ?? []).filter((r) => r.IsEgress);
+    const ids = egress.map((r) => r.SecurityGroupRuleId ?? "").filter(Boolean);
+    if (ids.length > 0) {
+      const revoke = { GroupId: groupId, SecurityGroupRuleIds: ids };
+      await log.send("ec2", "RevokeSecurityGroupEgress", revoke, () =>
+        ec2.send(new sdk.RevokeSecurityGroupEgressCommand(revoke)),
+      );
+    }
   } else {
     const ingress = { GroupId: groupId, IpPermissions: ALL_TRAFFIC };
     await log.send("ec2", "AuthorizeSecurityGroupIngress", ingress, () =>
       ec2.send(new sdk.AuthorizeSecurityGroupIngressCommand(ingress)),
     );
     const egress = { GroupId: groupId, IpPermissions: [{ IpProtocol: "-1", Ipv6Ranges: [{ CidrIpv6: "::/0" }] }] };
-    await log.send("ec2", "AuthorizeSecurityGroupEgress", egress, () =>
-      ec2.send(new sdk.AuthorizeSecurityGroupEgressCommand(egress)),
-    );
+    try {
+      await log.send("ec2", "AuthorizeSecurityGroupEgress", egress, () =>
+        ec2.send(new sdk.AuthorizeSecurityGroupEgressCommand(egress)),
+      );
+    } catch (error) {
+      // In a VPC with IPv6, a new group already allows all IPv6 egress.
+      if (awsErrorCode(error) !== "InvalidPermission.Duplicate") throw error;
+    }
   }
   return groupId;
 }
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   const ec2 = await ctx.clients.ec2();
-  const live = await readInstance(p, ec2, log);
+  const live = await readInstance(p, ec2, () => ctx.clients.autoscaling(), log);
   if (!live) return { status: "refused", reason: `instance ${p.instanceId} was not found` };
   const before = { ...live };
   if (live.state === "terminated" || live.state === "shutting-down") {
@@ -169,6 +203,10 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
   return { status: "needed", before };
 }
 
+/**
+ * Undoes an isolation, in order: the quarantine tag, the network interfaces back to their groups, shutdown behaviour,
+ * termination protection, and last scale-in protection (so the instance cannot be scaled in while it is restored).
+ */
 async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void> {
   const sdk = await import("@aws-sdk/client-ec2");
   const ec2 = await ctx.clients.ec2();
@@ -182,6 +220,14 @@ async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void
       ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
     );
   }
+  const shutdown = { InstanceId: u.instanceId, InstanceInitiatedShutdownBehavior: { Value: u.shutdownBehavior } };
+  await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
+    ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
+  );
+  const termination = { InstanceId: u.instanceId, DisableApiTermination: { Value: u.disableApiTermination } };
+  await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
+    ec2.send(new sdk.ModifyInstanceAttributeCommand(termination)),
+  );
   if (u.autoScalingGroupName) {
     const asgSdk = await import("@aws-sdk/client-auto-scaling");
     const asg = await ctx.clients.autoscaling();
@@ -194,14 +240,6 @@ async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void
       asg.send(new asgSdk.SetInstanceProtectionCommand(request)),
     );
   }
-  const shutdown = { InstanceId: u.instanceId, InstanceInitiatedShutdownBehavior: { Value: u.shutdownBehavior } };
-  await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
-    ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
-  );
-  const termination = { InstanceId: u.instanceId, DisableApiTermination: { Value: u.disableApiTermination } };
-  await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
-    ec2.send(new sdk.ModifyInstanceAttributeCommand(termination)),
-  );
 }
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
@@ -258,8 +296,8 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
       ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
     );
-    const asgName = live.autoScalingGroupName ?? p.autoScalingGroupName;
-    if (asgName) {
+    const asgName = live.autoScalingGroupName;
+    if (asgName && !live.protectedFromScaleIn) {
       const asgSdk = await import("@aws-sdk/client-auto-scaling");
       const asg = await ctx.clients.autoscaling();
       const request = { AutoScalingGroupName: asgName, InstanceIds: [p.instanceId], ProtectedFromScaleIn: true };
@@ -353,6 +391,8 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "ec2:CreateSnapshots",
     "ec2:DescribeInstanceAttribute",
     "ec2:DeleteTags",
+    "ec2:DescribeSecurityGroupRules",
+    "autoscaling:DescribeAutoScalingInstances",
     "autoscaling:SetInstanceProtection",
   ],
   destructive: true,

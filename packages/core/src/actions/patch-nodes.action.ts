@@ -135,17 +135,22 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     }
     // Follow every command to completion (bounded), then report each instance's status.
     const statuses: Record<string, string> = {};
-    for (let poll = 0; poll < MAX_POLLS; poll++) {
+    for (let poll = 1; ; poll++) {
       for (const commandId of commandIds) {
-        const request = { CommandId: commandId };
-        const page = await log.send("ssm", "ListCommandInvocations", request, () =>
-          ssm.send(new ListCommandInvocationsCommand(request)),
-        );
-        if (page === "dry-run-ok") continue;
-        for (const inv of page.CommandInvocations ?? [])
-          if (inv.InstanceId) statuses[inv.InstanceId] = inv.Status ?? "Pending";
+        let NextToken: string | undefined;
+        do {
+          const request = { CommandId: commandId, ...(NextToken ? { NextToken } : {}) };
+          const page = await log.send("ssm", "ListCommandInvocations", request, () =>
+            ssm.send(new ListCommandInvocationsCommand(request)),
+          );
+          if (page === "dry-run-ok") break;
+          for (const inv of page.CommandInvocations ?? []) {
+            if (inv.InstanceId) statuses[inv.InstanceId] = inv.Status ?? "Pending";
+          }
+          NextToken = page.NextToken;
+        } while (NextToken);
       }
-      if (online.every((i) => TERMINAL.has(statuses[i] ?? ""))) break;
+      if (online.every((i) => TERMINAL.has(statuses[i] ?? "")) || poll >= MAX_POLLS) break;
       await ctx.sleep(POLL_INTERVAL_MS);
     }
     for (const i of online) statuses[i] ??= "Pending";

@@ -240,7 +240,7 @@ export const revokeAccess: ActionDefinition<typeof params> = {
           service: "eks",
           operation: "UpdateAccessEntry",
           params: { ...target, kubernetesGroups: p.remainingGroups ?? [] },
-          note: `take ${p.principalArn} out of system:masters`,
+          note: `take ${p.principalArn} out of system:masters: the entry keeps its live groups but that one (at the event: ${JSON.stringify(p.remainingGroups ?? [])})`,
         });
         break;
       default:

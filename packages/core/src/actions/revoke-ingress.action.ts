@@ -13,6 +13,8 @@ const ruleSchema = z.strictObject({
   toPort: z.number().int().optional(),
   cidrIpv4: z.string().optional(),
   cidrIpv6: z.string().optional(),
+  referencedGroupId: z.string().optional(),
+  prefixListId: z.string().optional(),
   description: z.string().optional(),
 });
 type Rule = z.output<typeof ruleSchema>;
@@ -60,8 +62,12 @@ function ruleOf(r: {
   ToPort?: number | undefined;
   CidrIpv4?: string | undefined;
   CidrIpv6?: string | undefined;
+  PrefixListId?: string | undefined;
+  ReferencedGroupInfo?: { GroupId?: string | undefined } | undefined;
+  ReferencedGroupId?: string | undefined;
   Description?: string | undefined;
 }): Rule {
+  const referenced = r.ReferencedGroupInfo?.GroupId ?? r.ReferencedGroupId;
   return {
     ...(r.SecurityGroupRuleId ? { ruleId: r.SecurityGroupRuleId } : {}),
     protocol: (r.IpProtocol ?? "-1").toLowerCase(),
@@ -69,6 +75,8 @@ function ruleOf(r: {
     ...(r.ToPort !== undefined ? { toPort: r.ToPort } : {}),
     ...(r.CidrIpv4 ? { cidrIpv4: r.CidrIpv4 } : {}),
     ...(r.CidrIpv6 ? { cidrIpv6: r.CidrIpv6 } : {}),
+    ...(r.PrefixListId ? { prefixListId: r.PrefixListId } : {}),
+    ...(referenced ? { referencedGroupId: referenced } : {}),
     ...(r.Description ? { description: r.Description } : {}),
   };
 }
@@ -97,6 +105,8 @@ function toIpPermission(rule: Rule) {
     ...(rule.protocol !== "-1" && rule.toPort !== undefined ? { ToPort: rule.toPort } : {}),
     ...(rule.cidrIpv4 ? { IpRanges: [{ CidrIp: rule.cidrIpv4, ...described }] } : {}),
     ...(rule.cidrIpv6 ? { Ipv6Ranges: [{ CidrIpv6: rule.cidrIpv6, ...described }] } : {}),
+    ...(rule.prefixListId ? { PrefixListIds: [{ PrefixListId: rule.prefixListId, ...described }] } : {}),
+    ...(rule.referencedGroupId ? { UserIdGroupPairs: [{ GroupId: rule.referencedGroupId, ...described }] } : {}),
   };
 }
 

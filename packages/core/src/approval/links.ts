@@ -114,6 +114,9 @@ function decodeBase64url(text: string): Buffer | undefined {
   return bytes.toString("base64url") === text ? bytes : undefined;
 }
 
+/** The last second a JavaScript Date can hold. */
+const MAX_DATE_SECONDS = 8_640_000_000_000;
+
 const EMAIL = /^[^\s@<>"'&]{1,64}@[A-Za-z0-9.-]{1,255}$/;
 
 function isPayload(value: unknown): value is ApprovalLinkPayload {
@@ -132,7 +135,9 @@ function isPayload(value: unknown): value is ApprovalLinkPayload {
     p.dec.length > 0 &&
     p.dec.every((d) => d === "approve" || d === "reject") &&
     typeof p.exp === "number" &&
-    Number.isSafeInteger(p.exp)
+    Number.isSafeInteger(p.exp) &&
+    p.exp > 0 &&
+    p.exp <= MAX_DATE_SECONDS
   );
 }
 
@@ -147,7 +152,8 @@ export function signApproval(input: SignApprovalInput): string {
     dec: [...new Set(input.decisionAllowed)],
     exp: Math.floor(input.expiresAt.getTime() / 1000),
   };
-  if (!isPayload(payload)) throw new Error("invalid approval link content (approval id, approver, decisions or expiry)");
+  if (!isPayload(payload))
+    throw new Error("invalid approval link content (approval id, approver, decisions or expiry)");
   const body = Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
   return `${body}.${hmac(input.secret, LINK_DOMAIN + body)}`;
 }

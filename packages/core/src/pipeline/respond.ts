@@ -1,5 +1,5 @@
-import type { AwsClients } from "../aws/clients.ts";
 import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
+import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import type { Policy } from "../policy/schema.ts";
 import { processEvent } from "./process.ts";

@@ -83,6 +83,14 @@ export function keyPart(value: string): string {
   return `h:${createHash("sha256").update(JSON.stringify(value)).digest("hex")}`;
 }
 
+/**
+ * The string with lone surrogates (invalid UTF-16, not encodable as UTF-8) replaced by U+FFFD, for attribute values
+ * DynamoDB stores as UTF-8. Keys never rely on this: {@link keyPart} hashes such strings instead.
+ */
+export function wellFormed(value: string): string {
+  return value.replace(/\p{Cs}/gu, "\uFFFD");
+}
+
 /** Epoch seconds of a date, as DynamoDB TTL wants them. */
 export function epochSeconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);

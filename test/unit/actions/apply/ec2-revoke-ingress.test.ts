@@ -29,7 +29,13 @@ const byPermissions = revokeIngress.params.parse({
   ],
 });
 const EXACT_PERMISSIONS = [
-  { IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] },
+  {
+    IpProtocol: "tcp",
+    FromPort: 22,
+    ToPort: 22,
+    IpRanges: [{ CidrIp: "0.0.0.0/0" }],
+    Ipv6Ranges: [{ CidrIpv6: "::/0" }],
+  },
   { IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] },
 ];
 const REVOKED_BY_PERMISSIONS = [
@@ -154,7 +160,9 @@ describe("ec2:revoke-ingress", () => {
 
   it("with ipPermissions, sends the exact IpPermissions and builds the undo from RevokedSecurityGroupRules", async () => {
     const { ctx } = applyContext(false);
-    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true, RevokedSecurityGroupRules: REVOKED_BY_PERMISSIONS });
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .resolves({ Return: true, RevokedSecurityGroupRules: REVOKED_BY_PERMISSIONS });
 
     const result = await revokeIngress.apply(byPermissions, ctx);
 
@@ -320,7 +328,9 @@ describe("ec2:revoke-ingress", () => {
 
   it("rolls back a permissions revoke rule by rule, with descriptions and no ports for protocol -1", async () => {
     const { ctx } = applyContext(false);
-    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true, RevokedSecurityGroupRules: REVOKED_BY_PERMISSIONS });
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .resolves({ Return: true, RevokedSecurityGroupRules: REVOKED_BY_PERMISSIONS });
     ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     const applied = await revokeIngress.apply(byPermissions, ctx);
     ec2.resetHistory();

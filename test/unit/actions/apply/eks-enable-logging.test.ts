@@ -2,8 +2,8 @@ import type { LogSetup } from "@aws-sdk/client-eks";
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { enableLogging } from "../../../../packages/core/src/actions/enable-logging.action.ts";
 import { UPDATE_RETRY_WAIT_MS } from "../../../../packages/core/src/actions/eks-calls.ts";
+import { enableLogging } from "../../../../packages/core/src/actions/enable-logging.action.ts";
 import { must } from "../../../helpers/fixtures.ts";
 import { applyContext, commandsSent, eksError } from "./helpers.ts";
 

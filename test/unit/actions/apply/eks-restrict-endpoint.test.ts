@@ -175,12 +175,10 @@ describe("eks:restrict-endpoint", () => {
     const { ctx } = applyContext(false);
     let live: VpcConfigResponse = { ...OPEN };
     eks.on(DescribeClusterCommand).callsFake(() => cluster(live));
-    eks
-      .on(UpdateClusterConfigCommand)
-      .callsFake((input: { resourcesVpcConfig?: { publicAccessCidrs?: string[] } }) => {
-        live = { ...live, publicAccessCidrs: input.resourcesVpcConfig?.publicAccessCidrs ?? [] };
-        return { update: { id: "upd-4" } };
-      });
+    eks.on(UpdateClusterConfigCommand).callsFake((input: { resourcesVpcConfig?: { publicAccessCidrs?: string[] } }) => {
+      live = { ...live, publicAccessCidrs: input.resourcesVpcConfig?.publicAccessCidrs ?? [] };
+      return { update: { id: "upd-4" } };
+    });
 
     const first = await restrictEndpoint.apply(narrow, ctx);
     const second = await restrictEndpoint.apply(narrow, ctx);

@@ -74,7 +74,11 @@ function inputOf(command: unknown): unknown {
 export function sentInOrder(stubs: Record<string, MockStub>): Sent[] {
   const all = Object.entries(stubs).flatMap(([service, stub]) => stub.calls().map((call) => ({ service, call })));
   all.sort((a, b) => (a.call.calledBefore(b.call) ? -1 : b.call.calledBefore(a.call) ? 1 : 0));
-  return all.map(({ service, call }) => ({ service, command: commandName(call.args[0]), input: inputOf(call.args[0]) }));
+  return all.map(({ service, call }) => ({
+    service,
+    command: commandName(call.args[0]),
+    input: inputOf(call.args[0]),
+  }));
 }
 
 /** `[command, input]` pairs of what the stubs received, in order (the shape most assertions compare). */
