@@ -11,14 +11,25 @@ export type {
   PlannedCall,
   PlanResult,
 } from "./actions/types.ts";
+export { type ApprovalAuditEntry, type ApprovalDeps, handleApprovalRequest } from "./approval/callback.ts";
+export type { ApprovalRecord, ApprovalStore } from "./approval/links.ts";
+export {
+  type ApprovalExecutionInput,
+  applyApproved,
+  type RequestApprovalInput,
+  requestApproval,
+} from "./approval/tasks.ts";
 export { type AwsClients, type ClientOptions, createAwsClients } from "./aws/clients.ts";
 export { DETECTORS, detectorIds } from "./detectors/registry.ts";
 export type { ActionRequest, Assessment, DetectorDefinition, Mode, Severity } from "./detectors/types.ts";
 export { MODES, SEVERITIES } from "./detectors/types.ts";
 export * from "./errors.ts";
+export { createNotifier, type Delivery, DeliveryError } from "./notify/deliver.ts";
+export { slackMessage } from "./notify/slack.ts";
+export { snsMessage } from "./notify/sns.ts";
 export { type DecideOptions, decide } from "./pipeline/decide.ts";
 export { processEvent, processParsed } from "./pipeline/process.ts";
-export { type ApprovalRequest, type RespondDeps, type RespondResult, respond } from "./pipeline/respond.ts";
+export { type ApprovalStart, type RespondDeps, type RespondResult, respond } from "./pipeline/respond.ts";
 export type { Decision, EventResult, OutcomeStatus, PlanStep, SignalSummary, SkipCode } from "./pipeline/types.ts";
 export { OUTCOME_STATUSES } from "./pipeline/types.ts";
 export { defaultPolicy, loadPolicyFile, parsePolicy } from "./policy/load.ts";
@@ -27,3 +38,8 @@ export { CLOUDTRAIL_EVENTS } from "./signals/cloudtrail.ts";
 export { MAX_EVENT_BYTES } from "./signals/envelope.schema.ts";
 export { CLOUDTRAIL_DETAIL_TYPE, type ParsedEvent, parseEvent, parseEventText } from "./signals/parse.ts";
 export type * from "./signals/types.ts";
+export { dynamoApprovalStore } from "./store/approvals.ts";
+export { type AuditEntry, type AuditRecord, getAudit, listAudit, recordAudit } from "./store/audit.ts";
+export { toAuditEntries } from "./store/audit-entries.ts";
+export { idempotencyStore } from "./store/idempotency.ts";
+export { tableDefinition } from "./store/table.ts";

@@ -4,7 +4,7 @@ import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  type ApprovalRequest,
+  type ApprovalStart,
   createAwsClients,
   type PolicyInput,
   parsePolicy,
@@ -29,7 +29,7 @@ interface Fakes {
   claims: string[];
   completed: string[];
   released: string[];
-  approvals: ApprovalRequest[];
+  approvals: ApprovalStart[];
 }
 
 function fakes(policy: PolicyInput, overrides: Partial<RespondDeps> = {}): Fakes {

@@ -6,7 +6,7 @@ import { processEvent } from "./process.ts";
 import type { Decision, EventResult } from "./types.ts";
 
 /** What an approval needs: the assessment, the decision with its exact plan, and who may decide. */
-export interface ApprovalRequest {
+export interface ApprovalStart {
   assessment: Assessment;
   decision: Decision;
   eventId?: string;
@@ -26,7 +26,7 @@ export interface RespondDeps {
   release?(key: string): Promise<void>;
   /** When true, every mode is downgraded to alert (the kill switch). */
   killSwitch?(): Promise<boolean>;
-  startApproval?(request: ApprovalRequest): Promise<{ executionArn: string }>;
+  startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
 }
@@ -54,7 +54,13 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
   const result: RespondResult = { ...processed, applied: [], approvals: [] };
   const key = processed.signal?.key;
   if (key && deps.claim && !(await deps.claim(key))) {
-    return { ...result, duplicate: true, reason: `duplicate delivery of ${key}: already handled or in hand` };
+    return {
+      ...result,
+      outcome: "skipped",
+      skipped: "duplicate",
+      duplicate: true,
+      reason: `duplicate delivery of ${key}: already handled or in hand`,
+    };
   }
   try {
     if (deps.killSwitch && (await deps.killSwitch())) {

@@ -35,7 +35,8 @@ export type SkipCode =
   | "detector-off"
   | "out-of-scope"
   | "sample-finding"
-  | "exempt";
+  | "exempt"
+  | "duplicate";
 
 /** A planned call, with the action and assessment it serves. */
 export interface PlanStep extends PlannedCall {

@@ -63,6 +63,28 @@ export const policySchema = z.strictObject({
       allowedPublicCidrs: z.array(cidr).max(40).default([]),
     })
     .default({ allowedPublicCidrs: [] }),
+  approvals: z
+    .strictObject({
+      /** Who may approve: Slack user ids (buttons) and email addresses (signed links sent through SNS). */
+      approvers: z
+        .strictObject({
+          slackUserIds: z
+            .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id such as U0123ABCD"))
+            .default([]),
+          emails: z.array(z.email("expected an email address")).default([]),
+        })
+        .default({ slackUserIds: [], emails: [] }),
+      /** How long an approval waits before it times out (and nothing is done). */
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(7 * 24 * 3600)
+        .default(3600),
+      /** The Slack channel approval requests go to. */
+      slackChannel: z.string().min(1).optional(),
+    })
+    .default({ approvers: { slackUserIds: [], emails: [] }, timeoutSeconds: 3600 }),
   notify: z
     .strictObject({
       routes: z

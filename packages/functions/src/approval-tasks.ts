@@ -1,0 +1,117 @@
+import {
+  type ApprovalExecutionInput,
+  applyApproved,
+  createNotifier,
+  dynamoApprovalStore,
+  type RequestApprovalInput,
+  recordAudit,
+  requestApproval,
+} from "@eks-responder/core";
+import { logger, type Runtime, sleep } from "./runtime.ts";
+
+/** RequestApproval: store the token, ask the approvers. */
+export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
+  const policy = await rt.policy();
+  const token = await rt.secret(rt.config.slackTokenParameterName);
+  const channel = policy.approvals.slackChannel;
+  const linkSecret = await rt.secret(rt.config.approvalLinkSecretParameterName);
+  return requestApproval(input, {
+    store: dynamoApprovalStore(rt.dynamo(), rt.config.tableName),
+    ...(token && channel
+      ? {
+          async postSlack(message: { text: string; blocks: unknown[] }) {
+            const { WebClient } = await import("@slack/web-api");
+            const client = new WebClient(token, { retryConfig: { retries: 3 } });
+            await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never[] });
+          },
+        }
+      : {}),
+    ...(rt.config.snsTopicArn ? { sns: { client: rt.sns(), topicArn: rt.config.snsTopicArn } } : {}),
+    ...(linkSecret ? { linkSecret } : {}),
+    ...(rt.config.approvalCallbackUrl ? { callbackUrl: rt.config.approvalCallbackUrl } : {}),
+    now: () => new Date(),
+  });
+}
+
+/** Apply: carry the approved plan out (a failure throws, so the workflow takes its failure path). */
+export async function handleApply(input: ApprovalExecutionInput, rt: Runtime) {
+  return applyApproved(input, { clients: (region) => rt.clients(region), sleep });
+}
+
+interface NotifyInput {
+  outcome: string;
+  executionId: string;
+  assessment: ApprovalExecutionInput["assessment"];
+  plan: ApprovalExecutionInput["plan"];
+  error?: string;
+  cause?: string;
+}
+
+/** Notify: tell people how the approval ended, through the routes of the policy. */
+export async function handleNotify(input: NotifyInput, rt: Runtime) {
+  const policy = await rt.policy();
+  const webhookUrl = await rt.secret(rt.config.slackWebhookParameterName);
+  const token = await rt.secret(rt.config.slackTokenParameterName);
+  const notifier = createNotifier({
+    routes: policy.notify.routes,
+    ...(rt.config.snsTopicArn ? { sns: rt.sns() } : {}),
+    slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
+    sleep,
+  });
+  const a = input.assessment;
+  const routes = policy.notify.routes.map((r) => r.name);
+  const reason = `approval ${input.outcome}${input.error ? `: ${input.error}` : ""}${input.cause ? ` (${input.cause.slice(0, 500)})` : ""}`;
+  return notifier.notify({
+    eventId: input.executionId,
+    outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "alert",
+    reason,
+    assessments: [a],
+    decisions: [
+      {
+        assessmentId: a.id,
+        detectorId: a.detectorId,
+        severity: a.severity,
+        mode: "approve",
+        dryRun: false,
+        reasons: [reason],
+        plan: input.plan,
+        notify: routes,
+      },
+    ],
+    plan: input.plan,
+  });
+}
+
+/** Record: the audit record of the approval's end. */
+export async function handleRecord(
+  input: {
+    outcome: string;
+    executionId: string;
+    state: { Payload?: ApprovalExecutionInput; apply?: { result?: { outcomes?: unknown } } };
+  },
+  rt: Runtime,
+) {
+  const payload = input.state.Payload;
+  if (!payload) {
+    logger.error("approval record without its payload", { executionId: input.executionId });
+    return { recorded: false };
+  }
+  const a = payload.assessment;
+  const outcomes = input.state.apply?.result?.outcomes;
+  await recordAudit(rt.dynamo(), rt.config.tableName, {
+    assessmentId: a.id,
+    eventId: input.executionId,
+    detectorId: a.detectorId,
+    ...(a.cluster ? { cluster: a.cluster } : {}),
+    account: a.account,
+    region: a.region,
+    severity: a.severity,
+    mode: "approve",
+    outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "skipped",
+    reasons: [`approval ${input.outcome}`],
+    plan: payload.plan,
+    ...(Array.isArray(outcomes) ? { results: outcomes } : {}),
+    recordedAt: new Date().toISOString(),
+  });
+  return { recorded: true };
+}

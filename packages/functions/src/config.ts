@@ -1,0 +1,45 @@
+/** The environment contract of the functions (set by infra/functions.ts). A missing variable fails at cold start. */
+export interface FunctionConfig {
+  tableName: string;
+  policyParameterName: string;
+  killSwitchParameterName?: string;
+  stateMachineArn?: string;
+  snsTopicArn?: string;
+  slackWebhookParameterName?: string;
+  slackTokenParameterName?: string;
+  slackSigningSecretParameterName?: string;
+  approvalLinkSecretParameterName?: string;
+  approvalCallbackUrl?: string;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function readConfig(env: Record<string, string | undefined>): FunctionConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new ConfigError(`environment variable ${name} is not set: the function cannot run without it`);
+    return value;
+  };
+  const optional = (name: string) => (env[name] ? { value: env[name] } : undefined);
+  const config: FunctionConfig = {
+    tableName: required("TABLE_NAME"),
+    policyParameterName: required("POLICY_PARAMETER_NAME"),
+  };
+  const map: [keyof FunctionConfig, string][] = [
+    ["killSwitchParameterName", "KILL_SWITCH_PARAMETER_NAME"],
+    ["stateMachineArn", "STATE_MACHINE_ARN"],
+    ["snsTopicArn", "SNS_TOPIC_ARN"],
+    ["slackWebhookParameterName", "SLACK_WEBHOOK_PARAMETER_NAME"],
+    ["slackTokenParameterName", "SLACK_TOKEN_PARAMETER_NAME"],
+    ["slackSigningSecretParameterName", "SLACK_SIGNING_SECRET_PARAMETER_NAME"],
+    ["approvalLinkSecretParameterName", "APPROVAL_LINK_SECRET_PARAMETER_NAME"],
+    ["approvalCallbackUrl", "APPROVAL_CALLBACK_URL"],
+  ];
+  for (const [key, name] of map) {
+    const found = optional(name);
+    if (found?.value) config[key] = found.value;
+  }
+  return config;
+}

@@ -1,0 +1,10 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import { handleEvent } from "./respond.ts";
+import { logger, runtime } from "./runtime.ts";
+
+/** EventBridge target: one CloudTrail call or GuardDuty finding. A throw sends the event to its retry policy and DLQ. */
+export const handler = middy(async (event: unknown) => {
+  const result = await handleEvent(event, runtime());
+  return { outcome: result.outcome, eventId: result.eventId, duplicate: result.duplicate === true };
+}).use(injectLambdaContext(logger, { clearState: true }));

@@ -1,0 +1,100 @@
+import {
+  createNotifier,
+  idempotencyStore,
+  type RespondResult,
+  recordAudit,
+  respond,
+  toAuditEntries,
+} from "@eks-responder/core";
+import { logger, type Runtime, sleep } from "./runtime.ts";
+
+/** How long a claim on an event is held if the invocation dies (above the function's 60 s timeout). */
+const IN_PROGRESS_TTL_SECONDS = 120;
+/** How long duplicates are recognised: GuardDuty repeats and EventBridge redeliveries fall well within a day. */
+const RECORD_TTL_SECONDS = 24 * 3600;
+
+/** The respond path with its ports wired to AWS: DynamoDB idempotency and audit, Step Functions, SNS and Slack. */
+export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondResult> {
+  const policy = await rt.policy();
+  const table = rt.config.tableName;
+  const store = idempotencyStore(rt.dynamo(), table);
+  const tokens = new Map<string, string>();
+  const webhookUrl = await rt.secret(rt.config.slackWebhookParameterName);
+  const token = await rt.secret(rt.config.slackTokenParameterName);
+  const notifier = createNotifier({
+    routes: policy.notify.routes,
+    ...(rt.config.snsTopicArn ? { sns: rt.sns() } : {}),
+    slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
+    sleep,
+  });
+  const killSwitchName = rt.config.killSwitchParameterName;
+  const stateMachineArn = rt.config.stateMachineArn;
+  const result = await respond(event, {
+    policy,
+    clients: (region) => rt.clients(region),
+    sleep,
+    async claim(key) {
+      const claim = await store.claim(key, {
+        inProgressTtlSeconds: IN_PROGRESS_TTL_SECONDS,
+        recordTtlSeconds: RECORD_TTL_SECONDS,
+      });
+      if (claim.claimed) tokens.set(key, claim.token);
+      return claim.claimed;
+    },
+    async complete(key, r) {
+      await store.complete(key, r, tokens.get(key));
+    },
+    async release(key) {
+      await store.release(key, tokens.get(key));
+    },
+    ...(killSwitchName
+      ? {
+          async killSwitch() {
+            // Fail closed: a kill switch that cannot be read counts as on.
+            try {
+              const value = (await rt.rawParameter(killSwitchName))?.trim().toLowerCase();
+              return value === undefined || ["on", "true", "1"].includes(value);
+            } catch (error) {
+              logger.error("kill switch unreadable: acting as if it were on", { error });
+              return true;
+            }
+          },
+        }
+      : {}),
+    ...(stateMachineArn
+      ? {
+          async startApproval({ assessment, decision }) {
+            const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+            const sfn = new SFNClient({});
+            const input = {
+              assessment,
+              plan: decision.plan,
+              reasons: decision.reasons,
+              approvers: policy.approvals.approvers,
+              timeoutSeconds: policy.approvals.timeoutSeconds,
+            };
+            // The execution name is the assessment id: a redelivered event cannot start a second approval.
+            const out = await sfn.send(
+              new StartExecutionCommand({ stateMachineArn, name: assessment.id, input: JSON.stringify(input) }),
+            );
+            return { executionArn: out.executionArn ?? "" };
+          },
+        }
+      : {}),
+    async record(r) {
+      logger.info("outcome", {
+        eventId: r.eventId,
+        outcome: r.outcome,
+        reason: r.reason,
+        decisions: r.decisions.length,
+      });
+      for (const entry of toAuditEntries(r)) await recordAudit(rt.dynamo(), table, entry);
+    },
+    async notify(r) {
+      if (r.outcome === "skipped") return;
+      await notifier.notify(r);
+    },
+  });
+  if (result.notifyError) logger.error("notification failed", { error: result.notifyError, eventId: result.eventId });
+  return result;
+}

@@ -1,0 +1,82 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { clearCaches } from "@aws-lambda-powertools/parameters";
+import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type AwsClients, createAwsClients, type Policy, parsePolicy } from "@eks-responder/core";
+import { type FunctionConfig, readConfig } from "./config.ts";
+
+/** How long SSM values are cached: the policy and secrets a minute, the kill switch 30 s (a change applies quickly). */
+export const POLICY_CACHE_SECONDS = 60;
+export const KILL_SWITCH_CACHE_SECONDS = 30;
+
+export const logger = new Logger({ serviceName: "eks-responder" });
+
+/**
+ * What every function shares, built once per container. Clients are created on first use, so a function pays only
+ * for the SDKs its path needs.
+ */
+export class Runtime {
+  readonly config: FunctionConfig;
+  private readonly clientsByRegion = new Map<string, AwsClients>();
+  private docClient?: DynamoDBDocumentClient;
+  private snsClient?: SNSClient;
+
+  constructor(env: Record<string, string | undefined> = process.env) {
+    this.config = readConfig(env);
+  }
+
+  clients(region: string): AwsClients {
+    let clients = this.clientsByRegion.get(region);
+    if (!clients) {
+      clients = createAwsClients(region);
+      this.clientsByRegion.set(region, clients);
+    }
+    return clients;
+  }
+
+  dynamo(): DynamoDBDocumentClient {
+    this.docClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    return this.docClient;
+  }
+
+  sns(): SNSClient {
+    this.snsClient ??= new SNSClient({});
+    return this.snsClient;
+  }
+
+  /** The policy from its SSM parameter, validated; an invalid policy throws (and nothing is acted on). */
+  async policy(): Promise<Policy> {
+    const text = await getParameter(this.config.policyParameterName, { maxAge: POLICY_CACHE_SECONDS });
+    if (text === undefined) throw new Error(`SSM parameter ${this.config.policyParameterName} is empty`);
+    return parsePolicy(JSON.parse(text), `SSM parameter ${this.config.policyParameterName}`);
+  }
+
+  async secret(name: string | undefined): Promise<string | undefined> {
+    if (!name) return undefined;
+    return getParameter(name, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
+  }
+
+  async rawParameter(name: string): Promise<string | undefined> {
+    return getParameter(name, { maxAge: KILL_SWITCH_CACHE_SECONDS });
+  }
+}
+
+let shared: Runtime | undefined;
+
+/** The container's runtime, created at the first invocation (so a missing variable is reported by that invocation). */
+export function runtime(): Runtime {
+  shared ??= new Runtime();
+  return shared;
+}
+
+/** For tests: forget the container's runtime and every cached parameter. */
+export function resetRuntime(): void {
+  shared = undefined;
+  clearCaches();
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,130 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { listAudit } from "../../../packages/core/src/index.ts";
+import { handler } from "../../../packages/functions/src/respond.handler.ts";
+import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
+import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+
+const ROOT = join(import.meta.dirname, "../../..");
+const event = (file: string) =>
+  JSON.parse(readFileSync(join(ROOT, "examples/events", file), "utf8")) as Record<string, unknown>;
+const ec2 = mockClient(EC2Client);
+const ssm = mockClient(SSMClient);
+const sfn = mockClient(SFNClient);
+const context = {
+  functionName: "respond",
+  awsRequestId: "req-1",
+  invokedFunctionArn: "arn:aws:lambda:eu-west-1:111122223333:function:respond",
+  getRemainingTimeInMillis: () => 60_000,
+} as const;
+let dynamo: LocalDynamo;
+let table: string;
+const saved = { ...process.env };
+
+function setPolicy(policy: unknown, killSwitch = "off") {
+  ssm.reset();
+  ssm
+    .on(GetParameterCommand, { Name: "/eks-responder/policy" })
+    .resolves({ Parameter: { Value: JSON.stringify(policy) } });
+  ssm.on(GetParameterCommand, { Name: "/eks-responder/kill-switch" }).resolves({ Parameter: { Value: killSwitch } });
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  table = await dynamo.createTable();
+});
+afterAll(async () => {
+  await dynamo.stop();
+  process.env = saved;
+});
+beforeEach(() => {
+  process.env = {
+    ...saved,
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "AKIDTEST",
+    AWS_SECRET_ACCESS_KEY: "secret",
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    TABLE_NAME: table,
+    POLICY_PARAMETER_NAME: "/eks-responder/policy",
+    KILL_SWITCH_PARAMETER_NAME: "/eks-responder/kill-switch",
+    STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:111122223333:stateMachine:approval",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+  };
+  resetRuntime();
+  ec2.reset();
+  sfn.reset();
+  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+  sfn
+    .on(StartExecutionCommand)
+    .resolves({ executionArn: "arn:aws:states:eu-west-1:111122223333:execution:approval:x" });
+});
+
+describe("respond.handler", () => {
+  it("revokes, records the outcome in DynamoDB, and handles a redelivery of the same event once", async () => {
+    setPolicy({ dryRun: false });
+    const ssh = event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
+    const first = await handler(ssh, context);
+    const again = await handler(ssh, context);
+    expect(first).toEqual({ outcome: "applied", eventId: "e7f3c1a2-0b9d-4c8e-a1f2-3b4c5d6e7f80", duplicate: false });
+    expect(again.duplicate).toBe(true);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    const audit = await listAudit(dynamo.docClient, table, {});
+    const record = audit.find((r) => r.detectorId === "ec2-open-ingress");
+    expect(record?.outcome).toBe("applied");
+    expect(record?.results?.[0]?.undo).toMatchObject({ groupId: "sg-0632fa4ee8a8468a4" });
+  });
+
+  it("starts the approval workflow for an approve-mode grant, named after the assessment", async () => {
+    setPolicy({ dryRun: false, approvals: { approvers: { emails: ["oncall@example.com"] } } });
+    const result = await handler(event("ct-10-eks-associate-access-policy-cluster-admin.json"), context);
+    expect(result.outcome).toBe("pending-approval");
+    const input = sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(input?.name).toMatch(/^asm-[0-9a-f]{20}$/);
+    const body = JSON.parse(input?.input ?? "{}") as {
+      plan: { operation: string }[];
+      approvers: { emails: string[] };
+      timeoutSeconds: number;
+    };
+    expect(body.plan.map((p) => p.operation)).toEqual(["DisassociateAccessPolicy"]);
+    expect(body.approvers.emails).toEqual(["oncall@example.com"]);
+    expect(body.timeoutSeconds).toBe(3600);
+  });
+
+  it("acts on nothing while the kill switch is on, and treats an unreadable kill switch as on", async () => {
+    setPolicy({ dryRun: false }, "on");
+    const gd = event("ct-02-ec2-authorize-sg-ingress-ipv4-ipv6-open.json");
+    expect((await handler(gd, context)).outcome).toBe("alert");
+    resetRuntime();
+    ssm.reset();
+    ssm
+      .on(GetParameterCommand, { Name: "/eks-responder/policy" })
+      .resolves({ Parameter: { Value: JSON.stringify({ dryRun: false }) } });
+    ssm
+      .on(GetParameterCommand, { Name: "/eks-responder/kill-switch" })
+      .rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+    const other = { ...gd, detail: { ...(gd.detail as Record<string, unknown>), eventID: "another-event-id" } };
+    expect((await handler(other, context)).outcome).toBe("alert");
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("refuses to run with an invalid policy: the event goes back to its retry policy, nothing is acted on", async () => {
+    setPolicy({ dryRun: "no" });
+    await expect(handler(event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), context)).rejects.toThrow(
+      /dryRun: expected boolean/,
+    );
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("fails at the first invocation, naming the variable, when the environment is incomplete", async () => {
+    delete process.env.TABLE_NAME;
+    resetRuntime();
+    await expect(handler(event("gd-06-policy-k8s-anonymous-access-granted.json"), context)).rejects.toThrow(
+      /TABLE_NAME is not set/,
+    );
+  });
+});
