@@ -1,6 +1,8 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { audit } from "./audit.ts";
 import { stateDir } from "./journal.ts";
 import { patch } from "./patch.ts";
+import { redrive } from "./redrive.ts";
 import { replay } from "./replay.ts";
 import { rollback } from "./rollback.ts";
 import type { Io } from "./terminal.ts";
@@ -21,6 +23,12 @@ Commands:
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
       Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), only on instances SSM manages,
       and follow the command to the end.
+  audit [--since DURATION] [--cluster NAME] [--table TABLE] [--limit N] [--json]
+      List what was decided and done, newest first: the deployment's DynamoDB audit with --table (or
+      $EKS_RESPONDER_TABLE), else the local record of replay --apply. DURATION: 30m, 24h, 7d.
+  redrive --queue-url URL --function NAME [--max N] [--region REGION] [--yes] [--json]
+      Hand the events of the dead-letter queue to the respond function again (the same idempotent path); a message
+      is deleted only once handled.
   help
       Show this help.
 
@@ -118,6 +126,64 @@ export async function main(argv: string[], io: Io): Promise<number> {
             yes: values.yes === true,
             json: values.json === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+          },
+          io,
+        );
+      }
+      case "audit": {
+        const { values, positionals } = parse(rest, {
+          since: { type: "string" },
+          cluster: { type: "string" },
+          table: { type: "string" },
+          region: { type: "string" },
+          limit: { type: "string" },
+        });
+        if (values.help) return help(io);
+        if (positionals.length > 0)
+          return usageError(io, `audit takes no positional arguments (got ${positionals.join(" ")})`);
+        const limit = typeof values.limit === "string" ? Number(values.limit) : 100;
+        if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+          return usageError(io, "--limit must be a number from 1 to 10000");
+        const table = (typeof values.table === "string" ? values.table : undefined) ?? io.env.EKS_RESPONDER_TABLE;
+        const region = (typeof values.region === "string" ? values.region : undefined) ?? io.env.AWS_REGION;
+        return await audit(
+          {
+            ...(table ? { table } : {}),
+            ...(region ? { region } : {}),
+            ...(typeof values.since === "string" ? { since: values.since } : {}),
+            ...(typeof values.cluster === "string" ? { cluster: values.cluster } : {}),
+            json: values.json === true,
+            limit,
+            stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+          },
+          io,
+        );
+      }
+      case "redrive": {
+        const { values, positionals } = parse(rest, {
+          "queue-url": { type: "string" },
+          function: { type: "string" },
+          max: { type: "string" },
+          region: { type: "string" },
+        });
+        if (values.help) return help(io);
+        if (positionals.length > 0)
+          return usageError(io, `redrive takes no positional arguments (got ${positionals.join(" ")})`);
+        const queueUrl = typeof values["queue-url"] === "string" ? values["queue-url"] : undefined;
+        const functionName = typeof values.function === "string" ? values.function : undefined;
+        if (!queueUrl || !functionName) return usageError(io, "redrive needs --queue-url URL and --function NAME");
+        const max = typeof values.max === "string" ? Number(values.max) : 100;
+        if (!Number.isInteger(max) || max < 1 || max > 10_000)
+          return usageError(io, "--max must be a number from 1 to 10000");
+        const region = (typeof values.region === "string" ? values.region : undefined) ?? io.env.AWS_REGION;
+        return await redrive(
+          {
+            queueUrl,
+            functionName,
+            max,
+            yes: values.yes === true,
+            json: values.json === true,
+            ...(region ? { region } : {}),
           },
           io,
         );

@@ -83,7 +83,8 @@ export async function takeAutomaticSlot(
       new UpdateCommand({
         TableName: table,
         Key: blastRadiusKey(account, windowStart),
-        UpdateExpression: "ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl), account = :account, windowStart = :start",
+        UpdateExpression:
+          "ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl), account = :account, windowStart = :start",
         // Below the limit before this slot, so at most `limit` after it.
         ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
         ExpressionAttributeNames: { "#count": "count", "#ttl": TTL_ATTRIBUTE },

@@ -69,7 +69,9 @@ export function createKillSwitch(
     } else {
       const meaning = killSwitchValue(value);
       if (meaning === undefined) {
-        report(new KillSwitchError(`kill switch value ${JSON.stringify(value)} is neither on nor off, acting as if on`));
+        report(
+          new KillSwitchError(`kill switch value ${JSON.stringify(value)} is neither on nor off, acting as if on`),
+        );
       }
       on = meaning ?? true;
     }

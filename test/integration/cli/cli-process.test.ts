@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
-const ROOT = join(import.meta.dirname, "../..");
+const ROOT = join(import.meta.dirname, "../../..");
 const BIN = join(ROOT, "packages/cli/bin/eks-responder.js");
 
 function cli(args: string[], env: Record<string, string> = {}) {

@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { verifyApproval } from "../../../packages/core/src/approval/links.ts";
+import {
+  applyApproved,
+  createAwsClients,
+  defaultPolicy,
+  dynamoApprovalStore,
+  processEvent,
+  requestApproval,
+} from "../../../packages/core/src/index.ts";
+import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+
+const ROOT = join(import.meta.dirname, "../../..");
+const result = processEvent(
+  readFileSync(join(ROOT, "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), "utf8"),
+  defaultPolicy(),
+);
+const assessment = result.assessments[0];
+const sns = mockClient(SNSClient);
+const ec2 = mockClient(EC2Client);
+const LINK_SECRET = "a-link-secret-of-at-least-32-bytes-long!";
+let dynamo: LocalDynamo;
+let table: string;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  table = await dynamo.createTable();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+beforeEach(() => {
+  sns.reset();
+  ec2.reset();
+  sns.on(PublishCommand).resolves({ MessageId: "m-1" });
+});
+
+function input(approvers: { slackUserIds: string[]; emails: string[] }) {
+  if (!assessment) throw new Error("the sample must assess");
+  return {
+    taskToken: "AQCEAAAAKgAAAAMAAAAAAAAAAT-task-token",
+    executionId: "arn:aws:states:eu-west-1:111122223333:execution:approval:asm-1",
+    assessment,
+    plan: result.plan,
+    reasons: ["mode approve"],
+    approvers,
+    timeoutSeconds: 3600,
+  };
+}
+
+describe("requestApproval", () => {
+  it("keeps the task token server-side and sends each email approver a signed single-use link", async () => {
+    const store = dynamoApprovalStore(dynamo.docClient, table);
+    const now = new Date("2026-11-27T10:00:00Z");
+    const out = await requestApproval(input({ slackUserIds: [], emails: ["oncall@example.com"] }), {
+      store,
+      sns: { client: new SNSClient({ region: "eu-west-1" }), topicArn: "arn:aws:sns:eu-west-1:111122223333:eks" },
+      linkSecret: LINK_SECRET,
+      callbackUrl: "https://abc.lambda-url.eu-west-1.on.aws",
+      now: () => now,
+    });
+    expect(out.asked).toEqual(["email:oncall@example.com"]);
+    const stored = await store.get(out.approvalId);
+    expect(stored?.taskToken).toBe("AQCEAAAAKgAAAAMAAAAAAAAAAT-task-token");
+    expect(stored?.expiresAt).toBe("2026-11-27T11:00:00.000Z");
+    const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? "";
+    expect(message).not.toContain("task-token");
+    expect(message).toContain("ec2:RevokeSecurityGroupIngress");
+    const token = /approve\?token=(\S+)/.exec(message)?.[1] ?? "";
+    const verified = verifyApproval(token, { secret: LINK_SECRET, now });
+    expect(verified.ok && verified.payload.sub).toBe("oncall@example.com");
+    // Single use: the first mark wins, the second is refused.
+    expect(await store.markUsed(out.approvalId, "n1")).toBe(true);
+    expect(await store.markUsed(out.approvalId, "n2")).toBe(false);
+  });
+
+  it("posts Slack buttons that carry the approval id, never the task token", async () => {
+    const posted: { text: string; blocks: unknown[] }[] = [];
+    const out = await requestApproval(input({ slackUserIds: ["U0123ABCD"], emails: [] }), {
+      store: dynamoApprovalStore(dynamo.docClient, table),
+      postSlack: async (m) => {
+        posted.push(m);
+      },
+      now: () => new Date(),
+    });
+    const json = JSON.stringify(posted[0]);
+    expect(json).toContain(`approve:${out.approvalId}`);
+    expect(json).toContain(`reject:${out.approvalId}`);
+    expect(json).not.toContain("task-token");
+  });
+
+  it("fails when nobody can be asked, instead of waiting for an answer that cannot come", async () => {
+    await expect(
+      requestApproval(input({ slackUserIds: [], emails: [] }), {
+        store: dynamoApprovalStore(dynamo.docClient, table),
+        now: () => new Date(),
+      }),
+    ).rejects.toThrow(/no approver could be asked/);
+  });
+});
+
+describe("applyApproved", () => {
+  it("carries the approved plan out, and throws on a failed action so the workflow takes its failure path", async () => {
+    if (!assessment) throw new Error("the sample must assess");
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .resolvesOnce({ Return: true })
+      .rejects(Object.assign(new Error("no"), { name: "UnauthorizedOperation" }));
+    const deps = { clients: (region: string) => createAwsClients(region), sleep: async () => {} };
+    const ok = await applyApproved({ assessment }, deps);
+    expect(ok.outcomes[0]?.status).toBe("applied");
+    await expect(applyApproved({ assessment }, deps)).rejects.toThrow(/ec2:revoke-ingress: UnauthorizedOperation/);
+  });
+});

@@ -1,0 +1,116 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDuration } from "../../../packages/cli/src/audit.ts";
+import { main } from "../../../packages/cli/src/main.ts";
+import type { Io } from "../../../packages/cli/src/terminal.ts";
+import { recordAudit } from "../../../packages/core/src/index.ts";
+import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+
+let dynamo: LocalDynamo;
+let table: string;
+const saved = { ...process.env };
+
+function capture(): { io: Io; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    io: {
+      stdout: { write: (t: string) => (out += t) },
+      stderr: { write: (t: string) => (err += t) },
+      env: { EKS_RESPONDER_STATE_DIR: mkdtempSync(join(tmpdir(), "eks-audit-")) },
+      cwd: process.cwd(),
+    },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+function entry(id: string, cluster: string, recordedAt: string) {
+  return {
+    assessmentId: id,
+    eventId: `ct:${id}`,
+    detectorId: "ec2-open-ingress",
+    cluster,
+    account: "111122223333",
+    region: "eu-west-1",
+    severity: "high" as const,
+    mode: "auto" as const,
+    outcome: "applied" as const,
+    reasons: ["mode auto"],
+    plan: [],
+    results: [
+      { action: "ec2:revoke-ingress", status: "applied" as const, reason: "revoked", calls: [], before: { rules: [] } },
+    ],
+    recordedAt,
+  };
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  table = await dynamo.createTable();
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ACCESS_KEY_ID: "AKIDTEST",
+    AWS_SECRET_ACCESS_KEY: "x",
+  });
+  const now = Date.now();
+  await recordAudit(
+    dynamo.docClient,
+    table,
+    entry("asm-00000000000000000001", "prod-eks", new Date(now - 3 * 86_400_000).toISOString()),
+  );
+  await recordAudit(
+    dynamo.docClient,
+    table,
+    entry("asm-00000000000000000002", "prod-eks", new Date(now - 3_600_000).toISOString()),
+  );
+  await recordAudit(
+    dynamo.docClient,
+    table,
+    entry("asm-00000000000000000003", "staging", new Date(now - 60_000).toISOString()),
+  );
+});
+afterAll(async () => {
+  await dynamo.stop();
+  process.env = saved;
+});
+
+describe("eks-responder audit", () => {
+  it("lists the deployment's audit newest first, filtered by --since and --cluster", async () => {
+    const c = capture();
+    expect(await main(["audit", "--table", table, "--region", "eu-west-1", "--since", "24h", "--json"], c.io)).toBe(0);
+    const ids = (JSON.parse(c.out()) as { records: { assessmentId: string }[] }).records.map((r) => r.assessmentId);
+    expect(ids).toEqual(["asm-00000000000000000003", "asm-00000000000000000002"]);
+    const byCluster = capture();
+    expect(
+      await main(["audit", "--table", table, "--region", "eu-west-1", "--cluster", "prod-eks"], byCluster.io),
+    ).toBe(0);
+    expect(byCluster.out()).toContain("asm-00000000000000000001");
+    expect(byCluster.out()).not.toContain("asm-00000000000000000003");
+    expect(byCluster.out()).toContain("ec2:revoke-ingress applied");
+  });
+
+  it("refuses a --since that is not a duration", async () => {
+    const c = capture();
+    expect(await main(["audit", "--since", "yesterday"], c.io)).toBe(2);
+    expect(c.err()).toContain('--since "yesterday" is not a duration');
+  });
+
+  it("reads the local journal without --table", async () => {
+    const c = capture();
+    expect(await main(["audit"], c.io)).toBe(0);
+    expect(c.out()).toBe("no records\n");
+  });
+});
+
+describe("parseDuration", () => {
+  it("reads s, m, h, d and w, and nothing else", () => {
+    expect(parseDuration("30m")).toBe(1_800_000);
+    expect(parseDuration("7d")).toBe(604_800_000);
+    expect(parseDuration("2w")).toBe(1_209_600_000);
+    expect(parseDuration("1y")).toBeUndefined();
+    expect(parseDuration("-1h")).toBeUndefined();
+  });
+});
