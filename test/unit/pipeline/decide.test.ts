@@ -181,6 +181,18 @@ describe("decide", () => {
     expect(result.decisions[0]?.notify).toEqual(["all", "ingress"]);
   });
 
+  it("observes only with a staged detector: recorded as an alert with no plan and no notification route", () => {
+    const result = run(
+      SSH_OPEN,
+      { dryRun: false, detectors: { "ec2-open-ingress": { staged: true } }, notify: { routes: [{ name: "all" }] } },
+      false,
+    );
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+    expect(result.decisions[0]?.notify).toEqual([]);
+    expect(result.decisions[0]?.reasons[0]).toContain("staged: ec2-open-ingress observes only");
+  });
+
   it("skips failed API calls: nothing changed", () => {
     const result = run("cloudtrail/authorize-security-group-ingress/failed-unauthorized-world.json");
     expect(result.outcome).toBe("skipped");

@@ -95,6 +95,15 @@ export function decide(
   const exempt = exemption(assessment, signal, policy);
   if (exempt) return skip(base, "exempt", exempt);
 
+  if (entry?.staged === true) {
+    return {
+      ...base,
+      mode: "alert",
+      reasons: [
+        `staged: ${detector.id} observes only until it is promoted (set staged: false in the policy); recorded, not acted on, not notified`,
+      ],
+    };
+  }
   const notify = routesFor(assessment, policy);
   const reasons = [
     entry?.mode

@@ -16,6 +16,8 @@ function detectorEntry(settings: z.ZodType) {
     mode: mode.optional(),
     /** Dry-run this detector even when the global dryRun is false. */
     dryRun: z.boolean().optional(),
+    /** Observe only until promoted: decisions are recorded, nothing is acted on or notified. */
+    staged: z.boolean().optional(),
     settings: settings.optional(),
   });
 }
