@@ -1,9 +1,11 @@
 import {
+  createKillSwitch,
   createNotifier,
   idempotencyStore,
   type RespondResult,
   recordAudit,
   respond,
+  takeAutomaticSlot,
   toAuditEntries,
 } from "@eks-responder/core";
 import { logger, type Runtime, sleep } from "./runtime.ts";
@@ -12,6 +14,21 @@ import { logger, type Runtime, sleep } from "./runtime.ts";
 const IN_PROGRESS_TTL_SECONDS = 120;
 /** How long duplicates are recognised: GuardDuty repeats and EventBridge redeliveries fall well within a day. */
 const RECORD_TTL_SECONDS = 24 * 3600;
+
+let killSwitch: (() => Promise<boolean>) | undefined;
+
+/** The kill switch, read through SSM and cached 30 s; unreadable, missing or unknown values count as on. */
+function killSwitchFor(rt: Runtime, name: string): () => Promise<boolean> {
+  killSwitch ??= createKillSwitch(() => rt.rawParameter(name), {
+    onError: (error) => logger.error("kill switch unreadable or unknown: acting as if it were on", { error }),
+  });
+  return killSwitch;
+}
+
+/** For tests: forget the cached kill switch. */
+export function resetKillSwitch(): void {
+  killSwitch = undefined;
+}
 
 /** The respond path with its ports wired to AWS: DynamoDB idempotency and audit, Step Functions, SNS and Slack. */
 export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondResult> {
@@ -47,20 +64,13 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
     async release(key) {
       await store.release(key, tokens.get(key));
     },
-    ...(killSwitchName
-      ? {
-          async killSwitch() {
-            // Fail closed: a kill switch that cannot be read counts as on.
-            try {
-              const value = (await rt.rawParameter(killSwitchName))?.trim().toLowerCase();
-              return value === undefined || ["on", "true", "1"].includes(value);
-            } catch (error) {
-              logger.error("kill switch unreadable: acting as if it were on", { error });
-              return true;
-            }
-          },
-        }
-      : {}),
+    ...(killSwitchName ? { killSwitch: killSwitchFor(rt, killSwitchName) } : {}),
+    takeAutomaticSlot: (account) =>
+      takeAutomaticSlot(rt.dynamo(), table, {
+        account,
+        limit: policy.limits.automaticActionsPerAccount,
+        windowSeconds: policy.limits.windowSeconds,
+      }),
     ...(stateMachineArn
       ? {
           async startApproval({ assessment, decision }) {

@@ -7,6 +7,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { listAudit } from "../../../packages/core/src/index.ts";
 import { handler } from "../../../packages/functions/src/respond.handler.ts";
+import { resetKillSwitch } from "../../../packages/functions/src/respond.ts";
 import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 
@@ -56,6 +57,7 @@ beforeEach(() => {
     POWERTOOLS_LOG_LEVEL: "ERROR",
   };
   resetRuntime();
+  resetKillSwitch();
   ec2.reset();
   sfn.reset();
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
@@ -100,6 +102,7 @@ describe("respond.handler", () => {
     const gd = event("ct-02-ec2-authorize-sg-ingress-ipv4-ipv6-open.json");
     expect((await handler(gd, context)).outcome).toBe("alert");
     resetRuntime();
+    resetKillSwitch();
     ssm.reset();
     ssm
       .on(GetParameterCommand, { Name: "/eks-responder/policy" })
@@ -110,6 +113,16 @@ describe("respond.handler", () => {
     const other = { ...gd, detail: { ...(gd.detail as Record<string, unknown>), eventID: "another-event-id" } };
     expect((await handler(other, context)).outcome).toBe("alert");
     expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("asks for approval instead once the account's blast-radius limit is used up", async () => {
+    setPolicy({ dryRun: false, limits: { automaticActionsPerAccount: 0 } });
+    const open = event("ct-02-ec2-authorize-sg-ingress-ipv4-ipv6-open.json");
+    const fresh = { ...open, detail: { ...(open.detail as Record<string, unknown>), eventID: "blast-radius-event" } };
+    const result = await handler(fresh, context);
+    expect(result.outcome).toBe("pending-approval");
+    expect(ec2.calls()).toHaveLength(0);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 
   it("refuses to run with an invalid policy: the event goes back to its retry policy, nothing is acted on", async () => {

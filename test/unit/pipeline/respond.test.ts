@@ -171,6 +171,35 @@ describe("respond", () => {
     expect(f.released).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
   });
 
+  it("asks for approval instead of acting when the blast-radius limit refuses a slot, and alerts without approvals", async () => {
+    const refused = async () => ({
+      allowed: false as const,
+      reason: "blast-radius limit: 20 automatic actions per 600 s reached for account 776520358045",
+    });
+    const f = fakes({ dryRun: false }, { takeAutomaticSlot: refused });
+    const result = await respond(SSH_OPEN, f.deps);
+    expect(result.outcome).toBe("pending-approval");
+    expect(f.approvals[0]?.decision.reasons.at(-1)).toContain("blast-radius limit: 20 automatic actions per 600 s");
+    expect(ec2.calls()).toHaveLength(0);
+    const g = fakes({ dryRun: false }, { takeAutomaticSlot: refused, startApproval: undefined });
+    expect((await respond(SSH_OPEN, g.deps)).outcome).toBe("alert");
+  });
+
+  it("sends the event back to its retry policy on a throttled call, releasing the claim, and records nothing yet", async () => {
+    ec2.reset();
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .rejects(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }));
+    const f = fakes({ dryRun: false });
+    await expect(respond(SSH_OPEN, f.deps)).rejects.toThrow(/failed transiently \(RequestLimitExceeded/);
+    expect(f.released).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+    expect(f.records).toHaveLength(0);
+    // The redelivery claims the event again and, with EC2 answering, completes it.
+    ec2.reset();
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    expect((await respond(SSH_OPEN, f.deps)).outcome).toBe("applied");
+  });
+
   it("records an invalid event instead of dropping it, and acts on nothing", async () => {
     const f = fakes({ dryRun: false });
     const result = await respond({ "detail-type": "GuardDuty Finding", source: "aws.guardduty" }, f.deps);

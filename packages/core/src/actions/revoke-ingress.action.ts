@@ -1,6 +1,6 @@
 import type { SecurityGroupRule as Ec2Rule } from "@aws-sdk/client-ec2";
 import { z } from "zod";
-import { isNotFound } from "../aws/errors.ts";
+import { awsErrorCode, isNotFound } from "../aws/errors.ts";
 import { CallLog } from "./calls.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
@@ -161,7 +161,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     const revoked = (output.RevokedSecurityGroupRules ?? []).map(ruleOf);
     const unknown = output.UnknownIpPermissions ?? [];
     if (revoked.length === 0 && unknown.length > 0) {
-      return log.result(id, "already-done", `the open permissions are no longer in ${p.groupId}`);
+      return log.result(id, "already-done", `the open permissions are no longer in ${p.groupId}`, goneUndo(p));
     }
     const rules = revoked.length > 0 ? revoked : (checked.before.rules as Rule[]);
     const ids = rules.map((r) => r.ruleId).filter(Boolean);
@@ -175,9 +175,22 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
       },
     );
   } catch (error) {
-    if (isNotFound(error)) return log.result(id, "already-done", `the rules or the group ${p.groupId} no longer exist`);
+    if (awsErrorCode(error) === "InvalidGroup.NotFound") {
+      return log.result(id, "already-done", `security group ${p.groupId} no longer exists`);
+    }
+    if (isNotFound(error))
+      return log.result(id, "already-done", `the rules are no longer in ${p.groupId}`, goneUndo(p));
     return log.failed(id, error);
   }
+}
+
+/**
+ * When the rules are already gone, an earlier attempt may have revoked them and lost EC2's answer (a timeout after
+ * the change). The event describes them, so the outcome keeps them as its undo: rollback can still restore them.
+ */
+function goneUndo(p: Params): Partial<ApplyResult> {
+  const rules = p.rules ?? rulesOfPermissions(p);
+  return rules.length > 0 ? { undo: { groupId: p.groupId, rules } } : {};
 }
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {

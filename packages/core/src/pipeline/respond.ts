@@ -1,6 +1,7 @@
 import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
+import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { Policy } from "../policy/schema.ts";
 import { processEvent } from "./process.ts";
 import type { Decision, EventResult } from "./types.ts";
@@ -26,6 +27,11 @@ export interface RespondDeps {
   release?(key: string): Promise<void>;
   /** When true, every mode is downgraded to alert (the kill switch). */
   killSwitch?(): Promise<boolean>;
+  /**
+   * Takes one automatic-action slot of the account's blast-radius limit. Refused: the decision asks for approval
+   * instead (or alerts, when no approval workflow is configured), with the reason.
+   */
+  takeAutomaticSlot?(account: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
   startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
@@ -73,7 +79,18 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       if (decision.dryRun || decision.plan.length === 0) continue;
       const assessment = result.assessments.find((a) => a.id === decision.assessmentId);
       if (!assessment) continue;
-      if (decision.mode === "auto") {
+      if (decision.mode === "auto" && deps.takeAutomaticSlot) {
+        const slot = await deps.takeAutomaticSlot(assessment.account);
+        if (!slot.allowed) {
+          const reasons = [...decision.reasons, `${slot.reason}: asking for approval instead`];
+          result.decisions[index] = deps.startApproval
+            ? { ...decision, mode: "approve", reasons }
+            : downgrade(decision, slot.reason);
+          if (!deps.startApproval) continue;
+        }
+      }
+      const current = result.decisions[index] ?? decision;
+      if (current.mode === "auto") {
         const outcomes = await runPlaybook(assessment, {
           clients: deps.clients(assessment.region),
           dryRun: false,
@@ -83,19 +100,23 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
           sleep: deps.sleep,
         });
         result.applied.push({ assessmentId: assessment.id, outcomes });
-      } else if (decision.mode === "approve") {
+      } else if (current.mode === "approve") {
         if (!deps.startApproval) {
-          result.decisions[index] = downgrade(decision, "no approval workflow is configured");
+          result.decisions[index] = downgrade(current, "no approval workflow is configured");
           continue;
         }
         const started = await deps.startApproval({
           assessment,
-          decision,
+          decision: current,
           ...(processed.eventId ? { eventId: processed.eventId } : {}),
         });
         result.approvals.push({ assessmentId: assessment.id, executionArn: started.executionArn });
       }
     }
+    // A throttled or timed-out AWS call is not a verdict: send the event back to its retry policy (the claim is
+    // released below; the retry re-checks live state, so what was already done is reported as already done).
+    const transient = transientFailure(result);
+    if (transient) throw new TransientActionError(transient);
     result.outcome = outcomeAfter(result);
     await deps.record(result);
     try {

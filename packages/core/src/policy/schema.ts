@@ -65,6 +65,13 @@ export const policySchema = z.strictObject({
       allowedPublicCidrs: z.array(cidr).max(40).default([]),
     })
     .default({ allowedPublicCidrs: [] }),
+  limits: z
+    .strictObject({
+      /** Blast radius: at most this many automatic actions per account per window; beyond it, approval is asked. */
+      automaticActionsPerAccount: z.number().int().min(0).max(10_000).default(20),
+      windowSeconds: z.number().int().min(60).max(86_400).default(600),
+    })
+    .default({ automaticActionsPerAccount: 20, windowSeconds: 600 }),
   approvals: z
     .strictObject({
       /** Who may approve: Slack user ids (buttons) and email addresses (signed links sent through SNS). */

@@ -197,7 +197,8 @@ describe("ec2:revoke-ingress", () => {
     const result = await revokeIngress.apply(byPermissions, ctx);
 
     expect(result.status).toBe("already-done");
-    expect(result.undo).toBeUndefined();
+    // The event described the permissions: they stay the undo, in case an earlier attempt revoked them unseen.
+    expect(result.undo).toMatchObject({ groupId: "sg-0632fa4ee8a8468a4" });
   });
 
   it("is already done when the rules named by id are no longer in the group, and sends no revoke", async () => {
@@ -211,10 +212,10 @@ describe("ec2:revoke-ingress", () => {
   });
 
   it.each([
-    ["InvalidSecurityGroupRuleId.NotFound", described],
-    ["InvalidGroup.NotFound", described],
-    ["InvalidPermission.NotFound", byPermissions],
-  ] as const)("reads %s on the revoke as already done", async (code, params) => {
+    ["InvalidSecurityGroupRuleId.NotFound", described, true],
+    ["InvalidGroup.NotFound", described, false],
+    ["InvalidPermission.NotFound", byPermissions, true],
+  ] as const)("reads %s on the revoke as already done", async (code, params, keepsUndo) => {
     const { ctx } = applyContext(false);
     ec2.on(RevokeSecurityGroupIngressCommand).rejects(ec2Error(code));
 
@@ -223,7 +224,10 @@ describe("ec2:revoke-ingress", () => {
     expect(result.status).toBe("already-done");
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
     expect(result.calls.map((c) => c.result)).toEqual(["not-found"]);
-    expect(result.undo).toBeUndefined();
+    // The event described the rules: they stay the undo, in case an earlier attempt revoked them unseen; a group that
+    // is gone has nothing to restore.
+    if (keepsUndo) expect(result.undo).toMatchObject({ groupId: "sg-0632fa4ee8a8468a4" });
+    else expect(result.undo).toBeUndefined();
   });
 
   it("reads a rule id that is gone when read (ModifySecurityGroupRules) as already done, and sends no revoke", async () => {
@@ -300,7 +304,7 @@ describe("ec2:revoke-ingress", () => {
 
     expect(first.status).toBe("applied");
     expect(second.status).toBe("already-done");
-    expect(second.undo).toBeUndefined();
+    expect(second.undo).toMatchObject({ groupId: "sg-0632fa4ee8a8468a4" });
     expect(live.size).toBe(0);
   });
 

@@ -1,0 +1,758 @@
+/**
+ * `npm run chaos`: exactly once under duplicates and faults, nothing lost.
+ *
+ * N distinct world-open ingress events (built from the real CloudTrail example, each with its own eventID, group and
+ * rule), duplicate deliveries of some of them (EventBridge delivers at least once), and GuardDuty findings delivered
+ * more than once plus an updated version of each, all through `respond()` with a real idempotency store and audit
+ * trail on a local DynamoDB (dynalite) and `dryRun: false`. EC2 is mocked (aws-sdk-client-mock) as a small stateful
+ * fake whose RevokeSecurityGroupIngress fails at a configurable rate: transient faults (ThrottlingException,
+ * RequestLimitExceeded, 503 ServiceUnavailable, TimeoutError) and a share of permanent ones (UnauthorizedOperation).
+ *
+ * aws-sdk-client-mock replaces `send`, so the SDK's own retry never runs here; what is modelled is the retry around
+ * it: a transient action failure makes the handler throw (see guardrails/faults.ts), respond() releases the claim,
+ * and the event is delivered again, up to `maxAttempts` deliveries (Lambda's async retry: 3), then dead-lettered with
+ * its error. Deliveries run in rounds (a retry comes after the first wave, as Lambda's backoff has it), each round
+ * with `concurrency` invocations at once; the duplicates of an event arrive together with it.
+ *
+ * Every fault is decided by the seed, the group and the call's number on that group, so a seed gives the same faults
+ * whatever the interleaving. Counts go to stdout and bench/chaos-results.json.
+ */
+import { randomInt } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import {
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type RevokeSecurityGroupIngressCommandInput,
+  type RevokeSecurityGroupIngressCommandOutput,
+} from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
+import { TransientActionError, transientFailure } from "../packages/core/src/guardrails/faults.ts";
+import { createKillSwitch } from "../packages/core/src/guardrails/kill-switch.ts";
+import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
+import { parsePolicy } from "../packages/core/src/policy/load.ts";
+import { type AuditRecord, listAudit, recordAudit } from "../packages/core/src/store/audit.ts";
+import { toAuditEntries } from "../packages/core/src/store/audit-entries.ts";
+import { idempotencyStore } from "../packages/core/src/store/idempotency.ts";
+import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const INGRESS_TEMPLATE = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json";
+const GUARDDUTY_TEMPLATES = [
+  "examples/events/gd-05-privesc-k8s-privileged-container-blueprint.json",
+  "examples/events/gd-06-policy-k8s-anonymous-access-granted.json",
+  "examples/events/gd-15-ec2-ssh-bruteforce-eks-worker.json",
+];
+
+export interface ChaosOptions {
+  seed: number;
+  /** Distinct open-ingress events. */
+  events: number;
+  /** Share of RevokeSecurityGroupIngress calls that fail (0 to 1). */
+  faultRate: number;
+  /** Share of the faults that are permanent (UnauthorizedOperation); the rest are transient. */
+  permanentShare: number;
+  /** Share of ingress events delivered more than once (one or two extra deliveries). */
+  duplicateShare: number;
+  /** GuardDuty findings: each delivered twice or three times, then once more as an updated finding (a new event). */
+  guardDutyFindings: number;
+  /** Share of rules already closed by hand before their event is handled (the action reports already-done). */
+  alreadyFixedShare: number;
+  /** Deliveries of one event before it is dead-lettered (Lambda async invocation: 3). */
+  maxAttempts: number;
+  /** Invocations at once. */
+  concurrency: number;
+  /**
+   * A timeout after EC2 made the change (the answer was lost) instead of before. Off by default: it shows that the
+   * redelivery then ends as already-done and the audit misses the revoked rule's undo.
+   */
+  ambiguousTimeouts: boolean;
+  /** The idempotency claim (on by default); off only to show that the checks catch what it prevents. */
+  idempotency: boolean;
+}
+
+export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "seed"> = {
+  events: 200,
+  faultRate: 0.3,
+  permanentShare: 0.1,
+  duplicateShare: 0.25,
+  guardDutyFindings: 10,
+  alreadyFixedShare: 0.05,
+  maxAttempts: 3,
+  concurrency: 8,
+  ambiguousTimeouts: false,
+  idempotency: true,
+};
+
+/** How an event ended; "lost" and "other" (an unexpected outcome) break the run. */
+export type FinalState = "applied" | "already-done" | "failed" | "alert" | "other" | "dead-lettered" | "lost";
+
+/** What happened to one logical event (all its deliveries). */
+export interface ChaosEvent {
+  /** The idempotency key (signal key). */
+  key: string;
+  kind: "ingress" | "guardduty";
+  groupId?: string;
+  ruleId?: string;
+  /**
+   * Extra deliveries injected (duplicates or GuardDuty repeats of the same finding version). Each delivery starts a
+   * chain: it and its redeliveries. An event has 1 + duplicatesInjected chains, and each ends suppressed (answered as a
+   * duplicate), responded (respond() returned) or dead-lettered.
+   */
+  duplicatesInjected: number;
+  /** Chains that ended answered as a duplicate. */
+  suppressed: number;
+  /** Chains that ended with a response (exactly once: at most 1). */
+  responded: number;
+  /** Chains that ended in the dead-letter queue. */
+  deadLettered: number;
+  /**
+   * Duplicate chains that ran instead of being suppressed: they arrived after a transient failure had released the
+   * claim and so ran as a retry (responded + dead-lettered - 1). Never a second response.
+   */
+  takenOver: number;
+  /** Deliveries that ran the response (claimed the event). */
+  runs: number;
+  /** The respond results of runs that returned (not thrown). */
+  results: { attempt: number; outcome: RespondResult["outcome"]; status?: string; errorCode?: string }[];
+  /** The attempt on which a permanent failure was recorded. */
+  permanentFailureAttempt?: number;
+  /** Runs after the permanent failure (must be 0). */
+  runsAfterPermanentFailure: number;
+  /** The last dead-lettered chain's attempts and error. */
+  deadLetter?: { attempts: number; error: string };
+  final: FinalState;
+}
+
+export interface ChaosCounts {
+  seed: number;
+  faultRate: number;
+  permanentShare: number;
+  maxAttempts: number;
+  concurrency: number;
+  ambiguousTimeouts: boolean;
+  eventsIn: number;
+  ingressEvents: number;
+  guardDutyEvents: number;
+  deliveries: number;
+  duplicatesInjected: number;
+  /** Duplicate delivery chains answered as duplicates. */
+  duplicatesSuppressed: number;
+  /** Duplicate chains that ran as a retry after a transient failure released the claim (never a second response). */
+  duplicatesTakenOver: number;
+  /** Events with more than one response (must be 0). */
+  respondedTwice: number;
+  redeliveries: number;
+  revokeCalls: number;
+  faultsInjected: Record<string, number>;
+  remediationsApplied: number;
+  alreadyDone: number;
+  alerts: number;
+  failedPermanent: number;
+  deadLettered: number;
+  lost: number;
+  halfApplied: number;
+  rulesRevokedTwice: number;
+  revokesMissingFromAudit: number;
+  appliedButStillOpen: number;
+  /** Events whose audit does not hold exactly one record per response (dead-lettered only: none). */
+  auditMismatches: number;
+  /** complete() calls that found their claim gone (must be 0). */
+  lostClaims: number;
+  durationMs: number;
+}
+
+export interface ChaosRun {
+  counts: ChaosCounts;
+  events: ChaosEvent[];
+  /** The audit records of this run, by event key. */
+  audit: Map<string, AuditRecord[]>;
+  table: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seeded randomness
+
+/** FNV-1a, 32 bits. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: a small, fast, seeded generator of floats in [0, 1). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hex(random: () => number, length: number): string {
+  let out = "";
+  for (let i = 0; i < length; i++) out += Math.floor(random() * 16).toString(16);
+  return out;
+}
+
+function uuid(random: () => number): string {
+  return `${hex(random, 8)}-${hex(random, 4)}-4${hex(random, 3)}-a${hex(random, 3)}-${hex(random, 12)}`;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = items[i];
+    const b = items[j];
+    if (a === undefined || b === undefined) continue;
+    items[i] = b;
+    items[j] = a;
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events
+
+type Json = Record<string, unknown>;
+
+function isJson(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function child(value: Json, key: string): Json {
+  const v = value[key];
+  if (!isJson(v)) throw new Error(`template: ${key} is not an object`);
+  return v;
+}
+
+function loadTemplate(path: string): Json {
+  const value: unknown = JSON.parse(readFileSync(join(ROOT, path), "utf8"));
+  if (!isJson(value)) throw new Error(`${path} is not a JSON object`);
+  return value;
+}
+
+interface Built {
+  key: string;
+  kind: ChaosEvent["kind"];
+  event: Json;
+  duplicates: number;
+  groupId?: string;
+  ruleId?: string;
+}
+
+function ingressEvent(
+  template: Json,
+  random: () => number,
+): { event: Json; key: string; groupId: string; ruleId: string } {
+  const event = structuredClone(template);
+  const groupId = `sg-${hex(random, 17)}`;
+  const ruleId = `sgr-${hex(random, 17)}`;
+  const eventId = uuid(random);
+  event.id = uuid(random);
+  const detail = child(event, "detail");
+  detail.eventID = eventId;
+  child(detail, "requestParameters").groupId = groupId;
+  const items = child(child(detail, "responseElements"), "securityGroupRuleSet").items;
+  const rule = Array.isArray(items) ? items[0] : undefined;
+  if (!isJson(rule)) throw new Error("template: no securityGroupRuleSet item");
+  rule.groupId = groupId;
+  rule.securityGroupRuleId = ruleId;
+  rule.securityGroupRuleArn = `arn:aws:ec2:us-east-1:776520358045:security-group-rule/${ruleId}`;
+  return { event, key: `ct:${eventId}`, groupId, ruleId };
+}
+
+function guardDutyVersions(template: Json, random: () => number): [Json, Json] {
+  const first = structuredClone(template);
+  const findingId = hex(random, 32);
+  first.id = uuid(random);
+  const detail = child(first, "detail");
+  detail.id = findingId;
+  if (typeof detail.arn === "string") detail.arn = detail.arn.replace(/finding\/[^/]+$/, `finding/${findingId}`);
+  // The update GuardDuty publishes when the activity repeats: a later updatedAt and a higher count.
+  const updated = structuredClone(first);
+  updated.id = uuid(random);
+  const updatedDetail = child(updated, "detail");
+  const at = typeof detail.updatedAt === "string" ? Date.parse(detail.updatedAt) : 0;
+  updatedDetail.updatedAt = new Date(at + 3_600_000).toISOString();
+  const service = child(updatedDetail, "service");
+  service.count = (typeof service.count === "number" ? service.count : 1) + 1;
+  return [first, updated];
+}
+
+function gdKey(event: Json): string {
+  const detail = child(event, "detail");
+  return `gd:${String(detail.id)}@${String(detail.updatedAt)}`;
+}
+
+function buildEvents(options: ChaosOptions, random: () => number): Built[] {
+  const template = loadTemplate(INGRESS_TEMPLATE);
+  const built: Built[] = [];
+  for (let i = 0; i < options.events; i++) {
+    const { event, key, groupId, ruleId } = ingressEvent(template, random);
+    const duplicates = random() < options.duplicateShare ? 1 + Math.floor(random() * 2) : 0;
+    built.push({ key, kind: "ingress", event, duplicates, groupId, ruleId });
+  }
+  const templates = GUARDDUTY_TEMPLATES.map(loadTemplate);
+  for (let i = 0; i < options.guardDutyFindings; i++) {
+    const template = templates[i % templates.length];
+    if (!template) continue;
+    const [first, updated] = guardDutyVersions(template, random);
+    built.push({ key: gdKey(first), kind: "guardduty", event: first, duplicates: 1 + Math.floor(random() * 2) });
+    built.push({ key: gdKey(updated), kind: "guardduty", event: updated, duplicates: 0 });
+  }
+  return built;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The fake EC2
+
+interface Fault {
+  code: string;
+  permanent: boolean;
+  error: Error;
+}
+
+function awsError(name: string, message: string, status: number): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? "server" : "client",
+    $metadata: { httpStatusCode: status },
+  });
+}
+
+const TRANSIENT_FAULTS: readonly (() => Error)[] = [
+  () => awsError("ThrottlingException", "Rate exceeded", 400),
+  () => awsError("RequestLimitExceeded", "Request limit exceeded.", 503),
+  () => awsError("ServiceUnavailable", "The service is unavailable. Please try again shortly.", 503),
+  () => awsError("TimeoutError", "Connection timed out after 30000 ms", 0),
+];
+
+/** The fault (if any) of the n-th revoke call on a group: fixed by the seed, whatever the interleaving. */
+function faultFor(options: ChaosOptions, groupId: string, n: number): Fault | undefined {
+  const random = rng(hash32(`${options.seed}:${groupId}:${n}`));
+  if (random() >= options.faultRate) return undefined;
+  if (random() < options.permanentShare) {
+    const error = awsError("UnauthorizedOperation", "You are not authorized to perform this operation.", 403);
+    return { code: error.name, permanent: true, error };
+  }
+  const make = TRANSIENT_FAULTS[Math.floor(random() * TRANSIENT_FAULTS.length)] ?? TRANSIENT_FAULTS[0];
+  if (!make) throw new Error("no transient faults defined");
+  const error = make();
+  return { code: error.name, permanent: false, error };
+}
+
+interface RuleState {
+  groupId: string;
+  state: "open" | "closed-by-hand" | "revoked";
+  /**
+   * Revoke requests that reached EC2 after this run had revoked the rule (must stay 0). EC2 itself would answer NotFound,
+   * so "revoked twice" means "asked to revoke again": what a broken deduplication does.
+   */
+  requestsAfterRevoke: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The run
+
+interface Delivery {
+  built: Built;
+  attempt: number;
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+}
+
+function validate(options: ChaosOptions): void {
+  const shares = ["faultRate", "permanentShare", "duplicateShare", "alreadyFixedShare"] as const;
+  for (const name of shares) {
+    const v = options[name];
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`${name} must be from 0 to 1, got ${v}`);
+  }
+  const counts = ["events", "guardDutyFindings"] as const;
+  for (const name of counts) {
+    if (!Number.isInteger(options[name]) || options[name] < 0) throw new RangeError(`${name} must be an integer >= 0`);
+  }
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
+    throw new RangeError("maxAttempts must be >= 1");
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
+    throw new RangeError("concurrency must be >= 1");
+}
+
+/**
+ * Runs the chaos scenario. With `dynamo` the caller's local DynamoDB is used (and left running); otherwise one is
+ * started and stopped. The EC2 mock is installed for the run and restored after it.
+ */
+export async function runChaos(
+  partial: Partial<ChaosOptions> & { seed: number },
+  dynamo?: LocalDynamo,
+): Promise<ChaosRun> {
+  const options: ChaosOptions = { ...DEFAULT_CHAOS_OPTIONS, ...partial };
+  validate(options);
+  const started = performance.now();
+  const random = rng(options.seed);
+  const built = buildEvents(options, random);
+
+  const rules = new Map<string, RuleState>();
+  for (const b of built) {
+    if (!b.ruleId || !b.groupId) continue;
+    rules.set(b.ruleId, {
+      groupId: b.groupId,
+      state: random() < options.alreadyFixedShare ? "closed-by-hand" : "open",
+      requestsAfterRevoke: 0,
+    });
+  }
+
+  const faultsInjected: Record<string, number> = {};
+  const callsPerGroup = new Map<string, number>();
+  let revokeCalls = 0;
+  const ec2 = mockClient(EC2Client);
+  ec2
+    .on(RevokeSecurityGroupIngressCommand)
+    .callsFake(
+      async (input: RevokeSecurityGroupIngressCommandInput): Promise<RevokeSecurityGroupIngressCommandOutput> => {
+        revokeCalls++;
+        const groupId = input.GroupId ?? "";
+        const n = (callsPerGroup.get(groupId) ?? 0) + 1;
+        callsPerGroup.set(groupId, n);
+        const fault = faultFor(options, groupId, n);
+        if (fault) faultsInjected[fault.code] = (faultsInjected[fault.code] ?? 0) + 1;
+        const reachesEc2 = !fault || (options.ambiguousTimeouts && fault.code === "TimeoutError");
+        if (fault && !reachesEc2) throw fault.error;
+        const ids = input.SecurityGroupRuleIds ?? [];
+        const states = ids.map((id) => ({ id, rule: rules.get(id) }));
+        for (const { id, rule } of states) {
+          if (!rule || rule.groupId !== groupId) {
+            throw awsError(
+              "InvalidSecurityGroupRuleId.NotFound",
+              `The security group rule ID '${id}' does not exist`,
+              400,
+            );
+          }
+        }
+        for (const { id, rule } of states) {
+          if (rule?.state === "revoked") rule.requestsAfterRevoke++;
+          if (rule?.state !== "open") {
+            throw awsError(
+              "InvalidSecurityGroupRuleId.NotFound",
+              `The security group rule ID '${id}' does not exist`,
+              400,
+            );
+          }
+        }
+        for (const { rule } of states) if (rule) rule.state = "revoked";
+        if (fault) throw fault.error;
+        return {
+          $metadata: { httpStatusCode: 200 },
+          Return: true,
+          RevokedSecurityGroupRules: ids.map((id) => ({
+            SecurityGroupRuleId: id,
+            GroupId: groupId,
+            IsEgress: false,
+            IpProtocol: "tcp",
+            FromPort: 22,
+            ToPort: 22,
+            CidrIpv4: "0.0.0.0/0",
+          })),
+        };
+      },
+    );
+
+  const ownDynamo = dynamo === undefined;
+  const db = dynamo ?? (await startDynalite());
+  try {
+    const table = await db.createTable(`eks-responder-chaos-${options.seed}-${Date.now()}`);
+    const policy = parsePolicy({ dryRun: false, detectors: { "ec2-open-ingress": { mode: "auto" } } });
+    const clients = new Map<string, AwsClients>();
+    const clientsOf = (region: string): AwsClients => {
+      let c = clients.get(region);
+      if (!c) {
+        c = createAwsClients(region);
+        clients.set(region, c);
+      }
+      return c;
+    };
+    // One kill switch for the whole "fleet", read through a reader as the handler does with SSM.
+    const killSwitch = createKillSwitch(async () => "off");
+    let lostClaims = 0;
+    let deliveries = 0;
+    let redeliveries = 0;
+
+    const state = new Map<string, ChaosEvent>();
+    for (const b of built) {
+      state.set(b.key, {
+        key: b.key,
+        kind: b.kind,
+        ...(b.groupId ? { groupId: b.groupId } : {}),
+        ...(b.ruleId ? { ruleId: b.ruleId } : {}),
+        duplicatesInjected: b.duplicates,
+        suppressed: 0,
+        responded: 0,
+        deadLettered: 0,
+        takenOver: 0,
+        runs: 0,
+        results: [],
+        runsAfterPermanentFailure: 0,
+        final: "lost",
+      });
+    }
+    const eventOf = (key: string): ChaosEvent => {
+      const e = state.get(key);
+      if (!e) throw new Error(`unknown event ${key}`);
+      return e;
+    };
+
+    /** One Lambda invocation: its own store (as separate Lambdas have), the shared table and kill switch. */
+    function depsFor(): RespondDeps {
+      const store = idempotencyStore(db.docClient, table);
+      let token: string | undefined;
+      const claims: Pick<RespondDeps, "claim" | "complete" | "release"> = {
+        async claim(key) {
+          const claim = await store.claim(key, { inProgressTtlSeconds: 120, recordTtlSeconds: 86_400 });
+          if (claim.claimed) {
+            token = claim.token;
+            eventOf(key).runs++;
+          }
+          return claim.claimed;
+        },
+        async complete(key, result) {
+          const done = await store.complete(key, result, token);
+          if (!done.completed) lostClaims++;
+        },
+        async release(key) {
+          await store.release(key, token);
+        },
+      };
+      return {
+        policy,
+        clients: clientsOf,
+        sleep: async () => {},
+        ...(options.idempotency ? claims : {}),
+        killSwitch,
+        async record(result) {
+          // A transient failure goes back to the retry policy, unrecorded: the final attempt is what the audit keeps.
+          const transient = transientFailure(result);
+          if (transient) throw new TransientActionError(transient);
+          for (const entry of toAuditEntries(result)) await recordAudit(db.docClient, table, entry);
+        },
+        async notify() {},
+      };
+    }
+
+    async function deliver(delivery: Delivery, next: Delivery[][]): Promise<void> {
+      deliveries++;
+      const event = eventOf(delivery.built.key);
+      try {
+        if (!options.idempotency) event.runs++;
+        const result = await respond(delivery.built.event, depsFor());
+        if (result.duplicate) {
+          event.suppressed++;
+          return;
+        }
+        event.responded++;
+        const outcome = result.applied[0]?.outcomes[0];
+        if (event.permanentFailureAttempt !== undefined) event.runsAfterPermanentFailure++;
+        event.results.push({
+          attempt: delivery.attempt,
+          outcome: result.outcome,
+          ...(outcome ? { status: outcome.status } : {}),
+          ...(outcome?.error ? { errorCode: outcome.error.code } : {}),
+        });
+        if (result.outcome === "failed") event.permanentFailureAttempt ??= delivery.attempt;
+      } catch (error) {
+        if (delivery.attempt < options.maxAttempts) {
+          redeliveries++;
+          next.push([{ built: delivery.built, attempt: delivery.attempt + 1 }]);
+        } else {
+          const message = error instanceof Error ? error.message : String(error);
+          event.deadLettered++;
+          event.deadLetter = { attempts: delivery.attempt, error: message };
+        }
+      }
+    }
+
+    // Round 1: every event, its duplicates delivered together with it; later rounds: the redeliveries.
+    let round: Delivery[][] = shuffle(
+      built.map((b) => Array.from({ length: 1 + b.duplicates }, () => ({ built: b, attempt: 1 }))),
+      random,
+    );
+    while (round.length > 0) {
+      const next: Delivery[][] = [];
+      await pool(round, options.concurrency, async (batch) => {
+        await Promise.all(batch.map((d) => deliver(d, next)));
+      });
+      round = next;
+    }
+
+    // The audit of this run, read back from the table.
+    const audit = new Map<string, AuditRecord[]>();
+    for (const record of await listAudit(db.docClient, table, { limit: 10_000 })) {
+      const list = audit.get(record.eventId) ?? [];
+      list.push(record);
+      audit.set(record.eventId, list);
+    }
+
+    let auditMismatches = 0;
+    for (const e of state.values()) {
+      e.takenOver = Math.max(0, e.responded + e.deadLettered - 1);
+      const last = e.results.at(-1);
+      if (last) {
+        if (last.outcome === "failed") e.final = "failed";
+        else if (last.outcome === "alert") e.final = "alert";
+        else if (last.outcome === "applied") e.final = last.status === "already-done" ? "already-done" : "applied";
+        else e.final = "other";
+      } else if (e.deadLetter) {
+        e.final = "dead-lettered";
+      }
+      const records = audit.get(e.key) ?? [];
+      const expected = e.responded;
+      if (records.length !== expected) auditMismatches++;
+    }
+
+    // Half-applied: a rule revoked twice, a revoke the audit does not hold (with its undo), or an "applied" record for
+    // a rule EC2 still has open.
+    let rulesRevokedTwice = 0;
+    let revokesMissingFromAudit = 0;
+    let appliedButStillOpen = 0;
+    for (const e of state.values()) {
+      if (!e.ruleId) continue;
+      const rule = rules.get(e.ruleId);
+      if (!rule) continue;
+      if (rule.requestsAfterRevoke > 0) rulesRevokedTwice++;
+      const results = (audit.get(e.key) ?? []).flatMap((r) => r.results ?? []);
+      const recordedRevoke = results.some(
+        (r) => r.status === "applied" && JSON.stringify(r.undo ?? {}).includes(`"${e.ruleId}"`),
+      );
+      if (rule.state === "revoked" && !recordedRevoke) revokesMissingFromAudit++;
+      if (rule.state !== "revoked" && recordedRevoke) appliedButStillOpen++;
+    }
+
+    const events = [...state.values()];
+    const count = (final: FinalState) => events.filter((e) => e.final === final).length;
+    const counts: ChaosCounts = {
+      seed: options.seed,
+      faultRate: options.faultRate,
+      permanentShare: options.permanentShare,
+      maxAttempts: options.maxAttempts,
+      concurrency: options.concurrency,
+      ambiguousTimeouts: options.ambiguousTimeouts,
+      eventsIn: events.length,
+      ingressEvents: events.filter((e) => e.kind === "ingress").length,
+      guardDutyEvents: events.filter((e) => e.kind === "guardduty").length,
+      deliveries,
+      duplicatesInjected: events.reduce((n, e) => n + e.duplicatesInjected, 0),
+      duplicatesSuppressed: events.reduce((n, e) => n + e.suppressed, 0),
+      duplicatesTakenOver: events.reduce((n, e) => n + e.takenOver, 0),
+      respondedTwice: events.filter((e) => e.responded > 1).length,
+      redeliveries,
+      revokeCalls,
+      faultsInjected: Object.fromEntries(Object.entries(faultsInjected).sort(([a], [b]) => a.localeCompare(b))),
+      remediationsApplied: count("applied"),
+      alreadyDone: count("already-done"),
+      alerts: count("alert"),
+      failedPermanent: count("failed"),
+      deadLettered: count("dead-lettered"),
+      // "other" (a response that is none of the expected endings, e.g. pending-approval) counts as lost too.
+      lost: count("lost") + count("other"),
+      halfApplied: rulesRevokedTwice + revokesMissingFromAudit + appliedButStillOpen,
+      rulesRevokedTwice,
+      revokesMissingFromAudit,
+      appliedButStillOpen,
+      auditMismatches,
+      lostClaims,
+      durationMs: Math.round(performance.now() - started),
+    };
+    return { counts, events, audit, table };
+  } finally {
+    ec2.restore();
+    if (ownDynamo) await db.stop();
+  }
+}
+
+export function formatCounts(c: ChaosCounts): string {
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  const faults = Object.entries(c.faultsInjected)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(", ");
+  const totalFaults = Object.values(c.faultsInjected).reduce((a, b) => a + b, 0);
+  return [
+    `chaos  seed ${c.seed} (again: npm run chaos -- --seed ${c.seed})`,
+    `  fault rate            ${pct(c.faultRate)} of RevokeSecurityGroupIngress calls, ${pct(c.permanentShare)} of them permanent; ${c.maxAttempts} deliveries per event at most; ${c.concurrency} at once${c.ambiguousTimeouts ? "; timeouts after EC2 acted" : ""}`,
+    `  events in             ${c.eventsIn} (${c.ingressEvents} open-ingress, ${c.guardDutyEvents} GuardDuty finding versions)`,
+    `  deliveries            ${c.deliveries} (${c.duplicatesInjected} duplicates injected, ${c.redeliveries} redeliveries)`,
+    `  revoke calls          ${c.revokeCalls}, faults injected ${totalFaults}${faults ? ` (${faults})` : ""}`,
+    `  remediations applied  ${c.remediationsApplied}`,
+    `  already done          ${c.alreadyDone}`,
+    `  alerts                ${c.alerts}`,
+    `  duplicates suppressed ${c.duplicatesSuppressed} of ${c.duplicatesInjected} injected${c.duplicatesTakenOver ? `; ${c.duplicatesTakenOver} ran as a retry after a transient failure released the claim` : ""}; responded twice ${c.respondedTwice}`,
+    `  failed (permanent)    ${c.failedPermanent}, recorded`,
+    `  dead-lettered         ${c.deadLettered}, with their error`,
+    `  lost                  ${c.lost}`,
+    `  half-applied          ${c.halfApplied} (${c.rulesRevokedTwice} rules revoked twice, ${c.revokesMissingFromAudit} revokes missing from the audit, ${c.appliedButStillOpen} recorded as applied but still open)`,
+    `  audit mismatches      ${c.auditMismatches}; lost claims ${c.lostClaims}`,
+    `  took                  ${c.durationMs} ms`,
+  ].join("\n");
+}
+
+function numberArg(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new RangeError(`--${name} must be a number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      events: { type: "string" },
+      "fault-rate": { type: "string" },
+      "permanent-share": { type: "string" },
+      concurrency: { type: "string" },
+      "ambiguous-timeouts": { type: "boolean" },
+    },
+  });
+  const seed = numberArg(values.seed, "seed") ?? randomInt(2 ** 31);
+  const events = numberArg(values.events, "events");
+  const faultRate = numberArg(values["fault-rate"], "fault-rate");
+  const permanentShare = numberArg(values["permanent-share"], "permanent-share");
+  const concurrency = numberArg(values.concurrency, "concurrency");
+  const run = await runChaos({
+    seed,
+    ...(events === undefined ? {} : { events }),
+    ...(faultRate === undefined ? {} : { faultRate }),
+    ...(permanentShare === undefined ? {} : { permanentShare }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(values["ambiguous-timeouts"] ? { ambiguousTimeouts: true } : {}),
+  });
+  const c = run.counts;
+  process.stdout.write(`${formatCounts(c)}\n`);
+  const results = { command: "npm run chaos", date: new Date().toISOString(), node: process.version, ...c };
+  writeFileSync(join(ROOT, "bench/chaos-results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const broken = c.lost > 0 || c.halfApplied > 0 || c.auditMismatches > 0 || c.lostClaims > 0 || c.respondedTwice > 0;
+  if (broken) {
+    process.stderr.write(
+      "chaos: an invariant broke (lost, half-applied, responded twice, audit or claims): see above\n",
+    );
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -1,0 +1,130 @@
+/**
+ * The chaos run in-process (bench/chaos.ts): open-ingress events with duplicates, GuardDuty repeats, and EC2 faults at
+ * 30%, through respond() with the idempotency store and audit on a real local DynamoDB (dynalite). A fixed seed makes
+ * every fault the same on each run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ChaosRun, runChaos } from "../../../bench/chaos.ts";
+import { listAudit } from "../../../packages/core/src/store/audit.ts";
+import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+
+const SEED = 8;
+const OPTIONS = { seed: SEED, events: 60, faultRate: 0.3, guardDutyFindings: 3, maxAttempts: 3 };
+
+let dynamo: LocalDynamo;
+let run: ChaosRun;
+
+beforeAll(async () => {
+  // prepare + act: one run, read by every test below
+  dynamo = await startDynalite();
+  run = await runChaos(OPTIONS, dynamo);
+}, 60_000);
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+describe("runChaos", () => {
+  it("loses nothing: every event ends applied, already done, failed and recorded, alerted, or dead-lettered", () => {
+    // assess
+    const { counts, events } = run;
+    expect(counts.eventsIn).toBe(60 + 6);
+    expect(counts.lost).toBe(0);
+    expect(events.filter((e) => e.final === "lost" || e.final === "other")).toEqual([]);
+    expect(
+      counts.remediationsApplied + counts.alreadyDone + counts.failedPermanent + counts.alerts + counts.deadLettered,
+    ).toBe(counts.eventsIn);
+    expect(counts.faultsInjected).not.toEqual({});
+    expect(counts.failedPermanent).toBeGreaterThan(0);
+    expect(counts.deadLettered).toBeGreaterThan(0);
+  });
+
+  it("half-applies nothing: no rule revoked twice, every revoke in the audit with its undo", () => {
+    // assess
+    const { counts } = run;
+    expect(counts.remediationsApplied).toBeGreaterThan(0);
+    expect(counts.rulesRevokedTwice).toBe(0);
+    expect(counts.revokesMissingFromAudit).toBe(0);
+    expect(counts.appliedButStillOpen).toBe(0);
+    expect(counts.halfApplied).toBe(0);
+  });
+
+  it("responds to each event at most once, and every duplicate is suppressed or ran only as a retry", () => {
+    // assess
+    const { counts, events } = run;
+    expect(counts.duplicatesInjected).toBeGreaterThan(0);
+    expect(counts.respondedTwice).toBe(0);
+    expect(counts.lostClaims).toBe(0);
+    expect(counts.duplicatesSuppressed + counts.duplicatesTakenOver).toBe(counts.duplicatesInjected);
+    for (const e of events) expect(e.suppressed + e.responded + e.deadLettered).toBe(1 + e.duplicatesInjected);
+  });
+
+  it("keeps exactly one audit record with a final outcome per event responded to, and none for a dead letter", async () => {
+    // act: read the audit back independently of the driver
+    const records = (await listAudit(dynamo.docClient, run.table, { limit: 10_000 })).filter((r) =>
+      run.events.some((e) => e.key === r.eventId),
+    );
+
+    // assess
+    for (const e of run.events) {
+      const mine = records.filter((r) => r.eventId === e.key);
+      if (e.responded === 0) {
+        expect(mine, e.key).toEqual([]);
+        continue;
+      }
+      expect(mine, e.key).toHaveLength(1);
+      const expected = e.final === "failed" ? "failed" : e.final === "alert" ? "alert" : "applied";
+      expect(mine[0]?.outcome, e.key).toBe(expected);
+    }
+    expect(records).toHaveLength(run.events.filter((e) => e.responded === 1).length);
+  });
+
+  it("dead-letters an event with its error after exactly the allowed deliveries", () => {
+    // assess
+    const dead = run.events.filter((e) => e.final === "dead-lettered");
+    expect(dead.length).toBe(run.counts.deadLettered);
+    for (const e of dead) {
+      expect(e.deadLetter?.attempts).toBe(3);
+      expect(e.deadLetter?.error).toMatch(
+        /^ec2:revoke-ingress failed transiently \(\w+: .+\); the event will be retried$/,
+      );
+    }
+  });
+
+  it("records a permanent failure as failed and never retries it", () => {
+    // assess
+    const failed = run.events.filter((e) => e.final === "failed");
+    expect(failed.length).toBe(run.counts.failedPermanent);
+    for (const e of failed) {
+      expect(e.results.at(-1)?.errorCode).toBe("UnauthorizedOperation");
+      expect(e.runsAfterPermanentFailure).toBe(0);
+      expect(e.runs).toBeLessThanOrEqual(OPTIONS.maxAttempts);
+      expect(run.audit.get(e.key)?.[0]?.results?.[0]?.error?.code).toBe("UnauthorizedOperation");
+    }
+    for (const e of run.events) expect(e.runs).toBeLessThanOrEqual(OPTIONS.maxAttempts * (1 + e.duplicatesInjected));
+  });
+
+  it("suppresses GuardDuty repeats of a finding version, and responds again to an updated finding", () => {
+    // assess
+    const guardDuty = run.events.filter((e) => e.kind === "guardduty");
+    expect(guardDuty).toHaveLength(6);
+    expect(guardDuty.every((e) => e.final === "alert" && e.responded === 1)).toBe(true);
+    expect(guardDuty.reduce((n, e) => n + e.suppressed, 0)).toBe(
+      guardDuty.reduce((n, e) => n + e.duplicatesInjected, 0),
+    );
+    expect(new Set(guardDuty.map((e) => e.key.split("@")[0])).size).toBe(3);
+  });
+
+  it("catches a missing idempotency claim: duplicates then revoke again and respond twice", async () => {
+    // prepare
+    const options = { ...OPTIONS, idempotency: false };
+
+    // act
+    const broken = await runChaos(options, dynamo);
+
+    // assess
+    expect(broken.counts.respondedTwice).toBeGreaterThan(0);
+    expect(broken.counts.rulesRevokedTwice).toBeGreaterThan(0);
+    expect(broken.counts.duplicatesSuppressed).toBe(0);
+  });
+});

@@ -1,0 +1,183 @@
+/** The blast-radius limit against a real local DynamoDB (dynalite): the conditional ADD, not a mock. */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  blastRadiusKey,
+  blastRadiusReason,
+  takeAutomaticSlot,
+  windowStartOf,
+} from "../../../packages/core/src/guardrails/blast-radius.ts";
+import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+
+const T0 = new Date("2025-06-15T10:51:12.000Z");
+/** 10:50:00, the start of T0's 600 s window. */
+const WINDOW_START = Date.parse("2025-06-15T10:50:00.000Z") / 1000;
+const later = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+
+let dynamo: LocalDynamo;
+let table: string;
+let accounts = 0;
+/** A fresh account per test, so tests never share a counter. */
+const freshAccount = (): string => String(111122223300 + ++accounts);
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  table = await dynamo.createTable();
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+async function counter(account: string, windowStart: number): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await dynamo.docClient.send(
+    new GetCommand({ TableName: table, Key: blastRadiusKey(account, windowStart), ConsistentRead: true }),
+  );
+  return Item;
+}
+
+describe("takeAutomaticSlot", () => {
+  it("never allows more than the limit when many Lambdas take slots at once", async () => {
+    // prepare
+    const account = freshAccount();
+    const options = { account, limit: 20, windowSeconds: 600, now: T0 };
+
+    // act
+    const results = await Promise.all(
+      Array.from({ length: 45 }, () => takeAutomaticSlot(dynamo.docClient, table, options)),
+    );
+
+    // assess
+    const allowed = results.filter((r) => r.allowed);
+    const refused = results.filter((r) => !r.allowed);
+    expect(allowed).toHaveLength(20);
+    expect(refused).toHaveLength(25);
+    expect(new Set(allowed.map((r) => (r.allowed ? r.count : 0)))).toEqual(
+      new Set(Array.from({ length: 20 }, (_, i) => i + 1)),
+    );
+    expect(refused[0]).toEqual({
+      allowed: false,
+      reason: `blast-radius limit: 20 automatic actions per 600 s reached for account ${account}`,
+      windowStart: WINDOW_START,
+    });
+    expect((await counter(account, WINDOW_START))?.count).toBe(20);
+  });
+
+  it("starts counting again in a new window", async () => {
+    // prepare
+    const account = freshAccount();
+    const options = { account, limit: 2, windowSeconds: 600 };
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: T0 });
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(1) });
+
+    // act
+    const sameWindow = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(527) });
+    const nextWindow = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(528) });
+
+    // assess
+    expect(sameWindow.allowed).toBe(false);
+    expect(nextWindow).toEqual({ allowed: true, count: 1, windowStart: WINDOW_START + 600 });
+  });
+
+  it("keys the counter by account and window start and sets its TTL an hour after the window ends", async () => {
+    // prepare
+    const account = freshAccount();
+
+    // act
+    await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 20, windowSeconds: 600, now: T0 });
+
+    // assess
+    const item = await counter(account, WINDOW_START);
+    expect(item).toEqual({
+      pk: `LIMIT#k:${account}#${WINDOW_START}`,
+      sk: "LIMIT",
+      count: 1,
+      account,
+      windowStart: WINDOW_START,
+      expiresAt: WINDOW_START + 600 + 3600,
+    });
+  });
+
+  it("counts each account on its own", async () => {
+    // prepare
+    const full = freshAccount();
+    const other = freshAccount();
+    await takeAutomaticSlot(dynamo.docClient, table, { account: full, limit: 1, windowSeconds: 600, now: T0 });
+
+    // act
+    const result = await takeAutomaticSlot(dynamo.docClient, table, {
+      account: other,
+      limit: 1,
+      windowSeconds: 600,
+      now: T0,
+    });
+
+    // assess
+    expect(result.allowed).toBe(true);
+  });
+
+  it("refuses every slot with a limit of 0, without writing", async () => {
+    // prepare
+    const account = freshAccount();
+
+    // act
+    const result = await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 0, windowSeconds: 600, now: T0 });
+
+    // assess
+    expect(result).toEqual({ allowed: false, reason: blastRadiusReason(account, 0, 600), windowStart: WINDOW_START });
+    expect(await counter(account, WINDOW_START)).toBeUndefined();
+  });
+
+  it("rejects a limit or window that is not a whole number", async () => {
+    // prepare
+    const account = freshAccount();
+
+    // act
+    const badLimit = takeAutomaticSlot(dynamo.docClient, table, { account, limit: 2.5, windowSeconds: 600 });
+    const badWindow = takeAutomaticSlot(dynamo.docClient, table, { account, limit: 2, windowSeconds: 0 });
+
+    // assess
+    await expect(badLimit).rejects.toThrow(RangeError);
+    await expect(badWindow).rejects.toThrow("windowSeconds must be a positive integer, got 0");
+  });
+
+  it("passes a DynamoDB error that is not the limit on to the caller", async () => {
+    // prepare
+    const options = { account: freshAccount(), limit: 20, windowSeconds: 600, now: T0 };
+
+    // act
+    const taking = takeAutomaticSlot(dynamo.docClient, "no-such-table", options);
+
+    // assess
+    await expect(taking).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+  });
+});
+
+describe("windowStartOf", () => {
+  it("aligns a time on the window length since the epoch", () => {
+    // prepare
+    const onBoundary = new Date("2025-06-15T11:00:00.000Z");
+
+    // act
+    const starts = [windowStartOf(T0, 600), windowStartOf(onBoundary, 600), windowStartOf(T0, 3600)];
+
+    // assess
+    expect(starts).toEqual([WINDOW_START, onBoundary.getTime() / 1000, Date.parse("2025-06-15T10:00:00Z") / 1000]);
+  });
+});
+
+describe("blastRadiusReason", () => {
+  it("names the limit, the window and the account", () => {
+    // prepare
+    const account = "776520358045";
+
+    // act
+    const reasons = [blastRadiusReason(account, 20, 600), blastRadiusReason(account, 1, 60)];
+
+    // assess
+    expect(reasons).toEqual([
+      "blast-radius limit: 20 automatic actions per 600 s reached for account 776520358045",
+      "blast-radius limit: 1 automatic action per 60 s reached for account 776520358045",
+    ]);
+  });
+});

@@ -1,0 +1,347 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { approvalDefinition } from "../../../infra/approval.ts";
+import {
+  APPROVAL_TASK_FUNCTIONS,
+  functionPolicy,
+  type IamContext,
+  iamContext,
+  lambdaTrustPolicy,
+  stateMachinePolicy,
+  stateMachineTrustPolicy,
+  topicKeyPolicy,
+} from "../../../infra/iam.ts";
+import { EVENT_DELIVERY, FUNCTION_IDS, FUNCTIONS, type FunctionId, settings } from "../../../infra/naming.ts";
+import { ruleSpecs } from "../../../infra/patterns.ts";
+import { tableArgs } from "../../../infra/table-args.ts";
+
+/**
+ * The resources `run()` of sst.config.ts creates, synthesized offline under Pulumi mocks by scripts/synth.ts
+ * (stage prod, account 111122223333, eu-west-1).
+ */
+const ROOT = join(import.meta.dirname, "../../..");
+const ACCOUNT = "111122223333";
+const REGION = "eu-west-1";
+const names = settings("eks-responder", "prod");
+
+interface Resource {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+let out = "";
+let resources: Resource[] = [];
+let builds: Record<string, unknown>[] = [];
+
+function node(): string {
+  const local = join(ROOT, "node_modules", ".bin", "node");
+  return existsSync(local) ? local : process.execPath;
+}
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, ".sst", "platform", "src", "auto", "run.ts"))) {
+    execFileSync("npm", ["run", "-s", "sst:install"], { cwd: ROOT, stdio: "pipe" });
+  }
+  out = mkdtempSync(join(tmpdir(), "eks-responder-synth-"));
+  execFileSync(node(), ["scripts/synth.ts", "--stage", "prod", "--out", out], {
+    cwd: ROOT,
+    stdio: "pipe",
+    env: { ...process.env, AWS_EC2_METADATA_DISABLED: "true" },
+  });
+  resources = JSON.parse(readFileSync(join(out, "resources.json"), "utf8")) as Resource[];
+  builds = JSON.parse(readFileSync(join(out, "builds.json"), "utf8")) as Record<string, unknown>[];
+}, 120_000);
+
+afterAll(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+function ofType(type: string): Resource[] {
+  return resources.filter((r) => r.type === type);
+}
+
+function one(type: string, name: string): Resource {
+  const found = resources.find((r) => r.type === type && r.name === name);
+  if (!found) throw new Error(`no ${type} named ${name}`);
+  return found;
+}
+
+function str(value: unknown): string {
+  if (typeof value !== "string") throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new Error("expected an object");
+  return value as Record<string, unknown>;
+}
+
+/** A policy document with Sids dropped and single values as lists, as IAM compares them. */
+function normalize(document: unknown): unknown {
+  const doc = record(typeof document === "string" ? JSON.parse(document) : document);
+  const list = (v: unknown) => (Array.isArray(v) ? v : [v]);
+  return {
+    Version: doc.Version,
+    Statement: (doc.Statement as Record<string, unknown>[]).map((s) => {
+      const condition = s.Condition as Record<string, Record<string, unknown>> | undefined;
+      return {
+        Effect: s.Effect,
+        ...(s.Principal ? { Principal: s.Principal } : {}),
+        Action: list(s.Action),
+        ...(s.Resource ? { Resource: list(s.Resource) } : {}),
+        ...(condition
+          ? {
+              Condition: Object.fromEntries(
+                Object.entries(condition).map(([test, block]) => [
+                  test,
+                  Object.fromEntries(Object.entries(block).map(([k, v]) => [k, list(v)])),
+                ]),
+              ),
+            }
+          : {}),
+      };
+    }),
+  };
+}
+
+function functionResource(id: FunctionId): Resource {
+  const found = ofType("aws:lambda/function:Function").find((r) => r.inputs.name === names.functionNames[id]);
+  if (!found) throw new Error(`no function ${id}`);
+  return found;
+}
+
+function roleOf(fn: Resource): Resource {
+  const arn = str(fn.inputs.role);
+  const found = ofType("aws:iam/role:Role").find((r) => arn.endsWith(`:role/${str(r.inputs.name)}`));
+  if (!found) throw new Error(`no role ${arn}`);
+  return found;
+}
+
+/** The IAM context the synthesized resources imply, read back from them. */
+function synthContext(): IamContext {
+  const respond = functionResource("respond");
+  const environment = record(record(respond.inputs.environment).variables);
+  const invoke = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "RespondAsyncInvoke");
+  const topic = one("aws:sns/topic:Topic", "Alerts");
+  return iamContext(
+    {
+      partition: "aws",
+      account: ACCOUNT,
+      region: REGION,
+      topicArn: str(environment.SNS_TOPIC_ARN),
+      topicKeyArn: str(topic.inputs.kmsMasterKeyId),
+      deadLetterQueueArn: str(record(record(invoke.inputs.destinationConfig).onFailure).destination),
+    },
+    names,
+  );
+}
+
+describe("the synthesized event rules", () => {
+  it("are on the default bus with exactly the patterns of patterns.ts", () => {
+    const rules = ofType("aws:cloudwatch/eventRule:EventRule");
+    expect(rules.map((r) => r.name)).toEqual(ruleSpecs().map((s) => s.name));
+    for (const spec of ruleSpecs()) {
+      const rule = one("aws:cloudwatch/eventRule:EventRule", spec.name);
+      expect(rule.inputs.eventBusName).toBe("default");
+      expect(JSON.parse(str(rule.inputs.eventPattern))).toEqual(spec.pattern);
+    }
+  });
+
+  it("target the respond function with the retry policy and the dead-letter queue, invocable by that rule only", () => {
+    const context = synthContext();
+    const respondArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.functionNames.respond}`;
+    for (const spec of ruleSpecs()) {
+      const target = one("aws:cloudwatch/eventTarget:EventTarget", `${spec.name}Target`);
+      expect(target.inputs.arn).toBe(respondArn);
+      expect(target.inputs.retryPolicy).toEqual(EVENT_DELIVERY.target);
+      expect(target.inputs.deadLetterConfig).toEqual({ arn: context.deadLetterQueueArn });
+      const permission = one("aws:lambda/permission:Permission", `${spec.name}Invoke`);
+      expect(permission.inputs).toMatchObject({
+        action: "lambda:InvokeFunction",
+        function: names.functionNames.respond,
+        principal: "events.amazonaws.com",
+      });
+      expect(str(permission.inputs.sourceArn)).toMatch(new RegExp(`^arn:aws:events:${REGION}:${ACCOUNT}:rule/`));
+    }
+    const invoke = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "RespondAsyncInvoke");
+    expect(invoke.inputs).toMatchObject({ functionName: names.functionNames.respond, ...EVENT_DELIVERY.invoke });
+    const queuePolicy = JSON.parse(str(one("aws:sqs/queuePolicy:QueuePolicy", "DeadLetterQueuePolicy").inputs.policy));
+    expect(queuePolicy.Statement[0].Principal).toEqual({ Service: "events.amazonaws.com" });
+    expect(queuePolicy.Statement[0].Condition.ArnEquals["aws:SourceArn"]).toHaveLength(ruleSpecs().length);
+  });
+});
+
+describe("the synthesized functions", () => {
+  it("run Node.js 22 on arm64 with the memory, timeout and handler of FUNCTIONS", () => {
+    expect(ofType("aws:lambda/function:Function")).toHaveLength(FUNCTION_IDS.length);
+    for (const id of FUNCTION_IDS) {
+      const fn = functionResource(id);
+      expect(fn.inputs, id).toMatchObject({
+        runtime: "nodejs22.x",
+        architectures: ["arm64"],
+        memorySize: FUNCTIONS[id].memoryMb,
+        timeout: FUNCTIONS[id].timeoutSeconds,
+        handler: FUNCTIONS[id].handler,
+      });
+    }
+  });
+
+  it("are bundled as minified ESM with code splitting, and link nothing", () => {
+    expect(builds).toHaveLength(FUNCTION_IDS.length);
+    for (const build of builds) {
+      expect(build.properties, String(build.functionID)).toEqual({
+        format: "esm",
+        splitting: true,
+        minify: true,
+        architecture: "arm64",
+      });
+      expect(build.links).toEqual({});
+    }
+  });
+
+  it("get the environment contract", () => {
+    const contract = [
+      "TABLE_NAME",
+      "POLICY_PARAMETER_NAME",
+      "KILL_SWITCH_PARAMETER_NAME",
+      "SNS_TOPIC_ARN",
+      "SLACK_WEBHOOK_PARAMETER_NAME",
+      "SLACK_TOKEN_PARAMETER_NAME",
+      "SLACK_SIGNING_SECRET_PARAMETER_NAME",
+      "APPROVAL_LINK_SECRET_PARAMETER_NAME",
+      "POWERTOOLS_SERVICE_NAME",
+    ];
+    for (const id of FUNCTION_IDS) {
+      const variables = record(record(functionResource(id).inputs.environment).variables);
+      for (const key of contract) expect(variables[key], `${id} ${key}`).toEqual(expect.any(String));
+      expect("STATE_MACHINE_ARN" in variables, id).toBe(id === "respond");
+      expect("APPROVAL_CALLBACK_URL" in variables, id).toBe(id === "approval-request");
+    }
+    const respond = record(record(functionResource("respond").inputs.environment).variables);
+    expect(respond.STATE_MACHINE_ARN).toBe(synthContext().stateMachineArn);
+    expect(respond.POLICY_PARAMETER_NAME).toBe(names.parameterNames.policy);
+    const request = record(record(functionResource("approval-request").inputs.environment).variables);
+    expect(str(request.APPROVAL_CALLBACK_URL)).toMatch(/^https:\/\/[^/]+\.lambda-url\.[a-z0-9-]+\.on\.aws$/);
+  });
+
+  it("have roles whose policy is exactly the iam.ts document, trusted by Lambda only, with no managed policy", () => {
+    const context = synthContext();
+    for (const id of FUNCTION_IDS) {
+      const role = roleOf(functionResource(id));
+      const inline = role.inputs.inlinePolicies as { name: string; policy: string }[];
+      expect(inline, id).toHaveLength(1);
+      expect(normalize(inline[0]?.policy), id).toEqual(normalize(functionPolicy(id, context)));
+      expect(role.inputs.managedPolicyArns, id).toEqual([]);
+      expect(normalize(role.inputs.assumeRolePolicy), id).toEqual(normalize(lambdaTrustPolicy()));
+    }
+  });
+
+  it("expose only the approval callback, through a Function URL with auth NONE and no CORS", () => {
+    const urls = ofType("aws:lambda/functionUrl:FunctionUrl");
+    expect(urls).toHaveLength(1);
+    expect(urls[0]?.inputs).toMatchObject({
+      functionName: names.functionNames["approval-callback"],
+      authorizationType: "NONE",
+    });
+    expect(urls[0]?.inputs.cors).toBeUndefined();
+  });
+});
+
+describe("the synthesized approval state machine", () => {
+  it("is the JSONPath definition of approval.ts with the task functions' ARNs, logged without execution data", () => {
+    const machine = one("aws:sfn/stateMachine:StateMachine", "Approval");
+    const arn = (id: FunctionId) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.functionNames[id]}`;
+    expect(JSON.parse(str(machine.inputs.definition))).toEqual(
+      approvalDefinition({
+        requestApproval: arn(APPROVAL_TASK_FUNCTIONS.requestApproval),
+        apply: arn(APPROVAL_TASK_FUNCTIONS.apply),
+        notify: arn(APPROVAL_TASK_FUNCTIONS.notify),
+        record: arn(APPROVAL_TASK_FUNCTIONS.record),
+      }),
+    );
+    expect(machine.inputs).toMatchObject({ name: names.stateMachineName, type: "STANDARD" });
+    expect(machine.inputs.loggingConfiguration).toMatchObject({ includeExecutionData: false, level: "ERROR" });
+    expect(str(record(machine.inputs.loggingConfiguration).logDestination)).toContain(names.stateMachineLogGroupName);
+  });
+
+  it("runs as a role that may invoke exactly the four task functions", () => {
+    const context = synthContext();
+    const role = one("aws:iam/role:Role", "ApprovalRole");
+    const inline = role.inputs.inlinePolicies as { policy: string }[];
+    expect(inline.map((p) => normalize(p.policy))).toEqual([normalize(stateMachinePolicy(context))]);
+    expect(normalize(role.inputs.assumeRolePolicy)).toEqual(normalize(stateMachineTrustPolicy(context)));
+  });
+});
+
+describe("the synthesized storage, parameters, topic and alarms", () => {
+  it("mirror tableDefinition() in the table, with deletion protection for prod", () => {
+    expect(one("aws:dynamodb/table:Table", "Table").inputs).toEqual(tableArgs(names.tableName, true));
+  });
+
+  it("create the policy parameter from the policy file and the kill switch off", () => {
+    const policy = one("aws:ssm/parameter:Parameter", "Policy").inputs;
+    expect(policy).toMatchObject({ name: names.parameterNames.policy, type: "String", tier: "Standard" });
+    const file = existsSync(join(ROOT, "eks-responder.policy.json"))
+      ? "eks-responder.policy.json"
+      : "examples/policy.json";
+    expect(JSON.parse(str(policy.value))).toEqual(JSON.parse(readFileSync(join(ROOT, file), "utf8")));
+    expect(one("aws:ssm/parameter:Parameter", "KillSwitch").inputs).toMatchObject({
+      name: names.parameterNames.killSwitch,
+      type: "String",
+      value: "off",
+    });
+  });
+
+  it("encrypt the topic with a dedicated, rotated key CloudWatch alarms may use", () => {
+    const context = synthContext();
+    const key = one("aws:kms/key:Key", "TopicKey").inputs;
+    expect(key.enableKeyRotation).toBe(true);
+    expect(JSON.parse(str(key.policy))).toEqual(topicKeyPolicy("aws", ACCOUNT));
+    expect(one("aws:sns/topic:Topic", "Alerts").inputs.kmsMasterKeyId).toBe(context.topicKeyArn);
+    expect(one("aws:sqs/queue:Queue", "DeadLetterQueue").inputs).toMatchObject({ sqsManagedSseEnabled: true });
+  });
+
+  it("alarm to the topic on a non-empty dead-letter queue, respond errors and failed approvals", () => {
+    const context = synthContext();
+    const alarms = Object.fromEntries(
+      ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [
+        `${str(a.inputs.namespace)} ${str(a.inputs.metricName)}`,
+        a.inputs,
+      ]),
+    );
+    expect(Object.keys(alarms).sort()).toEqual([
+      "AWS/Lambda Errors",
+      "AWS/SQS ApproximateNumberOfMessagesVisible",
+      "AWS/States ExecutionsFailed",
+    ]);
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm).toMatchObject({
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        alarmActions: [context.topicArn],
+      });
+    }
+    expect(alarms["AWS/SQS ApproximateNumberOfMessagesVisible"]?.dimensions).toEqual({
+      QueueName: names.deadLetterQueueName,
+    });
+    expect(alarms["AWS/Lambda Errors"]?.dimensions).toEqual({ FunctionName: names.functionNames.respond });
+    expect(alarms["AWS/States ExecutionsFailed"]?.dimensions).toEqual({ StateMachineArn: context.stateMachineArn });
+  });
+
+  it("grant no wildcard action in any policy the stack writes", () => {
+    const policies = resources.flatMap((r) => {
+      const inline = Array.isArray(r.inputs.inlinePolicies) ? (r.inputs.inlinePolicies as { policy: string }[]) : [];
+      return inline.map((p) => JSON.parse(p.policy) as { Statement: { Action: string | string[] }[] });
+    });
+    expect(policies.length).toBe(FUNCTION_IDS.length + 1);
+    for (const policy of policies) {
+      for (const s of policy.Statement) {
+        for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+      }
+    }
+  });
+});
