@@ -1,18 +1,80 @@
 /// <reference path="./.sst/platform/config.d.ts" />
 
 // Wiring only: every resource is created in infra/, imported inside run() (SST refuses top-level imports here).
+// Deploy and configuration: docs/deploy.md.
 export default $config({
   app(input) {
+    const stage = input?.stage ?? "";
     return {
       name: "eks-responder",
       home: "aws",
-      removal: input?.stage === "production" ? "retain" : "remove",
-      providers: { aws: { region: "eu-west-1" } },
+      // prod and production keep their table (audit trail) on `sst remove`; other stages are removed entirely.
+      removal: ["prod", "production"].includes(stage) ? "retain" : "remove",
+      providers: { aws: { region: process.env.EKS_RESPONDER_REGION || "eu-west-1" } },
     };
   },
   async run() {
-    const { createRules } = await import("./infra/rules.ts");
-    const rules = createRules();
-    return { rules: rules.map((r) => r.name) };
+    const { settings } = await import("./infra/naming.ts");
+    const { deploymentContext } = await import("./infra/context.ts");
+    const { iamContext } = await import("./infra/iam.ts");
+    const { createTable } = await import("./infra/table.ts");
+    const { createTopic } = await import("./infra/topic.ts");
+    const { createDeadLetterQueue } = await import("./infra/queue.ts");
+    const { createParameters } = await import("./infra/parameters.ts");
+    const { createFunction } = await import("./infra/functions.ts");
+    const { createApprovalMachine } = await import("./infra/approval-machine.ts");
+    const { createEventDelivery } = await import("./infra/rules.ts");
+    const { createAlarms } = await import("./infra/alarms.ts");
+
+    const config = settings($app.name, $app.stage, process.env);
+    const context = deploymentContext();
+    const table = createTable(config);
+    const { topic, key } = createTopic(config, context);
+    const deadLetterQueue = createDeadLetterQueue(config);
+    const parameters = createParameters(config);
+    const iam = $resolve([
+      context.partition,
+      context.account,
+      context.region,
+      topic.arn,
+      key.arn,
+      deadLetterQueue.arn,
+    ]).apply(([partition, account, region, topicArn, topicKeyArn, deadLetterQueueArn]) =>
+      iamContext({ partition, account, region, topicArn, topicKeyArn, deadLetterQueueArn }, config),
+    );
+    const deps = { settings: config, iam, tableName: table.name, topicArn: topic.arn };
+
+    // Order follows the data: the callback URL goes into the request function, the task functions into the state
+    // machine, the state machine into respond.
+    const callback = createFunction("approval-callback", deps);
+    const tasks = {
+      // Function URLs end with "/"; links are built as `${APPROVAL_CALLBACK_URL}/approve?token=…`.
+      requestApproval: createFunction("approval-request", deps, {
+        APPROVAL_CALLBACK_URL: callback.url.apply((url) => url.replace(/\/+$/, "")),
+      }),
+      apply: createFunction("approval-apply", deps),
+      notify: createFunction("approval-notify", deps),
+      record: createFunction("approval-record", deps),
+    };
+    const machine = createApprovalMachine(config, iam, tasks);
+    const respond = createFunction("respond", deps, { STATE_MACHINE_ARN: machine.arn });
+    createEventDelivery(respond, deadLetterQueue);
+    createAlarms({
+      prefix: config.prefix,
+      topicArn: topic.arn,
+      deadLetterQueueName: deadLetterQueue.name,
+      respondFunctionName: respond.name,
+      stateMachineArn: machine.arn,
+    });
+
+    return {
+      alertsTopicArn: topic.arn,
+      approvalCallbackUrl: callback.url,
+      stateMachineArn: machine.arn,
+      tableName: table.name,
+      policyParameter: parameters.policy.name,
+      killSwitchParameter: parameters.killSwitch.name,
+      deadLetterQueueUrl: deadLetterQueue.url,
+    };
   },
 });

@@ -1,17 +1,54 @@
+import { EVENT_DELIVERY } from "./naming.ts";
 import { ruleSpecs } from "./patterns.ts";
 
 /**
- * EventBridge rules on the default bus, with full patterns. A raw aws.cloudwatch.EventRule is used because SST's
- * Bus.subscribe keeps only source, detail-type and detail. Targets (the respond function, its dead-letter queue and
- * retry policy) are added with the handlers.
+ * EventBridge rules on the default bus, with the full patterns of patterns.ts (a raw aws.cloudwatch.EventRule:
+ * SST's Bus.subscribe keeps only source, detail-type and detail), each targeting the respond function with a retry
+ * policy and the dead-letter queue. Lambda may be invoked by each rule only (the permission names the rule's ARN),
+ * the queue accepts messages from these rules only, and failed asynchronous invocations go to the same queue.
  */
-export function createRules() {
-  return ruleSpecs().map(
-    (spec) =>
-      new aws.cloudwatch.EventRule(spec.name, {
-        description: spec.description,
-        eventBusName: "default",
-        eventPattern: JSON.stringify(spec.pattern),
-      }),
-  );
+export function createEventDelivery(respond: sst.aws.Function, deadLetterQueue: aws.sqs.Queue) {
+  const rules = ruleSpecs().map((spec) => {
+    const rule = new aws.cloudwatch.EventRule(spec.name, {
+      description: spec.description,
+      eventBusName: "default",
+      eventPattern: JSON.stringify(spec.pattern),
+    });
+    new aws.cloudwatch.EventTarget(`${spec.name}Target`, {
+      rule: rule.name,
+      eventBusName: "default",
+      arn: respond.arn,
+      retryPolicy: EVENT_DELIVERY.target,
+      deadLetterConfig: { arn: deadLetterQueue.arn },
+    });
+    new aws.lambda.Permission(`${spec.name}Invoke`, {
+      action: "lambda:InvokeFunction",
+      function: respond.name,
+      principal: "events.amazonaws.com",
+      sourceArn: rule.arn,
+    });
+    return rule;
+  });
+  new aws.sqs.QueuePolicy("DeadLetterQueuePolicy", {
+    queueUrl: deadLetterQueue.url,
+    policy: $jsonStringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EventBridgeRulesOfEksResponder",
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: deadLetterQueue.arn,
+          Condition: { ArnEquals: { "aws:SourceArn": rules.map((r) => r.arn) } },
+        },
+      ],
+    }),
+  });
+  new aws.lambda.FunctionEventInvokeConfig("RespondAsyncInvoke", {
+    functionName: respond.name,
+    ...EVENT_DELIVERY.invoke,
+    destinationConfig: { onFailure: { destination: deadLetterQueue.arn } },
+  });
+  return rules;
 }

@@ -1,6 +1,7 @@
 import {
   type ApprovalExecutionInput,
   applyApproved,
+  createKillSwitch,
   createNotifier,
   dynamoApprovalStore,
   type RequestApprovalInput,
@@ -33,8 +34,22 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
   });
 }
 
-/** Apply: carry the approved plan out (a failure throws, so the workflow takes its failure path). */
+/**
+ * Apply: carry the approved plan out (a failure throws, so the workflow takes its failure path). The kill switch is
+ * read again first: an approval given before it was turned on does not run while it is on.
+ */
 export async function handleApply(input: ApprovalExecutionInput, rt: Runtime) {
+  const name = rt.config.killSwitchParameterName;
+  if (name) {
+    const on = await createKillSwitch(() => rt.rawParameter(name), {
+      cacheMs: 0,
+      onError: (error) => logger.error("kill switch unreadable or unknown: not applying", { error }),
+    })();
+    if (on)
+      throw Object.assign(new Error("the kill switch is on: the approved plan was not applied"), {
+        name: "KillSwitchOn",
+      });
+  }
   return applyApproved(input, { clients: (region) => rt.clients(region), sleep });
 }
 

@@ -149,14 +149,9 @@ function ownCalls(id: FunctionId): Call[] {
         { action: "sqs:SendMessage", resource: context.deadLetterQueueArn },
       ];
     case "approval-request":
-      return [
-        ...logs,
-        ...table("PutItem"),
-        ...params("policy", "slackWebhook", "slackToken", "approvalLinkSecret"),
-        ...publish,
-      ];
+      return [...logs, ...table("PutItem"), ...params("policy", "slackToken", "approvalLinkSecret"), ...publish];
     case "approval-apply":
-      return [...logs, ...table("GetItem", "PutItem", "UpdateItem"), ...params("policy", "killSwitch")];
+      return [...logs, ...params("killSwitch")];
     case "approval-notify":
       return [...logs, ...params("policy", "slackWebhook", "slackToken"), ...publish];
     case "approval-record":
@@ -164,7 +159,7 @@ function ownCalls(id: FunctionId): Call[] {
     case "approval-callback":
       return [
         ...logs,
-        ...table("GetItem", "PutItem", "UpdateItem"),
+        ...table("GetItem", "UpdateItem"),
         ...params("policy", "slackSigningSecret", "approvalLinkSecret"),
         { action: "states:SendTaskSuccess", resource: "*" },
         { action: "states:SendTaskFailure", resource: "*" },

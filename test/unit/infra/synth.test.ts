@@ -17,6 +17,7 @@ import {
 import { EVENT_DELIVERY, FUNCTION_IDS, FUNCTIONS, type FunctionId, settings } from "../../../infra/naming.ts";
 import { ruleSpecs } from "../../../infra/patterns.ts";
 import { tableArgs } from "../../../infra/table-args.ts";
+import { resourceTable, withResourceTable } from "../../../scripts/synth.ts";
 
 /**
  * The resources `run()` of sst.config.ts creates, synthesized offline under Pulumi mocks by scripts/synth.ts
@@ -343,5 +344,14 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
         for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
       }
     }
+  });
+});
+
+describe("docs/deploy.md", () => {
+  it("lists exactly the resources the synth creates (refresh with `npm run synth -- --docs`)", () => {
+    const docs = readFileSync(join(ROOT, "docs", "deploy.md"), "utf8");
+    // Compared without the table's padding, which the Markdown formatter owns.
+    const cells = (markdown: string) => markdown.replace(/ *\| */g, "|").replace(/-{3,}/g, "---");
+    expect(cells(withResourceTable(docs, resourceTable(resources)))).toBe(cells(docs));
   });
 });

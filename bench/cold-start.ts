@@ -1,0 +1,317 @@
+/**
+ * Cold start per Lambda function: each packages/functions/src/*.handler.ts bundled by esbuild as SST builds it (ESM,
+ * platform node, target node22, minified, code splitting, the AWS SDK bundled, nothing external) into a temporary
+ * folder, then imported by fresh `node` processes. A sample is `performance.now()` once `await import(bundle)` has
+ * resolved: milliseconds since the process's time origin, so Node's own start-up is included, as in Lambda's init.
+ *
+ * Two references are bundled the same way and sampled in the same rounds (interleaved, so drift hits all alike): an
+ * empty handler (`export const handler = async () => ({})`, the floor) and a naive one (middy, and the EC2 client
+ * imported and created at top level). The size of a bundle is what Node reads at import: the entry and the chunks it
+ * imports statically (transitively); chunks behind `await import()` load only when a path needs them.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { build, type Metafile } from "esbuild";
+
+const ROOT = join(import.meta.dirname, "..");
+const FUNCTIONS_SRC = join(ROOT, "packages/functions/src");
+
+/** Processes per bundle (the brief: at least 15). */
+export const COLD_START_SAMPLES = 21;
+/** How many of an entry's largest inputs are reported. */
+const TOP_INPUTS = 8;
+/** The respond function needs no AWS call for most events: its import must stay close to an empty module's. */
+export const RESPOND_TARGET_RATIO = 1.5;
+
+/** The require shim SST puts in ESM bundles, for CommonJS dependencies that call require() on Node built-ins. */
+const BANNER =
+  'import { createRequire as __bannerCreateRequire } from "module"; const require = __bannerCreateRequire(import.meta.url);';
+
+const EMPTY_SOURCE = "export const handler = async () => ({});\n";
+const NAIVE_SOURCE = `import middy from "@middy/core";
+import { EC2Client } from "@aws-sdk/client-ec2";
+const ec2 = new EC2Client({});
+export const handler = middy(async () => ({ region: typeof ec2.config.region }));
+`;
+
+const CORE = join(ROOT, "packages/core/src");
+
+/**
+ * What the handlers load at import, one part at a time, each bundled alone the same way: its cost over the empty
+ * handler says what making it lazy would save (the parts share the SDK's core, so the costs do not add up).
+ */
+const PROBES: Record<string, string> = {
+  zod: `import { z } from "zod";
+export const handler = async () => z.object({ a: z.string() }).parse({ a: "x" });`,
+  "core: respond() alone (pipeline/respond.ts)": `import { respond } from ${JSON.stringify(join(CORE, "pipeline/respond.ts"))};
+export const handler = async () => typeof respond;`,
+  "core: the whole index (@eks-responder/core)": `import * as core from "@eks-responder/core";
+export const handler = async () => Object.keys(core).length;`,
+  "powertools parameters/ssm (SSM client)": `import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
+export const handler = async () => typeof getParameter;`,
+  "DynamoDB client + lib-dynamodb": `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
+export const handler = async () => [typeof DynamoDBDocumentClient.from(new DynamoDBClient({})), typeof PutCommand];`,
+  "SNS client": `import { SNSClient } from "@aws-sdk/client-sns";
+export const handler = async () => typeof new SNSClient({});`,
+  "SFN client + task commands": `import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+export const handler = async () => [typeof SFNClient, typeof SendTaskSuccessCommand];`,
+  "middy + powertools logger": `import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+const logger = new Logger({ serviceName: "probe" });
+export const handler = middy(async () => ({})).use(injectLambdaContext(logger));`,
+};
+
+const core = (path: string) => JSON.stringify(join(CORE, path));
+const RESPOND_DEEP_IMPORTS = `import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import { createAwsClients } from ${core("aws/clients.ts")};
+import { createKillSwitch } from ${core("guardrails/kill-switch.ts")};
+import { createNotifier } from ${core("notify/deliver.ts")};
+import { respond } from ${core("pipeline/respond.ts")};
+import { parsePolicy } from ${core("policy/load.ts")};
+import { toAuditEntries } from ${core("store/audit-entries.ts")};
+const logger = new Logger({ serviceName: "probe" });
+const used = [createAwsClients, createKillSwitch, createNotifier, respond, parsePolicy, toAuditEntries];`;
+
+/** The respond handler as recommended: deep core imports, SNS and SFN imported where used. */
+export const RESPOND_RECOMMENDED = "respond as recommended: deep core imports, SNS + SFN lazy";
+/** The same, with SSM and DynamoDB lazy too: the floor for an event that needs no AWS call. */
+export const RESPOND_FLOOR = "respond floor: as recommended, SSM + DynamoDB lazy too";
+
+PROBES[RESPOND_RECOMMENDED] = `${RESPOND_DEEP_IMPORTS}
+import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { takeAutomaticSlot } from ${core("guardrails/blast-radius.ts")};
+import { recordAudit } from ${core("store/audit.ts")};
+import { idempotencyStore } from ${core("store/idempotency.ts")};
+const more = [getParameter, DynamoDBClient, DynamoDBDocumentClient, takeAutomaticSlot, recordAudit, idempotencyStore];
+export const handler = middy(async () => used.length + more.length).use(injectLambdaContext(logger));`;
+PROBES[RESPOND_FLOOR] = `${RESPOND_DEEP_IMPORTS}
+export const handler = middy(async () => used.length).use(injectLambdaContext(logger));`;
+
+export interface Probe {
+  bundleBytes: number;
+  importMsMedian: number;
+  /** importMsMedian minus the empty handler's. */
+  overEmptyMs: number;
+}
+
+export interface InputShare {
+  /** A package (node_modules) or a source folder of this repository. */
+  input: string;
+  /** Minified bytes it contributes to what is loaded at import. */
+  bytes: number;
+}
+
+export interface BundleInfo {
+  /** The entry file and the chunks it imports statically: what Node reads at cold start. */
+  loadBytes: number;
+  /** Every output file (the entry, static and lazy chunks). */
+  totalBytes: number;
+  files: number;
+  /** The largest inputs of what is loaded at import, by package or source folder. */
+  largestInputs: InputShare[];
+  entryPath: string;
+}
+
+export interface ColdStartFunction {
+  /** Bytes loaded at import (entry + static chunks); `totalBytes` has every chunk. */
+  bundleBytes: number;
+  totalBytes: number;
+  importMsMedian: number;
+  emptyMsMedian: number;
+  naiveMsMedian: number;
+  /** importMsMedian / emptyMsMedian. */
+  ratioToEmpty: number;
+  largestInputs: InputShare[];
+}
+
+export interface ColdStart {
+  samples: number;
+  empty: { bundleBytes: number; importMsMedian: number };
+  naive: { bundleBytes: number; importMsMedian: number; largestInputs: InputShare[] };
+  functions: Record<string, ColdStartFunction>;
+  probes: Record<string, Probe>;
+}
+
+/** `node_modules/@aws-sdk/client-ec2/dist-es/…` → `@aws-sdk/client-ec2`; `packages/core/src/x/y.ts` → `packages/core/src/x`. */
+function inputGroup(path: string): string {
+  const marker = "node_modules/";
+  const at = path.lastIndexOf(marker);
+  if (at >= 0) {
+    const rest = path.slice(at + marker.length).split("/");
+    return rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1] ?? ""}` : (rest[0] ?? path);
+  }
+  const rel = relative(ROOT, join(ROOT, path)).split("/");
+  return rel.length > 1 ? rel.slice(0, -1).join("/") : (rel[0] ?? path);
+}
+
+/** The output files Node loads when it imports `entry`: the entry and, transitively, its static imports. */
+function loadedAtImport(metafile: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const imp of metafile.outputs[file]?.imports ?? []) {
+      if (imp.kind === "import-statement" && !imp.external) visit(imp.path);
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
+
+/** Bundles one entry as SST does, into its own folder under `outRoot`. */
+async function bundle(entry: string, outdir: string): Promise<BundleInfo> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    splitting: true,
+    minify: true,
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    entryNames: "[name]",
+    chunkNames: "chunks/[name]-[hash]",
+    mainFields: ["module", "main"],
+    banner: { js: BANNER },
+    // The references live in the temporary folder: resolve their packages from the workspace.
+    nodePaths: [join(ROOT, "packages/functions/node_modules"), join(ROOT, "node_modules")],
+    metafile: true,
+    logLevel: "silent",
+    absWorkingDir: ROOT,
+  });
+  const { metafile } = result;
+  const outputs = Object.entries(metafile.outputs);
+  // Lazily imported modules are entry points of their chunks too: pick the output of this entry.
+  const entryOut = outputs.find(([, o]) => o.entryPoint !== undefined && join(ROOT, o.entryPoint) === entry)?.[0];
+  if (!entryOut) throw new Error(`esbuild wrote no entry for ${entry}`);
+  const loaded = loadedAtImport(metafile, entryOut);
+  const groups = new Map<string, number>();
+  for (const file of loaded) {
+    for (const [input, share] of Object.entries(metafile.outputs[file]?.inputs ?? {})) {
+      const group = inputGroup(input);
+      groups.set(group, (groups.get(group) ?? 0) + share.bytesInOutput);
+    }
+  }
+  return {
+    loadBytes: loaded.reduce((n, f) => n + (metafile.outputs[f]?.bytes ?? 0), 0),
+    totalBytes: outputs.reduce((n, [, o]) => n + o.bytes, 0),
+    files: outputs.length,
+    largestInputs: [...groups.entries()]
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, TOP_INPUTS)
+      .map(([input, bytes]) => ({ input, bytes })),
+    entryPath: join(ROOT, entryOut),
+  };
+}
+
+/** One fresh process: ms from its time origin until the bundle is imported. */
+function sample(bundlePath: string): number {
+  const url = pathToFileURL(bundlePath).href;
+  const code = `await import(${JSON.stringify(url)}); process.stdout.write(String(performance.now()));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", code], {
+    encoding: "utf8",
+    env: {
+      PATH: process.env.PATH ?? "",
+      AWS_REGION: "us-east-1",
+      AWS_EC2_METADATA_DISABLED: "true",
+      POWERTOOLS_SERVICE_NAME: "eks-responder",
+    },
+  });
+  const ms = Number(out.trim());
+  if (!Number.isFinite(ms)) throw new Error(`cold-start sample of ${bundlePath} printed ${JSON.stringify(out)}`);
+  return ms;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const m = sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return Math.round(m * 10) / 10;
+}
+
+export function handlerNames(): string[] {
+  return readdirSync(FUNCTIONS_SRC)
+    .filter((f) => f.endsWith(".handler.ts"))
+    .sort()
+    .map((f) => basename(f, ".handler.ts"));
+}
+
+export async function measureColdStart(samples = COLD_START_SAMPLES): Promise<ColdStart> {
+  const tmp = mkdtempSync(join(tmpdir(), "eks-responder-cold-start-"));
+  try {
+    writeFileSync(join(tmp, "empty.ts"), EMPTY_SOURCE);
+    writeFileSync(join(tmp, "naive.ts"), NAIVE_SOURCE);
+    const names = handlerNames();
+    const bundles = new Map<string, BundleInfo>();
+    bundles.set("(empty)", await bundle(join(tmp, "empty.ts"), join(tmp, "out/empty")));
+    bundles.set("(naive)", await bundle(join(tmp, "naive.ts"), join(tmp, "out/naive")));
+    for (const name of names) {
+      bundles.set(name, await bundle(join(FUNCTIONS_SRC, `${name}.handler.ts`), join(tmp, "out", name)));
+    }
+    const probeKeys = Object.keys(PROBES);
+    for (const [index, key] of probeKeys.entries()) {
+      const file = join(tmp, `probe-${index}.ts`);
+      writeFileSync(file, `${PROBES[key] ?? ""}\n`);
+      bundles.set(`probe:${key}`, await bundle(file, join(tmp, "out", `probe-${index}`)));
+    }
+    // Interleaved rounds: every bundle once per round, so a slower moment of the machine hits them all.
+    const times = new Map<string, number[]>([...bundles.keys()].map((k) => [k, []]));
+    for (let round = 0; round < samples; round++) {
+      for (const [key, info] of bundles) times.get(key)?.push(sample(info.entryPath));
+    }
+    const med = (key: string) => median(times.get(key) ?? []);
+    const info = (key: string): BundleInfo => {
+      const b = bundles.get(key);
+      if (!b) throw new Error(`no bundle ${key}`);
+      return b;
+    };
+    const emptyMs = med("(empty)");
+    const naiveMs = med("(naive)");
+    const functions: Record<string, ColdStartFunction> = {};
+    for (const name of names) {
+      const b = info(name);
+      const importMs = med(name);
+      functions[name] = {
+        bundleBytes: b.loadBytes,
+        totalBytes: b.totalBytes,
+        importMsMedian: importMs,
+        emptyMsMedian: emptyMs,
+        naiveMsMedian: naiveMs,
+        ratioToEmpty: Math.round((importMs / emptyMs) * 100) / 100,
+        largestInputs: b.largestInputs,
+      };
+    }
+    const probes: Record<string, Probe> = {};
+    for (const key of probeKeys) {
+      const ms = med(`probe:${key}`);
+      probes[key] = {
+        bundleBytes: info(`probe:${key}`).loadBytes,
+        importMsMedian: ms,
+        overEmptyMs: Math.round((ms - emptyMs) * 10) / 10,
+      };
+    }
+    return {
+      samples,
+      probes,
+      empty: { bundleBytes: info("(empty)").loadBytes, importMsMedian: emptyMs },
+      naive: {
+        bundleBytes: info("(naive)").loadBytes,
+        importMsMedian: naiveMs,
+        largestInputs: info("(naive)").largestInputs,
+      },
+      functions,
+    };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Names and settings of one deployment, as plain data: no SST or Pulumi globals, so the tests and the synth import
+ * the same values the infra uses. Every physical name is fixed here (not generated), so IAM documents can name exact
+ * ARNs without waiting for the resources, and the wiring has no cycles.
+ */
+
+/** The Lambda functions, by id. Each id is also the handler file `packages/functions/src/<id>.handler.ts`. */
+export const FUNCTION_IDS = [
+  "respond",
+  "approval-request",
+  "approval-apply",
+  "approval-notify",
+  "approval-record",
+  "approval-callback",
+] as const;
+export type FunctionId = (typeof FUNCTION_IDS)[number];
+
+/** The SSM parameters the functions read. `policy` and `killSwitch` are created by the deploy; the others by you. */
+export const PARAMETER_KEYS = [
+  "policy",
+  "killSwitch",
+  "slackWebhook",
+  "slackToken",
+  "slackSigningSecret",
+  "approvalLinkSecret",
+] as const;
+export type ParameterKey = (typeof PARAMETER_KEYS)[number];
+
+/** The SecureString parameters you create before deploying, the env variable that renames each, and what it holds. */
+export const SECRET_PARAMETERS = [
+  { key: "slackWebhook", env: "EKS_RESPONDER_SLACK_WEBHOOK_PARAMETER", holds: "Slack incoming webhook URL" },
+  { key: "slackToken", env: "EKS_RESPONDER_SLACK_TOKEN_PARAMETER", holds: "Slack bot token (xoxb-…)" },
+  {
+    key: "slackSigningSecret",
+    env: "EKS_RESPONDER_SLACK_SIGNING_SECRET_PARAMETER",
+    holds: "Slack app signing secret (verifies button clicks)",
+  },
+  {
+    key: "approvalLinkSecret",
+    env: "EKS_RESPONDER_APPROVAL_LINK_SECRET_PARAMETER",
+    holds: "HMAC key of the signed approval links (32+ random bytes)",
+  },
+] as const satisfies readonly { key: ParameterKey; env: string; holds: string }[];
+
+export interface FunctionSpec {
+  handler: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Why this memory and timeout. */
+  sizing: string;
+}
+
+/**
+ * Memory and timeout per function. On Lambda, CPU scales with memory (1,769 MB = one vCPU), so the functions that
+ * parse, plan and call AWS get 512 MB, and the small ones 256 MB.
+ */
+export const FUNCTIONS: Record<FunctionId, FunctionSpec> = {
+  respond: {
+    handler: "packages/functions/src/respond.handler.handler",
+    description: "eks-responder: parse, assess, decide and act on one security event",
+    memoryMb: 512,
+    timeoutSeconds: 60,
+    sizing:
+      "512 MB: zod parsing and the lazily imported EC2/EKS clients want CPU; 60 s: an auto action waits (bounded) for an EKS update in progress and retries",
+  },
+  "approval-request": {
+    handler: "packages/functions/src/approval-request.handler.handler",
+    description: "eks-responder approval: store the task token and ask the approvers (Slack, signed links)",
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    sizing: "256 MB / 30 s: one DynamoDB write and one or two HTTPS posts",
+  },
+  "approval-apply": {
+    handler: "packages/functions/src/approval-apply.handler.handler",
+    description: "eks-responder approval: carry out the approved plan",
+    memoryMb: 512,
+    timeoutSeconds: 900,
+    sizing:
+      "512 MB as respond; 900 s (the Lambda maximum, the Apply state's TimeoutSeconds): isolating a node moves every interface through two groups, and patching follows SSM commands (polls 15 s apart)",
+  },
+  "approval-notify": {
+    handler: "packages/functions/src/approval-notify.handler.handler",
+    description: "eks-responder approval: tell people the outcome",
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    sizing: "256 MB / 30 s: formatting and one or two HTTPS posts; the Notify states time out at 60 s",
+  },
+  "approval-record": {
+    handler: "packages/functions/src/approval-record.handler.handler",
+    description: "eks-responder approval: write the audit record",
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    sizing: "256 MB / 30 s: one DynamoDB write; the Record state times out at 60 s",
+  },
+  "approval-callback": {
+    handler: "packages/functions/src/approval-callback.handler.handler",
+    description: "eks-responder approval: the approvers' answer (Slack buttons, signed links) to Step Functions",
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    sizing:
+      "256 MB / 30 s: verify a signature, read and update one item, one Step Functions call; Slack waits 3 s at most",
+  },
+};
+
+/**
+ * How long and how often EventBridge retries delivering an event to the respond function (asynchronous invoke), and
+ * then Lambda retries a failed invocation. A response an hour late still helps; a day late it is noise, and the
+ * dead-letter queue alarm has told someone long before. Lambda's default is 2 retries over 6 hours.
+ */
+export const EVENT_DELIVERY = {
+  target: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 10 },
+  invoke: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 2 },
+} as const;
+
+/** The files the policy parameter's value is read from, first found wins (paths from the repository root). */
+export const POLICY_FILES = ["eks-responder.policy.json", "examples/policy.json"] as const;
+
+export interface Settings {
+  app: string;
+  stage: string;
+  /** `<app>-<stage>`: the prefix of every physical name. */
+  prefix: string;
+  tableName: string;
+  topicName: string;
+  deadLetterQueueName: string;
+  stateMachineName: string;
+  stateMachineLogGroupName: string;
+  functionNames: Record<FunctionId, string>;
+  parameterNames: Record<ParameterKey, string>;
+  /** An email address subscribed to the alarm topic, if any (EKS_RESPONDER_ALERT_EMAIL). */
+  alertEmail: string | undefined;
+  /** Days the function and state machine logs are kept. */
+  logRetentionDays: number;
+}
+
+const SSM_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+const STAGE = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** Lambda function names: 64 characters at most. */
+const MAX_FUNCTION_NAME = 64;
+
+function parameterName(env: Readonly<Record<string, string | undefined>>, variable: string, fallback: string): string {
+  const value = env[variable]?.trim() || fallback;
+  if (!SSM_NAME.test(value) || value.includes("//")) {
+    throw new Error(`${variable}: "${value}" is not an SSM parameter name (a path such as /eks-responder/prod/slack)`);
+  }
+  return value;
+}
+
+/**
+ * The settings of a deployment of `app` at `stage`. Parameter names of the secrets can be changed through the
+ * environment of `sst deploy` (see SECRET_PARAMETERS); everything else follows from app and stage.
+ */
+export function settings(app: string, stage: string, env: Readonly<Record<string, string | undefined>> = {}): Settings {
+  if (!STAGE.test(stage)) throw new Error(`stage "${stage}": lower-case letters, digits and -, at most 32`);
+  const prefix = `${app}-${stage}`;
+  const functionNames = Object.fromEntries(FUNCTION_IDS.map((id) => [id, `${prefix}-${id}`])) as Record<
+    FunctionId,
+    string
+  >;
+  for (const name of Object.values(functionNames)) {
+    if (name.length > MAX_FUNCTION_NAME) throw new Error(`function name ${name} is longer than 64 characters`);
+  }
+  const base = `/${app}/${stage}`;
+  const secrets = Object.fromEntries(
+    SECRET_PARAMETERS.map((p) => [
+      p.key,
+      parameterName(env, p.env, `${base}/${p.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+    ]),
+  ) as Record<(typeof SECRET_PARAMETERS)[number]["key"], string>;
+  const alertEmail = env.EKS_RESPONDER_ALERT_EMAIL?.trim() || undefined;
+  if (alertEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alertEmail)) {
+    throw new Error(`EKS_RESPONDER_ALERT_EMAIL: "${alertEmail}" is not an email address`);
+  }
+  return {
+    app,
+    stage,
+    prefix,
+    tableName: prefix,
+    topicName: `${prefix}-alerts`,
+    deadLetterQueueName: `${prefix}-dlq`,
+    stateMachineName: `${prefix}-approval`,
+    stateMachineLogGroupName: `/aws/vendedlogs/states/${prefix}-approval`,
+    functionNames,
+    parameterNames: { policy: `${base}/policy`, killSwitch: `${base}/kill-switch`, ...secrets },
+    alertEmail,
+    logRetentionDays: 90,
+  };
+}
+
+/** The first policy file that exists, given a test for existence (the infra passes fs.existsSync). */
+export function policyFile(exists: (path: string) => boolean): string {
+  const found = POLICY_FILES.find((path) => exists(path));
+  if (!found) throw new Error(`no policy file: create ${POLICY_FILES[0]} (see docs/configuration.md)`);
+  return found;
+}
+
+/** SSM standard parameters hold 4 KB, advanced ones 8 KB. */
+export function parameterTier(value: string): "Standard" | "Advanced" {
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes <= 4096) return "Standard";
+  if (bytes <= 8192) return "Advanced";
+  throw new Error(`the policy is ${bytes} bytes once minified; an SSM parameter holds 8,192 at most`);
+}
