@@ -1,14 +1,23 @@
 /**
- * Docs generated from the registries: one page per action (docs/actions/) and per detector (docs/detectors/), plus
- * their index pages. `npm run docs` writes them; a test checks that the committed pages are current.
+ * Docs generated from the code: one page per action (docs/actions/) and per detector (docs/detectors/), their index
+ * pages, the messages (docs/notifications.md, docs/approvals.md) and the policy's JSON Schema. `npm run docs` writes
+ * them; a test checks that the committed pages are current.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { z } from "zod";
+import { approvalEmailMessage, approvalSlackMessage } from "../packages/core/src/approval/tasks.ts";
 import {
   ACTIONS,
   type ActionDefinition,
   DETECTORS,
   type DetectorDefinition,
+  type EventResult,
+  parsePolicy,
   policySchema,
+  processEvent,
+  slackMessage,
+  snsMessage,
 } from "../packages/core/src/index.ts";
 
 export function actionDocPath(id: string): string {
@@ -100,6 +109,99 @@ function indexPage(title: string, rows: string[]): string {
   return `${GENERATED}\n# ${title}\n\n${rows.join("\n")}\n`;
 }
 
+const ROOT = join(import.meta.dirname, "..");
+
+/** The sample outcomes the message pages show: the bundled events under the example policy, dry-run. */
+function sampleOutcome(file: string): EventResult {
+  const policy = parsePolicy(JSON.parse(readFileSync(join(ROOT, "examples/policy.json"), "utf8")));
+  return processEvent(readFileSync(join(ROOT, "examples/events", file), "utf8"), policy);
+}
+
+const SAMPLES = [
+  ["An open SSH rule, revoked automatically (dry-run)", "ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"],
+  ["A cluster-admin grant, waiting for approval (dry-run)", "ct-10-eks-associate-access-policy-cluster-admin.json"],
+  ["A GuardDuty finding, alert only", "gd-06-policy-k8s-anonymous-access-granted.json"],
+] as const;
+
+function notificationsPage(): string {
+  const sections = SAMPLES.map(([title, file]) => {
+    const outcome = sampleOutcome(file);
+    const sns = snsMessage(outcome);
+    return `## ${title}
+Event: \`examples/events/${file}\`, outcome \`${outcome.outcome}\`.
+
+Slack (Block Kit, as posted to the webhook or \`chat.postMessage\`):
+${jsonBlock(slackMessage(outcome))}
+
+SNS subject: \`${sns.Subject}\`
+
+SNS message attributes (for subscription filter policies):
+${jsonBlock(sns.MessageAttributes)}
+
+SNS message (the readable part; the structured JSON of the outcome follows it in the same message):
+\`\`\`
+${sns.Message.split("\n--- JSON ---")[0]}
+\`\`\`
+`;
+  });
+  return `${GENERATED}
+# Notifications
+
+One outcome record feeds every message. These are exactly what the code renders for three bundled events under
+\`examples/policy.json\` (\`packages/core/src/notify/slack.ts\`, \`sns.ts\`). Every string that comes from an event (user
+agents, principal names, pod names) is escaped so it cannot inject Slack formatting, links or mentions; console links
+are built only from validated resource ids. Delivery retries 429 (after \`Retry-After\`) and 5xx; a notification that
+keeps failing is recorded and never blocks or undoes a remediation.
+
+${sections.join("\n")}`;
+}
+
+function approvalsPage(): string {
+  const outcome = sampleOutcome("ct-10-eks-associate-access-policy-cluster-admin.json");
+  const assessment = outcome.assessments[0];
+  if (!assessment) throw new Error("the cluster-admin sample must assess");
+  const input = {
+    assessment,
+    plan: outcome.plan,
+    reasons: outcome.decisions[0]?.reasons ?? [],
+    approvers: { slackUserIds: ["U0123ABCD"], emails: ["oncall@example.com"] },
+    timeoutSeconds: 3600,
+  };
+  const expiresAt = new Date("2026-01-01T13:00:00.000Z");
+  const link = "oncall@example.com: https://abcdefgh.lambda-url.eu-west-1.on.aws/approve?token=<signed token>";
+  return `${GENERATED}
+# Approvals
+
+An \`approve\`-mode decision starts the approval workflow (\`infra/approval.asl.json\`, see \`infra/APPROVAL.md\`). The
+request task keeps the Step Functions task token server-side under a random approval id and asks the approvers of the
+policy (\`approvals.approvers\`). The messages below are exactly what the code renders
+(\`packages/core/src/approval/tasks.ts\`) for the bundled cluster-admin grant, with approval id \`EXAMPLE-approval-id\`.
+
+## Slack
+Buttons carry only the approval id. A click reaches the callback (\`POST /slack\`), which verifies Slack's \`v0\` signature
+(HMAC-SHA256 of \`v0:timestamp:body\`, constant-time, at most 5 minutes old), that the user is an approver, and that the
+approval was not decided already; only then does it call \`SendTaskSuccess\` or \`SendTaskFailure\`.
+${jsonBlock(approvalSlackMessage(input, "EXAMPLE-approval-id", expiresAt))}
+
+## Email (SNS)
+Each email approver gets a link signed for them (HMAC-SHA256, expiring with the approval, usable once). The link opens a
+page that shows the exact plan and two buttons; only the page's POST decides, because mail systems and link scanners
+fetch links by themselves.
+\`\`\`
+${approvalEmailMessage(input, [link], expiresAt)}\`\`\`
+
+## What is refused
+| request | answer | Step Functions |
+| --- | --- | --- |
+| Slack request with a bad or missing signature | 401 | nothing sent |
+| Slack request older than 5 minutes | 401 | nothing sent |
+| a user or email not in \`approvals.approvers\` | 403 | nothing sent |
+| a link that is forged, tampered or expired | 401 | nothing sent |
+| a second decision on the same approval | 409 | nothing sent |
+| a GET of the link (a mail scanner) | 200, the page only | nothing sent |
+`;
+}
+
 export function renderDocs(): Map<string, string> {
   const pages = new Map<string, string>();
   for (const action of ACTIONS) pages.set(actionDocPath(action.id), actionPage(action));
@@ -118,6 +220,8 @@ export function renderDocs(): Map<string, string> {
       DETECTORS.map((d) => `- [\`${d.id}\`](${d.id}.md) (default \`${d.defaultMode}\`): ${d.title}`),
     ),
   );
+  pages.set("docs/notifications.md", notificationsPage());
+  pages.set("docs/approvals.md", approvalsPage());
   pages.set(
     "docs/policy.schema.json",
     `${JSON.stringify(z.toJSONSchema(policySchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`,

@@ -1,7 +1,7 @@
 /**
- * `npm test`: the project's gates in order (lint, type-check with the tests included, vitest), then one closing line
- * `N passed, N failed` that CI reads. A failing gate counts as one failure and the later gates still run, so one run
- * shows everything that is wrong.
+ * `npm test`: the project's gates in order (lint, type-check with the tests included, Chromium for the browser tests,
+ * vitest), then one closing line `N passed, N failed` that CI reads. A failing gate counts as one failure and the
+ * later gates still run, so one run shows everything that is wrong.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -19,6 +19,13 @@ const gates: Gate[] = [
   { name: "type-check (tsc)", command: "tsc", args: ["-p", "tsconfig.json"] },
   // SST writes its platform types offline (npm registry only), then sst.config.ts and infra/ are type-checked.
   { name: "type-check infra (sst install + tsc)", command: "npm", args: ["run", "-s", "check:infra"] },
+  // The browser tests (test/e2e) drive Debian's chromium: installed when missing and root, else a message saying what
+  // to run and one failed gate (the e2e tests then fail with the same advice).
+  {
+    name: "Chromium for the browser tests (scripts/ensure-chromium.sh)",
+    command: "bash",
+    args: ["scripts/ensure-chromium.sh"],
+  },
 ];
 
 function run(command: string, args: string[]): number {

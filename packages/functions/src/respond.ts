@@ -106,5 +106,24 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
     },
   });
   if (result.notifyError) logger.error("notification failed", { error: result.notifyError, eventId: result.eventId });
+  // A permanent failure was recorded and alerted; failing the invocation as well sends the event to the dead-letter
+  // queue with its error after the async retries (which find it already handled and fail again, changing nothing).
+  const failed =
+    result.outcome === "failed"
+      ? result.reason
+      : result.duplicate && result.signal
+        ? await previousFailure(store, result.signal.key)
+        : undefined;
+  if (failed !== undefined) throw new PermanentFailureError(`${result.eventId ?? "event"}: ${failed}`);
   return result;
+}
+
+/** Thrown after a permanent failure has been recorded and alerted, so the event ends in the dead-letter queue. */
+export class PermanentFailureError extends Error {
+  override name = "PermanentFailureError";
+}
+
+async function previousFailure(store: ReturnType<typeof idempotencyStore>, key: string): Promise<string | undefined> {
+  const record = await store.get(key);
+  return record?.result?.outcome === "failed" ? `already handled: ${record.result.reason}` : undefined;
 }

@@ -81,6 +81,24 @@ describe("respond.handler", () => {
     expect(record?.results?.[0]?.undo).toMatchObject({ groupId: "sg-0632fa4ee8a8468a4" });
   });
 
+  it("records and alerts a permanent failure, then fails the invocation (and its retries) so the event is dead-lettered", async () => {
+    setPolicy({ dryRun: false });
+    ec2.reset();
+    ec2
+      .on(RevokeSecurityGroupIngressCommand)
+      .rejects(Object.assign(new Error("not authorized"), { name: "UnauthorizedOperation" }));
+    const open = event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
+    const fresh = {
+      ...open,
+      detail: { ...(open.detail as Record<string, unknown>), eventID: "permanent-failure-event" },
+    };
+    await expect(handler(fresh, context)).rejects.toThrow(/PermanentFailure|UnauthorizedOperation/);
+    await expect(handler(fresh, context)).rejects.toThrow(/already handled: .*UnauthorizedOperation/);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    const audit = await listAudit(dynamo.docClient, table, {});
+    expect(audit.find((r) => r.eventId === "ct:permanent-failure-event")?.outcome).toBe("failed");
+  });
+
   it("starts the approval workflow for an approve-mode grant, named after the assessment", async () => {
     setPolicy({ dryRun: false, approvals: { approvers: { emails: ["oncall@example.com"] } } });
     const result = await handler(event("ct-10-eks-associate-access-policy-cluster-admin.json"), context);

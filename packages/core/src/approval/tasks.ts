@@ -51,6 +51,64 @@ function decisionOf(input: ApprovalExecutionInput): Decision {
   };
 }
 
+/** The Slack approval request: what is wrong, the exact plan, who may decide, and the two buttons. */
+export function approvalSlackMessage(
+  input: ApprovalExecutionInput,
+  approvalId: string,
+  expiresAt: Date,
+): { text: string; blocks: unknown[] } {
+  const title = escapeMrkdwn(input.assessment.title, 300);
+  const plan = escapeMrkdwn(planLines(input.plan), 2500);
+  const mentions = input.approvers.slackUserIds.map((u) => `<@${u}>`).join(" ");
+  return {
+    text: `Approval needed: ${title}`,
+    blocks: [
+      { type: "header", text: { type: "plain_text", text: "eks-responder: approval needed", emoji: false } },
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `*${title}*\nSeverity ${input.assessment.severity} · ${escapeMrkdwn(input.assessment.account)} ${escapeMrkdwn(input.assessment.region)}`,
+          verbatim: true,
+        },
+      },
+      { type: "section", text: { type: "mrkdwn", text: `The exact plan:\n${plan}`, verbatim: true } },
+      {
+        type: "context",
+        elements: [
+          {
+            type: "mrkdwn",
+            text: `Approvers: ${mentions} · expires ${expiresAt.toISOString()} · ${input.assessment.id}`,
+          },
+        ],
+      },
+      {
+        type: "actions",
+        elements: [
+          {
+            type: "button",
+            style: "danger",
+            text: { type: "plain_text", text: "Approve and apply" },
+            action_id: SLACK_ACTION_IDS.approve,
+            value: slackActionValue("approve", approvalId),
+          },
+          {
+            type: "button",
+            text: { type: "plain_text", text: "Reject" },
+            action_id: SLACK_ACTION_IDS.reject,
+            value: slackActionValue("reject", approvalId),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The email/SNS approval request: the plan and one signed link per approver. */
+export function approvalEmailMessage(input: ApprovalExecutionInput, links: readonly string[], expiresAt: Date): string {
+  return `Approval needed: ${input.assessment.title}\n\nThe exact plan:\n${planLines(input.plan)}\n\nEach link is for one approver, works once, and expires ${expiresAt.toISOString()}. Opening it shows the plan; nothing is decided until you press a button there.\n\n${links.join("\n")}\n`;
+}
+
 /**
  * The RequestApproval task: keeps the task token server-side under a new approval id, then asks the approvers —
  * Slack buttons for the Slack approvers, a signed single-use link per email approver (through SNS). The message
@@ -71,52 +129,8 @@ export async function requestApproval(
     expiresAt: expiresAt.toISOString(),
   });
   const asked: string[] = [];
-  const title = escapeMrkdwn(input.assessment.title, 300);
-  const plan = escapeMrkdwn(planLines(input.plan), 2500);
   if (deps.postSlack && input.approvers.slackUserIds.length > 0) {
-    const mentions = input.approvers.slackUserIds.map((u) => `<@${u}>`).join(" ");
-    await deps.postSlack({
-      text: `Approval needed: ${title}`,
-      blocks: [
-        { type: "header", text: { type: "plain_text", text: "eks-responder: approval needed", emoji: false } },
-        {
-          type: "section",
-          text: {
-            type: "mrkdwn",
-            text: `*${title}*\nSeverity ${input.assessment.severity} · ${escapeMrkdwn(input.assessment.account)} ${escapeMrkdwn(input.assessment.region)}`,
-            verbatim: true,
-          },
-        },
-        { type: "section", text: { type: "mrkdwn", text: `The exact plan:\n${plan}`, verbatim: true } },
-        {
-          type: "context",
-          elements: [
-            {
-              type: "mrkdwn",
-              text: `Approvers: ${mentions} · expires ${expiresAt.toISOString()} · ${input.assessment.id}`,
-            },
-          ],
-        },
-        {
-          type: "actions",
-          elements: [
-            {
-              type: "button",
-              style: "danger",
-              text: { type: "plain_text", text: "Approve and apply" },
-              action_id: SLACK_ACTION_IDS.approve,
-              value: slackActionValue("approve", approvalId),
-            },
-            {
-              type: "button",
-              text: { type: "plain_text", text: "Reject" },
-              action_id: SLACK_ACTION_IDS.reject,
-              value: slackActionValue("reject", approvalId),
-            },
-          ],
-        },
-      ],
-    });
+    await deps.postSlack(approvalSlackMessage(input, approvalId, expiresAt));
     asked.push(...input.approvers.slackUserIds.map((u) => `slack:${u}`));
   }
   if (deps.sns && deps.linkSecret && deps.callbackUrl && input.approvers.emails.length > 0) {
@@ -137,7 +151,7 @@ export async function requestApproval(
       new PublishCommand({
         TopicArn: deps.sns.topicArn,
         Subject: "eks-responder: approval needed",
-        Message: `Approval needed: ${input.assessment.title}\n\nThe exact plan:\n${planLines(input.plan)}\n\nEach link is for one approver, works once, and expires ${expiresAt.toISOString()}. Opening it shows the plan; nothing is decided until you press a button there.\n\n${links.join("\n")}\n`,
+        Message: approvalEmailMessage(input, links, expiresAt),
         MessageAttributes: { kind: { DataType: "String", StringValue: "approval-request" } },
       }),
     );

@@ -11,6 +11,15 @@ export interface NotifierConfig {
   slack?: { webhookUrl?: string; token?: string; apiUrl?: string };
   consoleBaseUrl?: string;
   sleep(ms: number): Promise<void>;
+  /**
+   * Storm control (see `digest.ts`, `slackDigest`): before a Slack post, `gate` takes the channel's slot; when it is
+   * refused the outcome goes to the channel's digest (`defer`) instead. A gate or digest that fails lets the message be
+   * posted as usual, so nothing is lost. SNS is not gated.
+   */
+  digest?: {
+    gate(channel: string): Promise<boolean>;
+    defer(channel: string, result: EventResult): Promise<void>;
+  };
 }
 
 export interface Delivery {
@@ -19,6 +28,8 @@ export interface Delivery {
   ok: boolean;
   attempts: number;
   error?: string;
+  /** Slack only: the channel's slot was taken, the outcome went to its digest (posted by the next flush). */
+  deferred?: boolean;
 }
 
 /** Thrown when some delivery failed after its retries; the report says which. */
@@ -72,13 +83,28 @@ export function routesOf(result: EventResult, routes: NotifierConfig["routes"]):
   return routes.filter((r) => names.has(r.name));
 }
 
+/** True when the outcome went to the channel's digest; false when it is to be posted now. */
+async function deferredToDigest(config: NotifierConfig, channel: string, result: EventResult): Promise<boolean> {
+  if (!config.digest || !(config.slack?.token || config.slack?.webhookUrl)) return false;
+  try {
+    if (await config.digest.gate(channel)) return false;
+    await config.digest.defer(channel, result);
+    return true;
+  } catch {
+    // The gate or the digest is unavailable: post now (a 429 is retried) rather than lose the message.
+    return false;
+  }
+}
+
 export function createNotifier(config: NotifierConfig) {
   return {
     /** Delivers one outcome to its routes. Every delivery is tried; a failure is reported, never hidden. */
     async notify(result: EventResult): Promise<Delivery[]> {
       const deliveries: Delivery[] = [];
       for (const route of routesOf(result, config.routes)) {
-        if (route.slack) {
+        if (route.slack && (await deferredToDigest(config, route.slack.channel, result))) {
+          deliveries.push({ route: route.name, target: "slack", ok: true, attempts: 0, deferred: true });
+        } else if (route.slack) {
           const message = slackMessage(result, config.consoleBaseUrl ? { consoleBaseUrl: config.consoleBaseUrl } : {});
           try {
             if (config.slack?.token) {

@@ -118,6 +118,15 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
     const transient = transientFailure(result);
     if (transient) throw new TransientActionError(transient);
     result.outcome = outcomeAfter(result);
+    const outcomes = result.applied.flatMap((a) => a.outcomes);
+    if (outcomes.length > 0) {
+      const failed = outcomes.find((o) => o.status === "failed");
+      result.reason = failed
+        ? `${failed.action} failed: ${failed.reason}`
+        : outcomes.map((o) => `${o.action} ${o.status}: ${o.reason}`).join("; ");
+    } else if (result.approvals.length > 0) {
+      result.reason = `approval requested: ${result.approvals.map((a) => a.executionArn).join(", ")}`;
+    }
     await deps.record(result);
     try {
       await deps.notify(result);
