@@ -380,3 +380,38 @@ describe("the approval state machine's role", () => {
     for (const call of DANGEROUS) expect(await decide(policy, call), call.action).not.toBe("Allowed");
   });
 });
+
+describe("the least-privilege checks themselves (negative cases)", () => {
+  it("catch a deliberately over-broad statement added to a function's policy", async () => {
+    const broken: PolicyDocument = {
+      ...functionPolicy("respond", context),
+      Statement: [
+        ...functionPolicy("respond", context).Statement,
+        { Sid: "OverBroad", Effect: "Allow", Action: ["ec2:*"], Resource: ["*"] },
+      ],
+    };
+    const allowed: string[] = [];
+    for (const call of DANGEROUS) if ((await decide(broken, call)) === "Allowed") allowed.push(call.action);
+    // The "denies dangerous calls" check would fail on this policy: it lets EC2's dangerous calls through.
+    expect(allowed).toContain("ec2:TerminateInstances");
+    expect(allowed.every((a) => a.startsWith("ec2:"))).toBe(true);
+  });
+
+  it("catch a policy that is scoped to the wrong account", async () => {
+    const elsewhere = iamContext(
+      {
+        partition: "aws",
+        account: OTHER_ACCOUNT,
+        region: REGION,
+        topicArn: `arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:t`,
+        topicKeyArn: `arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+        deadLetterQueueArn: `arn:aws:sqs:${REGION}:${OTHER_ACCOUNT}:dlq`,
+      },
+      names,
+    );
+    // The "allows every call its code makes" check would fail: the revoke in this account is denied.
+    expect(
+      await decide(functionPolicy("respond", elsewhere), { action: "ec2:RevokeSecurityGroupIngress", resource: SG }),
+    ).not.toBe("Allowed");
+  });
+});

@@ -59,3 +59,29 @@ describe("ruleSpecs", () => {
     }
   });
 });
+
+describe("the rule coverage check itself (negative case)", () => {
+  it("catches a rule that misses an event the detectors act on", () => {
+    const broken = ruleSpecs().map((spec) =>
+      spec.name === "CloudTrailEC2"
+        ? {
+            ...spec,
+            pattern: {
+              ...spec.pattern,
+              detail: { ...spec.pattern.detail, eventName: ["AuthorizeSecurityGroupIngress"] },
+            },
+          }
+        : spec,
+    );
+    const missed: string[] = [];
+    for (const file of files(FIXTURES)) {
+      const text = readFileSync(file, "utf8");
+      if (processEvent(text, defaultPolicy()).assessments.length === 0) continue;
+      const event: unknown = JSON.parse(text);
+      if (!broken.some((s) => matchesPattern(s.pattern, event))) missed.push(file.slice(FIXTURES.length + 1));
+    }
+    // The coverage test above would fail on these rules: every ModifySecurityGroupRules fixture is missed.
+    expect(missed.length).toBeGreaterThan(0);
+    expect(missed.every((f) => f.startsWith("cloudtrail/modify-security-group-rules/"))).toBe(true);
+  });
+});
