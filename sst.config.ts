@@ -25,6 +25,7 @@ export default $config({
     const { createApprovalMachine } = await import("./infra/approval-machine.ts");
     const { createEventDelivery } = await import("./infra/rules.ts");
     const { createAlarms } = await import("./infra/alarms.ts");
+    const { createDigestSchedule } = await import("./infra/schedule.ts");
 
     const config = settings($app.name, $app.stage, process.env);
     const context = deploymentContext();
@@ -59,6 +60,7 @@ export default $config({
     const machine = createApprovalMachine(config, iam, tasks);
     const respond = createFunction("respond", deps, { STATE_MACHINE_ARN: machine.arn });
     createEventDelivery(respond, deadLetterQueue);
+    createDigestSchedule(createFunction("digest", deps));
     createAlarms({
       prefix: config.prefix,
       topicArn: topic.arn,

@@ -276,6 +276,11 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   },
   "approval-notify": { ...NOTHING, parameters: ["policy", "slackWebhook", "slackToken"], publish: true },
   "approval-record": { ...NOTHING, dynamodb: ["PutItem"] },
+  digest: {
+    ...NOTHING,
+    dynamodb: ["DeleteItem", "PutItem", "Query", "UpdateItem"],
+    parameters: ["slackWebhook", "slackToken"],
+  },
   "approval-callback": {
     ...NOTHING,
     dynamodb: ["GetItem", "UpdateItem"],

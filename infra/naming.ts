@@ -12,6 +12,7 @@ export const FUNCTION_IDS = [
   "approval-notify",
   "approval-record",
   "approval-callback",
+  "digest",
 ] as const;
 export type FunctionId = (typeof FUNCTION_IDS)[number];
 
@@ -101,7 +102,18 @@ export const FUNCTIONS: Record<FunctionId, FunctionSpec> = {
     sizing:
       "256 MB / 30 s: verify a signature, read and update one item, one Step Functions call; Slack waits 3 s at most",
   },
+  digest: {
+    handler: "packages/functions/src/digest.handler.handler",
+    description: "eks-responder: post the Slack digests of alerts held back under a burst (every minute)",
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    sizing:
+      "256 MB / 120 s: up to 10 messages per busy channel, at least 1 s apart (Slack's limit), each after one DynamoDB write",
+  },
 };
+
+/** How often the digest function runs. */
+export const DIGEST_SCHEDULE = "rate(1 minute)";
 
 /**
  * How long and how often EventBridge retries delivering an event to the respond function (asynchronous invoke), and

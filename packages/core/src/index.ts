@@ -28,6 +28,7 @@ export { takeAutomaticSlot } from "./guardrails/blast-radius.ts";
 export { isTransient, TransientActionError } from "./guardrails/faults.ts";
 export { createKillSwitch } from "./guardrails/kill-switch.ts";
 export { createNotifier, type Delivery, DeliveryError } from "./notify/deliver.ts";
+export { flushDigests, slackDigest, slackPoster } from "./notify/digest.ts";
 export { slackMessage } from "./notify/slack.ts";
 export { snsMessage } from "./notify/sns.ts";
 export { type DecideOptions, decide } from "./pipeline/decide.ts";

@@ -5,6 +5,7 @@ import {
   type RespondResult,
   recordAudit,
   respond,
+  slackDigest,
   takeAutomaticSlot,
   toAuditEntries,
 } from "@eks-responder/core";
@@ -42,6 +43,8 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
     routes: policy.notify.routes,
     ...(rt.config.snsTopicArn ? { sns: rt.sns() } : {}),
     slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
+    // Under a burst, Slack messages beyond one per second per channel go to the minute's digest.
+    digest: slackDigest(rt.dynamo(), table),
     sleep,
   });
   const killSwitchName = rt.config.killSwitchParameterName;

@@ -164,6 +164,12 @@ function ownCalls(id: FunctionId): Call[] {
         { action: "states:SendTaskSuccess", resource: "*" },
         { action: "states:SendTaskFailure", resource: "*" },
       ];
+    case "digest":
+      return [
+        ...logs,
+        ...table("DeleteItem", "PutItem", "Query", "UpdateItem"),
+        ...params("slackWebhook", "slackToken"),
+      ];
   }
 }
 

@@ -62,7 +62,7 @@ describe("FUNCTIONS", () => {
     for (const id of FUNCTION_IDS) expect(FUNCTIONS[id].handler).toBe(`packages/functions/src/${id}.handler.handler`);
   });
 
-  it("sizes respond 512 MB / 60 s, approval-apply 512 MB / 900 s and the others 256 MB / 30 s", () => {
+  it("sizes respond 512 MB / 60 s, approval-apply 512 MB / 900 s, digest 256 MB / 120 s and the others 256 MB / 30 s", () => {
     const sizes = Object.fromEntries(
       FUNCTION_IDS.map((id) => [id, [FUNCTIONS[id].memoryMb, FUNCTIONS[id].timeoutSeconds]]),
     );
@@ -73,6 +73,7 @@ describe("FUNCTIONS", () => {
       "approval-notify": [256, 30],
       "approval-record": [256, 30],
       "approval-callback": [256, 30],
+      digest: [256, 120],
     });
   });
 

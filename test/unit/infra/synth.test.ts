@@ -143,13 +143,24 @@ function synthContext(): IamContext {
 
 describe("the synthesized event rules", () => {
   it("are on the default bus with exactly the patterns of patterns.ts", () => {
-    const rules = ofType("aws:cloudwatch/eventRule:EventRule");
+    const rules = ofType("aws:cloudwatch/eventRule:EventRule").filter((r) => r.name !== "DigestSchedule");
     expect(rules.map((r) => r.name)).toEqual(ruleSpecs().map((s) => s.name));
     for (const spec of ruleSpecs()) {
       const rule = one("aws:cloudwatch/eventRule:EventRule", spec.name);
       expect(rule.inputs.eventBusName).toBe("default");
       expect(JSON.parse(str(rule.inputs.eventPattern))).toEqual(spec.pattern);
     }
+  });
+
+  it("include a schedule that runs the digest function every minute, invocable by that schedule only", () => {
+    const schedule = one("aws:cloudwatch/eventRule:EventRule", "DigestSchedule");
+    expect(schedule.inputs.scheduleExpression).toBe("rate(1 minute)");
+    expect(schedule.inputs.eventPattern).toBeUndefined();
+    const target = one("aws:cloudwatch/eventTarget:EventTarget", "DigestScheduleTarget");
+    expect(target.inputs.arn).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.functionNames.digest}`);
+    expect(one("aws:lambda/permission:Permission", "DigestScheduleInvoke").inputs.function).toBe(
+      names.functionNames.digest,
+    );
   });
 
   it("target the respond function with the retry policy and the dead-letter queue, invocable by that rule only", () => {

@@ -193,7 +193,8 @@ export async function appendToDigest(
   const index = Math.floor(seq / linesPerItem);
   const kept = index < itemsPerWindow;
   const item = kept ? index : itemsPerWindow - 1;
-  const common = "#channel = :channel, #window = :window, #firstAt = if_not_exists(#firstAt, :at), #ttl = if_not_exists(#ttl, :ttl)";
+  const common =
+    "#channel = :channel, #window = :window, #firstAt = if_not_exists(#firstAt, :at), #ttl = if_not_exists(#ttl, :ttl)";
   const names = {
     "#channel": "channel",
     "#window": "window",
@@ -404,7 +405,10 @@ export function digestMessages(items: readonly PendingDigest[], now: Date): Plan
     const blocks: Block[] = [{ type: "header", text: { type: "plain_text", text: title, emoji: true } }];
     for (const section of group) {
       const text = section.map((e) => e.item.lines[e.index] ?? "").join("\n");
-      blocks.push({ type: "section", text: { type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText), verbatim: true } });
+      blocks.push({
+        type: "section",
+        text: { type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText), verbatim: true },
+      });
     }
     const notes: string[] = [];
     if (n === 0 && omitted > 0) {
@@ -517,7 +521,11 @@ async function commit(
         UpdateExpression: `SET #posted = :to${reported > 0 ? " ADD #omitted :minus" : ""}`,
         ConditionExpression: item.posted === 0 ? "attribute_not_exists(#posted) OR #posted = :from" : "#posted = :from",
         ExpressionAttributeNames: { "#posted": "posted", ...(reported > 0 ? { "#omitted": "omitted" } : {}) },
-        ExpressionAttributeValues: { ":to": to, ":from": item.posted, ...(reported > 0 ? { ":minus": -reported } : {}) },
+        ExpressionAttributeValues: {
+          ":to": to,
+          ":from": item.posted,
+          ...(reported > 0 ? { ":minus": -reported } : {}),
+        },
       }),
     );
     item.posted = to;
