@@ -18,8 +18,9 @@ Commands:
       the approver: actions of auto and approve mode are carried out, each confirmed on the terminal first (--yes
       confirms all); alert-mode, exempt, sample and out-of-scope events are never acted on. Every change is recorded
       in the state folder for rollback.
-  rollback [--yes] [--json] [--state-dir DIR] OUTCOME_ID
-      Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first.
+  rollback [--yes] [--json] [--state-dir DIR | --table TABLE [--region REGION]] OUTCOME_ID
+      Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first: from the local record
+      of replay --apply, or from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE).
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
       Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), only on instances SSM manages,
       and follow the command to the end.
@@ -84,7 +85,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         );
       }
       case "rollback": {
-        const { values, positionals } = parse(rest, {});
+        const { values, positionals } = parse(rest, { table: { type: "string" }, region: { type: "string" } });
         if (values.help) return help(io);
         const [outcomeId, ...more] = positionals;
         if (outcomeId === undefined || more.length > 0) return usageError(io, "rollback needs exactly one OUTCOME_ID");
@@ -94,6 +95,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             yes: values.yes === true,
             json: values.json === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+            ...rollbackSource(values.table, values.region, io),
           },
           io,
         );
@@ -198,6 +200,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     throw error;
   }
+}
+
+function rollbackSource(table: unknown, region: unknown, io: Io): { table?: string; region?: string } {
+  const t = (typeof table === "string" ? table : undefined) ?? io.env.EKS_RESPONDER_TABLE;
+  const r = (typeof region === "string" ? region : undefined) ?? io.env.AWS_REGION;
+  return { ...(t ? { table: t } : {}), ...(r ? { region: r } : {}) };
 }
 
 function help(io: Io): number {

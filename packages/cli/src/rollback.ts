@@ -1,4 +1,4 @@
-import { type ApplyResult, createAwsClients, getAction } from "@eks-responder/core";
+import { type ApplyResult, createAwsClients, getAction, getAudit, recordAudit } from "@eks-responder/core";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";
 import { type Io, painter, safe } from "./terminal.ts";
 
@@ -7,6 +7,9 @@ export interface RollbackOptions {
   yes: boolean;
   json: boolean;
   stateDir: string;
+  /** Read the outcome from the deployment's DynamoDB audit instead of the local journal. */
+  table?: string;
+  region?: string;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -15,13 +18,18 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Reverses a recorded outcome: every reversible action result that changed something is undone, last first, from
  * the `undo` recorded when it was applied. The journal keeps the rollback too.
  */
-export async function rollback(options: RollbackOptions, io: Io): Promise<number> {
-  if (!OUTCOME_ID.test(options.outcomeId)) {
-    io.stderr.write(
-      `eks-responder: "${safe(options.outcomeId)}" is not an outcome id (asm- followed by 20 hex digits)\n`,
-    );
-    return 2;
-  }
+/** What a rollback needs of a recorded outcome, wherever it was recorded, and how to record the rollback. */
+interface Recorded {
+  title: string;
+  region: string;
+  account: string;
+  assessmentId: string;
+  results: ApplyResult[];
+  alreadyRolledBack: boolean;
+  save(results: ApplyResult[]): Promise<void>;
+}
+
+async function fromJournal(options: RollbackOptions, io: Io): Promise<Recorded | number> {
   const read = await readEntry(options.stateDir, options.outcomeId);
   if ("missing" in read) {
     const known = await listEntryIds(options.stateDir);
@@ -37,13 +45,78 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     return 2;
   }
   const { entry } = read;
+  return {
+    title: entry.title,
+    region: entry.region,
+    account: entry.account,
+    assessmentId: entry.assessmentId,
+    results: entry.results,
+    alreadyRolledBack: entry.rollbacks.some((r) =>
+      r.results.every((x) => x.status === "applied" || x.status === "already-done"),
+    ),
+    async save(results) {
+      entry.rollbacks.push({ at: new Date().toISOString(), results });
+      await writeEntry(options.stateDir, entry);
+    },
+  };
+}
+
+const ROLLBACK_REASON = "rolled back with eks-responder rollback";
+
+/** The deployment's audit: the latest record of the assessment holds its results, each with `before` and `undo`. */
+async function fromAudit(options: RollbackOptions & { table: string }, io: Io): Promise<Recorded | number> {
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { DynamoDBDocumentClient } = await import("@aws-sdk/lib-dynamodb");
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(options.region ? { region: options.region } : {}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const record = await getAudit(client, options.table, options.outcomeId);
+  if (!record) {
+    io.stderr.write(`eks-responder: no audit record of ${options.outcomeId} in table ${safe(options.table)}\n`);
+    return 2;
+  }
+  return {
+    title: `${record.detectorId} ${record.assessmentId}${record.cluster ? ` (${record.cluster})` : ""}`,
+    region: record.region,
+    account: record.account,
+    assessmentId: record.assessmentId,
+    results: record.results ?? [],
+    alreadyRolledBack: record.reasons[0] === ROLLBACK_REASON,
+    async save(results) {
+      await recordAudit(client, options.table, {
+        ...record,
+        reasons: [ROLLBACK_REASON, ...results.map((r) => `${r.action} ${r.status}: ${r.reason}`)],
+        results,
+        recordedAt: new Date().toISOString(),
+      });
+    },
+  };
+}
+
+/**
+ * Reverses a recorded outcome: every reversible action result that changed something is undone, last first, from
+ * the `undo` recorded when it was applied. The record (the local journal, or the deployment's audit with --table)
+ * keeps the rollback too.
+ */
+export async function rollback(options: RollbackOptions, io: Io): Promise<number> {
+  if (!OUTCOME_ID.test(options.outcomeId)) {
+    io.stderr.write(
+      `eks-responder: "${safe(options.outcomeId)}" is not an outcome id (asm- followed by 20 hex digits)\n`,
+    );
+    return 2;
+  }
+  const loaded = options.table
+    ? await fromAudit({ ...options, table: options.table }, io)
+    : await fromJournal(options, io);
+  if (typeof loaded === "number") return loaded;
+  const entry = loaded;
+  if (entry.alreadyRolledBack) {
+    io.stderr.write(`eks-responder: ${options.outcomeId} was already rolled back; nothing was changed\n`);
+    return 2;
+  }
   const undoable = entry.results.filter((r) => r.status === "applied" && r.undo !== undefined).reverse();
   if (undoable.length === 0) {
     io.stderr.write(`eks-responder: ${options.outcomeId} changed nothing that can be undone\n`);
-    return 2;
-  }
-  if (entry.rollbacks.some((r) => r.results.every((x) => x.status === "applied" || x.status === "already-done"))) {
-    io.stderr.write(`eks-responder: ${options.outcomeId} was already rolled back; nothing was changed\n`);
     return 2;
   }
   const describe = undoable.map((r) => `  undo ${r.action}: ${safe(r.reason)}`).join("\n");
@@ -78,8 +151,7 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     results.push(result);
     if (result.status === "failed") break;
   }
-  entry.rollbacks.push({ at: new Date().toISOString(), results });
-  await writeEntry(options.stateDir, entry);
+  await entry.save(results);
   const failed = results.some((r) => r.status === "failed");
   if (options.json) io.stdout.write(`${JSON.stringify({ outcomeId: entry.assessmentId, results }, null, 2)}\n`);
   else {

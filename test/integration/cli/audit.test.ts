@@ -114,3 +114,41 @@ describe("parseDuration", () => {
     expect(parseDuration("-1h")).toBeUndefined();
   });
 });
+
+describe("eks-responder rollback --table", () => {
+  it("undoes an outcome recorded in the deployment's audit, records the rollback, and refuses a second one", async () => {
+    const { EC2Client, AuthorizeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+    const { mockClient } = await import("aws-sdk-client-mock");
+    const ec2 = mockClient(EC2Client);
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const id = "asm-000000000000000000aa";
+    await recordAudit(dynamo.docClient, table, {
+      ...entry(id, "prod-eks", new Date().toISOString()),
+      results: [
+        {
+          action: "ec2:revoke-ingress",
+          status: "applied",
+          reason: "revoked sgr-09be5c962afdc06ed",
+          calls: [],
+          undo: {
+            groupId: "sg-0632fa4ee8a8468a4",
+            rules: [
+              { ruleId: "sgr-09be5c962afdc06ed", protocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" },
+            ],
+          },
+        },
+      ],
+    });
+    const c = capture();
+    expect(await main(["rollback", "--yes", "--table", table, "--region", "eu-west-1", id], c.io)).toBe(0);
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]?.args[0].input).toEqual({
+      GroupId: "sg-0632fa4ee8a8468a4",
+      IpPermissions: [{ IpProtocol: "tcp", FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+    });
+    const again = capture();
+    expect(await main(["rollback", "--yes", "--table", table, "--region", "eu-west-1", id], again.io)).toBe(2);
+    expect(again.err()).toContain("was already rolled back");
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(1);
+    ec2.restore();
+  });
+});
