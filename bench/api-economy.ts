@@ -3,7 +3,11 @@
  * the fewest calls AWS allows for the same change. The difference is what eks-responder spends on safety (reading
  * live state before changing it, recording it for rollback), and each row says which.
  */
-import { AutoScalingClient, SetInstanceProtectionCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  AutoScalingClient,
+  DescribeAutoScalingInstancesCommand,
+  SetInstanceProtectionCommand,
+} from "@aws-sdk/client-auto-scaling";
 import {
   CreateSnapshotsCommand,
   CreateTagsCommand,
@@ -114,6 +118,7 @@ function mockAws(): void {
   ec2.on(CreateTagsCommand).resolves({});
   ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-1" }] });
   asg.on(SetInstanceProtectionCommand).resolves({});
+  asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
   ssm.on(DescribeInstanceInformationCommand).resolves({
     InstanceInformationList: [
       { InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online" },
@@ -191,7 +196,7 @@ const SCENARIOS: Scenario[] = [
       networkInterfaceIds: ["eni-0a9b8c7d6e5f43210"],
     },
     minimum: 8,
-    why: "minimum: find the groups, 2 attribute changes, scale-in protection, 2 swaps per interface, tag, snapshots; +3 reads: instance and its two attributes, for the checks and rollback",
+    why: "minimum: find the groups, 2 attribute changes, scale-in protection, 2 swaps per interface, tag, snapshots; +4 reads: the instance, its two attributes and its scale-in protection, for the checks and an exact rollback",
   },
   {
     key: "ssm:patch-nodes",

@@ -20,7 +20,7 @@ const ROOT = join(import.meta.dirname, "..");
 const FUNCTIONS_SRC = join(ROOT, "packages/functions/src");
 
 /** Processes per bundle (the brief: at least 15). */
-export const COLD_START_SAMPLES = 21;
+export const COLD_START_SAMPLES = 15;
 /** How many of an entry's largest inputs are reported. */
 const TOP_INPUTS = 8;
 /** The respond function needs no AWS call for most events: its import must stay close to an empty module's. */
@@ -46,8 +46,18 @@ const CORE = join(ROOT, "packages/core/src");
 const PROBES: Record<string, string> = {
   zod: `import { z } from "zod";
 export const handler = async () => z.object({ a: z.string() }).parse({ a: "x" });`,
+  "zod/mini (the tree-shakable API)": `import * as z from "zod/mini";
+export const handler = async () => z.object({ a: z.string() }).parse({ a: "x" });`,
   "core: respond() alone (pipeline/respond.ts)": `import { respond } from ${JSON.stringify(join(CORE, "pipeline/respond.ts"))};
 export const handler = async () => typeof respond;`,
+  "core: signals/parse.ts (event schemas)": `import { parseEvent } from ${JSON.stringify(join(CORE, "signals/parse.ts"))};
+export const handler = async () => typeof parseEvent;`,
+  "core: detectors/registry.ts": `import { DETECTORS } from ${JSON.stringify(join(CORE, "detectors/registry.ts"))};
+export const handler = async () => DETECTORS.length;`,
+  "core: actions/registry.ts": `import { ACTIONS } from ${JSON.stringify(join(CORE, "actions/registry.ts"))};
+export const handler = async () => ACTIONS.length;`,
+  "core: policy/load.ts (policy schema)": `import { parsePolicy } from ${JSON.stringify(join(CORE, "policy/load.ts"))};
+export const handler = async () => typeof parsePolicy;`,
   "core: the whole index (@eks-responder/core)": `import * as core from "@eks-responder/core";
 export const handler = async () => Object.keys(core).length;`,
   "powertools parameters/ssm (SSM client)": `import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
@@ -81,6 +91,8 @@ const used = [createAwsClients, createKillSwitch, createNotifier, respond, parse
 
 /** The respond handler as recommended: deep core imports, SNS and SFN imported where used. */
 export const RESPOND_RECOMMENDED = "respond as recommended: deep core imports, SNS + SFN lazy";
+/** The same without the SSM client at import (parameters read another way, or imported when first read). */
+export const RESPOND_NO_SSM = "respond as recommended, without the SSM client at import";
 /** The same, with SSM and DynamoDB lazy too: the floor for an event that needs no AWS call. */
 export const RESPOND_FLOOR = "respond floor: as recommended, SSM + DynamoDB lazy too";
 
@@ -92,6 +104,14 @@ import { takeAutomaticSlot } from ${core("guardrails/blast-radius.ts")};
 import { recordAudit } from ${core("store/audit.ts")};
 import { idempotencyStore } from ${core("store/idempotency.ts")};
 const more = [getParameter, DynamoDBClient, DynamoDBDocumentClient, takeAutomaticSlot, recordAudit, idempotencyStore];
+export const handler = middy(async () => used.length + more.length).use(injectLambdaContext(logger));`;
+PROBES[RESPOND_NO_SSM] = `${RESPOND_DEEP_IMPORTS}
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { takeAutomaticSlot } from ${core("guardrails/blast-radius.ts")};
+import { recordAudit } from ${core("store/audit.ts")};
+import { idempotencyStore } from ${core("store/idempotency.ts")};
+const more = [DynamoDBClient, DynamoDBDocumentClient, takeAutomaticSlot, recordAudit, idempotencyStore];
 export const handler = middy(async () => used.length + more.length).use(injectLambdaContext(logger));`;
 PROBES[RESPOND_FLOOR] = `${RESPOND_DEEP_IMPORTS}
 export const handler = middy(async () => used.length).use(injectLambdaContext(logger));`;

@@ -1,0 +1,545 @@
+/**
+ * Event storm against EC2's API throttle: 1,000 distinct world-open ingress events (built from the real CloudTrail
+ * example, each with its own eventID, group and rule) all arrive at once and go through `respond()` (dryRun false).
+ * EC2 is mocked (aws-sdk-client-mock) behind a token bucket like EC2's request-rate limit (burst 50, refill 5 per
+ * second): a call without a token is rejected with RequestLimitExceeded.
+ *
+ * Time is virtual: every wait (the SDK's retry backoff, Lambda's redelivery delay) advances a simulated clock that the
+ * bucket reads, so 200 simulated seconds take well under a second. A small discrete-event scheduler runs the
+ * invocations concurrently and moves the clock to the next timer only when every invocation is waiting.
+ *
+ * aws-sdk-client-mock replaces `send`, so the SDK's own retry never runs; it is modelled here, per call, with the
+ * SDK's formula (standard/adaptive retry: a throttled call waits random × min(20 s, 500 ms × 2^attempt)), on the
+ * virtual clock. A call still throttled after its attempts fails the action; respond() then throws
+ * TransientActionError and the event is delivered again after the configured delay, as Lambda's asynchronous retry does
+ * (infra: maximumRetryAttempts 2, waits of 1 and 2 minutes), then dead-lettered.
+ *
+ * Each variant changes only the delivery (concurrency, retry budget); the respond path is the same code.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
+  type RevokeSecurityGroupIngressCommandInput,
+  type RevokeSecurityGroupIngressCommandOutput,
+} from "@aws-sdk/client-ec2";
+import { mockClient } from "aws-sdk-client-mock";
+import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
+import { routesOf } from "../packages/core/src/notify/deliver.ts";
+import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
+import { livePolicy } from "./full-path.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const TEMPLATE = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json";
+
+export const STORM_EVENTS = 1000;
+export const BUCKET = { burst: 50, refillPerSecond: 5 } as const;
+/** The least time the bucket allows: the burst goes at once, the rest at the refill rate. */
+export const MINIMUM_SECONDS = (STORM_EVENTS - BUCKET.burst) / BUCKET.refillPerSecond;
+/** Target: every rule revoked within 1.2× the minimum, none lost. */
+export const STORM_TARGET_RATIO = 1.2;
+const SEED = 20261127;
+
+/** How the events are delivered and how a throttled call is retried. */
+export interface StormVariant {
+  name: string;
+  /** Invocations at once; Infinity is Lambda scaling out to one invocation per event. */
+  concurrency: number;
+  /** Attempts of one EC2 call (the SDK's maxAttempts; 5 in createAwsClients). */
+  callAttempts: number;
+  /** The SDK's throttling backoff: random × min(capMs, baseMs × 2^attempt). */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** A call gives up once its waits would exceed this (the function's 60 s timeout bounds it). */
+  callBudgetMs: number;
+  /** Waits before each redelivery of a failed event; after the last one it is dead-lettered. */
+  redeliveryDelaysMs: readonly number[];
+  /** What it stands for. */
+  description: string;
+}
+
+const LAMBDA_ASYNC_RETRIES = [60_000, 120_000] as const;
+
+export const AS_DEPLOYED: StormVariant = {
+  name: "as deployed",
+  concurrency: Number.POSITIVE_INFINITY,
+  callAttempts: 5,
+  backoffBaseMs: 500,
+  backoffCapMs: 20_000,
+  callBudgetMs: Number.POSITIVE_INFINITY,
+  redeliveryDelaysMs: LAMBDA_ASYNC_RETRIES,
+  description:
+    "one invocation per event (no reserved concurrency); SDK retry as configured (5 attempts); Lambda async retries after 1 and 2 min, then the dead-letter queue",
+};
+
+/** A throttled call retried for up to 50 s of the 60 s timeout, each wait at most 2 s (needs packages/core). */
+const LONGER_RETRY = { callAttempts: Number.POSITIVE_INFINITY, backoffCapMs: 2_000, callBudgetMs: 50_000 } as const;
+
+export const WHAT_IF: StormVariant[] = [
+  {
+    ...AS_DEPLOYED,
+    name: "reserved concurrency 10",
+    concurrency: 10,
+    description:
+      "as deployed, but 10 invocations at once: the rest wait in Lambda's async queue (modelled first in, first out)",
+  },
+  {
+    ...AS_DEPLOYED,
+    ...LONGER_RETRY,
+    name: "longer EC2 retry",
+    description: "as deployed, but a throttled EC2 call retries (waits of at most 2 s) for up to 50 s",
+  },
+  {
+    ...AS_DEPLOYED,
+    ...LONGER_RETRY,
+    name: "reserved concurrency 10 + longer EC2 retry",
+    concurrency: 10,
+    description: "both: 10 invocations at once, and a throttled EC2 call retries (waits of at most 2 s) for up to 50 s",
+  },
+];
+
+export interface SlackRate {
+  messages: number;
+  /** Most messages in one simulated second. */
+  peakPerSecond: number;
+  /** Simulated seconds with more than one message (Slack allows about 1 per second per channel). */
+  secondsOverOne: number;
+  /** Messages per second from the first to the last one. */
+  meanPerSecond: number;
+}
+
+export interface StormResult {
+  variant: string;
+  description: string;
+  events: number;
+  revoked: number;
+  /** Events whose rule is still open at the end: dead-lettered (or never finished). */
+  lost: number;
+  deadLettered: number;
+  /** Simulated seconds until the last event was revoked or dead-lettered. */
+  seconds: number;
+  /** Simulated seconds until the last rule was revoked. */
+  lastRevokeSeconds: number;
+  minimumSeconds: number;
+  ratioToMinimum: number;
+  invocations: number;
+  ec2Calls: number;
+  throttledCalls: number;
+  rulesRevokedTwice: number;
+  slack: Record<string, SlackRate>;
+  /** Wall-clock time of the simulation. */
+  wallMs: number;
+}
+
+export interface Storm extends StormResult {
+  bucket: typeof BUCKET;
+  targetRatio: number;
+  whatIf: StormResult[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A virtual clock with a discrete-event scheduler
+
+interface Timer {
+  at: number;
+  seq: number;
+  wake: () => void;
+}
+
+/** A binary min-heap of timers by (at, seq). */
+class TimerHeap {
+  private readonly items: Timer[] = [];
+  get size(): number {
+    return this.items.length;
+  }
+  private less(a: Timer, b: Timer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+  private swap(i: number, j: number): void {
+    const a = this.items[i];
+    const b = this.items[j];
+    if (a === undefined || b === undefined) return;
+    this.items[i] = b;
+    this.items[j] = a;
+  }
+  push(t: Timer): void {
+    this.items.push(t);
+    let i = this.items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = this.items[parent];
+      const c = this.items[i];
+      if (!p || !c || !this.less(c, p)) break;
+      this.swap(i, parent);
+      i = parent;
+    }
+  }
+  pop(): Timer | undefined {
+    const top = this.items[0];
+    const last = this.items.pop();
+    if (top === undefined || last === undefined || this.items.length === 0) return top;
+    this.items[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      const li = this.items[l];
+      const ri = this.items[r];
+      const mi = () => this.items[m];
+      const cur = mi();
+      if (li && cur && this.less(li, cur)) m = l;
+      const cur2 = mi();
+      if (ri && cur2 && this.less(ri, cur2)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+    return top;
+  }
+}
+
+/**
+ * Runs tasks concurrently on simulated time. `running` counts the tasks that are not waiting on the clock or on the
+ * semaphore; the clock jumps to the next timer only when it is 0, so no task ever sees time pass while it works.
+ */
+class VirtualClock {
+  now = 0;
+  private running = 0;
+  private seq = 0;
+  private readonly timers = new TimerHeap();
+
+  readonly sleep = (ms: number): Promise<void> => {
+    this.running--;
+    return new Promise<void>((resolve) => {
+      this.timers.push({
+        at: this.now + Math.max(0, ms),
+        seq: this.seq++,
+        wake: () => {
+          this.running++;
+          resolve();
+        },
+      });
+    });
+  };
+
+  /**
+   * Marks the current task as waiting on another task (the semaphore); the returned wake is called by that task, so
+   * the count never drops to 0 between a release and the waiter's resumption.
+   */
+  park(): { wait: Promise<void>; wake: () => void } {
+    this.running--;
+    let wake = () => {};
+    const wait = new Promise<void>((resolve) => {
+      wake = () => {
+        this.running++;
+        resolve();
+      };
+    });
+    return { wait, wake };
+  }
+
+  spawn(task: () => Promise<void>): void {
+    this.running++;
+    task().finally(() => {
+      this.running--;
+    });
+  }
+
+  async run(): Promise<void> {
+    for (;;) {
+      while (this.running > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const next = this.timers.pop();
+      if (!next) return;
+      this.now = Math.max(this.now, next.at);
+      next.wake();
+    }
+  }
+}
+
+/** A first-in, first-out semaphore on the clock: invocations beyond the concurrency wait their turn. */
+class Semaphore {
+  private readonly waiting: (() => void)[] = [];
+  private free: number;
+  private readonly clock: VirtualClock;
+  constructor(clock: VirtualClock, permits: number) {
+    this.clock = clock;
+    this.free = permits;
+  }
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    const { wait, wake } = this.clock.park();
+    this.waiting.push(wake);
+    await wait;
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/** EC2's request-rate limit: a token bucket read on the simulated clock. */
+class TokenBucket {
+  private readonly clock: VirtualClock;
+  private readonly burst: number;
+  private readonly perSecond: number;
+  private tokens: number;
+  private last = 0;
+  constructor(clock: VirtualClock, burst: number, perSecond: number) {
+    this.clock = clock;
+    this.burst = burst;
+    this.perSecond = perSecond;
+    this.tokens = burst;
+  }
+  take(): boolean {
+    const now = this.clock.now;
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** mulberry32: seeded floats in [0, 1). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events
+
+type Json = Record<string, unknown>;
+
+function isJson(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function child(value: Json, key: string): Json {
+  const v = value[key];
+  if (!isJson(v)) throw new Error(`${TEMPLATE}: ${key} is not an object`);
+  return v;
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+
+interface StormEvent {
+  event: Json;
+  groupId: string;
+  ruleId: string;
+}
+
+/** Distinct events: their own EventBridge id, CloudTrail eventID, group and rule. */
+export function stormEvents(count = STORM_EVENTS): StormEvent[] {
+  const template: unknown = JSON.parse(readFileSync(join(ROOT, TEMPLATE), "utf8"));
+  if (!isJson(template)) throw new Error(`${TEMPLATE} is not a JSON object`);
+  return Array.from({ length: count }, (_, i) => {
+    const event = structuredClone(template);
+    const groupId = `sg-${hex(0x5700000 + i, 17)}`;
+    const ruleId = `sgr-${hex(0x5800000 + i, 17)}`;
+    event.id = `00000000-0000-4000-8000-${hex(i, 12)}`;
+    const detail = child(event, "detail");
+    detail.eventID = `11111111-0000-4000-8000-${hex(i, 12)}`;
+    child(detail, "requestParameters").groupId = groupId;
+    const items = child(child(detail, "responseElements"), "securityGroupRuleSet").items;
+    const rule = Array.isArray(items) ? items[0] : undefined;
+    if (!isJson(rule)) throw new Error(`${TEMPLATE}: no securityGroupRuleSet item`);
+    rule.groupId = groupId;
+    rule.securityGroupRuleId = ruleId;
+    rule.securityGroupRuleArn = `arn:aws:ec2:us-east-1:776520358045:security-group-rule/${ruleId}`;
+    return { event, groupId, ruleId };
+  });
+}
+
+function throttled(): Error {
+  return Object.assign(new Error("Request limit exceeded."), {
+    name: "RequestLimitExceeded",
+    $fault: "client",
+    $metadata: { httpStatusCode: 503 },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The run
+
+/** One storm under one delivery variant. Mocks EC2 for its duration and restores it. */
+export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Promise<StormResult> {
+  const started = performance.now();
+  const clock = new VirtualClock();
+  const bucket = new TokenBucket(clock, BUCKET.burst, BUCKET.refillPerSecond);
+  const random = rng(SEED);
+  // The blast-radius limit (20 automatic actions per account per 10 minutes by default) would send all but 20 of these
+  // events to approval: raised to the storm's size, so the storm measures the throttle.
+  const policy = livePolicy({ limits: { automaticActionsPerAccount: count, windowSeconds: 600 } });
+  const built = stormEvents(count);
+  const rules = new Map(built.map((b) => [b.ruleId, { groupId: b.groupId, revokes: 0, at: -1 }]));
+
+  let ec2Calls = 0;
+  let throttledCalls = 0;
+  const ec2 = mockClient(EC2Client);
+  ec2
+    .on(RevokeSecurityGroupIngressCommand)
+    .callsFake(
+      async (input: RevokeSecurityGroupIngressCommandInput): Promise<RevokeSecurityGroupIngressCommandOutput> => {
+        // The SDK's retry around one call, on the simulated clock.
+        let waited = 0;
+        for (let attempt = 1; ; attempt++) {
+          ec2Calls++;
+          if (bucket.take()) break;
+          throttledCalls++;
+          const wait = Math.floor(random() * Math.min(variant.backoffCapMs, variant.backoffBaseMs * 2 ** attempt));
+          if (attempt >= variant.callAttempts || waited + wait > variant.callBudgetMs) throw throttled();
+          waited += wait;
+          await clock.sleep(wait);
+        }
+        const ids = input.SecurityGroupRuleIds ?? [];
+        for (const id of ids) {
+          const rule = rules.get(id);
+          if (!rule || rule.groupId !== input.GroupId || rule.revokes > 0) {
+            throw Object.assign(new Error(`The security group rule ID '${id}' does not exist`), {
+              name: "InvalidSecurityGroupRuleId.NotFound",
+              $metadata: { httpStatusCode: 400 },
+            });
+          }
+        }
+        for (const id of ids) {
+          const rule = rules.get(id);
+          if (rule) {
+            rule.revokes++;
+            rule.at = clock.now;
+          }
+        }
+        return {
+          $metadata: { httpStatusCode: 200 },
+          Return: true,
+          RevokedSecurityGroupRules: ids.map((id) => ({
+            SecurityGroupRuleId: id,
+            GroupId: input.GroupId,
+            IsEgress: false,
+            IpProtocol: "tcp",
+            FromPort: 22,
+            ToPort: 22,
+            CidrIpv4: "0.0.0.0/0",
+          })),
+        };
+      },
+    );
+
+  try {
+    const clients = new Map<string, AwsClients>();
+    const clientsOf = (region: string): AwsClients => {
+      let c = clients.get(region);
+      if (!c) {
+        c = createAwsClients(region);
+        clients.set(region, c);
+      }
+      return c;
+    };
+    // Load the EC2 client before the clock runs (a module load is real I/O, outside simulated time).
+    await clientsOf("us-east-1").ec2();
+
+    const slackTimes = new Map<string, number[]>();
+    let invocations = 0;
+    let deadLettered = 0;
+    let lastEnd = 0;
+    const deps: RespondDeps = {
+      policy,
+      clients: clientsOf,
+      sleep: clock.sleep,
+      async record() {},
+      async notify(result: RespondResult) {
+        if (result.outcome === "skipped") return;
+        for (const route of routesOf(result, policy.notify.routes)) {
+          if (!route.slack) continue;
+          const list = slackTimes.get(route.slack.channel) ?? [];
+          list.push(clock.now);
+          slackTimes.set(route.slack.channel, list);
+        }
+      },
+    };
+
+    const semaphore = new Semaphore(clock, variant.concurrency);
+    const deliver = async (event: Json, attempt: number): Promise<void> => {
+      await semaphore.acquire();
+      invocations++;
+      let failed = false;
+      try {
+        await respond(event, deps);
+      } catch {
+        failed = true;
+      } finally {
+        semaphore.release();
+      }
+      if (!failed) {
+        lastEnd = Math.max(lastEnd, clock.now);
+        return;
+      }
+      const delay = variant.redeliveryDelaysMs[attempt - 1];
+      if (delay === undefined) {
+        deadLettered++;
+        lastEnd = Math.max(lastEnd, clock.now);
+        return;
+      }
+      await clock.sleep(delay);
+      await deliver(event, attempt + 1);
+    };
+
+    for (const b of built) clock.spawn(() => deliver(b.event, 1));
+    await clock.run();
+
+    const revokedRules = [...rules.values()].filter((r) => r.revokes > 0);
+    const revoked = revokedRules.length;
+    const slack: Record<string, SlackRate> = {};
+    for (const [channel, times] of slackTimes) {
+      const perSecond = new Map<number, number>();
+      for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+      const span = (Math.max(...times) - Math.min(...times)) / 1000;
+      slack[channel] = {
+        messages: times.length,
+        peakPerSecond: Math.max(...perSecond.values()),
+        secondsOverOne: [...perSecond.values()].filter((n) => n > 1).length,
+        meanPerSecond: Number((times.length / Math.max(1, span)).toFixed(2)),
+      };
+    }
+    const seconds = Math.round(lastEnd / 100) / 10;
+    return {
+      variant: variant.name,
+      description: variant.description,
+      events: count,
+      revoked,
+      lost: count - revoked,
+      deadLettered,
+      seconds,
+      lastRevokeSeconds: Math.round(Math.max(0, ...revokedRules.map((r) => r.at)) / 100) / 10,
+      minimumSeconds: MINIMUM_SECONDS,
+      ratioToMinimum: Number((seconds / MINIMUM_SECONDS).toFixed(2)),
+      invocations,
+      ec2Calls,
+      throttledCalls,
+      rulesRevokedTwice: [...rules.values()].filter((r) => r.revokes > 1).length,
+      slack,
+      wallMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    ec2.restore();
+  }
+}
+
+export async function measureStorm(): Promise<Storm> {
+  const deployed = await runStorm(AS_DEPLOYED);
+  const whatIf: StormResult[] = [];
+  for (const variant of WHAT_IF) whatIf.push(await runStorm(variant));
+  return { ...deployed, bucket: BUCKET, targetRatio: STORM_TARGET_RATIO, whatIf };
+}
