@@ -1,5 +1,5 @@
 import { functionStatements, type IamContext, lambdaTrustPolicy, toSstPermissions } from "./iam.ts";
-import { FUNCTIONS, type FunctionId, type Settings } from "./naming.ts";
+import { FUNCTIONS, type FunctionId, RESPOND_RESERVED_CONCURRENCY, type Settings } from "./naming.ts";
 
 export interface FunctionDeps {
   settings: Settings;
@@ -54,6 +54,7 @@ export function createFunction(
     nodejs: { format: "esm", splitting: true, minify: true },
     logging: { retention: "3 months", format: "json" },
     environment: { ...commonEnvironment(deps), ...extraEnvironment },
+    ...(id === "respond" ? { concurrency: { reserved: RESPOND_RESERVED_CONCURRENCY } } : {}),
     permissions: deps.iam.apply((context) => toSstPermissions(functionStatements(id, context))),
     // The approval callback verifies Slack signatures and signed links itself (packages/core/src/approval).
     // No CORS: Slack calls it server to server, and the approval page posts its form to its own origin.

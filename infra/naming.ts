@@ -112,6 +112,15 @@ export const FUNCTIONS: Record<FunctionId, FunctionSpec> = {
   },
 };
 
+/**
+ * Reserved concurrency of the respond function: at most 10 events are handled at once, the rest wait in Lambda's
+ * asynchronous queue. Under a storm this paces EC2 calls to what EC2's throttle allows (about 5 security-group changes
+ * per second after a burst of 50) instead of failing hundreds of calls at once; with EC2_THROTTLE_RETRY
+ * (packages/core/src/aws/clients.ts), `npm run bench` measured every rule of a 1,000-event storm revoked within the
+ * time the throttle allows. It also keeps a storm from taking the account's whole Lambda concurrency.
+ */
+export const RESPOND_RESERVED_CONCURRENCY = 10;
+
 /** How often the digest function runs. */
 export const DIGEST_SCHEDULE = "rate(1 minute)";
 

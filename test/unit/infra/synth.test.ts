@@ -14,7 +14,14 @@ import {
   stateMachineTrustPolicy,
   topicKeyPolicy,
 } from "../../../infra/iam.ts";
-import { EVENT_DELIVERY, FUNCTION_IDS, FUNCTIONS, type FunctionId, settings } from "../../../infra/naming.ts";
+import {
+  EVENT_DELIVERY,
+  FUNCTION_IDS,
+  FUNCTIONS,
+  type FunctionId,
+  RESPOND_RESERVED_CONCURRENCY,
+  settings,
+} from "../../../infra/naming.ts";
 import { ruleSpecs } from "../../../infra/patterns.ts";
 import { tableArgs } from "../../../infra/table-args.ts";
 import { resourceTable, withResourceTable } from "../../../scripts/synth.ts";
@@ -149,6 +156,13 @@ describe("the synthesized event rules", () => {
       const rule = one("aws:cloudwatch/eventRule:EventRule", spec.name);
       expect(rule.inputs.eventBusName).toBe("default");
       expect(JSON.parse(str(rule.inputs.eventPattern))).toEqual(spec.pattern);
+    }
+  });
+
+  it("reserve a concurrency of 10 for the respond function only, pacing a storm to EC2's throttle", () => {
+    for (const r of ofType("aws:lambda/function:Function")) {
+      const reserved = r.inputs.reservedConcurrentExecutions;
+      expect(reserved, r.name).toBe(r.name.startsWith("Respond") ? RESPOND_RESERVED_CONCURRENCY : undefined);
     }
   });
 

@@ -24,6 +24,15 @@ export interface ClientOptions {
 
 const DEFAULT_MAX_ATTEMPTS = 5;
 
+/**
+ * EC2 allows about 5 security-group changes per second after a burst of 50 per account and region. Under a storm, a
+ * throttled EC2 call keeps retrying for most of the respond function's 60 s timeout with short waits (random × at
+ * most 2 s), instead of giving up after 5 attempts and sending the event through Lambda's minutes-long redelivery.
+ * Measured by `npm run bench` (storm): with the respond function's reserved concurrency, every rule of a 1,000-event
+ * storm is revoked within the time the throttle allows.
+ */
+export const EC2_THROTTLE_RETRY = { maxAttempts: 25, baseMs: 500, capMs: 2_000 } as const;
+
 function lazy<T>(create: () => Promise<T>): () => Promise<T> {
   let client: Promise<T> | undefined;
   return () => {
@@ -42,7 +51,21 @@ export function createAwsClients(region: string, options: ClientOptions = {}): A
   };
   return {
     region,
-    ec2: lazy(async () => new (await import("@aws-sdk/client-ec2")).EC2Client(config)),
+    ec2: lazy(async () => {
+      const { EC2Client } = await import("@aws-sdk/client-ec2");
+      if (options.maxAttempts !== undefined) return new EC2Client(config);
+      // Still the SDK's adaptive retry (client-side rate limiting), with more attempts and shorter waits.
+      const { AdaptiveRetryStrategy } = await import("@smithy/core/retry");
+      const { maxAttempts, baseMs, capMs } = EC2_THROTTLE_RETRY;
+      const retryStrategy = new AdaptiveRetryStrategy(maxAttempts, {
+        backoff: {
+          computeNextBackoffDelay: (attempt: number) =>
+            Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** attempt)),
+          setDelayBase: () => {},
+        },
+      });
+      return new EC2Client({ ...config, maxAttempts, retryStrategy });
+    }),
     eks: lazy(async () => new (await import("@aws-sdk/client-eks")).EKSClient(config)),
     ssm: lazy(async () => new (await import("@aws-sdk/client-ssm")).SSMClient(config)),
     autoscaling: lazy(async () => new (await import("@aws-sdk/client-auto-scaling")).AutoScalingClient(config)),
