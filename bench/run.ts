@@ -174,7 +174,9 @@ const targets = [
   `| respond: import ≤ ${RESPOND_TARGET_RATIO}× the empty handler | ${respondCold ? `${ms(respondCold.importMsMedian)} ms = ${respondCold.ratioToEmpty}×` : "n/a"} | ${yes(respondMet)} | ${respondWhy()} |`,
   `| storm: all ${n(storm.events)} rules revoked within ${storm.targetRatio}× the minimum (${storm.minimumSeconds} s), none lost | ${storm.revoked} revoked, ${storm.lost} lost, ${storm.seconds} s (${storm.ratioToMinimum}×) | ${yes(stormMet)} | ${
     stormMet
-      ? "the deployed retry settings keep up with the bucket"
+      ? `the respond function's reserved concurrency paces invocations and a throttled EC2 call keeps retrying with short waits (EC2_THROTTLE_RETRY) instead of falling back to Lambda's minutes-long redelivery; without them: ${storm.whatIf
+          .map((w) => `${w.variant}: ${w.revoked} revoked, ${w.lost} dead-lettered, ${w.seconds} s`)
+          .join("; ")}`
       : `one invocation per event spends every token in the first seconds, each throttled call retries 5 times within about 15 s, and Lambda redelivers a failed event only twice, 1 and 2 minutes later, while the bucket refills to its burst and no further: ${storm.deadLettered} events end in the dead-letter queue with their rule still open. ${meets.length ? `Met by: ${meets.map((s) => `${s.variant} (${s.seconds} s, ${s.ratioToMinimum}×)`).join("; ")}` : "No variant measured here meets it"}`
   } |`,
   `| Slack: at most 1 message per second per channel | respond() notifies at a peak of ${slackPeak}/s in ${slackChannels} | ${yes(slackPeak <= 1)} | ${

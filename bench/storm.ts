@@ -16,6 +16,7 @@
  *
  * Each variant changes only the delivery (concurrency, retry budget); the respond path is the same code.
  */
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -25,7 +26,8 @@ import {
   type RevokeSecurityGroupIngressCommandOutput,
 } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
-import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
+import { RESPOND_RESERVED_CONCURRENCY } from "../infra/naming.ts";
+import { type AwsClients, createAwsClients, EC2_THROTTLE_RETRY } from "../packages/core/src/aws/clients.ts";
 import { routesOf } from "../packages/core/src/notify/deliver.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { livePolicy } from "./full-path.ts";
@@ -61,41 +63,40 @@ export interface StormVariant {
 
 const LAMBDA_ASYNC_RETRIES = [60_000, 120_000] as const;
 
+/** The deployed settings: the respond function's reserved concurrency and the EC2 client's throttling retry. */
 export const AS_DEPLOYED: StormVariant = {
   name: "as deployed",
-  concurrency: Number.POSITIVE_INFINITY,
-  callAttempts: 5,
-  backoffBaseMs: 500,
-  backoffCapMs: 20_000,
+  concurrency: RESPOND_RESERVED_CONCURRENCY,
+  callAttempts: EC2_THROTTLE_RETRY.maxAttempts,
+  backoffBaseMs: EC2_THROTTLE_RETRY.baseMs,
+  backoffCapMs: EC2_THROTTLE_RETRY.capMs,
   callBudgetMs: Number.POSITIVE_INFINITY,
   redeliveryDelaysMs: LAMBDA_ASYNC_RETRIES,
-  description:
-    "one invocation per event (no reserved concurrency); SDK retry as configured (5 attempts); Lambda async retries after 1 and 2 min, then the dead-letter queue",
+  description: `${RESPOND_RESERVED_CONCURRENCY} invocations at once (reserved concurrency; the rest wait in Lambda's async queue, modelled first in, first out); EC2 retry as configured (${EC2_THROTTLE_RETRY.maxAttempts} attempts, waits of at most ${EC2_THROTTLE_RETRY.capMs / 1000} s); Lambda async retries after 1 and 2 min, then the dead-letter queue`,
 };
 
-/** A throttled call retried for up to 50 s of the 60 s timeout, each wait at most 2 s (needs packages/core). */
-const LONGER_RETRY = { callAttempts: Number.POSITIVE_INFINITY, backoffCapMs: 2_000, callBudgetMs: 50_000 } as const;
-
+/** What the SDK's default would do: 5 attempts, waits of up to 20 s, and Lambda scaling out to one invocation per event. */
 export const WHAT_IF: StormVariant[] = [
   {
     ...AS_DEPLOYED,
-    name: "reserved concurrency 10",
-    concurrency: 10,
-    description:
-      "as deployed, but 10 invocations at once: the rest wait in Lambda's async queue (modelled first in, first out)",
+    name: "SDK defaults, no reserved concurrency",
+    concurrency: Number.POSITIVE_INFINITY,
+    callAttempts: 5,
+    backoffCapMs: 20_000,
+    description: "one invocation per event, the SDK's default retry (5 attempts, waits of up to 20 s)",
   },
   {
     ...AS_DEPLOYED,
-    ...LONGER_RETRY,
-    name: "longer EC2 retry",
-    description: "as deployed, but a throttled EC2 call retries (waits of at most 2 s) for up to 50 s",
+    name: "SDK default retry only",
+    callAttempts: 5,
+    backoffCapMs: 20_000,
+    description: "reserved concurrency as deployed, but the SDK's default retry (5 attempts, waits of up to 20 s)",
   },
   {
     ...AS_DEPLOYED,
-    ...LONGER_RETRY,
-    name: "reserved concurrency 10 + longer EC2 retry",
-    concurrency: 10,
-    description: "both: 10 invocations at once, and a throttled EC2 call retries (waits of at most 2 s) for up to 50 s",
+    name: "no reserved concurrency only",
+    concurrency: Number.POSITIVE_INFINITY,
+    description: "the EC2 retry as deployed, but one invocation per event",
   },
 ];
 
