@@ -3,135 +3,15 @@
  * the fewest calls AWS allows for the same change. The difference is what eks-responder spends on safety (reading
  * live state before changing it, recording it for rollback), and each row says which.
  */
-import {
-  AutoScalingClient,
-  DescribeAutoScalingInstancesCommand,
-  SetInstanceProtectionCommand,
-} from "@aws-sdk/client-auto-scaling";
-import {
-  CreateSnapshotsCommand,
-  CreateTagsCommand,
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-  ModifyInstanceAttributeCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-  RevokeSecurityGroupIngressCommand,
-} from "@aws-sdk/client-ec2";
-import {
-  DescribeClusterCommand,
-  DisassociateAccessPolicyCommand,
-  EKSClient,
-  ListAssociatedAccessPoliciesCommand,
-  UpdateClusterConfigCommand,
-} from "@aws-sdk/client-eks";
-import {
-  DescribeInstanceInformationCommand,
-  ListCommandInvocationsCommand,
-  SendCommandCommand,
-  SSMClient,
-} from "@aws-sdk/client-ssm";
-import { mockClient } from "aws-sdk-client-mock";
+
 import { createAwsClients, getAction } from "../packages/core/src/index.ts";
+import { mockHappyPath } from "./aws-mocks.ts";
 
 export interface ApiEconomy {
   measured: number;
   minimum: number;
   /** Why measured exceeds the minimum, when it does. */
   why: string;
-}
-
-const ec2 = mockClient(EC2Client);
-const eks = mockClient(EKSClient);
-const ssm = mockClient(SSMClient);
-const asg = mockClient(AutoScalingClient);
-
-function mockAws(): void {
-  for (const m of [ec2, eks, ssm, asg]) m.reset();
-  ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-  ec2.on(DescribeSecurityGroupRulesCommand).resolves({
-    SecurityGroupRules: [
-      {
-        SecurityGroupRuleId: "sgr-09be5c962afdc06ed",
-        GroupId: "sg-0632fa4ee8a8468a4",
-        IsEgress: false,
-        IpProtocol: "tcp",
-        FromPort: 22,
-        ToPort: 22,
-        CidrIpv4: "0.0.0.0/0",
-      },
-    ],
-  });
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      resourcesVpcConfig: {
-        endpointPublicAccess: true,
-        endpointPrivateAccess: false,
-        publicAccessCidrs: ["0.0.0.0/0"],
-      },
-      logging: { clusterLogging: [{ types: ["api", "audit", "authenticator"], enabled: false }] },
-    },
-  });
-  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "u-1" } });
-  eks.on(ListAssociatedAccessPoliciesCommand).resolves({
-    associatedAccessPolicies: [
-      {
-        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-        accessScope: { type: "cluster" },
-      },
-    ],
-  });
-  eks.on(DisassociateAccessPolicyCommand).resolves({});
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: "i-0f1e2d3c4b5a69788",
-            VpcId: "vpc-0a1b2c3d4e5f67890",
-            State: { Name: "running" },
-            Tags: [
-              { Key: "eks:cluster-name", Value: "prod-eks" },
-              { Key: "aws:autoscaling:groupName", Value: "eks-general" },
-            ],
-            NetworkInterfaces: [
-              { NetworkInterfaceId: "eni-0a9b8c7d6e5f43210", Groups: [{ GroupId: "sg-0c1d2e3f4a5b6c7d8" }] },
-            ],
-          },
-        ],
-      },
-    ],
-  });
-  ec2
-    .on(DescribeInstanceAttributeCommand)
-    .resolves({ DisableApiTermination: { Value: false }, InstanceInitiatedShutdownBehavior: { Value: "terminate" } });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({
-    SecurityGroups: [
-      { GroupId: "sg-0aaaaaaaaaaaaaaaa", Tags: [{ Key: "eks-responder:quarantine-group", Value: "transition" }] },
-      { GroupId: "sg-0bbbbbbbbbbbbbbbb", Tags: [{ Key: "eks-responder:quarantine-group", Value: "quarantine" }] },
-    ],
-  });
-  ec2.on(ModifyInstanceAttributeCommand).resolves({});
-  ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-  ec2.on(CreateTagsCommand).resolves({});
-  ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-1" }] });
-  asg.on(SetInstanceProtectionCommand).resolves({});
-  asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
-  ssm.on(DescribeInstanceInformationCommand).resolves({
-    InstanceInformationList: [
-      { InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online" },
-      { InstanceId: "i-0bbbbbbbbbbbbbbbb", PingStatus: "Online" },
-    ],
-  });
-  ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1" } });
-  ssm.on(ListCommandInvocationsCommand).resolves({
-    CommandInvocations: [
-      { InstanceId: "i-0aaaaaaaaaaaaaaaa", Status: "Success" },
-      { InstanceId: "i-0bbbbbbbbbbbbbbbb", Status: "Success" },
-    ],
-  });
 }
 
 interface Scenario {
@@ -209,8 +89,9 @@ const SCENARIOS: Scenario[] = [
 
 export async function measureApiCalls(): Promise<Record<string, ApiEconomy>> {
   const out: Record<string, ApiEconomy> = {};
+  const aws = mockHappyPath();
   for (const scenario of SCENARIOS) {
-    mockAws();
+    aws.reset();
     const action = getAction(scenario.action);
     const result = await action.apply(action.params.parse(scenario.params), {
       clients: createAwsClients("eu-west-1"),
@@ -222,9 +103,9 @@ export async function measureApiCalls(): Promise<Record<string, ApiEconomy>> {
     });
     if (result.status !== "applied")
       throw new Error(`${scenario.key}: expected applied, got ${result.status}: ${result.reason}`);
-    const measured = [ec2, eks, ssm, asg].reduce((n, m) => n + m.calls().length, 0);
+    const measured = aws.calls();
     out[scenario.key] = { measured, minimum: scenario.minimum, why: scenario.why };
   }
-  for (const m of [ec2, eks, ssm, asg]) m.restore();
+  aws.restore();
   return out;
 }

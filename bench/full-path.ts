@@ -10,41 +10,11 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  AutoScalingClient,
-  DescribeAutoScalingInstancesCommand,
-  SetInstanceProtectionCommand,
-} from "@aws-sdk/client-auto-scaling";
-import {
-  CreateSnapshotsCommand,
-  CreateTagsCommand,
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeSecurityGroupRulesCommand,
-  DescribeSecurityGroupsCommand,
-  EC2Client,
-  ModifyInstanceAttributeCommand,
-  ModifyNetworkInterfaceAttributeCommand,
-  RevokeSecurityGroupIngressCommand,
-} from "@aws-sdk/client-ec2";
-import {
-  DescribeClusterCommand,
-  DisassociateAccessPolicyCommand,
-  EKSClient,
-  ListAssociatedAccessPoliciesCommand,
-  UpdateClusterConfigCommand,
-} from "@aws-sdk/client-eks";
-import {
-  DescribeInstanceInformationCommand,
-  ListCommandInvocationsCommand,
-  SendCommandCommand,
-  SSMClient,
-} from "@aws-sdk/client-ssm";
-import { mockClient } from "aws-sdk-client-mock";
 import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
 import { processEvent } from "../packages/core/src/pipeline/process.ts";
 import { type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { parsePolicy } from "../packages/core/src/policy/load.ts";
+import { mockHappyPath } from "./aws-mocks.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 export const FULL_PATH_ROUNDS = 7;
@@ -70,94 +40,6 @@ export interface FullPath {
 /** Accumulates results so the measured work cannot be optimised away. */
 export let sink = 0;
 
-/** Answers every call the actions make on their happy path. */
-function mockAws() {
-  const ec2 = mockClient(EC2Client);
-  const eks = mockClient(EKSClient);
-  const ssm = mockClient(SSMClient);
-  const asg = mockClient(AutoScalingClient);
-  ec2
-    .on(RevokeSecurityGroupIngressCommand)
-    .callsFake(async (input: { GroupId?: string; SecurityGroupRuleIds?: string[] }) => ({
-      Return: true,
-      RevokedSecurityGroupRules: (input.SecurityGroupRuleIds ?? []).map((id) => ({
-        SecurityGroupRuleId: id,
-        GroupId: input.GroupId,
-        IsEgress: false,
-        IpProtocol: "tcp",
-        FromPort: 22,
-        ToPort: 22,
-        CidrIpv4: "0.0.0.0/0",
-      })),
-    }));
-  ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: [
-          {
-            InstanceId: "i-0f1e2d3c4b5a69788",
-            VpcId: "vpc-0a1b2c3d4e5f67890",
-            State: { Name: "running" },
-            Tags: [{ Key: "eks:cluster-name", Value: "prod-eks" }],
-            NetworkInterfaces: [
-              { NetworkInterfaceId: "eni-0a9b8c7d6e5f43210", Groups: [{ GroupId: "sg-0c1d2e3f4a5b6c7d8" }] },
-            ],
-          },
-        ],
-      },
-    ],
-  });
-  ec2
-    .on(DescribeInstanceAttributeCommand)
-    .resolves({ DisableApiTermination: { Value: false }, InstanceInitiatedShutdownBehavior: { Value: "terminate" } });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({
-    SecurityGroups: [
-      { GroupId: "sg-0aaaaaaaaaaaaaaaa", Tags: [{ Key: "eks-responder:quarantine-group", Value: "transition" }] },
-      { GroupId: "sg-0bbbbbbbbbbbbbbbb", Tags: [{ Key: "eks-responder:quarantine-group", Value: "quarantine" }] },
-    ],
-  });
-  ec2.on(ModifyInstanceAttributeCommand).resolves({});
-  ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
-  ec2.on(CreateTagsCommand).resolves({});
-  ec2.on(CreateSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: "snap-1" }] });
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      resourcesVpcConfig: {
-        endpointPublicAccess: true,
-        endpointPrivateAccess: false,
-        publicAccessCidrs: ["0.0.0.0/0"],
-      },
-      logging: { clusterLogging: [{ types: ["api", "audit", "authenticator"], enabled: false }] },
-    },
-  });
-  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "u-1" } });
-  eks.on(ListAssociatedAccessPoliciesCommand).resolves({
-    associatedAccessPolicies: [
-      {
-        policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-        accessScope: { type: "cluster" },
-      },
-    ],
-  });
-  eks.on(DisassociateAccessPolicyCommand).resolves({});
-  asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
-  asg.on(SetInstanceProtectionCommand).resolves({});
-  ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
-  ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1" } });
-  ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
-  const mocks = [ec2, eks, ssm, asg];
-  return {
-    calls: () => mocks.reduce((n, m) => n + m.calls().length, 0),
-    reset: () => {
-      for (const m of mocks) m.resetHistory();
-    },
-    restore: () => {
-      for (const m of mocks) m.restore();
-    },
-  };
-}
-
 function loadEvents(): unknown[] {
   const dir = join(ROOT, "examples/events");
   return readdirSync(dir)
@@ -177,7 +59,7 @@ export async function measureFullPath(): Promise<FullPath> {
   const rssAfterImportsBytes = process.memoryUsage().rss;
   const events = loadEvents();
   const policy = livePolicy();
-  const aws = mockAws();
+  const aws = mockHappyPath();
   try {
     const clients = new Map<string, AwsClients>();
     const records: RespondResult[] = [];
