@@ -2,7 +2,6 @@ import {
   type ApprovalExecutionInput,
   applyApproved,
   createKillSwitch,
-  createNotifier,
   dynamoApprovalStore,
   type RequestApprovalInput,
   recordAudit,
@@ -65,14 +64,7 @@ interface NotifyInput {
 /** Notify: tell people how the approval ended, through the routes of the policy. */
 export async function handleNotify(input: NotifyInput, rt: Runtime) {
   const policy = await rt.policy();
-  const webhookUrl = await rt.secret(rt.config.slackWebhookParameterName);
-  const token = await rt.secret(rt.config.slackTokenParameterName);
-  const notifier = createNotifier({
-    routes: policy.notify.routes,
-    ...(rt.config.snsTopicArn ? { sns: rt.sns() } : {}),
-    slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
-    sleep,
-  });
+  const notifier = await rt.notifier(policy);
   const a = input.assessment;
   const routes = policy.notify.routes.map((r) => r.name);
   const reason = `approval ${input.outcome}${input.error ? `: ${input.error}` : ""}${input.cause ? ` (${input.cause.slice(0, 500)})` : ""}`;

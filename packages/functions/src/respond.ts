@@ -1,6 +1,5 @@
 import {
   createKillSwitch,
-  createNotifier,
   idempotencyStore,
   type RespondResult,
   recordAudit,
@@ -37,16 +36,8 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
   const table = rt.config.tableName;
   const store = idempotencyStore(rt.dynamo(), table);
   const tokens = new Map<string, string>();
-  const webhookUrl = await rt.secret(rt.config.slackWebhookParameterName);
-  const token = await rt.secret(rt.config.slackTokenParameterName);
-  const notifier = createNotifier({
-    routes: policy.notify.routes,
-    ...(rt.config.snsTopicArn ? { sns: rt.sns() } : {}),
-    slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
-    // Under a burst, Slack messages beyond one per second per channel go to the minute's digest.
-    digest: slackDigest(rt.dynamo(), table),
-    sleep,
-  });
+  // Under a burst, Slack messages beyond one per second per channel go to the minute's digest.
+  const notifier = await rt.notifier(policy, { digest: slackDigest(rt.dynamo(), table) });
   const killSwitchName = rt.config.killSwitchParameterName;
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {

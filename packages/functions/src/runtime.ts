@@ -4,7 +4,7 @@ import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AwsClients, createAwsClients, type Policy, parsePolicy } from "@eks-responder/core";
+import { type AwsClients, createAwsClients, createNotifier, type Policy, parsePolicy } from "@eks-responder/core";
 import { type FunctionConfig, readConfig } from "./config.ts";
 
 /** How long SSM values are cached: the policy and secrets a minute, the kill switch 30 s (a change applies quickly). */
@@ -58,6 +58,19 @@ export class Runtime {
   async secret(name: string | undefined): Promise<string | undefined> {
     if (!name) return undefined;
     return getParameter(name, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
+  }
+
+  /** The notifier of the policy's routes: SNS to the topic, Slack through the webhook or bot token in SSM. */
+  async notifier(policy: Policy, options: Pick<Parameters<typeof createNotifier>[0], "digest"> = {}) {
+    const webhookUrl = await this.secret(this.config.slackWebhookParameterName);
+    const token = await this.secret(this.config.slackTokenParameterName);
+    return createNotifier({
+      routes: policy.notify.routes,
+      ...(this.config.snsTopicArn ? { sns: this.sns() } : {}),
+      slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
+      ...options,
+      sleep,
+    });
   }
 
   async rawParameter(name: string): Promise<string | undefined> {
