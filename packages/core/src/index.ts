@@ -18,6 +18,7 @@ export {
   applyApproved,
   type RequestApprovalInput,
   requestApproval,
+  type SlackBlock,
 } from "./approval/tasks.ts";
 export { type AwsClients, type ClientOptions, createAwsClients } from "./aws/clients.ts";
 export { DETECTORS, detectorIds } from "./detectors/registry.ts";

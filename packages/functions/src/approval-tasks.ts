@@ -6,6 +6,7 @@ import {
   type RequestApprovalInput,
   recordAudit,
   requestApproval,
+  type SlackBlock,
 } from "@eks-responder/core";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
@@ -19,10 +20,10 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
     store: dynamoApprovalStore(rt.dynamo(), rt.config.tableName),
     ...(token && channel
       ? {
-          async postSlack(message: { text: string; blocks: unknown[] }) {
+          async postSlack(message: { text: string; blocks: SlackBlock[] }) {
             const { WebClient } = await import("@slack/web-api");
             const client = new WebClient(token, { retryConfig: { retries: 3 } });
-            await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never[] });
+            await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks });
           },
         }
       : {}),

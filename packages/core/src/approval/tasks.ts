@@ -8,6 +8,9 @@ import type { Decision, PlanStep } from "../pipeline/types.ts";
 import { SLACK_ACTION_IDS, slackActionValue } from "./callback.ts";
 import { type ApprovalRecord, signApproval, taskTokenRef } from "./links.ts";
 
+/** A Block Kit block as Slack's SDK takes it: a `type` and its fields. */
+export type SlackBlock = { type: string } & Record<string, unknown>;
+
 /** The execution input of the approval workflow, as the respond path starts it (see infra/APPROVAL.md). */
 export interface ApprovalExecutionInput {
   assessment: Assessment;
@@ -27,7 +30,7 @@ export interface RequestApprovalInput extends ApprovalExecutionInput {
 export interface RequestApprovalDeps {
   store: { put(record: ApprovalRecord): Promise<void> };
   /** Posts the Slack approval message; absent when Slack is not configured. */
-  postSlack?: (message: { text: string; blocks: unknown[] }) => Promise<void>;
+  postSlack?: (message: { text: string; blocks: SlackBlock[] }) => Promise<void>;
   sns?: { client: SNSClient; topicArn: string };
   linkSecret?: string;
   callbackUrl?: string;
@@ -56,7 +59,7 @@ export function approvalSlackMessage(
   input: ApprovalExecutionInput,
   approvalId: string,
   expiresAt: Date,
-): { text: string; blocks: unknown[] } {
+): { text: string; blocks: SlackBlock[] } {
   const title = escapeMrkdwn(input.assessment.title, 300);
   const plan = escapeMrkdwn(planLines(input.plan), 2500);
   const mentions = input.approvers.slackUserIds.map((u) => `<@${u}>`).join(" ");
