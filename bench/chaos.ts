@@ -63,6 +63,12 @@ export interface ChaosOptions {
   alreadyFixedShare: number;
   /** Deliveries of one event before it is dead-lettered (Lambda async invocation: 3). */
   maxAttempts: number;
+  /**
+   * Attempts of one EC2 call before a transient fault surfaces (the SDK's retry, which aws-sdk-client-mock bypasses,
+   * modelled per call). 1: every fault surfaces and the event is redelivered (the stress default). Production retries
+   * throttling 25 times (EC2_THROTTLE_RETRY).
+   */
+  sdkAttempts: number;
   /** Invocations at once. */
   concurrency: number;
   /**
@@ -82,6 +88,7 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "seed"> = {
   guardDutyFindings: 10,
   alreadyFixedShare: 0.05,
   maxAttempts: 3,
+  sdkAttempts: 1,
   concurrency: 8,
   ambiguousTimeouts: false,
   idempotency: true,
@@ -131,6 +138,7 @@ export interface ChaosCounts {
   seed: number;
   faultRate: number;
   permanentShare: number;
+  sdkAttempts: number;
   maxAttempts: number;
   concurrency: number;
   ambiguousTimeouts: boolean;
@@ -390,6 +398,8 @@ function validate(options: ChaosOptions): void {
   for (const name of counts) {
     if (!Number.isInteger(options[name]) || options[name] < 0) throw new RangeError(`${name} must be an integer >= 0`);
   }
+  if (!Number.isInteger(options.sdkAttempts) || options.sdkAttempts < 1)
+    throw new RangeError("sdkAttempts must be >= 1");
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
     throw new RangeError("maxAttempts must be >= 1");
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1)
@@ -428,12 +438,17 @@ export async function runChaos(
     .on(RevokeSecurityGroupIngressCommand)
     .callsFake(
       async (input: RevokeSecurityGroupIngressCommandInput): Promise<RevokeSecurityGroupIngressCommandOutput> => {
-        revokeCalls++;
         const groupId = input.GroupId ?? "";
-        const n = (callsPerGroup.get(groupId) ?? 0) + 1;
-        callsPerGroup.set(groupId, n);
-        const fault = faultFor(options, groupId, n);
-        if (fault) faultsInjected[fault.code] = (faultsInjected[fault.code] ?? 0) + 1;
+        let fault: ReturnType<typeof faultFor>;
+        // The SDK's retry around one call: a transient fault is retried until the attempts run out.
+        for (let attempt = 1; ; attempt++) {
+          revokeCalls++;
+          const n = (callsPerGroup.get(groupId) ?? 0) + 1;
+          callsPerGroup.set(groupId, n);
+          fault = faultFor(options, groupId, n);
+          if (fault) faultsInjected[fault.code] = (faultsInjected[fault.code] ?? 0) + 1;
+          if (!fault || fault.permanent || attempt >= options.sdkAttempts) break;
+        }
         const reachesEc2 = !fault || (options.ambiguousTimeouts && fault.code === "TimeoutError");
         if (fault && !reachesEc2) throw fault.error;
         const ids = input.SecurityGroupRuleIds ?? [];
@@ -649,6 +664,7 @@ export async function runChaos(
     const counts: ChaosCounts = {
       seed: options.seed,
       faultRate: options.faultRate,
+      sdkAttempts: options.sdkAttempts,
       permanentShare: options.permanentShare,
       maxAttempts: options.maxAttempts,
       concurrency: options.concurrency,
@@ -694,7 +710,7 @@ export function formatCounts(c: ChaosCounts): string {
   const totalFaults = Object.values(c.faultsInjected).reduce((a, b) => a + b, 0);
   return [
     `chaos  seed ${c.seed} (again: npm run chaos -- --seed ${c.seed})`,
-    `  fault rate            ${pct(c.faultRate)} of RevokeSecurityGroupIngress calls, ${pct(c.permanentShare)} of them permanent; ${c.maxAttempts} deliveries per event at most; ${c.concurrency} at once${c.ambiguousTimeouts ? "; timeouts after EC2 acted" : ""}`,
+    `  fault rate            ${pct(c.faultRate)} of RevokeSecurityGroupIngress calls, ${pct(c.permanentShare)} of them permanent; ${c.sdkAttempts} SDK attempt${c.sdkAttempts === 1 ? "" : "s"} per call; ${c.maxAttempts} deliveries per event at most; ${c.concurrency} at once${c.ambiguousTimeouts ? "; timeouts after EC2 acted" : ""}`,
     `  events in             ${c.eventsIn} (${c.ingressEvents} open-ingress, ${c.guardDutyEvents} GuardDuty finding versions)`,
     `  deliveries            ${c.deliveries} (${c.duplicatesInjected} duplicates injected, ${c.redeliveries} redeliveries)`,
     `  revoke calls          ${c.revokeCalls}, faults injected ${totalFaults}${faults ? ` (${faults})` : ""}`,
@@ -726,6 +742,7 @@ async function main(): Promise<void> {
       "fault-rate": { type: "string" },
       "permanent-share": { type: "string" },
       concurrency: { type: "string" },
+      "sdk-attempts": { type: "string" },
       "ambiguous-timeouts": { type: "boolean" },
     },
   });
@@ -734,12 +751,14 @@ async function main(): Promise<void> {
   const faultRate = numberArg(values["fault-rate"], "fault-rate");
   const permanentShare = numberArg(values["permanent-share"], "permanent-share");
   const concurrency = numberArg(values.concurrency, "concurrency");
+  const sdkAttempts = numberArg(values["sdk-attempts"], "sdk-attempts");
   const run = await runChaos({
     seed,
     ...(events === undefined ? {} : { events }),
     ...(faultRate === undefined ? {} : { faultRate }),
     ...(permanentShare === undefined ? {} : { permanentShare }),
     ...(concurrency === undefined ? {} : { concurrency }),
+    ...(sdkAttempts === undefined ? {} : { sdkAttempts }),
     ...(values["ambiguous-timeouts"] ? { ambiguousTimeouts: true } : {}),
   });
   const c = run.counts;

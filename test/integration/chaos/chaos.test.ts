@@ -128,3 +128,15 @@ describe("runChaos", () => {
     expect(broken.counts.duplicatesSuppressed).toBe(0);
   });
 });
+
+describe("runChaos with the SDK's bounded retry", () => {
+  it("completes every remediation at 30% transient faults when each call gets 3 attempts: nothing dead-lettered", async () => {
+    const run = await runChaos({ ...OPTIONS, permanentShare: 0, sdkAttempts: 3 });
+    expect(run.counts.faultRate).toBe(0.3);
+    expect(Object.values(run.counts.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(run.counts.deadLettered).toBe(0);
+    expect(run.counts.lost).toBe(0);
+    expect(run.counts.halfApplied).toBe(0);
+    expect(run.counts.failedPermanent).toBe(0);
+  }, 60_000);
+});
