@@ -54,13 +54,22 @@ describe("guardduty-compromised-node", () => {
   });
 
   it.each([
-    [NON_EKS, "UnauthorizedAccess:EC2/SSHBruteForce on a Instance that is not an EKS cluster or a known EKS node"],
-    [TROJAN_SAMPLE, "Trojan:EC2/BlackholeTraffic!DNS on a Instance that is not an EKS cluster or a known EKS node"],
+    [
+      NON_EKS,
+      "UnauthorizedAccess:EC2/SSHBruteForce on resource type Instance, which is not an EKS cluster or a known EKS node",
+    ],
+    [
+      TROJAN_SAMPLE,
+      "Trojan:EC2/BlackholeTraffic!DNS on resource type Instance, which is not an EKS cluster or a known EKS node",
+    ],
     [
       STANDALONE,
-      "CryptoCurrency:Runtime/BitcoinTool.B!DNS on a Container that is not an EKS cluster or a known EKS node",
+      "CryptoCurrency:Runtime/BitcoinTool.B!DNS on resource type Container, which is not an EKS cluster or a known EKS node",
     ],
-    [S3, "Policy:S3/BucketBlockPublicAccessDisabled on a S3Bucket that is not an EKS cluster or a known EKS node"],
+    [
+      S3,
+      "Policy:S3/BucketBlockPublicAccessDisabled on resource type S3Bucket, which is not an EKS cluster or a known EKS node",
+    ],
   ])("routes %s to no family at all", (relPath, reason) => {
     // prepare
     const signal = finding(fixtureText(relPath));
@@ -218,7 +227,7 @@ describe("guardduty-compromised-node", () => {
     // assess
     expect(result.assessments).toEqual([]);
     expect(result.skipped).toBe("no-finding");
-    expect(result.reason).toMatch(/^not handled: .* that is not an EKS cluster or a known EKS node$/);
+    expect(result.reason).toMatch(/^not handled: .*, which is not an EKS cluster or a known EKS node$/);
     expect(result.plan).toEqual([]);
   });
 

@@ -35,12 +35,12 @@ const BENIGN: [file: string, skipped: string, reason: RegExp][] = [
   [
     "guardduty/policy-s3-bucketblockpublicaccessdisabled/bucket-bpa-disabled.json",
     "no-finding",
-    /S3Bucket that is not an EKS/,
+    /resource type S3Bucket, which is not an EKS/,
   ],
   [
     "guardduty/cryptocurrency-runtime-bitcointool-b-dns/standalone-docker-container-not-eks.json",
     "no-finding",
-    /Container that is not an EKS/,
+    /resource type Container, which is not an EKS/,
   ],
 ];
 

@@ -49,7 +49,7 @@ export function classifyFinding(signal: GuardDutySignal): { family?: GuardDutyFa
   }
   if (!isEksFinding(signal)) {
     return {
-      reason: `${signal.findingType} on a ${signal.resourceType} that is not an EKS cluster or a known EKS node`,
+      reason: `${signal.findingType} on resource type ${signal.resourceType}, which is not an EKS cluster or a known EKS node`,
     };
   }
   switch (type.resource) {
