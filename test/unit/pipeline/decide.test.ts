@@ -107,6 +107,21 @@ describe("decide", () => {
     expect(anyValue.reason).toBe("the resource carries the exemption tag env");
   });
 
+  it("exempts on a cluster tag even when the instance has the same key with another value", () => {
+    const result = run(
+      RUNTIME_POD,
+      { dryRun: false, exemptions: { tags: [{ key: "env", value: "prod" }] } },
+      false,
+      (event) => {
+        const instance = (detail(event).resource as { instanceDetails: { tags: { key: string; value: string }[] } })
+          .instanceDetails;
+        instance.tags.push({ key: "env", value: "sandbox" });
+      },
+    );
+    expect(result.skipped).toBe("exempt");
+    expect(result.plan).toEqual([]);
+  });
+
   it("treats CIDRs on the policy's allowlist as not open", () => {
     const result = run("cloudtrail/authorize-security-group-ingress/all-ports-tcp-open.json", {
       exemptions: { cidrs: ["0.0.0.0/0"] },

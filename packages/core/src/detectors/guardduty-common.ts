@@ -76,7 +76,7 @@ export function assessFinding(
       actions,
       notes,
       subject: {
-        tags: { ...signal.cluster?.tags, ...signal.instance?.tags },
+        tags: [signal.cluster?.tags, signal.instance?.tags].filter((t): t is Record<string, string> => t !== undefined),
         ...(namespace ? { namespace } : {}),
       },
     }),

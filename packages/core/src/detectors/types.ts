@@ -44,7 +44,8 @@ export interface Assessment {
   doubts: string[];
   /** Facts used by policy exemptions. */
   subject: {
-    tags?: Record<string, string>;
+    /** The tags of each resource involved (a cluster, an instance), kept apart: an exempt tag on any one exempts. */
+    tags?: Record<string, string>[];
     namespace?: string;
   };
 }

@@ -23,11 +23,11 @@ function exemption(assessment: Assessment, signal: Signal, policy: Policy): stri
       anyArnMatches(signal.actor.arn, ex.principals) ?? anyArnMatches(signal.actor.sessionIssuerArn, ex.principals);
     if (pattern) return `the change was made by an exempt principal (${pattern})`;
   }
-  const tags = assessment.subject.tags ?? {};
-  for (const tag of ex.tags) {
-    const value = tags[tag.key];
-    if (Object.hasOwn(tags, tag.key) && (tag.value === undefined || tag.value === value)) {
-      return `the resource carries the exemption tag ${tag.key}${tag.value === undefined ? "" : `=${tag.value}`}`;
+  for (const tags of assessment.subject.tags ?? []) {
+    for (const tag of ex.tags) {
+      if (Object.hasOwn(tags, tag.key) && (tag.value === undefined || tag.value === tags[tag.key])) {
+        return `the resource carries the exemption tag ${tag.key}${tag.value === undefined ? "" : `=${tag.value}`}`;
+      }
     }
   }
   const ns = assessment.subject.namespace;
