@@ -1,6 +1,7 @@
 import type { SecurityGroupRule as Ec2Rule } from "@aws-sdk/client-ec2";
 import { z } from "zod";
 import { awsErrorCode, isNotFound } from "../aws/errors.ts";
+import { isOpenCidr } from "../net/cidr.ts";
 import { CallLog } from "./calls.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
@@ -36,6 +37,13 @@ const params = z
     rules: z.array(ruleSchema).optional(),
     /** Otherwise the exact permissions to revoke; the matching rules are looked up. */
     ipPermissions: z.array(permissionSchema).min(1).optional(),
+    /**
+     * When the rules are read live (ModifySecurityGroupRules), only those still open are revoked: a source CIDR with a
+     * prefix shorter than these (the detector's minPrefixLength) is open. A rule narrowed since the event is kept.
+     */
+    openBelowPrefix: z
+      .strictObject({ ipv4: z.number().int().min(0).max(32), ipv6: z.number().int().min(0).max(128) })
+      .optional(),
   })
   .refine((p) => (p.ruleIds === undefined) !== (p.ipPermissions === undefined), {
     message: "exactly one of ruleIds or ipPermissions is required",
@@ -120,9 +128,17 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
   if (!p.ruleIds || (p.rules && p.rules.length === p.ruleIds.length)) {
     return { status: "needed", before: { groupId: p.groupId, rules: p.rules ?? rulesOfPermissions(p) } };
   }
+  return readLive(p, p.ruleIds, ctx, log);
+}
+
+/**
+ * Reads the named rules live. A filter (not SecurityGroupRuleIds, which fails whole when one id is gone) returns the
+ * rules that still exist; of those, only ingress rules of the group that are still open are kept.
+ */
+async function readLive(p: Params, ids: readonly string[], ctx: ApplyContext, log: CallLog): Promise<CheckResult> {
   const { DescribeSecurityGroupRulesCommand } = await import("@aws-sdk/client-ec2");
   const ec2 = await ctx.clients.ec2();
-  const request = { SecurityGroupRuleIds: p.ruleIds };
+  const request = { Filters: [{ Name: "security-group-rule-id", Values: [...ids] }] };
   const page = await log.send("ec2", "DescribeSecurityGroupRules", request, () =>
     ec2.send(new DescribeSecurityGroupRulesCommand(request)),
   );
@@ -131,8 +147,15 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
   if (egress.length > 0) {
     return { status: "refused", reason: `${egress.join(", ")}: egress, not ingress; only ingress rules are revoked` };
   }
-  const rules = live.filter((r) => r.GroupId === p.groupId).map(ruleOf);
-  if (rules.length === 0) return { status: "already-done", reason: `the rules are no longer in ${p.groupId}` };
+  const threshold = p.openBelowPrefix;
+  const stillOpen = (r: Ec2Rule) => {
+    const cidr = r.CidrIpv4 ?? r.CidrIpv6;
+    return threshold === undefined || (cidr !== undefined && isOpenCidr(cidr, threshold));
+  };
+  const rules = live.filter((r) => r.GroupId === p.groupId && stillOpen(r)).map(ruleOf);
+  if (rules.length === 0) {
+    return { status: "already-done", reason: `no rule named by the event is still open in ${p.groupId}` };
+  }
   return { status: "needed", before: { groupId: p.groupId, rules } };
 }
 
@@ -148,7 +171,8 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed") return log.result(id, checked.status, checked.reason);
-    const request = revokeRequest(p, ctx.dryRun);
+    const liveIds = (checked.before.rules as Rule[]).map((r) => r.ruleId).filter((x): x is string => x !== undefined);
+    const request = revokeRequest(p.ruleIds && !p.rules ? { ...p, ruleIds: liveIds } : p, ctx.dryRun);
     const { RevokeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
     const ec2 = await ctx.clients.ec2();
     const output = await log.send("ec2", "RevokeSecurityGroupIngress", request, () =>
@@ -178,6 +202,35 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     if (awsErrorCode(error) === "InvalidGroup.NotFound") {
       return log.result(id, "already-done", `security group ${p.groupId} no longer exists`);
     }
+    if (awsErrorCode(error) === "InvalidSecurityGroupRuleId.NotFound" && p.ruleIds && p.ruleIds.length > 1 && p.rules) {
+      // EC2 refuses the whole request when one id is gone: revoke the ones that are still there.
+      return revokeRemaining(p, ctx, log);
+    }
+    if (isNotFound(error))
+      return log.result(id, "already-done", `the rules are no longer in ${p.groupId}`, goneUndo(p));
+    return log.failed(id, error);
+  }
+}
+
+async function revokeRemaining(p: Params, ctx: ApplyContext, log: CallLog): Promise<ApplyResult> {
+  const id = revokeIngress.id;
+  try {
+    const checked = await readLive({ ...p, rules: undefined }, p.ruleIds ?? [], ctx, log);
+    if (checked.status !== "needed") return log.result(id, checked.status, checked.reason, goneUndo(p));
+    const rules = checked.before.rules as Rule[];
+    const ids = rules.map((r) => r.ruleId).filter((x): x is string => x !== undefined);
+    const request = { GroupId: p.groupId, SecurityGroupRuleIds: ids, ...dryRunParam(ctx.dryRun) };
+    const { RevokeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+    const ec2 = await ctx.clients.ec2();
+    const output = await log.send("ec2", "RevokeSecurityGroupIngress", request, () =>
+      ec2.send(new RevokeSecurityGroupIngressCommand(request)),
+    );
+    if (output === "dry-run-ok") return log.result(id, "would-succeed", `EC2 would allow the revoke in ${p.groupId}`);
+    return log.result(id, "applied", `revoked ${ids.join(", ")} of ${p.groupId} (the others were already gone)`, {
+      before: checked.before,
+      undo: { groupId: p.groupId, rules },
+    });
+  } catch (error) {
     if (isNotFound(error))
       return log.result(id, "already-done", `the rules are no longer in ${p.groupId}`, goneUndo(p));
     return log.failed(id, error);

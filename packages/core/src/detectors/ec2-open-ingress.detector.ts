@@ -195,7 +195,10 @@ function detectModify(
       resources: { securityGroupId: signal.groupId, ruleIds: open.map((r) => r.ruleId) },
       evidence: [`ModifySecurityGroupRules on ${signal.groupId}: ${opened.join("; ")}`, ...actorEvidence(signal)],
       actions: [
-        { action: "ec2:revoke-ingress", params: { groupId: signal.groupId, ruleIds: open.map((r) => r.ruleId) } },
+        {
+          action: "ec2:revoke-ingress",
+          params: { groupId: signal.groupId, ruleIds: open.map((r) => r.ruleId), openBelowPrefix: s.minPrefixLength },
+        },
       ],
       notes: [
         "the rule's definition before the change is not in the event: the plan revokes the modified rule",

@@ -134,7 +134,7 @@ describe("ec2:revoke-ingress", () => {
 
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
-      ["DescribeSecurityGroupRules", { SecurityGroupRuleIds: [RULE] }],
+      ["DescribeSecurityGroupRules", { Filters: [{ Name: "security-group-rule-id", Values: [RULE] }] }],
       ["RevokeSecurityGroupIngress", { GroupId: GROUP, SecurityGroupRuleIds: [RULE] }],
     ]);
     expect(result.undo).toEqual({
@@ -208,7 +208,9 @@ describe("ec2:revoke-ingress", () => {
     const result = await revokeIngress.apply(idsOnly, ctx);
 
     expect(result.status).toBe("already-done");
-    expect(commandsSent(stubs)).toEqual([["DescribeSecurityGroupRules", { SecurityGroupRuleIds: [RULE] }]]);
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeSecurityGroupRules", { Filters: [{ Name: "security-group-rule-id", Values: [RULE] }] }],
+    ]);
   });
 
   it.each([
