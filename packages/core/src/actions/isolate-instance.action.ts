@@ -112,7 +112,7 @@ async function findGroups(
   );
   const groups: { transition?: string; quarantine?: string } = {};
   if (out === "dry-run-ok") return groups;
-  for (const g of out.SecurityGroups ?? []) {
+  for (const g of out?.SecurityGroups ?? []) {
     const role = g.Tags?.find((t) => t.Key === QUARANTINE_GROUP_TAG)?.Value;
     if ((role === "transition" || role === "quarantine") && g.GroupId) groups[role] ??= g.GroupId;
   }
@@ -149,19 +149,8 @@ async function createGroup(
   const groupId = created === "dry-run-ok" ? undefined : created.GroupId;
   if (!groupId) throw new Error(`CreateSecurityGroup returned no GroupId for the ${role} group of ${vpc}`);
   if (role === "quarantine") {
-    // A new group allows all egress (IPv4, and IPv6 in a VPC with IPv6): revoke every egress rule it has, by id.
-    const read = { Filters: [{ Name: "group-id", Values: [groupId] }] };
-    const rules = await log.send("ec2", "DescribeSecurityGroupRules", read, () =>
-      ec2.send(new sdk.DescribeSecurityGroupRulesCommand(read)),
-    );
-    const egress = rules === "dry-run-ok" ? [] : (rules.SecurityGroupRules ?? []).filter((r) => r.IsEgress);
-    const ids = egress.map((r) => r.SecurityGroupRuleId ?? "").filter(Boolean);
-    if (ids.length > 0) {
-      const revoke = { GroupId: groupId, SecurityGroupRuleIds: ids };
-      await log.send("ec2", "RevokeSecurityGroupEgress", revoke, () =>
-        ec2.send(new sdk.RevokeSecurityGroupEgressCommand(revoke)),
-      );
-    }
+    // A new group allows all egress (IPv4, and IPv6 in a VPC with IPv6): emptied before it is used.
+    await emptyGroup(groupId, ec2, log);
   } else {
     const ingress = { GroupId: groupId, IpPermissions: ALL_TRAFFIC };
     await log.send("ec2", "AuthorizeSecurityGroupIngress", ingress, () =>
@@ -180,6 +169,36 @@ async function createGroup(
   return groupId;
 }
 
+/**
+ * Makes sure the quarantine group has no rule at all, whether it was just created (a new group allows all egress) or
+ * found by its tag (an earlier attempt may have failed after creating it, or someone may have added a rule): every
+ * ingress and egress rule it has is revoked, by id.
+ */
+async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promise<void> {
+  const sdk = await import("@aws-sdk/client-ec2");
+  const read = { Filters: [{ Name: "group-id", Values: [groupId] }] };
+  const rules = await log.send("ec2", "DescribeSecurityGroupRules", read, () =>
+    ec2.send(new sdk.DescribeSecurityGroupRulesCommand(read)),
+  );
+  const all = rules === "dry-run-ok" ? [] : (rules.SecurityGroupRules ?? []);
+  const ids = (egress: boolean) =>
+    all.filter((r) => r.IsEgress === egress && r.SecurityGroupRuleId).map((r) => r.SecurityGroupRuleId ?? "");
+  const egress = ids(true);
+  if (egress.length > 0) {
+    const revoke = { GroupId: groupId, SecurityGroupRuleIds: egress };
+    await log.send("ec2", "RevokeSecurityGroupEgress", revoke, () =>
+      ec2.send(new sdk.RevokeSecurityGroupEgressCommand(revoke)),
+    );
+  }
+  const ingress = ids(false);
+  if (ingress.length > 0) {
+    const revoke = { GroupId: groupId, SecurityGroupRuleIds: ingress };
+    await log.send("ec2", "RevokeSecurityGroupIngress", revoke, () =>
+      ec2.send(new sdk.RevokeSecurityGroupIngressCommand(revoke)),
+    );
+  }
+}
+
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   const ec2 = await ctx.clients.ec2();
   const live = await readInstance(p, ec2, () => ctx.clients.autoscaling(), log);
@@ -195,12 +214,22 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
       before,
     };
   }
+  const groups = await findGroups(live.vpcId, ec2, log);
+  const halfway = live.networkInterfaces.filter(
+    (n) => groups.transition !== undefined && n.groups.includes(groups.transition),
+  );
+  if (halfway.length > 0) {
+    return {
+      status: "refused",
+      reason: `${halfway.map((n) => n.networkInterfaceId).join(", ")} ${halfway.length > 1 ? "are" : "is"} in the transition group: an earlier isolation stopped halfway; their groups before it are not known here (see that attempt's record to roll it back)`,
+      before,
+    };
+  }
   if (live.tags[QUARANTINE_TAG] !== undefined) {
-    const groups = await findGroups(live.vpcId, ec2, log);
     const isolated = live.networkInterfaces.every((n) => n.groups.length === 1 && n.groups[0] === groups.quarantine);
     if (isolated) return { status: "already-done", reason: `${p.instanceId} is already quarantined`, before };
   }
-  return { status: "needed", before };
+  return { status: "needed", before: { ...before, groups } };
 }
 
 /**
@@ -283,10 +312,14 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     tagged: false,
   };
   let changedAttributes = false;
+  let quarantineId: string | undefined;
   try {
-    const groups = await findGroups(live.vpcId, ec2, log);
+    const groups = (checked.before.groups as { transition?: string; quarantine?: string } | undefined) ?? {};
     const transition = groups.transition ?? (await createGroup("transition", live.vpcId, ec2, log));
-    const quarantine = groups.quarantine ?? (await createGroup("quarantine", live.vpcId, ec2, log));
+    const found = groups.quarantine;
+    const quarantine = found ?? (await createGroup("quarantine", live.vpcId, ec2, log));
+    quarantineId = quarantine;
+    if (found) await emptyGroup(found, ec2, log);
     changedAttributes = true;
     const termination = { InstanceId: p.instanceId, DisableApiTermination: { Value: true } };
     await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
@@ -349,9 +382,22 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
         rolledBack = false;
       }
     }
+    if (!rolledBack && quarantineId) {
+      // The undo failed too: never leave an interface in the transition group (it allows all traffic). Move what was
+      // touched on to quarantine, and keep the undo so the isolation can be rolled back once AWS answers again.
+      for (const eni of undo.networkInterfaces) {
+        const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: [quarantineId] };
+        await log
+          .send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
+            ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
+          )
+          .catch(() => undefined);
+      }
+    }
     return log.failed(id, error, {
       before: checked.before,
       rolledBack,
+      ...(rolledBack ? {} : { undo: { ...undo } }),
       error: { code: awsErrorCode(error), message: String(error) },
     });
   }
@@ -382,6 +428,7 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "ec2:DescribeSecurityGroups",
     "ec2:CreateSecurityGroup",
     "ec2:RevokeSecurityGroupEgress",
+    "ec2:RevokeSecurityGroupIngress",
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:AuthorizeSecurityGroupEgress",
     "ec2:DescribeInstances",

@@ -161,11 +161,19 @@ function liveNode(instance: Instance = node()): void {
   });
 }
 
+/** Both groups exist already, the quarantine group with no rule (as an earlier isolation left it). */
 function groupsExist(): void {
   ec2
     .on(DescribeSecurityGroupsCommand)
     .resolves({ SecurityGroups: [group(TRANSITION, "transition"), group(QUARANTINE, "quarantine")] });
+  ec2.on(DescribeSecurityGroupRulesCommand).resolves({ SecurityGroupRules: [] });
 }
+
+/** The quarantine group found by its tag is checked to have no rule before it is used. */
+const CHECK_QUARANTINE: [string, unknown] = [
+  "DescribeSecurityGroupRules",
+  { Filters: [{ Name: "group-id", Values: [QUARANTINE] }] },
+];
 
 beforeEach(() => {
   ec2.reset();
@@ -186,7 +194,12 @@ describe("ec2:isolate-instance", () => {
     const result = await isolateInstance.apply(params, ctx);
 
     expect(result.status).toBe("applied");
-    expect(commandsSent(stubs)).toEqual([...READS, ["DescribeSecurityGroups", FIND_GROUPS], ...ISOLATION]);
+    expect(commandsSent(stubs)).toEqual([
+      ...READS,
+      ["DescribeSecurityGroups", FIND_GROUPS],
+      CHECK_QUARANTINE,
+      ...ISOLATION,
+    ]);
     expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
     expect(result.undo).toEqual({
       instanceId: INSTANCE,
@@ -366,10 +379,11 @@ describe("ec2:isolate-instance", () => {
     expect(result.status).toBe("would-succeed");
     expect(commandsSent(stubs)).toEqual([
       ...READS,
+      ["DescribeSecurityGroups", FIND_GROUPS],
       ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: true }, DryRun: true }],
       ["CreateSnapshots", { InstanceSpecification: { InstanceId: INSTANCE }, DryRun: true }],
     ]);
-    expect(result.calls.map((c) => c.result)).toEqual(["ok", "ok", "ok", "ok", "dry-run-ok", "dry-run-ok"]);
+    expect(result.calls.map((c) => c.result)).toEqual(["ok", "ok", "ok", "ok", "ok", "dry-run-ok", "dry-run-ok"]);
     expect(result.undo).toBeUndefined();
   });
 
@@ -449,6 +463,7 @@ describe("ec2:isolate-instance", () => {
     expect(sent.slice(0, failedAt + 1)).toEqual([
       ...READS,
       ["DescribeSecurityGroups", FIND_GROUPS],
+      CHECK_QUARANTINE,
       ...ISOLATION.slice(0, 5),
     ]);
     expect(sent.slice(failedAt + 1)).toEqual(RESTORE);
@@ -468,5 +483,48 @@ describe("ec2:isolate-instance", () => {
     expect(result.status).toBe("failed");
     expect(result.error?.code).toBe("SnapshotLimitExceeded");
     expect(result.rolledBack).toBe(false);
+    // Never left in the transition group: the interface ends in quarantine, and the undo is kept for a later rollback.
+    const moves = ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups);
+    expect(moves.at(-1)).toEqual([QUARANTINE]);
+    expect(result.undo).toMatchObject({
+      instanceId: INSTANCE,
+      networkInterfaces: [{ networkInterfaceId: ENI, groups: NODE_GROUPS }],
+    });
+  });
+
+  it("empties a quarantine group it finds with a rule (an earlier attempt stopped after creating it) before using it", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({
+      SecurityGroupRules: [
+        {
+          SecurityGroupRuleId: "sgr-0e9e9e9e9e9e9e9e1",
+          GroupId: QUARANTINE,
+          IsEgress: true,
+          IpProtocol: "-1",
+          CidrIpv4: "0.0.0.0/0",
+        },
+      ],
+    });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    const sent = commandsSent(stubs).map(([name]) => name);
+    expect(sent.indexOf("RevokeSecurityGroupEgress")).toBeGreaterThan(-1);
+    expect(sent.indexOf("RevokeSecurityGroupEgress")).toBeLessThan(sent.indexOf("ModifyNetworkInterfaceAttribute"));
+  });
+
+  it("refuses an instance an earlier attempt left in the transition group: its groups before are not known", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(node({ NetworkInterfaces: [{ NetworkInterfaceId: ENI, Groups: [{ GroupId: TRANSITION }] }] }));
+    groupsExist();
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("refused");
+    expect(result.reason).toContain("transition group");
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
   });
 });
