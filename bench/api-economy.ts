@@ -76,7 +76,7 @@ const SCENARIOS: Scenario[] = [
       networkInterfaceIds: ["eni-0a9b8c7d6e5f43210"],
     },
     minimum: 8,
-    why: "minimum: find the groups, 2 attribute changes, scale-in protection, 2 swaps per interface, tag, snapshots; +4 reads: the instance, its two attributes and its scale-in protection, for the checks and an exact rollback",
+    why: "minimum: find the groups, 2 attribute changes, scale-in protection, 2 swaps per interface, tag, snapshots; +5 reads: the instance, its two attributes and its scale-in protection (the checks and an exact rollback), and the quarantine group's rules (it must have none)",
   },
   {
     key: "ssm:patch-nodes",

@@ -180,7 +180,7 @@ async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promis
   const rules = await log.send("ec2", "DescribeSecurityGroupRules", read, () =>
     ec2.send(new sdk.DescribeSecurityGroupRulesCommand(read)),
   );
-  const all = rules === "dry-run-ok" ? [] : (rules.SecurityGroupRules ?? []);
+  const all = rules === "dry-run-ok" ? [] : (rules.SecurityGroupRules ?? []).filter((r) => r.GroupId === groupId);
   const ids = (egress: boolean) =>
     all.filter((r) => r.IsEgress === egress && r.SecurityGroupRuleId).map((r) => r.SecurityGroupRuleId ?? "");
   const egress = ids(true);
