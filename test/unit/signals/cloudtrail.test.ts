@@ -767,3 +767,36 @@ describe("CloudTrail quirks", () => {
     expect(fromGarbage).toBeUndefined();
   });
 });
+
+describe("CloudTrail protocol spellings", () => {
+  it("reads protocol numbers and 'all' as the names the response and the detector use", async () => {
+    const { parseEvent } = await import("../../../packages/core/src/index.ts");
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const event = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, "../../fixtures/cloudtrail/authorize-security-group-ingress/ssh-ipv4-open-real.json"),
+        "utf8",
+      ),
+    ) as { detail: { requestParameters: { ipPermissions: { items: { ipProtocol: string }[] } } } };
+    for (const [written, read] of [
+      ["6", "tcp"],
+      ["17", "udp"],
+      ["ALL", "-1"],
+      ["TCP", "tcp"],
+    ] as const) {
+      const item = event.detail.requestParameters.ipPermissions.items[0];
+      if (!item) throw new Error("fixture has a permission");
+      item.ipProtocol = written;
+      const parsed = parseEvent(event);
+      if (
+        parsed.status !== "signal" ||
+        parsed.signal.family !== "cloudtrail" ||
+        parsed.signal.eventName !== "AuthorizeSecurityGroupIngress"
+      ) {
+        throw new Error("expected an AuthorizeSecurityGroupIngress signal");
+      }
+      expect(parsed.signal.permissions[0]?.protocol, written).toBe(read);
+    }
+  });
+});

@@ -35,7 +35,14 @@ export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
 
 // ---- aws.ec2 ------------------------------------------------------------------------------------------------
 
-const protocol = z.union([z.string(), z.number()]).transform((v) => String(v).toLowerCase());
+/** Protocol numbers EC2 accepts for the named protocols; "all" is another spelling of -1. */
+const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", all: "-1" };
+
+/** A protocol, normalised: lower case, and the numbers of tcp, udp, icmp and icmpv6 written as their names. */
+const protocol = z.union([z.string(), z.number()]).transform((v) => {
+  const text = String(v).trim().toLowerCase();
+  return PROTOCOL_NAMES[text] ?? text;
+});
 
 /**
  * `AuthorizeSecurityGroupIngress` request, lowerCamelCase with `items` wrappers.
