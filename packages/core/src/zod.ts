@@ -1,0 +1,14 @@
+/**
+ * The one zod import of the project (`import * as z from "../zod.ts"`): zod/mini, the tree-shakable API over the same
+ * parser as classic zod. Classic zod is 443 KiB at import and adds more to a cold start than everything else the
+ * respond handler loads; zod/mini costs a few KiB (bench/cold-start.ts measures both). Unlike classic, mini loads no
+ * error messages by default: the English ones are configured here, once, so every issue reads as before ("Too small:
+ * expected string to have >=1 characters"). Re-exported with `export *` (not as an object) so bundlers keep only the
+ * parts used.
+ */
+import en from "zod/v4/locales/en.js";
+import { config } from "zod/mini";
+
+config(en());
+
+export * from "zod/mini";
