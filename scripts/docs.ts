@@ -5,7 +5,6 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
 import { approvalEmailMessage, approvalSlackMessage } from "../packages/core/src/approval/tasks.ts";
 import {
   ACTIONS,
@@ -19,6 +18,7 @@ import {
   slackMessage,
   snsMessage,
 } from "../packages/core/src/index.ts";
+import * as z from "../packages/core/src/zod.ts";
 
 export function actionDocPath(id: string): string {
   return `docs/actions/${id.replace(":", "-")}.md`;
@@ -34,7 +34,7 @@ function jsonBlock(value: unknown): string {
   return `\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``;
 }
 
-function schemaBlock(schema: z.ZodType): string {
+function schemaBlock(schema: z.core.$ZodType): string {
   return jsonBlock(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }));
 }
 

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ActionOutcome, ApplyResult } from "@eks-responder/core";
-import { z } from "zod";
+import * as z from "@eks-responder/core/zod";
 import type { Io } from "./terminal.ts";
 
 /**
@@ -15,7 +15,7 @@ const resultSchema = z.looseObject({
   status: z.string(),
   reason: z.string(),
   calls: z.array(callSchema),
-  undo: z.record(z.string(), z.unknown()).optional(),
+  undo: z.optional(z.record(z.string(), z.unknown())),
   params: z.record(z.string(), z.unknown()),
 });
 const entrySchema = z.looseObject({
@@ -27,11 +27,12 @@ const entrySchema = z.looseObject({
   source: z.string(),
   recordedAt: z.string(),
   results: z.array(resultSchema),
-  rollbacks: z
-    .array(
+  rollbacks: z._default(
+    z.array(
       z.looseObject({ at: z.string(), results: z.array(z.looseObject({ action: z.string(), status: z.string() })) }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
 });
 
 /** One action's result as recorded: the ApplyResult and the parameters it was given. */

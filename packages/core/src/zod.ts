@@ -6,8 +6,9 @@
  * expected string to have >=1 characters"). Re-exported with `export *` (not as an object) so bundlers keep only the
  * parts used.
  */
-import en from "zod/v4/locales/en.js";
+
 import { config } from "zod/mini";
+import en from "zod/v4/locales/en.js";
 
 config(en());
 

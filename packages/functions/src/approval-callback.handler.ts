@@ -1,5 +1,5 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import { SFNClient } from "@aws-sdk/client-sfn";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import { dynamoApprovalStore, handleApprovalRequest } from "@eks-responder/core";
 import middy from "@middy/core";
 import { logger, runtime } from "./runtime.ts";
@@ -15,7 +15,16 @@ interface FunctionUrlEvent {
   requestContext?: { http?: { method?: string } };
 }
 
-const sfn = new SFNClient({});
+let sfn: Promise<SFNClient> | undefined;
+
+/** The Step Functions client, imported and created on the first decision (a page view needs none). */
+function stepFunctions(): Promise<SFNClient> {
+  sfn ??= import("@aws-sdk/client-sfn").then(({ SFNClient }) => new SFNClient({}));
+  sfn.catch(() => {
+    sfn = undefined;
+  });
+  return sfn;
+}
 
 /**
  * The approval callback behind a Function URL (auth NONE): it verifies Slack signatures and signed links itself, and
@@ -39,8 +48,8 @@ export const handler = middy(async (event: FunctionUrlEvent) => {
       query: event.queryStringParameters ?? {},
     },
     {
-      sfn,
-      store: dynamoApprovalStore(rt.dynamo(), rt.config.tableName),
+      sfn: await stepFunctions(),
+      store: dynamoApprovalStore(await rt.dynamo(), rt.config.tableName),
       slackSigningSecret: (await rt.secret(rt.config.slackSigningSecretParameterName)) ?? "",
       linkSecret: (await rt.secret(rt.config.approvalLinkSecretParameterName)) ?? "",
       approvers: policy.approvals.approvers,

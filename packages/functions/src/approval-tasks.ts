@@ -17,7 +17,7 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
   const channel = policy.approvals.slackChannel;
   const linkSecret = await rt.secret(rt.config.approvalLinkSecretParameterName);
   return requestApproval(input, {
-    store: dynamoApprovalStore(rt.dynamo(), rt.config.tableName),
+    store: dynamoApprovalStore(await rt.dynamo(), rt.config.tableName),
     ...(token && channel
       ? {
           async postSlack(message: { text: string; blocks: SlackBlock[] }) {
@@ -27,7 +27,7 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
           },
         }
       : {}),
-    ...(rt.config.snsTopicArn ? { sns: { client: rt.sns(), topicArn: rt.config.snsTopicArn } } : {}),
+    ...(rt.config.snsTopicArn ? { sns: { client: await rt.sns(), topicArn: rt.config.snsTopicArn } } : {}),
     ...(linkSecret ? { linkSecret } : {}),
     ...(rt.config.approvalCallbackUrl ? { callbackUrl: rt.config.approvalCallbackUrl } : {}),
     now: () => new Date(),
@@ -106,7 +106,7 @@ export async function handleRecord(
   }
   const a = payload.assessment;
   const outcomes = input.state.apply?.result?.outcomes;
-  await recordAudit(rt.dynamo(), rt.config.tableName, {
+  await recordAudit(await rt.dynamo(), rt.config.tableName, {
     assessmentId: a.id,
     eventId: input.executionId,
     detectorId: a.detectorId,

@@ -8,7 +8,7 @@ export const handler = middy(async () => {
   const rt = runtime();
   const token = await rt.secret(rt.config.slackTokenParameterName);
   const webhookUrl = await rt.secret(rt.config.slackWebhookParameterName);
-  const report = await flushDigests(rt.dynamo(), rt.config.tableName, {
+  const report = await flushDigests(await rt.dynamo(), rt.config.tableName, {
     post: slackPoster({ ...(token ? { token } : {}), ...(webhookUrl ? { webhookUrl } : {}) }),
     now: new Date(),
   });

@@ -34,10 +34,9 @@ export function resetKillSwitch(): void {
 export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondResult> {
   const policy = await rt.policy();
   const table = rt.config.tableName;
-  const store = idempotencyStore(rt.dynamo(), table);
+  const dynamo = await rt.dynamo();
+  const store = idempotencyStore(dynamo, table);
   const tokens = new Map<string, string>();
-  // Under a burst, Slack messages beyond one per second per channel go to the minute's digest.
-  const notifier = await rt.notifier(policy, { digest: slackDigest(rt.dynamo(), table) });
   const killSwitchName = rt.config.killSwitchParameterName;
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
@@ -60,7 +59,7 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
     },
     ...(killSwitchName ? { killSwitch: killSwitchFor(rt, killSwitchName) } : {}),
     takeAutomaticSlot: (account) =>
-      takeAutomaticSlot(rt.dynamo(), table, {
+      takeAutomaticSlot(dynamo, table, {
         account,
         limit: policy.limits.automaticActionsPerAccount,
         windowSeconds: policy.limits.windowSeconds,
@@ -92,10 +91,13 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
         reason: r.reason,
         decisions: r.decisions.length,
       });
-      for (const entry of toAuditEntries(r)) await recordAudit(rt.dynamo(), table, entry);
+      for (const entry of toAuditEntries(r)) await recordAudit(dynamo, table, entry);
     },
     async notify(r) {
       if (r.outcome === "skipped") return;
+      // Created here, not up front: the Slack secrets are read (and the SNS client loaded) only for an event that
+      // notifies. Under a burst, Slack messages beyond one per second per channel go to the minute's digest.
+      const notifier = await rt.notifier(policy, { digest: slackDigest(dynamo, table) });
       await notifier.notify(r);
     },
   });

@@ -1,9 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { clearCaches } from "@aws-lambda-powertools/parameters";
-import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AwsClients, createAwsClients, createNotifier, type Policy, parsePolicy } from "@eks-responder/core";
 import { type FunctionConfig, readConfig } from "./config.ts";
 
@@ -14,14 +12,27 @@ export const KILL_SWITCH_CACHE_SECONDS = 30;
 export const logger = new Logger({ serviceName: "eks-responder" });
 
 /**
- * What every function shares, built once per container. Clients are created on first use, so a function pays only
- * for the SDKs its path needs.
+ * Reads one SSM parameter through Powertools (cached per `maxAge`). The SSM client is imported on the first read, not
+ * when the handler is loaded: every SDK client is, so an invocation pays only for the clients its path needs and the
+ * bundle's import stays small (bench/cold-start.ts measures both the import and the first events).
+ */
+async function readParameter(
+  name: string,
+  options: { maxAge: number; decrypt?: boolean },
+): Promise<string | undefined> {
+  const { getParameter } = await import("@aws-lambda-powertools/parameters/ssm");
+  return getParameter(name, options);
+}
+
+/**
+ * What every function shares, built once per container. Clients are imported and created on first use, so a function
+ * pays only for the SDKs its path needs.
  */
 export class Runtime {
   readonly config: FunctionConfig;
   private readonly clientsByRegion = new Map<string, AwsClients>();
-  private docClient?: DynamoDBDocumentClient;
-  private snsClient?: SNSClient;
+  private docClient?: Promise<DynamoDBDocumentClient>;
+  private snsClient?: Promise<SNSClient>;
 
   constructor(env: Record<string, string | undefined> = process.env) {
     this.config = readConfig(env);
@@ -36,28 +47,36 @@ export class Runtime {
     return clients;
   }
 
-  dynamo(): DynamoDBDocumentClient {
-    this.docClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
+  dynamo(): Promise<DynamoDBDocumentClient> {
+    this.docClient ??= Promise.all([import("@aws-sdk/client-dynamodb"), import("@aws-sdk/lib-dynamodb")]).then(
+      ([{ DynamoDBClient }, { DynamoDBDocumentClient }]) =>
+        DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+    );
+    // A failed import is not cached: the next call tries again.
+    this.docClient.catch(() => {
+      this.docClient = undefined;
     });
     return this.docClient;
   }
 
-  sns(): SNSClient {
-    this.snsClient ??= new SNSClient({});
+  sns(): Promise<SNSClient> {
+    this.snsClient ??= import("@aws-sdk/client-sns").then(({ SNSClient }) => new SNSClient({}));
+    this.snsClient.catch(() => {
+      this.snsClient = undefined;
+    });
     return this.snsClient;
   }
 
   /** The policy from its SSM parameter, validated; an invalid policy throws (and nothing is acted on). */
   async policy(): Promise<Policy> {
-    const text = await getParameter(this.config.policyParameterName, { maxAge: POLICY_CACHE_SECONDS });
+    const text = await readParameter(this.config.policyParameterName, { maxAge: POLICY_CACHE_SECONDS });
     if (text === undefined) throw new Error(`SSM parameter ${this.config.policyParameterName} is empty`);
     return parsePolicy(JSON.parse(text), `SSM parameter ${this.config.policyParameterName}`);
   }
 
   async secret(name: string | undefined): Promise<string | undefined> {
     if (!name) return undefined;
-    return getParameter(name, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
+    return readParameter(name, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
   }
 
   /** The notifier of the policy's routes: SNS to the topic, Slack through the webhook or bot token in SSM. */
@@ -66,7 +85,7 @@ export class Runtime {
     const token = await this.secret(this.config.slackTokenParameterName);
     return createNotifier({
       routes: policy.notify.routes,
-      ...(this.config.snsTopicArn ? { sns: this.sns() } : {}),
+      ...(this.config.snsTopicArn ? { sns: await this.sns() } : {}),
       slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
       ...options,
       sleep,
@@ -74,7 +93,7 @@ export class Runtime {
   }
 
   async rawParameter(name: string): Promise<string | undefined> {
-    return getParameter(name, { maxAge: KILL_SWITCH_CACHE_SECONDS });
+    return readParameter(name, { maxAge: KILL_SWITCH_CACHE_SECONDS });
   }
 }
 

@@ -1,14 +1,14 @@
-import { z } from "zod";
 import { isNotFound } from "../aws/errors.ts";
+import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { describeCluster, updateClusterConfig } from "./eks-calls.ts";
 import { clusterName } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
 const logType = z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
-const params = z.strictObject({ clusterName, logTypes: z.array(logType).min(1) });
+const params = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
 type Params = z.output<typeof params>;
-const undoSchema = z.strictObject({ clusterName, logTypes: z.array(logType).min(1) });
+const undoSchema = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   const cluster = await describeCluster(ctx, log, p.clusterName);

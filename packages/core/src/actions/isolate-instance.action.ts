@@ -1,8 +1,8 @@
 import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
-import { z } from "zod";
 import { awsErrorCode, isNotFound } from "../aws/errors.ts";
 import { eksNodeFromTags } from "../signals/guardduty.ts";
+import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName, dryRunParam, instanceId, networkInterfaceId, securityGroupId, vpcId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
@@ -10,26 +10,26 @@ import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedC
 const params = z.strictObject({
   instanceId,
   /** The EKS cluster the node belongs to; isolation is refused for instances that are not known nodes. */
-  clusterName: clusterName.optional(),
-  vpcId: vpcId.optional(),
+  clusterName: z.optional(clusterName),
+  vpcId: z.optional(vpcId),
   /** The interfaces the finding named; every interface the instance has when it is isolated is moved, not only these. */
-  networkInterfaceIds: z.array(networkInterfaceId).min(1),
-  autoScalingGroupName: z.string().min(1).optional(),
+  networkInterfaceIds: z.array(networkInterfaceId).check(z.minLength(1)),
+  autoScalingGroupName: z.optional(z.string().check(z.minLength(1))),
   /** Isolate even when live tags do not show an EKS node (policy must say so). */
-  allowNonEks: z.boolean().default(false),
+  allowNonEks: z._default(z.boolean(), false),
 });
 type Params = z.output<typeof params>;
 
 export const QUARANTINE_TAG = "eks-responder:quarantined";
 export const QUARANTINE_GROUP_TAG = "eks-responder:quarantine-group";
 
-const eniState = z.strictObject({ networkInterfaceId, groups: z.array(securityGroupId).min(1) });
+const eniState = z.strictObject({ networkInterfaceId, groups: z.array(securityGroupId).check(z.minLength(1)) });
 const undoSchema = z.strictObject({
   instanceId,
   networkInterfaces: z.array(eniState),
   disableApiTermination: z.boolean(),
   shutdownBehavior: z.string(),
-  autoScalingGroupName: z.string().optional(),
+  autoScalingGroupName: z.optional(z.string()),
   tagged: z.boolean(),
 });
 type Undo = z.output<typeof undoSchema>;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName, instanceId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
@@ -11,23 +11,22 @@ export const MAX_POLLS = 120;
 
 const params = z
   .strictObject({
-    instanceIds: z.array(instanceId).min(1).optional(),
+    instanceIds: z.optional(z.array(instanceId).check(z.minLength(1))),
     /** Or every running node of a cluster (and node group), found through the tags EKS puts on them. */
-    clusterName: clusterName.optional(),
-    nodegroupName: z.string().min(1).optional(),
-    rebootOption: z.enum(["RebootIfNeeded", "NoReboot"]).default("RebootIfNeeded"),
-    maxConcurrency: z
-      .string()
-      .regex(/^(\d+%?)$/, "expected a number or a percentage such as 10%")
-      .default("10%"),
-    maxErrors: z
-      .string()
-      .regex(/^(\d+%?)$/, "expected a number or a percentage such as 0")
-      .default("0"),
+    clusterName: z.optional(clusterName),
+    nodegroupName: z.optional(z.string().check(z.minLength(1))),
+    rebootOption: z._default(z.enum(["RebootIfNeeded", "NoReboot"]), "RebootIfNeeded"),
+    maxConcurrency: z._default(
+      z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 10%")),
+      "10%",
+    ),
+    maxErrors: z._default(z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 0")), "0"),
   })
-  .refine((p) => (p.instanceIds === undefined) !== (p.clusterName === undefined), {
-    message: "exactly one of instanceIds or clusterName is required",
-  });
+  .check(
+    z.refine((p) => (p.instanceIds === undefined) !== (p.clusterName === undefined), {
+      message: "exactly one of instanceIds or clusterName is required",
+    }),
+  );
 type Params = z.output<typeof params>;
 
 const TERMINAL = new Set(["Success", "Cancelled", "TimedOut", "Failed"]);

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { isNotFound } from "../aws/errors.ts";
+import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { describeCluster, updateClusterConfig } from "./eks-calls.ts";
 import { clusterName } from "./ids.ts";
@@ -8,7 +8,7 @@ import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from ".
 const params = z.strictObject({
   clusterName,
   /** The CIDRs public access is narrowed to; empty turns public access off (private access must be on). */
-  publicAccessCidrs: z.array(z.string()).max(40),
+  publicAccessCidrs: z.array(z.string()).check(z.maxLength(40)),
 });
 type Params = z.output<typeof params>;
 

@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { isNotFound } from "../aws/errors.ts";
+import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName, principalArn } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
@@ -9,15 +9,17 @@ const params = z
     clusterName,
     principalArn,
     /** The access policy association to remove. */
-    policyArn: z.string().startsWith("arn:").optional(),
+    policyArn: z.optional(z.string().check(z.startsWith("arn:"))),
     /** For an access entry that put the principal in system:masters: the groups it keeps. */
-    remainingGroups: z.array(z.string()).optional(),
+    remainingGroups: z.optional(z.array(z.string())),
     /** Delete the whole access entry instead. */
-    deleteAccessEntry: z.boolean().default(false),
+    deleteAccessEntry: z._default(z.boolean(), false),
   })
-  .refine((p) => p.policyArn !== undefined || p.remainingGroups !== undefined || p.deleteAccessEntry, {
-    message: "one of policyArn, remainingGroups or deleteAccessEntry is required",
-  });
+  .check(
+    z.refine((p) => p.policyArn !== undefined || p.remainingGroups !== undefined || p.deleteAccessEntry, {
+      message: "one of policyArn, remainingGroups or deleteAccessEntry is required",
+    }),
+  );
 type Params = z.output<typeof params>;
 
 const scopeSchema = z.strictObject({ type: z.enum(["cluster", "namespace"]), namespaces: z.array(z.string()) });
@@ -30,8 +32,8 @@ const undoSchema = z.discriminatedUnion("kind", [
     clusterName,
     principalArn,
     entry: z.strictObject({
-      type: z.string().optional(),
-      username: z.string().optional(),
+      type: z.optional(z.string()),
+      username: z.optional(z.string()),
       kubernetesGroups: z.array(z.string()),
     }),
     associations: z.array(associationSchema),

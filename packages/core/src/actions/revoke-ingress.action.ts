@@ -1,29 +1,29 @@
 import type { SecurityGroupRule as Ec2Rule } from "@aws-sdk/client-ec2";
-import { z } from "zod";
 import { awsErrorCode, isNotFound } from "../aws/errors.ts";
 import { isOpenCidr } from "../net/cidr.ts";
+import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
 /** The full description of one ingress rule: what rollback re-authorizes. */
 const ruleSchema = z.strictObject({
-  ruleId: securityGroupRuleId.optional(),
+  ruleId: z.optional(securityGroupRuleId),
   protocol: z.string(),
-  fromPort: z.number().int().optional(),
-  toPort: z.number().int().optional(),
-  cidrIpv4: z.string().optional(),
-  cidrIpv6: z.string().optional(),
-  referencedGroupId: z.string().optional(),
-  prefixListId: z.string().optional(),
-  description: z.string().optional(),
+  fromPort: z.optional(z.number().check(z.int())),
+  toPort: z.optional(z.number().check(z.int())),
+  cidrIpv4: z.optional(z.string()),
+  cidrIpv6: z.optional(z.string()),
+  referencedGroupId: z.optional(z.string()),
+  prefixListId: z.optional(z.string()),
+  description: z.optional(z.string()),
 });
 type Rule = z.output<typeof ruleSchema>;
 
 const permissionSchema = z.strictObject({
   protocol: z.string(),
-  fromPort: z.number().int().optional(),
-  toPort: z.number().int().optional(),
+  fromPort: z.optional(z.number().check(z.int())),
+  toPort: z.optional(z.number().check(z.int())),
   ipv4: z.array(z.string()),
   ipv6: z.array(z.string()),
 });
@@ -32,25 +32,30 @@ const params = z
   .strictObject({
     groupId: securityGroupId,
     /** The exact rules to revoke, when the event named them. */
-    ruleIds: z.array(securityGroupRuleId).min(1).optional(),
+    ruleIds: z.optional(z.array(securityGroupRuleId).check(z.minLength(1))),
     /** Their full descriptions from the event, so rollback needs no extra read. */
-    rules: z.array(ruleSchema).optional(),
+    rules: z.optional(z.array(ruleSchema)),
     /** Otherwise the exact permissions to revoke; the matching rules are looked up. */
-    ipPermissions: z.array(permissionSchema).min(1).optional(),
+    ipPermissions: z.optional(z.array(permissionSchema).check(z.minLength(1))),
     /**
      * When the rules are read live (ModifySecurityGroupRules), only those still open are revoked: a source CIDR with a
      * prefix shorter than these (the detector's minPrefixLength) is open. A rule narrowed since the event is kept.
      */
-    openBelowPrefix: z
-      .strictObject({ ipv4: z.number().int().min(0).max(32), ipv6: z.number().int().min(0).max(128) })
-      .optional(),
+    openBelowPrefix: z.optional(
+      z.strictObject({
+        ipv4: z.number().check(z.int(), z.gte(0), z.lte(32)),
+        ipv6: z.number().check(z.int(), z.gte(0), z.lte(128)),
+      }),
+    ),
   })
-  .refine((p) => (p.ruleIds === undefined) !== (p.ipPermissions === undefined), {
-    message: "exactly one of ruleIds or ipPermissions is required",
-  });
+  .check(
+    z.refine((p) => (p.ruleIds === undefined) !== (p.ipPermissions === undefined), {
+      message: "exactly one of ruleIds or ipPermissions is required",
+    }),
+  );
 type Params = z.output<typeof params>;
 
-const undoSchema = z.strictObject({ groupId: securityGroupId, rules: z.array(ruleSchema).min(1) });
+const undoSchema = z.strictObject({ groupId: securityGroupId, rules: z.array(ruleSchema).check(z.minLength(1)) });
 
 /** The exact IpPermissions of a permissions-based revoke. */
 function toRevokePermissions(p: Params) {

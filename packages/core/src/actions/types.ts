@@ -1,5 +1,5 @@
-import type { z } from "zod";
 import type { AwsClients } from "../aws/clients.ts";
+import type * as z from "../zod.ts";
 
 export type AwsService = "ec2" | "eks" | "ssm" | "autoscaling";
 
@@ -67,7 +67,7 @@ export interface ApplyResult {
  * re-reads live state first (`check`), is idempotent, and on a failure partway undoes the steps it made. `rollback`
  * reverses a recorded `undo`.
  */
-export interface ActionDefinition<S extends z.ZodType = z.ZodType> {
+export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   /** `<service>:<verb>-<object>` */
   id: string;
   summary: string;

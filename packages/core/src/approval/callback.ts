@@ -16,9 +16,9 @@
  * except towards Step Functions, and is never audited or rendered.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from "@aws-sdk/client-sfn";
-import { z } from "zod";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import { sanitizeText, truncate } from "../notify/escape.ts";
+import * as z from "../zod.ts";
 import {
   APPROVAL_DECISIONS,
   type ApprovalDecision,
@@ -324,6 +324,8 @@ async function decide(ctx: Context, input: DecisionInput): Promise<ApprovalRespo
     return refuse(ctx, channel, 409, "already-decided", details);
 
   try {
+    // Loaded here, not at the top: the SFN client stays out of every bundle that imports core but never decides.
+    const { SendTaskFailureCommand, SendTaskSuccessCommand } = await import("@aws-sdk/client-sfn");
     if (decision === "approve")
       await ctx.deps.sfn.send(
         new SendTaskSuccessCommand({
@@ -372,8 +374,10 @@ const SLACK_VALUE = /^(approve|reject):([A-Za-z0-9_-]{8,128})$/;
 
 const blockActionsSchema = z.object({
   type: z.literal("block_actions"),
-  user: z.object({ id: z.string().regex(SLACK_USER_ID) }),
-  actions: z.array(z.object({ action_id: z.string().max(255), value: z.string().max(2000) })).min(1),
+  user: z.object({ id: z.string().check(z.regex(SLACK_USER_ID)) }),
+  actions: z
+    .array(z.object({ action_id: z.string().check(z.maxLength(255)), value: z.string().check(z.maxLength(2000)) }))
+    .check(z.minLength(1)),
 });
 
 function slackPayload(rawBody: string): z.output<typeof blockActionsSchema> | undefined {

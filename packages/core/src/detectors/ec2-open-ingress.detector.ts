@@ -1,24 +1,26 @@
-import { z } from "zod";
 import { cidrWithin, isOpenCidr, type OpenThreshold } from "../net/cidr.ts";
 import type { IpPermission, SecurityGroupRule, Signal } from "../signals/types.ts";
+import * as z from "../zod.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
 import type { Assessment, DetectContext, DetectorDefinition } from "./types.ts";
 
-const settings = z
-  .strictObject({
+const settings = z._default(
+  z.strictObject({
     /** TCP ports that may be open to the world (a public load balancer's 80/443). */
-    allowedPublicPorts: z.array(z.number().int().min(0).max(65535)).default([80, 443]),
+    allowedPublicPorts: z._default(z.array(z.number().check(z.int(), z.gte(0), z.lte(65535))), [80, 443]),
     /** UDP ports that may be open to the world. */
-    allowedPublicUdpPorts: z.array(z.number().int().min(0).max(65535)).default([]),
+    allowedPublicUdpPorts: z._default(z.array(z.number().check(z.int(), z.gte(0), z.lte(65535))), []),
     /** A source CIDR with a shorter prefix than this is treated as open to the world. */
-    minPrefixLength: z
-      .strictObject({
-        ipv4: z.number().int().min(0).max(32).default(8),
-        ipv6: z.number().int().min(0).max(128).default(32),
-      })
-      .default({ ipv4: 8, ipv6: 32 }),
-  })
-  .default({ allowedPublicPorts: [80, 443], allowedPublicUdpPorts: [], minPrefixLength: { ipv4: 8, ipv6: 32 } });
+    minPrefixLength: z._default(
+      z.strictObject({
+        ipv4: z._default(z.number().check(z.int(), z.gte(0), z.lte(32)), 8),
+        ipv6: z._default(z.number().check(z.int(), z.gte(0), z.lte(128)), 32),
+      }),
+      { ipv4: 8, ipv6: 32 },
+    ),
+  }),
+  { allowedPublicPorts: [80, 443], allowedPublicUdpPorts: [], minPrefixLength: { ipv4: 8, ipv6: 32 } },
+);
 
 type Settings = z.output<typeof settings>;
 

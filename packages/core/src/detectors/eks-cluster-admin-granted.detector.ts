@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { anyArnMatches } from "./arn-pattern.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
 import type { DetectorDefinition } from "./types.ts";
@@ -8,16 +8,17 @@ const ADMIN_POLICIES = [
   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
 ];
 
-const settings = z
-  .strictObject({
+const settings = z._default(
+  z.strictObject({
     /** Principals (ARN patterns, `*` wildcard) that may hold cluster-admin. */
-    allowedPrincipals: z.array(z.string().min(1)).default([]),
+    allowedPrincipals: z._default(z.array(z.string().check(z.minLength(1))), []),
     /** Access policies that count as cluster-admin. */
-    adminPolicies: z.array(z.string().startsWith("arn:")).min(1).default(ADMIN_POLICIES),
+    adminPolicies: z._default(z.array(z.string().check(z.startsWith("arn:"))).check(z.minLength(1)), ADMIN_POLICIES),
     /** Also delete the access entry, not only the association or the group. */
-    deleteAccessEntry: z.boolean().default(false),
-  })
-  .default({ allowedPrincipals: [], adminPolicies: ADMIN_POLICIES, deleteAccessEntry: false });
+    deleteAccessEntry: z._default(z.boolean(), false),
+  }),
+  { allowedPrincipals: [], adminPolicies: ADMIN_POLICIES, deleteAccessEntry: false },
+);
 
 export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
   id: "eks-cluster-admin-granted",

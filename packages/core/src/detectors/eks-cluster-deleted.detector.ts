@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
 import type { DetectorDefinition } from "./types.ts";
 
-const settings = z.strictObject({}).default({});
+const settings = z._default(z.strictObject({}), {});
 
 export const eksClusterDeleted: DetectorDefinition<typeof settings> = {
   id: "eks-cluster-deleted",

@@ -1,14 +1,15 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
 import { openEndpoint, restrictEndpointPlaybook } from "./endpoint.ts";
 import type { Assessment, DetectorDefinition } from "./types.ts";
 
-const settings = z
-  .strictObject({
+const settings = z._default(
+  z.strictObject({
     /** Flag clusters created without envelope encryption of Kubernetes secrets. */
-    requireSecretsEncryption: z.boolean().default(true),
-  })
-  .default({ requireSecretsEncryption: true });
+    requireSecretsEncryption: z._default(z.boolean(), true),
+  }),
+  { requireSecretsEncryption: true },
+);
 
 export const eksClusterInsecureCreate: DetectorDefinition<typeof settings> = {
   id: "eks-cluster-insecure-create",

@@ -1,15 +1,16 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
 import type { DetectorDefinition } from "./types.ts";
 
 const LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
 
-const settings = z
-  .strictObject({
+const settings = z._default(
+  z.strictObject({
     /** Control-plane log types that must stay on. */
-    requiredTypes: z.array(z.enum(LOG_TYPES)).min(1).default(["api", "audit", "authenticator"]),
-  })
-  .default({ requiredTypes: ["api", "audit", "authenticator"] });
+    requiredTypes: z._default(z.array(z.enum(LOG_TYPES)).check(z.minLength(1)), ["api", "audit", "authenticator"]),
+  }),
+  { requiredTypes: ["api", "audit", "authenticator"] },
+);
 
 export const eksLoggingDisabled: DetectorDefinition<typeof settings> = {
   id: "eks-logging-disabled",

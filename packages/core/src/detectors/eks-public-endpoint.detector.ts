@@ -1,9 +1,9 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
 import { openEndpoint, restrictEndpointPlaybook } from "./endpoint.ts";
 import type { DetectorDefinition } from "./types.ts";
 
-const settings = z.strictObject({}).default({});
+const settings = z._default(z.strictObject({}), {});
 
 export const eksPublicEndpoint: DetectorDefinition<typeof settings> = {
   id: "eks-public-endpoint",

@@ -1,9 +1,9 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { assessFinding, isolateNode } from "./guardduty-common.ts";
 import { nodeIsCompromised } from "./guardduty-families.ts";
 import type { DetectorDefinition } from "./types.ts";
 
-const settings = z.strictObject({}).default({});
+const settings = z._default(z.strictObject({}), {});
 
 export const guardDutyCompromisedNode: DetectorDefinition<typeof settings> = {
   id: "guardduty-compromised-node",

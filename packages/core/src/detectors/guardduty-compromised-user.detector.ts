@@ -1,8 +1,8 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { assessFinding } from "./guardduty-common.ts";
 import type { DetectorDefinition } from "./types.ts";
 
-const settings = z.strictObject({}).default({});
+const settings = z._default(z.strictObject({}), {});
 
 export const guardDutyCompromisedUser: DetectorDefinition<typeof settings> = {
   id: "guardduty-compromised-user",

@@ -1,5 +1,5 @@
-import type { z } from "zod";
 import type { Signal } from "../signals/types.ts";
+import type * as z from "../zod.ts";
 
 export type Severity = "low" | "medium" | "high" | "critical";
 export const SEVERITIES: readonly Severity[] = ["low", "medium", "high", "critical"];
@@ -50,7 +50,7 @@ export interface Assessment {
   };
 }
 
-export interface DetectorDefinition<S extends z.ZodType = z.ZodType> {
+export interface DetectorDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   /** kebab-case id, used as the key in the policy. */
   id: string;
   title: string;

@@ -12,7 +12,8 @@
  * Windows are fixed (aligned on multiples of `windowSeconds` since the epoch), not sliding: across a window boundary up to
  * twice the limit can run within one window's length. That is the price of one write per slot.
  */
-import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { documentCommands } from "../store/document-commands.ts";
 import { isConditionFailure } from "../store/idempotency.ts";
 import { epochSeconds, keyPart, TTL_ATTRIBUTE } from "../store/table.ts";
 
@@ -80,7 +81,7 @@ export async function takeAutomaticSlot(
   if (limit === 0) return refused;
   try {
     const { Attributes } = await client.send(
-      new UpdateCommand({
+      new (await documentCommands()).UpdateCommand({
         TableName: table,
         Key: blastRadiusKey(account, windowStart),
         UpdateExpression:

@@ -33,15 +33,9 @@
  * - The pending TTL (7 days) is only a backstop against a Slack that stays unreachable; the audit holds every event.
  */
 import { randomUUID } from "node:crypto";
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { EventResult } from "../pipeline/types.ts";
+import { documentCommands } from "../store/document-commands.ts";
 import { isConditionFailure } from "../store/idempotency.ts";
 import { epochSeconds, keyPart, PK, SK, TTL_ATTRIBUTE, wellFormed } from "../store/table.ts";
 import { escapeMrkdwn, truncate } from "./escape.ts";
@@ -115,7 +109,7 @@ export async function takeSlackSlot(
   const second = epochSeconds(options.now);
   try {
     await client.send(
-      new PutCommand({
+      new (await documentCommands()).PutCommand({
         TableName: table,
         Item: {
           ...slackSlotKey(options.channel, second),
@@ -180,7 +174,7 @@ export async function appendToDigest(
   const at = epochSeconds(options.now);
   const window = windowOf(at);
   const { Attributes } = await client.send(
-    new UpdateCommand({
+    new (await documentCommands()).UpdateCommand({
       TableName: table,
       Key: sequenceKey(options.channel, window),
       UpdateExpression: "ADD #seq :one SET #ttl = if_not_exists(#ttl, :ttl)",
@@ -208,7 +202,7 @@ export async function appendToDigest(
     ":ttl": window + DIGEST_LIMITS.pendingTtlSeconds,
   };
   await client.send(
-    new UpdateCommand({
+    new (await documentCommands()).UpdateCommand({
       TableName: table,
       Key: pendingKey(options.channel, window, item),
       ...(kept
@@ -290,7 +284,7 @@ export async function listPendingDigests(
   let start: QueryCommandInput["ExclusiveStartKey"];
   do {
     const page = await client.send(
-      new QueryCommand({
+      new (await documentCommands()).QueryCommand({
         TableName: table,
         KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :lo AND :hi",
         ExpressionAttributeNames: { "#pk": PK, "#sk": SK },
@@ -436,7 +430,7 @@ async function takeLease(
   const until = nowMs + DIGEST_LIMITS.leaseSeconds * SECOND_MS;
   try {
     await client.send(
-      new PutCommand({
+      new (await documentCommands()).PutCommand({
         TableName: table,
         Item: {
           ...leaseKey(channel),
@@ -459,7 +453,7 @@ async function takeLease(
 async function releaseLease(client: DynamoDBDocumentClient, table: string, channel: string, owner: string) {
   try {
     await client.send(
-      new DeleteCommand({
+      new (await documentCommands()).DeleteCommand({
         TableName: table,
         Key: leaseKey(channel),
         ConditionExpression: "#owner = :owner",
@@ -488,7 +482,7 @@ async function commit(
   if (to === length && item.omitted - reported === 0) {
     try {
       await client.send(
-        new DeleteCommand({
+        new (await documentCommands()).DeleteCommand({
           TableName: table,
           Key: item.key,
           ConditionExpression: `${length === 0 ? "attribute_not_exists(#lines)" : "size(#lines) = :length"} AND ${
@@ -515,7 +509,7 @@ async function commit(
   }
   try {
     await client.send(
-      new UpdateCommand({
+      new (await documentCommands()).UpdateCommand({
         TableName: table,
         Key: item.key,
         UpdateExpression: `SET #posted = :to${reported > 0 ? " ADD #omitted :minus" : ""}`,

@@ -1,116 +1,128 @@
-import { z } from "zod";
 import { DETECTORS } from "../detectors/registry.ts";
 import { MODES, SEVERITIES } from "../detectors/types.ts";
 import { parseCidr } from "../net/cidr.ts";
+import * as z from "../zod.ts";
 
 const cidr = z
   .string()
-  .refine((v) => parseCidr(v) !== undefined, { message: "expected a CIDR such as 203.0.113.0/24" });
-const accountId = z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id");
+  .check(z.refine((v) => parseCidr(v) !== undefined, { message: "expected a CIDR such as 203.0.113.0/24" }));
+const accountId = z.string().check(z.regex(/^\d{12}$/, "expected a 12-digit AWS account id"));
 const mode = z.enum(MODES as [string, ...string[]]);
 const severity = z.enum(SEVERITIES as [string, ...string[]]);
 
-function detectorEntry(settings: z.ZodType) {
+function detectorEntry(settings: z.ZodMiniType) {
   return z.strictObject({
     /** auto: fix; approve: ask a human first; alert: only notify; off: ignore. Default: the detector's. */
-    mode: mode.optional(),
+    mode: z.optional(mode),
     /** Dry-run this detector even when the global dryRun is false. */
-    dryRun: z.boolean().optional(),
+    dryRun: z.optional(z.boolean()),
     /** Observe only until promoted: decisions are recorded, nothing is acted on or notified. */
-    staged: z.boolean().optional(),
-    settings: settings.optional(),
+    staged: z.optional(z.boolean()),
+    settings: z.optional(settings),
   });
 }
 
 const DEFAULT_EXEMPT_TAG = { key: "eks-responder:exempt", value: "true" };
 
 export const policySchema = z.strictObject({
-  $schema: z.string().optional(),
-  version: z.literal(1).default(1),
+  $schema: z.optional(z.string()),
+  version: z._default(z.literal(1), 1),
   /** Global dry-run: plan and report, change nothing. Default on; set false to let auto mode act. */
-  dryRun: z.boolean().default(true),
+  dryRun: z._default(z.boolean(), true),
   /** Empty lists mean every account, region, cluster. */
-  scope: z
-    .strictObject({
-      accounts: z.array(accountId).default([]),
-      regions: z
-        .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1"))
-        .default([]),
-      clusters: z.array(z.string().min(1)).default([]),
-    })
-    .default({ accounts: [], regions: [], clusters: [] }),
-  detectors: z
-    .strictObject(Object.fromEntries(DETECTORS.map((d) => [d.id, detectorEntry(d.settings).optional()])))
-    .default({}),
-  exemptions: z
-    .strictObject({
+  scope: z._default(
+    z.strictObject({
+      accounts: z._default(z.array(accountId), []),
+      regions: z._default(
+        z.array(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1"))),
+        [],
+      ),
+      clusters: z._default(z.array(z.string().check(z.minLength(1))), []),
+    }),
+    { accounts: [], regions: [], clusters: [] },
+  ),
+  detectors: z._default(
+    z.strictObject(Object.fromEntries(DETECTORS.map((d) => [d.id, z.optional(detectorEntry(d.settings))]))),
+    {},
+  ),
+  exemptions: z._default(
+    z.strictObject({
       /** Resources carrying one of these tags (value optional: any value) are never acted on. */
-      tags: z
-        .array(z.strictObject({ key: z.string().min(1), value: z.string().optional() }))
-        .default([DEFAULT_EXEMPT_TAG]),
+      tags: z._default(
+        z.array(z.strictObject({ key: z.string().check(z.minLength(1)), value: z.optional(z.string()) })),
+        [DEFAULT_EXEMPT_TAG],
+      ),
       /** Kubernetes namespaces whose workloads are never acted on. */
-      namespaces: z.array(z.string().min(1)).default([]),
+      namespaces: z._default(z.array(z.string().check(z.minLength(1))), []),
       /** Changes made by these principals (ARN patterns, `*` wildcard) are not acted on. */
-      principals: z
-        .array(z.string().startsWith("arn:", "expected an ARN pattern such as arn:aws:iam::*:role/terraform"))
-        .default([]),
-      accounts: z.array(accountId).default([]),
+      principals: z._default(
+        z.array(
+          z.string().check(z.startsWith("arn:", "expected an ARN pattern such as arn:aws:iam::*:role/terraform")),
+        ),
+        [],
+      ),
+      accounts: z._default(z.array(accountId), []),
       /** Source CIDRs that are never treated as open, however wide. */
-      cidrs: z.array(cidr).default([]),
-    })
-    .default({ tags: [DEFAULT_EXEMPT_TAG], namespaces: [], principals: [], accounts: [], cidrs: [] }),
-  endpoint: z
-    .strictObject({
+      cidrs: z._default(z.array(cidr), []),
+    }),
+    { tags: [DEFAULT_EXEMPT_TAG], namespaces: [], principals: [], accounts: [], cidrs: [] },
+  ),
+  endpoint: z._default(
+    z.strictObject({
       /** What eks:restrict-endpoint narrows a public cluster endpoint to. Empty: turn it off if private access is on. */
-      allowedPublicCidrs: z.array(cidr).max(40).default([]),
-    })
-    .default({ allowedPublicCidrs: [] }),
-  limits: z
-    .strictObject({
+      allowedPublicCidrs: z._default(z.array(cidr).check(z.maxLength(40)), []),
+    }),
+    { allowedPublicCidrs: [] },
+  ),
+  limits: z._default(
+    z.strictObject({
       /** Blast radius: at most this many automatic actions per account per window; beyond it, approval is asked. */
-      automaticActionsPerAccount: z.number().int().min(0).max(10_000).default(20),
-      windowSeconds: z.number().int().min(60).max(86_400).default(600),
-    })
-    .default({ automaticActionsPerAccount: 20, windowSeconds: 600 }),
-  approvals: z
-    .strictObject({
+      automaticActionsPerAccount: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 20),
+      windowSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86_400)), 600),
+    }),
+    { automaticActionsPerAccount: 20, windowSeconds: 600 },
+  ),
+  approvals: z._default(
+    z.strictObject({
       /** Who may approve: Slack user ids (buttons) and email addresses (signed links sent through SNS). */
-      approvers: z
-        .strictObject({
-          slackUserIds: z
-            .array(z.string().regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id such as U0123ABCD"))
-            .default([]),
-          emails: z.array(z.email("expected an email address")).default([]),
-        })
-        .default({ slackUserIds: [], emails: [] }),
+      approvers: z._default(
+        z.strictObject({
+          slackUserIds: z._default(
+            z.array(z.string().check(z.regex(/^[UW][A-Z0-9]{2,}$/, "expected a Slack user id such as U0123ABCD"))),
+            [],
+          ),
+          emails: z._default(z.array(z.email("expected an email address")), []),
+        }),
+        { slackUserIds: [], emails: [] },
+      ),
       /** How long an approval waits before it times out (and nothing is done). */
-      timeoutSeconds: z
-        .number()
-        .int()
-        .min(60)
-        .max(7 * 24 * 3600)
-        .default(3600),
+      timeoutSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(7 * 24 * 3600)), 3600),
       /** The Slack channel approval requests go to. */
-      slackChannel: z.string().min(1).optional(),
-    })
-    .default({ approvers: { slackUserIds: [], emails: [] }, timeoutSeconds: 3600 }),
-  notify: z
-    .strictObject({
-      routes: z
-        .array(
+      slackChannel: z.optional(z.string().check(z.minLength(1))),
+    }),
+    { approvers: { slackUserIds: [], emails: [] }, timeoutSeconds: 3600 },
+  ),
+  notify: z._default(
+    z.strictObject({
+      routes: z._default(
+        z.array(
           z.strictObject({
-            name: z.string().min(1),
-            minSeverity: severity.default("low"),
-            detectors: z.array(z.enum(DETECTORS.map((d) => d.id) as [string, ...string[]])).optional(),
-            slack: z.strictObject({ channel: z.string().min(1) }).optional(),
-            sns: z
-              .strictObject({ topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN") })
-              .optional(),
+            name: z.string().check(z.minLength(1)),
+            minSeverity: z._default(severity, "low"),
+            detectors: z.optional(z.array(z.enum(DETECTORS.map((d) => d.id) as [string, ...string[]]))),
+            slack: z.optional(z.strictObject({ channel: z.string().check(z.minLength(1)) })),
+            sns: z.optional(
+              z.strictObject({
+                topicArn: z.string().check(z.regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN")),
+              }),
+            ),
           }),
-        )
-        .default([]),
-    })
-    .default({ routes: [] }),
+        ),
+        [],
+      ),
+    }),
+    { routes: [] },
+  ),
 });
 
 export type PolicyInput = z.input<typeof policySchema>;

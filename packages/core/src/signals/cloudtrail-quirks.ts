@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 
 /**
  * Helpers for the quirks of CloudTrail records, shared by the CloudTrail schemas.
@@ -16,27 +16,35 @@ function unwrapItems(value: unknown): unknown {
   return value;
 }
 
+/**
+ * Runs `fn` on the raw input before `schema` validates it: what classic zod's `z.preprocess` was, which zod/mini
+ * spells as a pipe from a transform.
+ */
+function preprocess<T extends z.core.$ZodType>(fn: (value: unknown) => unknown, schema: T) {
+  return z.pipe(z.transform(fn), schema);
+}
+
 /** A CloudTrail EC2 list: `{items:[…]}`, `{}` (empty) or a plain array. */
-export function ctList<T extends z.ZodType>(item: T) {
-  return z.preprocess(unwrapItems, z.array(item));
+export function ctList<T extends z.core.$ZodType>(item: T) {
+  return preprocess(unwrapItems, z.array(item));
 }
 
 /** A plain list that may be missing or null; both mean empty. */
-export function optionalList<T extends z.ZodType>(item: T) {
-  return z.preprocess((v) => (v === undefined || v === null ? [] : v), z.array(item));
+export function optionalList<T extends z.core.$ZodType>(item: T) {
+  return preprocess((v) => (v === undefined || v === null ? [] : v), z.array(item));
 }
 
 /** An integer that may be written as a string of digits. */
-export const ctInt = z.preprocess(
+export const ctInt = preprocess(
   (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
-  z.number().int(),
+  z.number().check(z.int()),
 );
 
 /** A boolean that may be written as "true" / "false". */
-export const ctBool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
+export const ctBool = preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());
 
 /** An ARN that may be URL-encoded because it was a path segment of the request. */
-export const ctArn = z.preprocess(
+export const ctArn = preprocess(
   (v) => {
     if (typeof v !== "string" || !/%[0-9A-Fa-f]{2}/.test(v)) return v;
     try {
@@ -45,21 +53,21 @@ export const ctArn = z.preprocess(
       return v;
     }
   },
-  z.string().regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, "expected an ARN"),
+  z.string().check(z.regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, "expected an ARN")),
 );
 
 /** An optional string that may be null in the record. */
-export const optString = z
-  .string()
-  .nullish()
-  .transform((v) => v ?? undefined);
+export const optString = z.pipe(
+  z.nullish(z.string()),
+  z.transform((v) => v ?? undefined),
+);
 
 /** Epoch seconds (EKS), ISO text, or missing. Normalised to ISO text. */
-export const ctTime = z
-  .union([z.number(), z.string()])
-  .nullish()
-  .transform((v) => {
+export const ctTime = z.pipe(
+  z.nullish(z.union([z.number(), z.string()])),
+  z.transform((v) => {
     if (v === undefined || v === null) return undefined;
     const date = typeof v === "number" ? new Date(v * 1000) : new Date(v);
     return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-  });
+  }),
+);

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtrail-quirks.ts";
 
 /**
@@ -9,24 +9,24 @@ import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtr
  */
 export const cloudTrailDetailSchema = z.object({
   eventVersion: optString,
-  eventID: z.string().min(1),
-  eventTime: z.string().min(1),
-  eventSource: z.string().min(1),
-  eventName: z.string().min(1),
-  awsRegion: z.string().min(1),
+  eventID: z.string().check(z.minLength(1)),
+  eventTime: z.string().check(z.minLength(1)),
+  eventSource: z.string().check(z.minLength(1)),
+  eventName: z.string().check(z.minLength(1)),
+  awsRegion: z.string().check(z.minLength(1)),
   sourceIPAddress: optString,
   userAgent: optString,
-  userIdentity: z
-    .object({
+  userIdentity: z.nullish(
+    z.object({
       type: optString,
       arn: optString,
       principalId: optString,
       accountId: optString,
-      sessionContext: z.object({ sessionIssuer: z.object({ arn: optString }).nullish() }).nullish(),
-    })
-    .nullish(),
-  requestParameters: z.record(z.string(), z.unknown()).nullish(),
-  responseElements: z.record(z.string(), z.unknown()).nullish(),
+      sessionContext: z.nullish(z.object({ sessionIssuer: z.nullish(z.object({ arn: optString })) })),
+    }),
+  ),
+  requestParameters: z.nullish(z.record(z.string(), z.unknown())),
+  responseElements: z.nullish(z.record(z.string(), z.unknown())),
   errorCode: optString,
   errorMessage: optString,
 });
@@ -39,10 +39,13 @@ export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
 const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", all: "-1" };
 
 /** A protocol, normalised: lower case, and the numbers of tcp, udp, icmp and icmpv6 written as their names. */
-const protocol = z.union([z.string(), z.number()]).transform((v) => {
-  const text = String(v).trim().toLowerCase();
-  return PROTOCOL_NAMES[text] ?? text;
-});
+const protocol = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v) => {
+    const text = String(v).trim().toLowerCase();
+    return PROTOCOL_NAMES[text] ?? text;
+  }),
+);
 
 /**
  * `AuthorizeSecurityGroupIngress` request, lowerCamelCase with `items` wrappers.
@@ -55,8 +58,8 @@ export const authorizeIngressRequestSchema = z.object({
   ipPermissions: ctList(
     z.object({
       ipProtocol: protocol,
-      fromPort: ctInt.nullish(),
-      toPort: ctInt.nullish(),
+      fromPort: z.nullish(ctInt),
+      toPort: z.nullish(ctInt),
       ipRanges: ctList(z.object({ cidrIp: z.string(), description: optString })),
       ipv6Ranges: ctList(z.object({ cidrIpv6: z.string(), description: optString })),
       prefixListIds: ctList(z.object({ prefixListId: z.string(), description: optString })),
@@ -64,23 +67,23 @@ export const authorizeIngressRequestSchema = z.object({
     }),
   ),
   cidrIp: optString,
-  ipProtocol: protocol.nullish(),
-  fromPort: ctInt.nullish(),
-  toPort: ctInt.nullish(),
+  ipProtocol: z.nullish(protocol),
+  fromPort: z.nullish(ctInt),
+  toPort: z.nullish(ctInt),
 });
 
 /** One rule of `responseElements.securityGroupRuleSet.items` (SecurityGroupRule, lowerCamelCase). */
 export const securityGroupRuleSchema = z.object({
-  securityGroupRuleId: z.string().regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)"),
+  securityGroupRuleId: z.string().check(z.regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)")),
   groupId: z.string(),
-  isEgress: ctBool.default(false),
+  isEgress: z._default(ctBool, false),
   ipProtocol: protocol,
-  fromPort: ctInt.nullish(),
-  toPort: ctInt.nullish(),
+  fromPort: z.nullish(ctInt),
+  toPort: z.nullish(ctInt),
   cidrIpv4: optString,
   cidrIpv6: optString,
   prefixListId: optString,
-  referencedGroupInfo: z.object({ groupId: optString }).nullish(),
+  referencedGroupInfo: z.nullish(z.object({ groupId: optString })),
   description: optString,
 });
 
@@ -94,11 +97,11 @@ export const authorizeIngressResponseSchema = z.object({
  * @see https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySecurityGroupRules.html
  */
 const modifiedRuleSchema = z.object({
-  SecurityGroupRuleId: z.string().regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)"),
+  SecurityGroupRuleId: z.string().check(z.regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)")),
   SecurityGroupRule: z.object({
     IpProtocol: protocol,
-    FromPort: ctInt.nullish(),
-    ToPort: ctInt.nullish(),
+    FromPort: z.nullish(ctInt),
+    ToPort: z.nullish(ctInt),
     CidrIpv4: optString,
     CidrIpv6: optString,
     PrefixListId: optString,
@@ -109,22 +112,31 @@ const modifiedRuleSchema = z.object({
 
 export const modifyRulesRequestSchema = z.object({
   ModifySecurityGroupRulesRequest: z.object({
-    GroupId: z.string().min(1),
-    SecurityGroupRule: z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(modifiedRuleSchema).min(1)),
+    GroupId: z.string().check(z.minLength(1)),
+    SecurityGroupRule: z.pipe(
+      z.transform((v: unknown) => (Array.isArray(v) ? v : [v])),
+      z.array(modifiedRuleSchema).check(z.minLength(1)),
+    ),
   }),
 });
 
 // ---- aws.eks ------------------------------------------------------------------------------------------------
 
 const endpointConfigSchema = z.object({
-  endpointPublicAccess: ctBool.nullish(),
-  endpointPrivateAccess: ctBool.nullish(),
-  publicAccessCidrs: z.array(z.string()).nullish(),
+  endpointPublicAccess: z.nullish(ctBool),
+  endpointPrivateAccess: z.nullish(ctBool),
+  publicAccessCidrs: z.nullish(z.array(z.string())),
 });
 
 const loggingSchema = z.object({
   clusterLogging: optionalList(
-    z.object({ types: optionalList(z.string()), enabled: ctBool.nullish().transform((v) => v ?? false) }),
+    z.object({
+      types: optionalList(z.string()),
+      enabled: z.pipe(
+        z.nullish(ctBool),
+        z.transform((v) => v ?? false),
+      ),
+    }),
   ),
 });
 
@@ -138,26 +150,26 @@ const clusterNameFields = { name: optString, clusterName: optString };
  */
 export const createClusterRequestSchema = z.object({
   ...clusterNameFields,
-  resourcesVpcConfig: endpointConfigSchema.nullish(),
+  resourcesVpcConfig: z.nullish(endpointConfigSchema),
   encryptionConfig: optionalList(z.object({ resources: optionalList(z.string()) })),
-  logging: loggingSchema.nullish(),
+  logging: z.nullish(loggingSchema),
 });
 
 /** `UpdateClusterConfig`: endpoint access or logging (one per call). */
 export const updateClusterConfigRequestSchema = z.object({
   ...clusterNameFields,
-  resourcesVpcConfig: endpointConfigSchema.nullish(),
-  logging: loggingSchema.nullish(),
+  resourcesVpcConfig: z.nullish(endpointConfigSchema),
+  logging: z.nullish(loggingSchema),
 });
 
 /** `update.params` of the UpdateClusterConfig response: every value is a string, lists are JSON text. */
 export const updateResponseSchema = z.object({
-  update: z
-    .object({
+  update: z.nullish(
+    z.object({
       id: optString,
-      params: optionalList(z.object({ type: z.string(), value: z.string().nullish() })),
-    })
-    .nullish(),
+      params: optionalList(z.object({ type: z.string(), value: z.nullish(z.string()) })),
+    }),
+  ),
 });
 
 /** `CreateAccessEntry`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html */
@@ -180,8 +192,8 @@ export const associateAccessPolicyRequestSchema = z.object({
 /** `CreateNodegroup`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html */
 export const createNodegroupRequestSchema = z.object({
   ...clusterNameFields,
-  nodegroupName: z.string().min(1),
-  remoteAccess: z.object({ ec2SshKey: optString, sourceSecurityGroups: optionalList(z.string()) }).nullish(),
+  nodegroupName: z.string().check(z.minLength(1)),
+  remoteAccess: z.nullish(z.object({ ec2SshKey: optString, sourceSecurityGroups: optionalList(z.string()) })),
 });
 
 /** `DeleteCluster`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html */

@@ -1,5 +1,5 @@
-import type { z } from "zod";
 import { SignalParseError } from "../errors.ts";
+import type * as z from "../zod.ts";
 import {
   associateAccessPolicyRequestSchema,
   authorizeIngressRequestSchema,
@@ -50,7 +50,7 @@ export function isSupportedCloudTrailEvent(source: CloudTrailSource, eventName: 
   return (CLOUDTRAIL_EVENTS[source] as readonly string[]).includes(eventName);
 }
 
-function parsePart<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+function parsePart<T extends z.ZodMiniType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     const issues = toInputIssues(result.error, value, where);

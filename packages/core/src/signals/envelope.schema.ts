@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 
 /**
  * The EventBridge envelope around every event a rule hands to a Lambda target.
@@ -7,13 +7,13 @@ import { z } from "zod";
  */
 export const envelopeSchema = z.object({
   version: z.string(),
-  id: z.string().min(1),
-  "detail-type": z.string().min(1),
-  source: z.string().min(1),
-  account: z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id"),
+  id: z.string().check(z.minLength(1)),
+  "detail-type": z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
+  account: z.string().check(z.regex(/^\d{12}$/, "expected a 12-digit AWS account id")),
   time: z.string(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1"),
-  resources: z.array(z.string()).default([]),
+  region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1")),
+  resources: z._default(z.array(z.string()), []),
   detail: z.record(z.string(), z.unknown()),
 });
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../zod.ts";
 import { ctBool, ctInt, optionalList, optString } from "./cloudtrail-quirks.ts";
 
 /**
@@ -9,28 +9,29 @@ import { ctBool, ctInt, optionalList, optString } from "./cloudtrail-quirks.ts";
  * Samples: examples/events/gd-11-runtime-bitcointool-b-eks-pod.json, gd-01 (a GuardDuty sample finding)
  */
 
-const tagsSchema = optionalList(z.object({ key: z.string(), value: z.string().nullish() })).transform((tags) =>
-  Object.fromEntries(tags.map((t) => [t.key, t.value ?? ""])),
+const tagsSchema = z.pipe(
+  optionalList(z.object({ key: z.string(), value: z.nullish(z.string()) })),
+  z.transform((tags) => Object.fromEntries(tags.map((t) => [t.key, t.value ?? ""]))),
 );
 
 const eksClusterDetailsSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   arn: optString,
   vpcId: optString,
   tags: tagsSchema,
 });
 
 const kubernetesDetailsSchema = z.object({
-  kubernetesUserDetails: z
-    .object({
+  kubernetesUserDetails: z.nullish(
+    z.object({
       username: optString,
       uid: optString,
       groups: optionalList(z.string()),
       sessionName: optionalList(z.string()),
-    })
-    .nullish(),
-  kubernetesWorkloadDetails: z
-    .object({
+    }),
+  ),
+  kubernetesWorkloadDetails: z.nullish(
+    z.object({
       name: optString,
       namespace: optString,
       type: optString,
@@ -39,15 +40,15 @@ const kubernetesDetailsSchema = z.object({
         z.object({
           name: optString,
           image: optString,
-          securityContext: z.object({ privileged: ctBool.nullish() }).nullish(),
+          securityContext: z.nullish(z.object({ privileged: z.nullish(ctBool) })),
         }),
       ),
-    })
-    .nullish(),
+    }),
+  ),
 });
 
 const instanceDetailsSchema = z.object({
-  instanceId: z.string().min(1),
+  instanceId: z.string().check(z.minLength(1)),
   availabilityZone: optString,
   tags: tagsSchema,
   networkInterfaces: optionalList(
@@ -62,50 +63,57 @@ const instanceDetailsSchema = z.object({
   ),
 });
 
-const remoteIpSchema = z
-  .object({ ipAddressV4: optString, ipAddressV6: optString, country: z.object({ countryName: optString }).nullish() })
-  .nullish();
+const remoteIpSchema = z.nullish(
+  z.object({
+    ipAddressV4: optString,
+    ipAddressV6: optString,
+    country: z.nullish(z.object({ countryName: optString })),
+  }),
+);
 
 export const guardDutyFindingSchema = z.object({
   schemaVersion: optString,
-  accountId: z.string().regex(/^\d{12}$/, "expected a 12-digit AWS account id"),
-  region: z.string().min(1),
-  id: z.string().min(1),
+  accountId: z.string().check(z.regex(/^\d{12}$/, "expected a 12-digit AWS account id")),
+  region: z.string().check(z.minLength(1)),
+  id: z.string().check(z.minLength(1)),
   arn: optString,
   type: z
     .string()
-    .regex(/^[A-Za-z0-9]+:[A-Za-z0-9]+\/\S+$/, "expected a finding type such as ThreatPurpose:Resource/Name"),
-  severity: z.number().min(0).max(10),
+    .check(z.regex(/^[A-Za-z0-9]+:[A-Za-z0-9]+\/\S+$/, "expected a finding type such as ThreatPurpose:Resource/Name")),
+  severity: z.number().check(z.gte(0), z.lte(10)),
   title: z.string(),
   description: optString,
   createdAt: z.string(),
   updatedAt: z.string(),
   resource: z.object({
-    resourceType: z.string().min(1),
-    eksClusterDetails: eksClusterDetailsSchema.nullish(),
-    kubernetesDetails: kubernetesDetailsSchema.nullish(),
-    instanceDetails: instanceDetailsSchema.nullish(),
+    resourceType: z.string().check(z.minLength(1)),
+    eksClusterDetails: z.nullish(eksClusterDetailsSchema),
+    kubernetesDetails: z.nullish(kubernetesDetailsSchema),
+    instanceDetails: z.nullish(instanceDetailsSchema),
   }),
   service: z.object({
     resourceRole: optString,
     featureName: optString,
-    count: ctInt.nullish(),
-    additionalInfo: z.object({ sample: ctBool.nullish() }).nullish(),
-    action: z
-      .object({
+    count: z.nullish(ctInt),
+    additionalInfo: z.nullish(z.object({ sample: z.nullish(ctBool) })),
+    action: z.nullish(
+      z.object({
         actionType: optString,
-        networkConnectionAction: z
-          .object({ remoteIpDetails: remoteIpSchema, remotePortDetails: z.object({ port: ctInt.nullish() }).nullish() })
-          .nullish(),
-        kubernetesApiCallAction: z.object({ remoteIpDetails: remoteIpSchema }).nullish(),
-        awsApiCallAction: z.object({ remoteIpDetails: remoteIpSchema }).nullish(),
-      })
-      .nullish(),
-    runtimeDetails: z
-      .object({
-        process: z.object({ name: optString, executablePath: optString, pid: ctInt.nullish() }).nullish(),
-      })
-      .nullish(),
+        networkConnectionAction: z.nullish(
+          z.object({
+            remoteIpDetails: remoteIpSchema,
+            remotePortDetails: z.nullish(z.object({ port: z.nullish(ctInt) })),
+          }),
+        ),
+        kubernetesApiCallAction: z.nullish(z.object({ remoteIpDetails: remoteIpSchema })),
+        awsApiCallAction: z.nullish(z.object({ remoteIpDetails: remoteIpSchema })),
+      }),
+    ),
+    runtimeDetails: z.nullish(
+      z.object({
+        process: z.nullish(z.object({ name: optString, executablePath: optString, pid: z.nullish(ctInt) })),
+      }),
+    ),
   }),
 });
 

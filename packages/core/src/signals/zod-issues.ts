@@ -1,5 +1,5 @@
-import type { z } from "zod";
 import type { InputIssue } from "../errors.ts";
+import type * as z from "../zod.ts";
 
 const MAX_VALUE_CHARS = 80;
 
@@ -50,7 +50,7 @@ export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
 }
 
 /** Turns zod issues into issues that name the key, the value found there and what was expected. */
-export function toInputIssues(error: z.ZodError, input: unknown, prefix = ""): InputIssue[] {
+export function toInputIssues(error: z.core.$ZodError, input: unknown, prefix = ""): InputIssue[] {
   return error.issues.map((issue) => {
     const { value: found, path } = locate(input, issue.path);
     let message: string;

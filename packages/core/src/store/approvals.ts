@@ -1,5 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ApprovalRecord, ApprovalStore } from "../approval/links.ts";
+import { documentCommands } from "./document-commands.ts";
 import { isConditionFailure } from "./idempotency.ts";
 import { epochSeconds, keyPart, PK, SK, TTL_ATTRIBUTE } from "./table.ts";
 
@@ -21,7 +22,7 @@ export function dynamoApprovalStore(
     async put(record) {
       const expires = record.expiresAt ? new Date(record.expiresAt) : new Date(Date.now() + 7 * 24 * 3600 * 1000);
       await client.send(
-        new PutCommand({
+        new (await documentCommands()).PutCommand({
           TableName: table,
           Item: {
             ...key(record.approvalId),
@@ -34,14 +35,16 @@ export function dynamoApprovalStore(
       );
     },
     async get(approvalId) {
-      const out = await client.send(new GetCommand({ TableName: table, Key: key(approvalId), ConsistentRead: true }));
+      const out = await client.send(
+        new (await documentCommands()).GetCommand({ TableName: table, Key: key(approvalId), ConsistentRead: true }),
+      );
       const text = out.Item?.record;
       return typeof text === "string" ? (JSON.parse(text) as ApprovalRecord) : undefined;
     },
     async markUsed(approvalId, nonce) {
       try {
         await client.send(
-          new UpdateCommand({
+          new (await documentCommands()).UpdateCommand({
             TableName: table,
             Key: key(approvalId),
             UpdateExpression: "SET usedAt = :now, usedBy = :nonce",

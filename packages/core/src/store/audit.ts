@@ -8,10 +8,11 @@
  * map would not. Items stay under DynamoDB's 400 KB: long strings and lists are cut, least important field first
  * (reasons, then plan, then results), and the record says so (`truncated: true`, `truncatedFields`).
  */
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { ApplyResult } from "../actions/types.ts";
 import { MODES, type Mode, SEVERITIES, type Severity } from "../detectors/types.ts";
 import { OUTCOME_STATUSES, type OutcomeStatus, type PlanStep } from "../pipeline/types.ts";
+import { documentCommands } from "./document-commands.ts";
 import {
   AUDIT_PARTITION,
   epochSeconds,
@@ -230,7 +231,7 @@ export async function recordAudit(
     item.truncated = true;
     item.truncatedFields = truncatedFields;
   }
-  await client.send(new PutCommand({ TableName: table, Item: item }));
+  await client.send(new (await documentCommands()).PutCommand({ TableName: table, Item: item }));
   const stored = toRecord(item);
   if (!stored) throw new Error("an audit record did not read back (a bug in audit.ts)");
   return stored;
@@ -317,7 +318,7 @@ async function queryAll(
   let start: QueryCommandInput["ExclusiveStartKey"];
   do {
     const page = await client.send(
-      new QueryCommand({
+      new (await documentCommands()).QueryCommand({
         ...input,
         Limit: Math.min(pageSize, limit - records.length),
         ...(start ? { ExclusiveStartKey: start } : {}),
@@ -373,7 +374,7 @@ export async function getAudit(
   assessmentId: string,
 ): Promise<AuditRecord | undefined> {
   const { Items } = await client.send(
-    new QueryCommand({
+    new (await documentCommands()).QueryCommand({
       TableName: table,
       KeyConditionExpression: "pk = :pk AND begins_with(sk, :at)",
       ExpressionAttributeValues: { ":pk": `AUDIT#${keyPart(assessmentId)}`, ":at": "AT#" },

@@ -11,18 +11,13 @@
  * and every test injects `now`. That is three conditional writes; a library adds more surface than it saves.
  */
 import { randomUUID } from "node:crypto";
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { signalKey } from "../detectors/common.ts";
 import type { Mode } from "../detectors/types.ts";
 import type { EventResult, OutcomeStatus, SkipCode } from "../pipeline/types.ts";
 import type { ParsedEvent } from "../signals/parse.ts";
 import type { Signal } from "../signals/types.ts";
+import { documentCommands } from "./document-commands.ts";
 import { epochSeconds, keyPart, TTL_ATTRIBUTE, wellFormed } from "./table.ts";
 
 export type IdempotencyStatus = "IN_PROGRESS" | "COMPLETED";
@@ -164,7 +159,9 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
   const held = new Map<string, string>();
 
   async function get(key: string): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await client.send(new GetCommand({ TableName: table, Key: itemKey(key), ConsistentRead: true }));
+    const { Item } = await client.send(
+      new (await documentCommands()).GetCommand({ TableName: table, Key: itemKey(key), ConsistentRead: true }),
+    );
     return toRecord(Item);
   }
 
@@ -182,7 +179,7 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await client.send(
-          new PutCommand({
+          new (await documentCommands()).PutCommand({
             TableName: table,
             Item: {
               ...itemKey(key),
@@ -220,7 +217,7 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
     if (token === undefined) return { completed: false, reason: `no claim held on ${key}` };
     try {
       await client.send(
-        new UpdateCommand({
+        new (await documentCommands()).UpdateCommand({
           TableName: table,
           Key: itemKey(key),
           UpdateExpression: "SET #status = :completed, #result = :result, completedAt = :at REMOVE #token",
@@ -249,7 +246,7 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
     held.delete(key);
     try {
       await client.send(
-        new DeleteCommand({
+        new (await documentCommands()).DeleteCommand({
           TableName: table,
           Key: itemKey(key),
           ConditionExpression: "#status = :inProgress AND #token = :token",
