@@ -15,6 +15,16 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
+// The plugins SST bundles the functions with (infra/functions.ts `nodejs.plugins`).
+import plugins from "../infra/esbuild-plugins.mjs";
+import {
+  FIRST_EVENTS,
+  type FirstEventKind,
+  type FirstEventSample,
+  firstEvent,
+  sampleFirstEvent,
+  startFirstEventStubs,
+} from "./first-event.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const FUNCTIONS_SRC = join(ROOT, "packages/functions/src");
@@ -44,7 +54,7 @@ const CORE = join(ROOT, "packages/core/src");
  * handler says what making it lazy would save (the parts share the SDK's core, so the costs do not add up).
  */
 const PROBES: Record<string, string> = {
-  zod: `import { z } from "zod";
+  "zod (classic, which the schemas used before zod/mini)": `import { z } from "zod";
 export const handler = async () => z.object({ a: z.string() }).parse({ a: "x" });`,
   "zod/mini (the tree-shakable API)": `import * as z from "zod/mini";
 export const handler = async () => z.object({ a: z.string() }).parse({ a: "x" });`,
@@ -60,14 +70,14 @@ export const handler = async () => ACTIONS.length;`,
 export const handler = async () => typeof parsePolicy;`,
   "core: the whole index (@eks-responder/core)": `import * as core from "@eks-responder/core";
 export const handler = async () => Object.keys(core).length;`,
-  "powertools parameters/ssm (SSM client)": `import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
+  "powertools parameters/ssm (SSM client; imported on the first parameter read)": `import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
 export const handler = async () => typeof getParameter;`,
-  "DynamoDB client + lib-dynamodb": `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+  "DynamoDB client + lib-dynamodb (imported on the first table access)": `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 export const handler = async () => [typeof DynamoDBDocumentClient.from(new DynamoDBClient({})), typeof PutCommand];`,
-  "SNS client": `import { SNSClient } from "@aws-sdk/client-sns";
+  "SNS client (imported on the first SNS notification)": `import { SNSClient } from "@aws-sdk/client-sns";
 export const handler = async () => typeof new SNSClient({});`,
-  "SFN client + task commands": `import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+  "SFN client + task commands (imported on the first approval)": `import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 export const handler = async () => [typeof SFNClient, typeof SendTaskSuccessCommand];`,
   "middy + powertools logger": `import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
@@ -75,46 +85,6 @@ import middy from "@middy/core";
 const logger = new Logger({ serviceName: "probe" });
 export const handler = middy(async () => ({})).use(injectLambdaContext(logger));`,
 };
-
-const core = (path: string) => JSON.stringify(join(CORE, path));
-const RESPOND_DEEP_IMPORTS = `import { Logger } from "@aws-lambda-powertools/logger";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import middy from "@middy/core";
-import { createAwsClients } from ${core("aws/clients.ts")};
-import { createKillSwitch } from ${core("guardrails/kill-switch.ts")};
-import { createNotifier } from ${core("notify/deliver.ts")};
-import { respond } from ${core("pipeline/respond.ts")};
-import { parsePolicy } from ${core("policy/load.ts")};
-import { toAuditEntries } from ${core("store/audit-entries.ts")};
-const logger = new Logger({ serviceName: "probe" });
-const used = [createAwsClients, createKillSwitch, createNotifier, respond, parsePolicy, toAuditEntries];`;
-
-/** The respond handler as recommended: deep core imports, SNS and SFN imported where used. */
-export const RESPOND_RECOMMENDED = "respond as recommended: deep core imports, SNS + SFN lazy";
-/** The same without the SSM client at import (parameters read another way, or imported when first read). */
-export const RESPOND_NO_SSM = "respond as recommended, without the SSM client at import";
-/** The same, with SSM and DynamoDB lazy too: the floor for an event that needs no AWS call. */
-export const RESPOND_FLOOR = "respond floor: as recommended, SSM + DynamoDB lazy too";
-
-PROBES[RESPOND_RECOMMENDED] = `${RESPOND_DEEP_IMPORTS}
-import { getParameter } from "@aws-lambda-powertools/parameters/ssm";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { takeAutomaticSlot } from ${core("guardrails/blast-radius.ts")};
-import { recordAudit } from ${core("store/audit.ts")};
-import { idempotencyStore } from ${core("store/idempotency.ts")};
-const more = [getParameter, DynamoDBClient, DynamoDBDocumentClient, takeAutomaticSlot, recordAudit, idempotencyStore];
-export const handler = middy(async () => used.length + more.length).use(injectLambdaContext(logger));`;
-PROBES[RESPOND_NO_SSM] = `${RESPOND_DEEP_IMPORTS}
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { takeAutomaticSlot } from ${core("guardrails/blast-radius.ts")};
-import { recordAudit } from ${core("store/audit.ts")};
-import { idempotencyStore } from ${core("store/idempotency.ts")};
-const more = [DynamoDBClient, DynamoDBDocumentClient, takeAutomaticSlot, recordAudit, idempotencyStore];
-export const handler = middy(async () => used.length + more.length).use(injectLambdaContext(logger));`;
-PROBES[RESPOND_FLOOR] = `${RESPOND_DEEP_IMPORTS}
-export const handler = middy(async () => used.length).use(injectLambdaContext(logger));`;
 
 export interface Probe {
   bundleBytes: number;
@@ -153,8 +123,25 @@ export interface ColdStartFunction {
   largestInputs: InputShare[];
 }
 
+export interface FirstEvent {
+  /** The event and the path it takes. */
+  path: string;
+  importMsMedian: number;
+  /** ms from process start until the handler answered the event. */
+  answeredMsMedian: number;
+  /** answeredMsMedian − importMsMedian: what the first event adds to the import. */
+  firstEventMsMedian: number;
+  outcomes: Record<string, number>;
+}
+
 export interface ColdStart {
   samples: number;
+  /** The respond handler answering its first event in a fresh process (bench/first-event.ts). */
+  firstEvent: Record<FirstEventKind, FirstEvent>;
+  /** The same for the empty handler (its "event" returns at once). */
+  emptyFirstEvent: { answeredMsMedian: number };
+  /** SSM GetParameter calls and Slack posts the respond samples made, in all. */
+  firstEventRequests: Record<string, number>;
   empty: { bundleBytes: number; importMsMedian: number };
   naive: { bundleBytes: number; importMsMedian: number; largestInputs: InputShare[] };
   functions: Record<string, ColdStartFunction>;
@@ -206,6 +193,7 @@ async function bundle(entry: string, outdir: string): Promise<BundleInfo> {
     // The references live in the temporary folder: resolve their packages from the workspace.
     nodePaths: [join(ROOT, "packages/functions/node_modules"), join(ROOT, "node_modules")],
     metafile: true,
+    plugins,
     logLevel: "silent",
     absWorkingDir: ROOT,
   });
@@ -284,17 +272,46 @@ export async function measureColdStart(samples = COLD_START_SAMPLES): Promise<Co
       writeFileSync(file, `${PROBES[key] ?? ""}\n`);
       bundles.set(`probe:${key}`, await bundle(file, join(tmp, "out", `probe-${index}`)));
     }
-    // Interleaved rounds: every bundle once per round, so a slower moment of the machine hits them all.
-    const times = new Map<string, number[]>([...bundles.keys()].map((k) => [k, []]));
-    for (let round = 0; round < samples; round++) {
-      for (const [key, info] of bundles) times.get(key)?.push(sample(info.entryPath));
-    }
-    const med = (key: string) => median(times.get(key) ?? []);
     const info = (key: string): BundleInfo => {
       const b = bundles.get(key);
       if (!b) throw new Error(`no bundle ${key}`);
       return b;
     };
+    // Interleaved rounds: every bundle once per round, so a slower moment of the machine hits them all.
+    const times = new Map<string, number[]>([...bundles.keys()].map((k) => [k, []]));
+    for (let round = 0; round < samples; round++) {
+      for (const [key, info] of bundles) times.get(key)?.push(sample(info.entryPath));
+    }
+    // Then the respond handler's first event, in fresh processes against local endpoints (interleaved likewise).
+    const stubs = await startFirstEventStubs();
+    const kinds = Object.keys(FIRST_EVENTS) as FirstEventKind[];
+    const firsts = new Map<string, FirstEventSample[]>([...kinds, "(empty)"].map((k) => [k, []]));
+    try {
+      for (let round = 0; round < samples; round++) {
+        firsts.get("(empty)")?.push(await sampleFirstEvent(info("(empty)").entryPath, {}, stubs.env));
+        for (const kind of kinds) {
+          const event = firstEvent(kind, round);
+          firsts.get(kind)?.push(await sampleFirstEvent(info("respond").entryPath, event, stubs.env));
+        }
+      }
+    } finally {
+      await stubs.stop();
+    }
+    const firstEventOf = (kind: FirstEventKind): FirstEvent => {
+      const list = firsts.get(kind) ?? [];
+      const importMs = median(list.map((f) => f.importMs));
+      const answeredMs = median(list.map((f) => f.answeredMs));
+      const outcomes: Record<string, number> = {};
+      for (const f of list) outcomes[f.outcome] = (outcomes[f.outcome] ?? 0) + 1;
+      return {
+        path: FIRST_EVENTS[kind].path,
+        importMsMedian: importMs,
+        answeredMsMedian: answeredMs,
+        firstEventMsMedian: median(list.map((f) => f.answeredMs - f.importMs)),
+        outcomes,
+      };
+    };
+    const med = (key: string) => median(times.get(key) ?? []);
     const emptyMs = med("(empty)");
     const naiveMs = med("(naive)");
     const functions: Record<string, ColdStartFunction> = {};
@@ -322,6 +339,9 @@ export async function measureColdStart(samples = COLD_START_SAMPLES): Promise<Co
     }
     return {
       samples,
+      firstEvent: Object.fromEntries(kinds.map((k) => [k, firstEventOf(k)])) as Record<FirstEventKind, FirstEvent>,
+      emptyFirstEvent: { answeredMsMedian: median((firsts.get("(empty)") ?? []).map((f) => f.answeredMs)) },
+      firstEventRequests: Object.fromEntries(stubs.requests),
       probes,
       empty: { bundleBytes: info("(empty)").loadBytes, importMsMedian: emptyMs },
       naive: {

@@ -51,7 +51,8 @@ export function createFunction(
     architecture: "arm64",
     memory: `${spec.memoryMb} MB`,
     timeout: `${spec.timeoutSeconds} seconds`,
-    nodejs: { format: "esm", splitting: true, minify: true },
+    // infra/esbuild-plugins.mjs: the SDK's imports of node:http(s) go through require (no undici load at cold start).
+    nodejs: { format: "esm", splitting: true, minify: true, plugins: "infra/esbuild-plugins.mjs" },
     logging: { retention: "3 months", format: "json" },
     environment: { ...commonEnvironment(deps), ...extraEnvironment },
     ...(id === "respond" ? { concurrency: { reserved: RESPOND_RESERVED_CONCURRENCY } } : {}),

@@ -116,6 +116,24 @@ describe("respond", () => {
     expect(ec2.calls()).toHaveLength(0);
   });
 
+  it("reads the kill switch only when an action is at stake (not for an alert or a skipped event)", async () => {
+    const reads: string[] = [];
+    const killSwitch = async () => {
+      reads.push("read");
+      return false;
+    };
+    const alertOnly = fakes({ dryRun: false, detectors: { "ec2-open-ingress": { mode: "alert" } } }, { killSwitch });
+    expect((await respond(SSH_OPEN, alertOnly.deps)).outcome).toBe("alert");
+    const sample = JSON.parse(
+      readFileSync(join(ROOT, "examples/events/gd-01-persistence-k8s-successful-anonymous-access.json"), "utf8"),
+    ) as unknown;
+    expect((await respond(sample, fakes({ dryRun: false }, { killSwitch }).deps)).outcome).toBe("skipped");
+    expect(reads).toEqual([]);
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    expect((await respond(SSH_OPEN, fakes({ dryRun: false }, { killSwitch }).deps)).outcome).toBe("applied");
+    expect(reads).toEqual(["read"]);
+  });
+
   it("starts an approval with the exact plan in approve mode, and applies nothing yet", async () => {
     const f = fakes({ dryRun: false });
     const result = await respond(ADMIN_GRANT, f.deps);

@@ -69,7 +69,9 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
     };
   }
   try {
-    if (deps.killSwitch && (await deps.killSwitch())) {
+    // Read only when something could be acted on: an alert or a skipped event does not wait on the parameter.
+    const atStake = result.decisions.some((d) => d.mode === "auto" || d.mode === "approve");
+    if (atStake && deps.killSwitch && (await deps.killSwitch())) {
       result.decisions = result.decisions.map((d) =>
         d.mode === "auto" || d.mode === "approve" ? downgrade(d, "the kill switch is on") : d,
       );
