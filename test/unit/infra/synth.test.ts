@@ -216,15 +216,18 @@ describe("the synthesized functions", () => {
     }
   });
 
-  it("are bundled as minified ESM with code splitting, and link nothing", () => {
+  it("are bundled as minified ESM with code splitting and the project's esbuild plugins, and link nothing", () => {
     expect(builds).toHaveLength(FUNCTION_IDS.length);
     for (const build of builds) {
       expect(build.properties, String(build.functionID)).toEqual({
         format: "esm",
         splitting: true,
         minify: true,
+        // Relative to sst.config.ts; the file must exist there (bench/cold-start.ts bundles with the same list).
+        plugins: "infra/esbuild-plugins.mjs",
         architecture: "arm64",
       });
+      expect(existsSync(join(ROOT, String((build.properties as { plugins?: string }).plugins)))).toBe(true);
       expect(build.links).toEqual({});
     }
   });

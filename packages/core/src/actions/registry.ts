@@ -1,4 +1,5 @@
 import { ActionParamsError, UnknownActionError } from "../errors.ts";
+import { safeParseHot } from "../hot-schema.ts";
 import { toInputIssues } from "../signals/zod-issues.ts";
 import { enableLogging } from "./enable-logging.action.ts";
 import { isolateInstance } from "./isolate-instance.action.ts";
@@ -34,7 +35,7 @@ export function getAction(id: string): ActionDefinition {
 /** Validates the params against the action's schema and plans the calls. */
 export function planAction(id: string, params: unknown, context: PlanContext): PlanResult {
   const action = getAction(id);
-  const parsed = action.params.safeParse(params);
+  const parsed = safeParseHot(action.params, params);
   if (!parsed.success) throw new ActionParamsError(id, toInputIssues(parsed.error, params, "params"));
   return action.plan(parsed.data, context);
 }

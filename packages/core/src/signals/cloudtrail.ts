@@ -1,4 +1,5 @@
 import { SignalParseError } from "../errors.ts";
+import { safeParseHot } from "../hot-schema.ts";
 import type * as z from "../zod.ts";
 import {
   associateAccessPolicyRequestSchema,
@@ -51,7 +52,7 @@ export function isSupportedCloudTrailEvent(source: CloudTrailSource, eventName: 
 }
 
 function parsePart<T extends z.ZodMiniType>(schema: T, value: unknown, where: string): z.output<T> {
-  const result = schema.safeParse(value ?? {});
+  const result = safeParseHot(schema, value ?? {});
   if (!result.success) {
     const issues = toInputIssues(result.error, value, where);
     throw new SignalParseError(`malformed ${where}: ${summarizeIssues(issues)}`, issues);
@@ -69,11 +70,13 @@ function clusterName(request: { name?: string | undefined; clusterName?: string 
   return name;
 }
 
+/** A copy without the keys whose value is undefined (copied, not deleted: `delete` makes objects slow to use). */
 function defined<T extends object>(value: T): T {
+  const out: Partial<T> = {};
   for (const key of Object.keys(value) as (keyof T)[]) {
-    if (value[key] === undefined) delete value[key];
+    if (value[key] !== undefined) out[key] = value[key];
   }
-  return value;
+  return out as T;
 }
 
 function toRule(raw: z.output<typeof securityGroupRuleSchema>): SecurityGroupRule {

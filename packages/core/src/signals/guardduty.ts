@@ -1,4 +1,5 @@
 import { SignalParseError } from "../errors.ts";
+import { safeParseHot } from "../hot-schema.ts";
 import type { Envelope } from "./envelope.schema.ts";
 import { type GuardDutyFinding, guardDutyFindingSchema } from "./guardduty.schema.ts";
 import type { GuardDutySignal, InstanceRef } from "./types.ts";
@@ -52,7 +53,7 @@ function toInstance(finding: GuardDutyFinding): InstanceRef | undefined {
 
 /** Parses the detail of a GuardDuty finding into a signal. Anything malformed throws {@link SignalParseError}. */
 export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
-  const result = guardDutyFindingSchema.safeParse(envelope.detail);
+  const result = safeParseHot(guardDutyFindingSchema, envelope.detail);
   if (!result.success) {
     const issues = toInputIssues(result.error, envelope.detail, "detail");
     throw new SignalParseError(`malformed GuardDuty finding: ${summarizeIssues(issues)}`, issues);

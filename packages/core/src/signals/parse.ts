@@ -1,4 +1,5 @@
 import { SignalParseError, SignalTooLargeError } from "../errors.ts";
+import { safeParseHot } from "../hot-schema.ts";
 import { CLOUDTRAIL_EVENTS, isCloudTrailSource, isSupportedCloudTrailEvent, parseCloudTrail } from "./cloudtrail.ts";
 import { envelopeSchema, MAX_EVENT_BYTES } from "./envelope.schema.ts";
 import { GUARDDUTY_DETAIL_TYPE, parseGuardDuty } from "./guardduty.ts";
@@ -28,7 +29,7 @@ export function parseEvent(raw: unknown): ParsedEvent {
       [{ path: "(root)", message: "expected an EventBridge event object" }],
     );
   }
-  const result = envelopeSchema.safeParse(raw);
+  const result = safeParseHot(envelopeSchema, raw);
   if (!result.success) {
     const issues = toInputIssues(result.error, raw);
     throw new SignalParseError(`not an EventBridge event: ${summarizeIssues(issues)}`, issues);
@@ -76,8 +77,12 @@ export function parseEvent(raw: unknown): ParsedEvent {
  * (over 256 KB), then JSON, then {@link parseEvent}.
  */
 export function parseEventText(text: string): ParsedEvent {
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > MAX_EVENT_BYTES) throw new SignalTooLargeError(bytes, MAX_EVENT_BYTES);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so a short text cannot be too large: only a long one is measured
+  // (counting the bytes reads the whole text, a cost next to JSON.parse's own).
+  if (text.length * 3 > MAX_EVENT_BYTES) {
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > MAX_EVENT_BYTES) throw new SignalTooLargeError(bytes, MAX_EVENT_BYTES);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
