@@ -14,10 +14,16 @@
  * TransientActionError and the event is delivered again after the configured delay, as Lambda's asynchronous retry does
  * (infra: maximumRetryAttempts 2, waits of 1 and 2 minutes), then dead-lettered.
  *
+ * Slack is the functions' notifier as deployed (createNotifier with the per-channel gate and digest of
+ * packages/core/src/notify/digest.ts, on a local DynamoDB, dynalite) posting to a local Slack Web API that records
+ * the simulated second of each message, and the scheduled digest flush runs every simulated minute (flushDigests).
+ *
  * Each variant changes only the delivery (concurrency, retry budget); the respond path is the same code.
  */
 
 import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import {
   EC2Client,
@@ -28,8 +34,10 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { RESPOND_RESERVED_CONCURRENCY } from "../infra/naming.ts";
 import { type AwsClients, createAwsClients, EC2_THROTTLE_RETRY } from "../packages/core/src/aws/clients.ts";
-import { routesOf } from "../packages/core/src/notify/deliver.ts";
+import { createNotifier } from "../packages/core/src/notify/deliver.ts";
+import { flushDigests, slackDigest, slackPoster } from "../packages/core/src/notify/digest.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
+import { startDynalite } from "../test/helpers/dynalite.ts";
 import { livePolicy } from "./full-path.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -102,6 +110,10 @@ export const WHAT_IF: StormVariant[] = [
 
 export interface SlackRate {
   messages: number;
+  /** Of those, digest messages posted by the scheduled flush. */
+  digestMessages: number;
+  /** Outcomes that went to the digest instead of a message of their own. */
+  deferred: number;
   /** Most messages in one simulated second. */
   peakPerSecond: number;
   /** Simulated seconds with more than one message (Slack allows about 1 per second per channel). */
@@ -373,6 +385,49 @@ function throttled(): Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Slack
+
+/** The simulated clock's origin as a wall-clock time (the digest keys its slots by epoch second). */
+const EPOCH_MS = Date.parse("2026-01-01T00:00:00Z");
+/** The digest function runs every minute (infra/schedule.ts). */
+const DIGEST_FLUSH_MS = 60_000;
+/** A bound on the flush loop, far beyond any storm here (1,000 events are over in minutes). */
+const MAX_FLUSHES = 120;
+
+/**
+ * A local Slack Web API: `chat.postMessage` answers `{"ok":true}` and records, per channel, the simulated ms at which
+ * the message arrived (the clock does not move while a request is in flight: the posting task is running).
+ */
+async function startSlackApi(now: () => number): Promise<{
+  url: string;
+  posts: Map<string, number[]>;
+  stop(): Promise<void>;
+}> {
+  const posts = new Map<string, number[]>();
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => {
+      body += chunk.toString("utf8");
+    });
+    request.on("end", () => {
+      const channel = new URLSearchParams(body).get("channel") ?? "(none)";
+      posts.set(channel, [...(posts.get(channel) ?? []), now()]);
+      response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    posts,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The run
 
 /** One storm under one delivery variant. Mocks EC2 for its duration and restores it. */
@@ -438,6 +493,7 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       },
     );
 
+  const stops: (() => Promise<void>)[] = [];
   try {
     const clients = new Map<string, AwsClients>();
     const clientsOf = (region: string): AwsClients => {
@@ -451,10 +507,28 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
     // Load the EC2 client before the clock runs (a module load is real I/O, outside simulated time).
     await clientsOf("us-east-1").ec2();
 
-    const slackTimes = new Map<string, number[]>();
+    // Slack as deployed: the gate and digest on a local DynamoDB, messages to a local Web API on the simulated clock.
+    const slack = await startSlackApi(() => clock.now);
+    stops.push(() => slack.stop());
+    const dynamo = await startDynalite();
+    stops.push(() => dynamo.stop());
+    const table = await dynamo.createTable("eks-responder-storm");
+    const wallClock = () => new Date(EPOCH_MS + clock.now);
+    const slackConfig = { token: "xoxb-storm", apiUrl: `${slack.url}/api/` };
+    const notifier = createNotifier({
+      routes: policy.notify.routes,
+      slack: slackConfig,
+      digest: slackDigest(dynamo.docClient, table, { clock: wallClock }),
+      sleep: clock.sleep,
+    });
+    // Load the Slack SDK before the clock runs, like the EC2 client above.
+    await import("@slack/web-api");
+    const deferred = new Map<string, number>();
+
     let invocations = 0;
     let deadLettered = 0;
     let lastEnd = 0;
+    let outstanding = built.length;
     const deps: RespondDeps = {
       policy,
       clients: clientsOf,
@@ -462,11 +536,11 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       async record() {},
       async notify(result: RespondResult) {
         if (result.outcome === "skipped") return;
-        for (const route of routesOf(result, policy.notify.routes)) {
-          if (!route.slack) continue;
-          const list = slackTimes.get(route.slack.channel) ?? [];
-          list.push(clock.now);
-          slackTimes.set(route.slack.channel, list);
+        for (const d of await notifier.notify(result)) {
+          if (!d.deferred) continue;
+          const route = policy.notify.routes.find((r) => r.name === d.route);
+          const channel = route?.slack?.channel ?? d.route;
+          deferred.set(channel, (deferred.get(channel) ?? 0) + 1);
         }
       },
     };
@@ -485,12 +559,14 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       }
       if (!failed) {
         lastEnd = Math.max(lastEnd, clock.now);
+        outstanding--;
         return;
       }
       const delay = variant.redeliveryDelaysMs[attempt - 1];
       if (delay === undefined) {
         deadLettered++;
         lastEnd = Math.max(lastEnd, clock.now);
+        outstanding--;
         return;
       }
       await clock.sleep(delay);
@@ -498,17 +574,35 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
     };
 
     for (const b of built) clock.spawn(() => deliver(b.event, 1));
+    // The digest function's schedule: a flush every minute until the storm is over and nothing is left to post.
+    const digestMessages = new Map<string, number>();
+    clock.spawn(async () => {
+      for (let flush = 0; flush < MAX_FLUSHES; flush++) {
+        await clock.sleep(DIGEST_FLUSH_MS);
+        const report = await flushDigests(dynamo.docClient, table, {
+          post: slackPoster(slackConfig),
+          now: wallClock(),
+          sleep: clock.sleep,
+        });
+        for (const m of report.messages.filter((x) => x.ok)) {
+          digestMessages.set(m.channel, (digestMessages.get(m.channel) ?? 0) + 1);
+        }
+        if (outstanding === 0 && report.kept === 0) return;
+      }
+    });
     await clock.run();
 
     const revokedRules = [...rules.values()].filter((r) => r.revokes > 0);
     const revoked = revokedRules.length;
-    const slack: Record<string, SlackRate> = {};
-    for (const [channel, times] of slackTimes) {
+    const slackRates: Record<string, SlackRate> = {};
+    for (const [channel, times] of slack.posts) {
       const perSecond = new Map<number, number>();
       for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
       const span = (Math.max(...times) - Math.min(...times)) / 1000;
-      slack[channel] = {
+      slackRates[channel] = {
         messages: times.length,
+        digestMessages: digestMessages.get(channel) ?? 0,
+        deferred: deferred.get(channel) ?? 0,
         peakPerSecond: Math.max(...perSecond.values()),
         secondsOverOne: [...perSecond.values()].filter((n) => n > 1).length,
         meanPerSecond: Number((times.length / Math.max(1, span)).toFixed(2)),
@@ -530,11 +624,12 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       ec2Calls,
       throttledCalls,
       rulesRevokedTwice: [...rules.values()].filter((r) => r.revokes > 1).length,
-      slack,
+      slack: slackRates,
       wallMs: Math.round(performance.now() - started),
     };
   } finally {
     ec2.restore();
+    for (const stop of stops.reverse()) await stop();
   }
 }
 
