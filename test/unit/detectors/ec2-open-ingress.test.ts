@@ -230,6 +230,30 @@ describe("ec2-open-ingress", () => {
     expect(result.plan).toEqual([]);
   });
 
+  it("matches the created rule when the request spells the range differently from EC2 (0::0/0 and ::/0)", () => {
+    for (const spelling of ["0::0/0", "0:0:0:0:0:0:0:0/0", "::/00"]) {
+      const event = loadFixture(`${SGI}/rdp-ipv6-only-open.json`);
+      const range = objectAt(
+        event,
+        "detail",
+        "requestParameters",
+        "ipPermissions",
+        "items",
+        0,
+        "ipv6Ranges",
+        "items",
+        0,
+      );
+      range.cidrIpv6 = spelling;
+      const result = processEvent(event, defaultPolicy());
+      expect(
+        mine(result).map((a) => a.resources.ruleIds),
+        spelling,
+      ).toEqual([["sgr-02a3b4c5d6e7f8091"]]);
+      expect(calls(result), spelling).toEqual(revokeRules(SG, ["sgr-02a3b4c5d6e7f8091"]));
+    }
+  });
+
   it("explains a revoke by permissions when the event lists no rule ids", () => {
     // prepare
     const signal = parseEventText(fixtureText(`${SGI}/legacy-no-rule-set-ssh-open.json`));

@@ -1,4 +1,4 @@
-import { cidrWithin, isOpenCidr, type OpenThreshold } from "../net/cidr.ts";
+import { cidrWithin, isOpenCidr, type OpenThreshold, sameCidr } from "../net/cidr.ts";
 import type { IpPermission, SecurityGroupRule, Signal } from "../signals/types.ts";
 import * as z from "../zod.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
@@ -92,7 +92,8 @@ function ruleFor(
   return rules.find((r) => {
     if (r.isEgress || r.protocol !== p.protocol) return false;
     const got = portRange(r.protocol, r.fromPort, r.toPort);
-    return got.from === want.from && got.to === want.to && (v6 ? r.cidrIpv6 : r.cidrIpv4) === cidr;
+    const created = v6 ? r.cidrIpv6 : r.cidrIpv4;
+    return got.from === want.from && got.to === want.to && created !== undefined && sameCidr(created, cidr);
   });
 }
 

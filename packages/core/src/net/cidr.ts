@@ -18,6 +18,28 @@ export function parseCidr(text: string): Cidr | undefined {
   return prefix <= max ? { address, prefix, family } : undefined;
 }
 
+/** The address in one spelling: IPv6 compressed and lower-case (the URL parser's form), IPv4 as it is. */
+function canonicalAddress(cidr: Cidr): string {
+  return cidr.family === "ipv6" ? new URL(`http://[${cidr.address}]`).hostname.slice(1, -1) : cidr.address;
+}
+
+/**
+ * True when two CIDR texts name the same range: `0::0/0` and `::/0`, `2001:DB8::/32` and `2001:db8:0::/32`. EC2
+ * answers in the canonical form whatever the caller wrote, so texts are compared as ranges, not as strings.
+ */
+export function sameCidr(a: string, b: string): boolean {
+  if (a === b) return true;
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  return (
+    x !== undefined &&
+    y !== undefined &&
+    x.family === y.family &&
+    x.prefix === y.prefix &&
+    canonicalAddress(x) === canonicalAddress(y)
+  );
+}
+
 /** The widest prefix lengths still considered "not open to the world", per family. */
 export interface OpenThreshold {
   ipv4: number;
