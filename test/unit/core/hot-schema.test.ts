@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { COMPILE_AFTER_PARSES, isCompiled, safeParseHot } from "../../../packages/core/src/hot-schema.ts";
+import {
+  builtOnFirstUse,
+  COMPILE_AFTER_PARSES,
+  isCompiled,
+  safeParseHot,
+} from "../../../packages/core/src/hot-schema.ts";
 import { ACTIONS, parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
 import * as ct from "../../../packages/core/src/signals/cloudtrail.schema.ts";
 import { envelopeSchema } from "../../../packages/core/src/signals/envelope.schema.ts";
@@ -47,13 +52,17 @@ function variants(doc: Record<string, unknown>): unknown[] {
 /** The part of an event each schema reads (as the parsers hand it over). */
 const SCHEMAS: [string, z.ZodMiniType, (doc: Record<string, unknown>) => unknown][] = [
   ["envelope", envelopeSchema, (d) => d],
-  ["GuardDuty finding", guardDutyFindingSchema, (d) => d.detail],
-  ["CloudTrail detail", ct.cloudTrailDetailSchema, (d) => d.detail],
+  ["GuardDuty finding", guardDutyFindingSchema(), (d) => d.detail],
+  ["CloudTrail detail", ct.cloudTrailDetailSchema(), (d) => d.detail],
   ...Object.entries(ct)
     .filter(([name]) => name.endsWith("RequestSchema") || name.endsWith("ResponseSchema"))
     .map(([name, schema]): [string, z.ZodMiniType, (doc: Record<string, unknown>) => unknown] => {
       const part = name.endsWith("RequestSchema") ? "requestParameters" : "responseElements";
-      return [name, schema as z.ZodMiniType, (d) => (d.detail as Record<string, unknown> | undefined)?.[part] ?? {}];
+      return [
+        name,
+        (schema as () => z.ZodMiniType)(),
+        (d) => (d.detail as Record<string, unknown> | undefined)?.[part] ?? {},
+      ];
     }),
 ];
 
@@ -114,5 +123,17 @@ describe("safeParseHot: zod's compiled parser, once a schema is hot", () => {
     const refused = safeParseHot(schema, { id: "" });
     expect(refused.success).toBe(false);
     expect(refused.error?.issues[0]?.message).toBe("Too small: expected string to have >=1 characters");
+  });
+
+  it("builds a schema on its first call only, and hands out the same one after", () => {
+    let builds = 0;
+    const schema = builtOnFirstUse(() => {
+      builds++;
+      return z.object({ a: z.string() });
+    });
+    expect(builds).toBe(0);
+    const first = schema();
+    expect(schema()).toBe(first);
+    expect(builds).toBe(1);
   });
 });

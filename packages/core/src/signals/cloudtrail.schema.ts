@@ -1,3 +1,4 @@
+import { builtOnFirstUse } from "../hot-schema.ts";
 import * as z from "../zod.ts";
 import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtrail-quirks.ts";
 
@@ -7,10 +8,10 @@ import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtr
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
  * Sample: examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json (a real record)
  *
- * Every schema here is built on first use (z.lazy): an event builds the schemas of its own call only, and a cold
- * start builds none of them before the first event (bench/cold-start.ts).
+ * Every exported schema is a function that builds it on first call (builtOnFirstUse, ../hot-schema.ts): an event
+ * builds the schemas of its own call only, and a cold start builds none of them before the first event.
  */
-export const cloudTrailDetailSchema = z.lazy(() =>
+export const cloudTrailDetailSchema = builtOnFirstUse(() =>
   z.object({
     eventVersion: optString,
     eventID: z.string().check(z.minLength(1)),
@@ -36,7 +37,7 @@ export const cloudTrailDetailSchema = z.lazy(() =>
   }),
 );
 
-export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
+export type CloudTrailDetail = z.infer<ReturnType<typeof cloudTrailDetailSchema>>;
 
 // ---- aws.ec2 ------------------------------------------------------------------------------------------------
 
@@ -44,14 +45,12 @@ export type CloudTrailDetail = z.infer<typeof cloudTrailDetailSchema>;
 const PROTOCOL_NAMES: Record<string, string> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", all: "-1" };
 
 /** A protocol, normalised: lower case, and the numbers of tcp, udp, icmp and icmpv6 written as their names. */
-const protocol = z.lazy(() =>
-  z.pipe(
-    z.union([z.string(), z.number()]),
-    z.transform((v) => {
-      const text = String(v).trim().toLowerCase();
-      return PROTOCOL_NAMES[text] ?? text;
-    }),
-  ),
+const protocol = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((v) => {
+    const text = String(v).trim().toLowerCase();
+    return PROTOCOL_NAMES[text] ?? text;
+  }),
 );
 
 /**
@@ -59,7 +58,7 @@ const protocol = z.lazy(() =>
  * @see https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_AuthorizeSecurityGroupIngress.html
  * The legacy top-level form (`cidrIp`, `ipProtocol`, `fromPort`, `toPort` without `ipPermissions`) is accepted too.
  */
-export const authorizeIngressRequestSchema = z.lazy(() =>
+export const authorizeIngressRequestSchema = builtOnFirstUse(() =>
   z.object({
     groupId: optString,
     groupName: optString,
@@ -82,7 +81,7 @@ export const authorizeIngressRequestSchema = z.lazy(() =>
 );
 
 /** One rule of `responseElements.securityGroupRuleSet.items` (SecurityGroupRule, lowerCamelCase). */
-export const securityGroupRuleSchema = z.lazy(() =>
+export const securityGroupRuleSchema = builtOnFirstUse(() =>
   z.object({
     securityGroupRuleId: z.string().check(z.regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)")),
     groupId: z.string(),
@@ -98,9 +97,9 @@ export const securityGroupRuleSchema = z.lazy(() =>
   }),
 );
 
-export const authorizeIngressResponseSchema = z.lazy(() =>
+export const authorizeIngressResponseSchema = builtOnFirstUse(() =>
   z.object({
-    securityGroupRuleSet: ctList(securityGroupRuleSchema),
+    securityGroupRuleSet: ctList(securityGroupRuleSchema()),
   }),
 );
 
@@ -109,23 +108,21 @@ export const authorizeIngressResponseSchema = z.lazy(() =>
  * `ModifySecurityGroupRulesRequest`, and `SecurityGroupRule` may be one object or a list.
  * @see https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySecurityGroupRules.html
  */
-const modifiedRuleSchema = z.lazy(() =>
-  z.object({
-    SecurityGroupRuleId: z.string().check(z.regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)")),
-    SecurityGroupRule: z.object({
-      IpProtocol: protocol,
-      FromPort: z.nullish(ctInt),
-      ToPort: z.nullish(ctInt),
-      CidrIpv4: optString,
-      CidrIpv6: optString,
-      PrefixListId: optString,
-      ReferencedGroupId: optString,
-      Description: optString,
-    }),
+const modifiedRuleSchema = z.object({
+  SecurityGroupRuleId: z.string().check(z.regex(/^sgr-[0-9a-f]+$/, "expected a security group rule id (sgr-…)")),
+  SecurityGroupRule: z.object({
+    IpProtocol: protocol,
+    FromPort: z.nullish(ctInt),
+    ToPort: z.nullish(ctInt),
+    CidrIpv4: optString,
+    CidrIpv6: optString,
+    PrefixListId: optString,
+    ReferencedGroupId: optString,
+    Description: optString,
   }),
-);
+});
 
-export const modifyRulesRequestSchema = z.lazy(() =>
+export const modifyRulesRequestSchema = builtOnFirstUse(() =>
   z.object({
     ModifySecurityGroupRulesRequest: z.object({
       GroupId: z.string().check(z.minLength(1)),
@@ -139,27 +136,23 @@ export const modifyRulesRequestSchema = z.lazy(() =>
 
 // ---- aws.eks ------------------------------------------------------------------------------------------------
 
-const endpointConfigSchema = z.lazy(() =>
-  z.object({
-    endpointPublicAccess: z.nullish(ctBool),
-    endpointPrivateAccess: z.nullish(ctBool),
-    publicAccessCidrs: z.nullish(z.array(z.string())),
-  }),
-);
+const endpointConfigSchema = z.object({
+  endpointPublicAccess: z.nullish(ctBool),
+  endpointPrivateAccess: z.nullish(ctBool),
+  publicAccessCidrs: z.nullish(z.array(z.string())),
+});
 
-const loggingSchema = z.lazy(() =>
-  z.object({
-    clusterLogging: optionalList(
-      z.object({
-        types: optionalList(z.string()),
-        enabled: z.pipe(
-          z.nullish(ctBool),
-          z.transform((v) => v ?? false),
-        ),
-      }),
-    ),
-  }),
-);
+const loggingSchema = z.object({
+  clusterLogging: optionalList(
+    z.object({
+      types: optionalList(z.string()),
+      enabled: z.pipe(
+        z.nullish(ctBool),
+        z.transform((v) => v ?? false),
+      ),
+    }),
+  ),
+});
 
 /** The cluster name: `name` today, `clusterName` in the 2018 API (sample ct-13). */
 const clusterNameFields = { name: optString, clusterName: optString };
@@ -169,7 +162,7 @@ const clusterNameFields = { name: optString, clusterName: optString };
  * @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html
  * @see https://docs.aws.amazon.com/eks/latest/userguide/logging-using-cloudtrail.html
  */
-export const createClusterRequestSchema = z.lazy(() =>
+export const createClusterRequestSchema = builtOnFirstUse(() =>
   z.object({
     ...clusterNameFields,
     resourcesVpcConfig: z.nullish(endpointConfigSchema),
@@ -179,7 +172,7 @@ export const createClusterRequestSchema = z.lazy(() =>
 );
 
 /** `UpdateClusterConfig`: endpoint access or logging (one per call). */
-export const updateClusterConfigRequestSchema = z.lazy(() =>
+export const updateClusterConfigRequestSchema = builtOnFirstUse(() =>
   z.object({
     ...clusterNameFields,
     resourcesVpcConfig: z.nullish(endpointConfigSchema),
@@ -188,7 +181,7 @@ export const updateClusterConfigRequestSchema = z.lazy(() =>
 );
 
 /** `update.params` of the UpdateClusterConfig response: every value is a string, lists are JSON text. */
-export const updateResponseSchema = z.lazy(() =>
+export const updateResponseSchema = builtOnFirstUse(() =>
   z.object({
     update: z.nullish(
       z.object({
@@ -200,7 +193,7 @@ export const updateResponseSchema = z.lazy(() =>
 );
 
 /** `CreateAccessEntry`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessEntry.html */
-export const createAccessEntryRequestSchema = z.lazy(() =>
+export const createAccessEntryRequestSchema = builtOnFirstUse(() =>
   z.object({
     ...clusterNameFields,
     principalArn: ctArn,
@@ -211,7 +204,7 @@ export const createAccessEntryRequestSchema = z.lazy(() =>
 );
 
 /** `AssociateAccessPolicy`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_AssociateAccessPolicy.html */
-export const associateAccessPolicyRequestSchema = z.lazy(() =>
+export const associateAccessPolicyRequestSchema = builtOnFirstUse(() =>
   z.object({
     ...clusterNameFields,
     principalArn: ctArn,
@@ -221,7 +214,7 @@ export const associateAccessPolicyRequestSchema = z.lazy(() =>
 );
 
 /** `CreateNodegroup`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html */
-export const createNodegroupRequestSchema = z.lazy(() =>
+export const createNodegroupRequestSchema = builtOnFirstUse(() =>
   z.object({
     ...clusterNameFields,
     nodegroupName: z.string().check(z.minLength(1)),
@@ -230,4 +223,4 @@ export const createNodegroupRequestSchema = z.lazy(() =>
 );
 
 /** `DeleteCluster`. @see https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html */
-export const deleteClusterRequestSchema = z.lazy(() => z.object({ ...clusterNameFields }));
+export const deleteClusterRequestSchema = builtOnFirstUse(() => z.object({ ...clusterNameFields }));

@@ -79,7 +79,7 @@ function defined<T extends object>(value: T): T {
   return out as T;
 }
 
-function toRule(raw: z.output<typeof securityGroupRuleSchema>): SecurityGroupRule {
+function toRule(raw: z.output<ReturnType<typeof securityGroupRuleSchema>>): SecurityGroupRule {
   return defined({
     ruleId: raw.securityGroupRuleId,
     groupId: raw.groupId,
@@ -95,7 +95,7 @@ function toRule(raw: z.output<typeof securityGroupRuleSchema>): SecurityGroupRul
   });
 }
 
-function toPermissions(request: z.output<typeof authorizeIngressRequestSchema>): IpPermission[] {
+function toPermissions(request: z.output<ReturnType<typeof authorizeIngressRequestSchema>>): IpPermission[] {
   const permissions: IpPermission[] = request.ipPermissions.map((p) =>
     defined({
       protocol: p.ipProtocol,
@@ -169,8 +169,8 @@ function parseEc2(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
   const req = detail.requestParameters;
   const res = detail.responseElements;
   if (detail.eventName === "AuthorizeSecurityGroupIngress") {
-    const request = parsePart(authorizeIngressRequestSchema, req, "detail.requestParameters");
-    const response = parsePart(authorizeIngressResponseSchema, res, "detail.responseElements");
+    const request = parsePart(authorizeIngressRequestSchema(), req, "detail.requestParameters");
+    const response = parsePart(authorizeIngressResponseSchema(), res, "detail.responseElements");
     if (request.groupId === undefined && request.groupName === undefined) {
       throw new SignalParseError("malformed detail.requestParameters: neither groupId nor groupName is set", [
         { path: "detail.requestParameters.groupId", message: "expected a security group id" },
@@ -186,7 +186,7 @@ function parseEc2(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
       createdRules: response.securityGroupRuleSet.map(toRule),
     });
   }
-  const request = parsePart(modifyRulesRequestSchema, req, "detail.requestParameters");
+  const request = parsePart(modifyRulesRequestSchema(), req, "detail.requestParameters");
   const { GroupId, SecurityGroupRule } = request.ModifySecurityGroupRulesRequest;
   return {
     ...base,
@@ -220,7 +220,7 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
   const eks = { ...base, source: "aws.eks" as const };
   switch (detail.eventName) {
     case "CreateCluster": {
-      const request = parsePart(createClusterRequestSchema, req, where);
+      const request = parsePart(createClusterRequestSchema(), req, where);
       const vpc = request.resourcesVpcConfig;
       const endpoint: EndpointAccess = {
         publicAccess: vpc?.endpointPublicAccess ?? CREATE_CLUSTER_ENDPOINT_DEFAULTS.publicAccess,
@@ -239,8 +239,8 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
       });
     }
     case "UpdateClusterConfig": {
-      const request = parsePart(updateClusterConfigRequestSchema, req, where);
-      const response = parsePart(updateResponseSchema, detail.responseElements, "detail.responseElements");
+      const request = parsePart(updateClusterConfigRequestSchema(), req, where);
+      const response = parsePart(updateResponseSchema(), detail.responseElements, "detail.responseElements");
       const params = new Map((response.update?.params ?? []).map((p) => [p.type, p.value ?? undefined]));
       const boolParam = (type: string) => {
         const value = params.get(type);
@@ -264,7 +264,7 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
       });
     }
     case "CreateAccessEntry": {
-      const request = parsePart(createAccessEntryRequestSchema, req, where);
+      const request = parsePart(createAccessEntryRequestSchema(), req, where);
       return defined({
         ...eks,
         eventName: "CreateAccessEntry",
@@ -276,7 +276,7 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
       });
     }
     case "AssociateAccessPolicy": {
-      const request = parsePart(associateAccessPolicyRequestSchema, req, where);
+      const request = parsePart(associateAccessPolicyRequestSchema(), req, where);
       return {
         ...eks,
         eventName: "AssociateAccessPolicy",
@@ -287,7 +287,7 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
       };
     }
     case "CreateNodegroup": {
-      const request = parsePart(createNodegroupRequestSchema, req, where);
+      const request = parsePart(createNodegroupRequestSchema(), req, where);
       const remote = request.remoteAccess;
       return defined({
         ...eks,
@@ -300,7 +300,7 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
       });
     }
     default: {
-      const request = parsePart(deleteClusterRequestSchema, req, where);
+      const request = parsePart(deleteClusterRequestSchema(), req, where);
       return { ...eks, eventName: "DeleteCluster", cluster: clusterName(request) };
     }
   }
@@ -311,7 +311,7 @@ function parseEks(base: Base, detail: CloudTrailDetail): CloudTrailSignal {
  * name are supported; anything malformed throws {@link SignalParseError}.
  */
 export function parseCloudTrail(envelope: Envelope, source: CloudTrailSource): CloudTrailSignal {
-  const detail = parsePart(cloudTrailDetailSchema, envelope.detail, "detail");
+  const detail = parsePart(cloudTrailDetailSchema(), envelope.detail, "detail");
   const identity = detail.userIdentity;
   const base: Base = {
     family: "cloudtrail",

@@ -1,3 +1,4 @@
+import { builtOnFirstUse } from "../hot-schema.ts";
 import * as z from "../zod.ts";
 import { ctBool, ctInt, optionalList, optString } from "./cloudtrail-quirks.ts";
 
@@ -9,7 +10,7 @@ import { ctBool, ctInt, optionalList, optString } from "./cloudtrail-quirks.ts";
  * Samples: examples/events/gd-11-runtime-bitcointool-b-eks-pod.json, gd-01 (a GuardDuty sample finding)
  */
 
-/** Built on first use (z.lazy): a CloudTrail event never pays for constructing the finding schema. */
+/** Built on first call (builtOnFirstUse): a CloudTrail event never pays for constructing the finding schema. */
 function findingSchema() {
   const tagsSchema = z.pipe(
     optionalList(z.object({ key: z.string(), value: z.nullish(z.string()) })),
@@ -122,6 +123,6 @@ function findingSchema() {
   });
 }
 
-export const guardDutyFindingSchema = z.lazy(findingSchema);
+export const guardDutyFindingSchema = builtOnFirstUse(findingSchema);
 
-export type GuardDutyFinding = z.infer<typeof guardDutyFindingSchema>;
+export type GuardDutyFinding = z.infer<ReturnType<typeof guardDutyFindingSchema>>;

@@ -53,7 +53,7 @@ function toInstance(finding: GuardDutyFinding): InstanceRef | undefined {
 
 /** Parses the detail of a GuardDuty finding into a signal. Anything malformed throws {@link SignalParseError}. */
 export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
-  const result = safeParseHot(guardDutyFindingSchema, envelope.detail);
+  const result = safeParseHot(guardDutyFindingSchema(), envelope.detail);
   if (!result.success) {
     const issues = toInputIssues(result.error, envelope.detail, "detail");
     throw new SignalParseError(`malformed GuardDuty finding: ${summarizeIssues(issues)}`, issues);
