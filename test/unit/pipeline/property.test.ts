@@ -117,3 +117,25 @@ describe("parsing arbitrary input", () => {
     );
   });
 });
+
+describe("processEvent on refused text", () => {
+  it("names the event of a text refused for its size, and of one refused by the schemas", () => {
+    const event = JSON.parse(
+      readFileSync(
+        join(import.meta.dirname, "../../../examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"),
+        "utf8",
+      ),
+    ) as Record<string, unknown>;
+    const big = processEvent(JSON.stringify({ ...event, padding: "x".repeat(300 * 1024) }), policy);
+    expect(big.outcome).toBe("invalid");
+    expect(big.error?.code).toBe("SIGNAL.TOO_LARGE");
+    expect(big.eventId).toBe(event.id);
+    const malformed = processEvent(JSON.stringify({ ...event, account: "not an account" }), policy);
+    expect(malformed.outcome).toBe("invalid");
+    expect(malformed.error?.code).toBe("SIGNAL.INVALID");
+    expect(malformed.eventId).toBe(event.id);
+    const notJson = processEvent(`{"id": "x", `, policy);
+    expect(notJson.outcome).toBe("invalid");
+    expect(notJson.eventId).toBeUndefined();
+  });
+});

@@ -39,8 +39,22 @@ export function isEksFinding(signal: GuardDutySignal): boolean {
   return signal.cluster !== undefined || signal.instance?.eksNode !== undefined;
 }
 
+type Classification = { family?: GuardDutyFamily; reason: string };
+
+/** Every GuardDuty detector classifies the same signal: once per signal object is enough (signals are not mutated). */
+const CLASSIFIED = new WeakMap<GuardDutySignal, Classification>();
+
 /** The family of an EKS finding, or undefined (with the reason) when eks-responder does not handle it. */
-export function classifyFinding(signal: GuardDutySignal): { family?: GuardDutyFamily; reason: string } {
+export function classifyFinding(signal: GuardDutySignal): Classification {
+  let found = CLASSIFIED.get(signal);
+  if (!found) {
+    found = classify(signal);
+    CLASSIFIED.set(signal, found);
+  }
+  return found;
+}
+
+function classify(signal: GuardDutySignal): Classification {
   const type = splitFindingType(signal.findingType);
   if (type.purpose === "AttackSequence") {
     return type.resource === "EKS"

@@ -2,9 +2,9 @@ import { describeActor, signalKey } from "../detectors/common.ts";
 import { classifyFinding } from "../detectors/guardduty-families.ts";
 import { DETECTORS } from "../detectors/registry.ts";
 import type { Assessment, DetectContext } from "../detectors/types.ts";
-import { EksResponderError } from "../errors.ts";
+import { EksResponderError, SignalTooLargeError } from "../errors.ts";
 import type { Policy } from "../policy/schema.ts";
-import { type ParsedEvent, parseEvent, parseEventText } from "../signals/parse.ts";
+import { type ParsedEvent, parseEvent, readEventText } from "../signals/parse.ts";
 import type { Signal } from "../signals/types.ts";
 import { type DecideOptions, decide } from "./decide.ts";
 import type { Decision, EventResult, OutcomeStatus, SignalSummary } from "./types.ts";
@@ -194,13 +194,15 @@ export function processEvent(
   policy: Policy,
   options: DecideOptions = { forceDryRun: true },
 ): EventResult {
-  let raw: unknown = input;
+  // The JSON value, kept for the envelope id of an invalid event (text is read once, not again on a refusal).
+  let raw: unknown;
   try {
-    const parsed = typeof input === "string" ? parseEventText(input) : parseEvent(input);
-    return processParsed(parsed, policy, options);
+    raw = typeof input === "string" ? readEventText(input) : input;
+    return processParsed(parseEvent(raw), policy, options);
   } catch (error) {
     if (error instanceof EksResponderError) {
-      if (typeof input === "string") {
+      // Text refused for its size was not read: read it for the id only, so the refusal names the event.
+      if (raw === undefined && typeof input === "string" && error instanceof SignalTooLargeError) {
         try {
           raw = JSON.parse(input);
         } catch {

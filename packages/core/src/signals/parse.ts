@@ -73,23 +73,26 @@ export function parseEvent(raw: unknown): ParsedEvent {
 }
 
 /**
- * Reads one event from text (a file, an SQS message body): refuses what EventBridge could never have delivered
- * (over 256 KB), then JSON, then {@link parseEvent}.
+ * The JSON value of one event's text (a file, an SQS message body): refuses what EventBridge could never have
+ * delivered (over 256 KB), then what is not JSON, each with a typed error.
  */
-export function parseEventText(text: string): ParsedEvent {
+export function readEventText(text: string): unknown {
   // A UTF-16 code unit is at most 3 UTF-8 bytes, so a short text cannot be too large: only a long one is measured
   // (counting the bytes reads the whole text, a cost next to JSON.parse's own).
   if (text.length * 3 > MAX_EVENT_BYTES) {
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > MAX_EVENT_BYTES) throw new SignalTooLargeError(bytes, MAX_EVENT_BYTES);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new SignalParseError(`not valid JSON: ${error instanceof Error ? error.message : String(error)}`, [], {
       cause: error,
     });
   }
-  return parseEvent(raw);
+}
+
+/** Reads one event from text: {@link readEventText}, then {@link parseEvent}. */
+export function parseEventText(text: string): ParsedEvent {
+  return parseEvent(readEventText(text));
 }
