@@ -79,6 +79,9 @@ export const handler = async () => [typeof DynamoDBDocumentClient.from(new Dynam
 export const handler = async () => typeof new SNSClient({});`,
   "SFN client + task commands (imported on the first approval)": `import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 export const handler = async () => [typeof SFNClient, typeof SendTaskSuccessCommand];`,
+  "node:crypto + node:net (assessment ids and claims; CIDRs)": `import { hash, randomUUID } from "node:crypto";
+import { isIPv4 } from "node:net";
+export const handler = async () => [hash("sha256", randomUUID(), "hex"), isIPv4("10.0.0.1")];`,
   "middy + powertools logger": `import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";

@@ -156,6 +156,7 @@ const respondMet = respondCold !== undefined && respondCold.ratioToEmpty <= RESP
 const zod = coldStart.probes["zod (classic, which the schemas used before zod/mini)"];
 const zodMini = coldStart.probes["zod/mini (the tree-shakable API)"];
 const middyLogger = coldStart.probes["middy + powertools logger"];
+const builtins = coldStart.probes["node:crypto + node:net (assessment ids and claims; CIDRs)"];
 const wholeCore = coldStart.probes["core: the whole index (@eks-responder/core)"];
 const lambdaScale = (importMs: number) =>
   ((LAMBDA_HELLO_WORLD_MS + importMs - coldStart.empty.importMsMedian) / LAMBDA_HELLO_WORLD_MS).toFixed(2);
@@ -180,7 +181,7 @@ function respondWhy(): string {
     `it loads ${kib(respondCold.bundleBytes)} KiB at import (${top}, …) and no SDK client: SSM, DynamoDB, SNS, SFN, EC2, EKS and Auto Scaling are imported on first use, and the schemas are zod/mini (classic zod alone: ${probeOver(zod)} over the empty module; zod/mini ${probeOver(zodMini)}).`,
     respondMet
       ? "The handler loads no more than every event needs."
-      : `What is left is what every event needs: middy and the Powertools logger (${probeOver(middyLogger)}) and the core, whose schemas, detectors, actions and policy are built at import (the whole core alone: ${probeOver(wholeCore)}). The empty module's whole start is ${ms(coldStart.empty.importMsMedian)} ms here, so ${RESPOND_TARGET_RATIO}× leaves ${ms(budget)} ms for all of it.`,
+      : `What is left: middy and the Powertools logger (${probeOver(middyLogger)}), Node's crypto and net modules (${probeOver(builtins)}: assessment ids, claim tokens, CIDRs), and the core, whose detectors, actions, notifier and policy schema are built at import, with zod/mini and its compiler (the whole core alone: ${probeOver(wholeCore)}; the event schemas are built on first use). The empty module's whole start is ${ms(coldStart.empty.importMsMedian)} ms here, so ${RESPOND_TARGET_RATIO}× leaves ${ms(budget)} ms for all of it. Deferring what every event needs would only move its cost into the first event; the notifier and the action planners, which a skipped event does not use, are the next candidates.`,
     `On Lambda, where an empty function starts in about ${LAMBDA_HELLO_WORLD_MS} ms, the same extra time would be ${lambdaScale(respondCold.importMsMedian)}× (an estimate, not measured). The first event then pays for the clients it uses: see the first-event table`,
   ].join(" ");
 }

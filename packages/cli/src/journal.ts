@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ActionOutcome, ApplyResult } from "@eks-responder/core";
-import * as z from "@eks-responder/core/zod";
+import * as z from "@eks-responder/core/zod.ts";
 import type { Io } from "./terminal.ts";
 
 /**

@@ -1,13 +1,10 @@
-import {
-  createKillSwitch,
-  idempotencyStore,
-  type RespondResult,
-  recordAudit,
-  respond,
-  slackDigest,
-  takeAutomaticSlot,
-  toAuditEntries,
-} from "@eks-responder/core";
+// Deep imports, not the package index (see runtime.ts).
+import { takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
+import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
+import { type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
+import { recordAudit } from "@eks-responder/core/store/audit.ts";
+import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
+import { idempotencyStore } from "@eks-responder/core/store/idempotency.ts";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
 /** How long a claim on an event is held if the invocation dies (above the function's 60 s timeout). */
@@ -97,7 +94,7 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
       if (r.outcome === "skipped") return;
       // Created here, not up front: the Slack secrets are read (and the SNS client loaded) only for an event that
       // notifies. Under a burst, Slack messages beyond one per second per channel go to the minute's digest.
-      const notifier = await rt.notifier(policy, { digest: slackDigest(dynamo, table) });
+      const notifier = await rt.notifier(policy, { digest: true });
       await notifier.notify(r);
     },
   });

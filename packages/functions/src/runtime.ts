@@ -2,7 +2,11 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { clearCaches } from "@aws-lambda-powertools/parameters";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AwsClients, createAwsClients, createNotifier, type Policy, parsePolicy } from "@eks-responder/core";
+// Deep imports, not the package index: the index also re-exports the notifier, which a bundler would then load
+// with every handler (bench/cold-start.ts shows what each handler loads at import).
+import { type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
+import { parsePolicy } from "@eks-responder/core/policy/load.ts";
+import type { Policy } from "@eks-responder/core/policy/schema.ts";
 import { type FunctionConfig, readConfig } from "./config.ts";
 
 /** How long SSM values are cached: the policy and secrets a minute, the kill switch 30 s (a change applies quickly). */
@@ -79,15 +83,23 @@ export class Runtime {
     return readParameter(name, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
   }
 
-  /** The notifier of the policy's routes: SNS to the topic, Slack through the webhook or bot token in SSM. */
-  async notifier(policy: Policy, options: Pick<Parameters<typeof createNotifier>[0], "digest"> = {}) {
+  /**
+   * The notifier of the policy's routes: SNS to the topic, Slack through the webhook or bot token in SSM. With
+   * `digest`, Slack messages beyond one per second per channel go to the minute's digest in the table. Imported on
+   * first use, like the SDK clients: a skipped event never loads it.
+   */
+  async notifier(policy: Policy, options: { digest?: boolean } = {}) {
+    const [{ createNotifier }, { slackDigest }] = await Promise.all([
+      import("@eks-responder/core/notify/deliver.ts"),
+      import("@eks-responder/core/notify/digest.ts"),
+    ]);
     const webhookUrl = await this.secret(this.config.slackWebhookParameterName);
     const token = await this.secret(this.config.slackTokenParameterName);
     return createNotifier({
       routes: policy.notify.routes,
       ...(this.config.snsTopicArn ? { sns: await this.sns() } : {}),
       slack: { ...(webhookUrl ? { webhookUrl } : {}), ...(token ? { token } : {}) },
-      ...options,
+      ...(options.digest ? { digest: slackDigest(await this.dynamo(), this.config.tableName) } : {}),
       sleep,
     });
   }

@@ -10,6 +10,7 @@ import { handler } from "../../../packages/functions/src/respond.handler.ts";
 import { resetKillSwitch } from "../../../packages/functions/src/respond.ts";
 import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+import { startSlackServer } from "../../helpers/slack-server.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const event = (file: string) =>
@@ -157,5 +158,33 @@ describe("respond.handler", () => {
     await expect(handler(event("gd-06-policy-k8s-anonymous-access-granted.json"), context)).rejects.toThrow(
       /TABLE_NAME is not set/,
     );
+  });
+
+  it("posts the first alert of a second to Slack through the webhook in SSM, and sends the next one to the digest", async () => {
+    const slack = await startSlackServer([{ status: 200, body: "ok" }]);
+    try {
+      setPolicy({ dryRun: true, notify: { routes: [{ name: "sec", slack: { channel: "#sec" } }] } });
+      ssm
+        .on(GetParameterCommand, { Name: "/eks-responder/slack-webhook", WithDecryption: true })
+        .resolves({ Parameter: { Value: `${slack.url}/hook` } });
+      process.env.SLACK_WEBHOOK_PARAMETER_NAME = "/eks-responder/slack-webhook";
+      resetRuntime();
+      const open = event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
+      const fresh = (id: string) => ({ ...open, detail: { ...(open.detail as Record<string, unknown>), eventID: id } });
+      // Two alerts, most often in the same second: the second finds the channel's slot taken and goes to the digest.
+      const results = [await handler(fresh("slack-first"), context), await handler(fresh("slack-second"), context)];
+      expect(results.map((r) => r.outcome)).toEqual(["dry-run", "dry-run"]);
+      expect(slack.requests.length).toBeGreaterThanOrEqual(1);
+      const first = JSON.parse(slack.requests[0]?.body ?? "{}") as { text?: string };
+      expect(first.text).toContain("sg-0632fa4ee8a8468a4");
+      expect(slack.requests[0]?.url).toBe("/hook");
+      const { listPendingDigests } = await import("../../../packages/core/src/notify/digest.ts");
+      const pending = await listPendingDigests(dynamo.docClient, table, { now: new Date(Date.now() + 120_000) });
+      const deferred = pending.filter((p) => p.channel === "#sec").flatMap((p) => p.lines);
+      // Every alert either posted or held for the digest: none lost, none twice.
+      expect(slack.requests.length + deferred.length).toBe(2);
+    } finally {
+      await slack.stop();
+    }
   });
 });
