@@ -30,7 +30,7 @@ const ROOT = join(import.meta.dirname, "..");
 const FUNCTIONS_SRC = join(ROOT, "packages/functions/src");
 
 /** Processes per bundle (the brief: at least 15). */
-export const COLD_START_SAMPLES = 15;
+export const COLD_START_SAMPLES = 21;
 /** How many of an entry's largest inputs are reported. */
 const TOP_INPUTS = 8;
 /** The respond function needs no AWS call for most events: its import must stay close to an empty module's. */
