@@ -90,12 +90,35 @@ export async function handleNotify(input: NotifyInput, rt: Runtime) {
   });
 }
 
-/** Record: the audit record of the approval's end. */
+const APPROVER = /^(slack|email):[^\s]{1,320}$/;
+
+/**
+ * Who decided, from the execution state: `$.approval` is the callback's SendTaskSuccess output
+ * (`{decision, approver}`) or, for a rejection, the caught error whose Cause is `{decision, approver}` as JSON. The
+ * state is our own, but it is read as untrusted: anything else gives no name.
+ */
+export function deciderOf(approval: unknown): { decision: string; approver: string } | undefined {
+  if (approval === null || typeof approval !== "object") return undefined;
+  let body: unknown = approval;
+  const cause = (approval as { Cause?: unknown }).Cause;
+  if (typeof cause === "string") {
+    try {
+      body = JSON.parse(cause);
+    } catch {
+      return undefined;
+    }
+  }
+  const { decision, approver } = (body ?? {}) as { decision?: unknown; approver?: unknown };
+  if ((decision !== "approved" && decision !== "rejected") || typeof approver !== "string") return undefined;
+  return APPROVER.test(approver) ? { decision, approver } : undefined;
+}
+
+/** Record: the audit record of the approval's end, naming who decided. */
 export async function handleRecord(
   input: {
     outcome: string;
     executionId: string;
-    state: { Payload?: ApprovalExecutionInput; apply?: { result?: { outcomes?: unknown } } };
+    state: { Payload?: ApprovalExecutionInput; approval?: unknown; apply?: { result?: { outcomes?: unknown } } };
   },
   rt: Runtime,
 ) {
@@ -106,6 +129,7 @@ export async function handleRecord(
   }
   const a = payload.assessment;
   const outcomes = input.state.apply?.result?.outcomes;
+  const decider = deciderOf(input.state.approval);
   await recordAudit(await rt.dynamo(), rt.config.tableName, {
     assessmentId: a.id,
     eventId: input.executionId,
@@ -116,7 +140,7 @@ export async function handleRecord(
     severity: a.severity,
     mode: "approve",
     outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "skipped",
-    reasons: [`approval ${input.outcome}`],
+    reasons: [`approval ${input.outcome}`, ...(decider ? [`${decider.decision} by ${decider.approver}`] : [])],
     plan: payload.plan,
     ...(Array.isArray(outcomes) ? { results: outcomes } : {}),
     recordedAt: new Date().toISOString(),
