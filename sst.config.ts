@@ -66,6 +66,7 @@ export default $config({
       topicArn: topic.arn,
       deadLetterQueueName: deadLetterQueue.name,
       respondFunctionName: respond.name,
+      respondFunction: respond,
       stateMachineArn: machine.arn,
     });
 

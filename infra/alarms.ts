@@ -1,13 +1,19 @@
+import { NOTIFICATION_FAILED_MESSAGE } from "../packages/functions/src/config.ts";
+
 /**
  * Alarms to the alerts topic: something is in the dead-letter queue (an event was not handled), the respond function
- * failed, an approval execution failed (a failed apply or request ends the execution FAILED, see APPROVAL.md).
- * SQS publishes its metrics every 5 minutes, so every alarm looks at 5-minute periods.
+ * failed, an approval execution failed (a failed apply or request ends the execution FAILED, see APPROVAL.md), or the
+ * respond function could not notify an outcome (a remediation is never held back by a failed notification, so a
+ * broken Slack secret or topic would otherwise go unseen: the function logs "notification failed", a metric filter
+ * counts those lines). SQS publishes its metrics every 5 minutes, so every alarm looks at 5-minute periods.
  */
 export function createAlarms(args: {
   prefix: string;
   topicArn: $util.Input<string>;
   deadLetterQueueName: $util.Input<string>;
   respondFunctionName: $util.Input<string>;
+  /** The respond function: the metric filter waits for it, since it creates the log group the filter reads. */
+  respondFunction: sst.aws.Function;
   stateMachineArn: $util.Input<string>;
 }) {
   const common = {
@@ -19,7 +25,27 @@ export function createAlarms(args: {
     alarmActions: [args.topicArn],
     okActions: [args.topicArn],
   };
+  const notificationsFailed = `${args.prefix}-notifications-failed`;
+  new aws.cloudwatch.LogMetricFilter(
+    "NotificationsFailedFilter",
+    {
+      name: notificationsFailed,
+      logGroupName: $interpolate`/aws/lambda/${args.respondFunctionName}`,
+      pattern: `{ $.message = "${NOTIFICATION_FAILED_MESSAGE}" }`,
+      metricTransformation: { name: notificationsFailed, namespace: "eks-responder", value: "1", unit: "Count" },
+    },
+    { dependsOn: [args.respondFunction] },
+  );
   return [
+    new aws.cloudwatch.MetricAlarm("NotificationsFailed", {
+      ...common,
+      name: notificationsFailed,
+      alarmDescription:
+        "eks-responder: an outcome could not be notified (Slack or SNS); it is in the audit as notifyError, see the respond logs",
+      namespace: "eks-responder",
+      metricName: notificationsFailed,
+      statistic: "Sum",
+    }),
     new aws.cloudwatch.MetricAlarm("DeadLetterQueueNotEmpty", {
       ...common,
       name: `${args.prefix}-dlq-not-empty`,

@@ -43,3 +43,9 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
   }
   return config;
 }
+
+/**
+ * The message the respond function logs when an outcome could not be notified. infra/alarms.ts counts these lines
+ * with a metric filter and alarms on them: keep the two in step through this constant.
+ */
+export const NOTIFICATION_FAILED_MESSAGE = "notification failed";

@@ -5,6 +5,7 @@ import { type RespondResult, respond } from "@eks-responder/core/pipeline/respon
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
 import { idempotencyStore } from "@eks-responder/core/store/idempotency.ts";
+import { NOTIFICATION_FAILED_MESSAGE } from "./config.ts";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
 /** How long a claim on an event is held if the invocation dies (above the function's 60 s timeout). */
@@ -98,7 +99,8 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
       await notifier.notify(r);
     },
   });
-  if (result.notifyError) logger.error("notification failed", { error: result.notifyError, eventId: result.eventId });
+  if (result.notifyError)
+    logger.error(NOTIFICATION_FAILED_MESSAGE, { error: result.notifyError, eventId: result.eventId });
   // A permanent failure was recorded and alerted; failing the invocation as well sends the event to the dead-letter
   // queue with its error after the async retries (which find it already handled and fail again, changing nothing).
   const failed =

@@ -24,6 +24,7 @@ import {
 } from "../../../infra/naming.ts";
 import { ruleSpecs } from "../../../infra/patterns.ts";
 import { tableArgs } from "../../../infra/table-args.ts";
+import { NOTIFICATION_FAILED_MESSAGE } from "../../../packages/functions/src/config.ts";
 import { resourceTable, withResourceTable } from "../../../scripts/synth.ts";
 
 /**
@@ -334,7 +335,7 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
     expect(one("aws:sqs/queue:Queue", "DeadLetterQueue").inputs).toMatchObject({ sqsManagedSseEnabled: true });
   });
 
-  it("alarm to the topic on a non-empty dead-letter queue, respond errors and failed approvals", () => {
+  it("alarm to the topic on a non-empty dead-letter queue, respond errors, failed approvals and failed notifications", () => {
     const context = synthContext();
     const alarms = Object.fromEntries(
       ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [
@@ -342,10 +343,12 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
         a.inputs,
       ]),
     );
+    const notificationsFailed = `eks-responder ${names.prefix}-notifications-failed`;
     expect(Object.keys(alarms).sort()).toEqual([
       "AWS/Lambda Errors",
       "AWS/SQS ApproximateNumberOfMessagesVisible",
       "AWS/States ExecutionsFailed",
+      notificationsFailed,
     ]);
     for (const alarm of Object.values(alarms)) {
       expect(alarm).toMatchObject({
@@ -359,6 +362,19 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
     });
     expect(alarms["AWS/Lambda Errors"]?.dimensions).toEqual({ FunctionName: names.functionNames.respond });
     expect(alarms["AWS/States ExecutionsFailed"]?.dimensions).toEqual({ StateMachineArn: context.stateMachineArn });
+    // The notification alarm counts the respond function's "notification failed" log lines, in its own log group.
+    const filters = ofType("aws:cloudwatch/logMetricFilter:LogMetricFilter");
+    expect(filters.map((f) => f.inputs)).toEqual([
+      expect.objectContaining({
+        logGroupName: `/aws/lambda/${names.functionNames.respond}`,
+        pattern: `{ $.message = "${NOTIFICATION_FAILED_MESSAGE}" }`,
+        metricTransformation: expect.objectContaining({
+          name: `${names.prefix}-notifications-failed`,
+          namespace: "eks-responder",
+          value: "1",
+        }),
+      }),
+    ]);
   });
 
   it("grant no wildcard action in any policy the stack writes", () => {

@@ -21,6 +21,7 @@ describe("sameCidr", () => {
     ["10.0.0.0/8", "10.0.0.0/16"],
     ["::/0", "not a cidr"],
     ["", "::/0"],
+    ["fe80::1%eth0/128", "fe80::1/128"],
   ])("%s and %s do not", (a, b) => {
     expect(sameCidr(a, b)).toBe(false);
     expect(sameCidr(b, a)).toBe(false);

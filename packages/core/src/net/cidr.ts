@@ -18,9 +18,17 @@ export function parseCidr(text: string): Cidr | undefined {
   return prefix <= max ? { address, prefix, family } : undefined;
 }
 
-/** The address in one spelling: IPv6 compressed and lower-case (the URL parser's form), IPv4 as it is. */
-function canonicalAddress(cidr: Cidr): string {
-  return cidr.family === "ipv6" ? new URL(`http://[${cidr.address}]`).hostname.slice(1, -1) : cidr.address;
+/**
+ * The address in one spelling: IPv6 compressed and lower-case (the URL parser's form), IPv4 as it is. undefined for
+ * an IPv6 address the URL parser refuses (a zone id such as `fe80::1%eth0`, which net.isIPv6 accepts).
+ */
+function canonicalAddress(cidr: Cidr): string | undefined {
+  if (cidr.family === "ipv4") return cidr.address;
+  try {
+    return new URL(`http://[${cidr.address}]`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -36,6 +44,7 @@ export function sameCidr(a: string, b: string): boolean {
     y !== undefined &&
     x.family === y.family &&
     x.prefix === y.prefix &&
+    canonicalAddress(x) !== undefined &&
     canonicalAddress(x) === canonicalAddress(y)
   );
 }
