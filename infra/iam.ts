@@ -271,8 +271,9 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   "approval-apply": {
     ...NOTHING,
     remediation: true,
-    // The kill switch is read again before an approved plan runs; nothing else of the table or the policy is needed.
-    parameters: ["killSwitch"],
+    // The kill switch is read again before an approved plan runs, and the policy for its exemption tags (checked on
+    // the live cluster); nothing of the table is needed.
+    parameters: ["policy", "killSwitch"],
   },
   "approval-notify": { ...NOTHING, parameters: ["policy", "slackWebhook", "slackToken"], publish: true },
   "approval-record": { ...NOTHING, dynamodb: ["PutItem"] },

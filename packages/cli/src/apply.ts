@@ -1,4 +1,5 @@
 import { type Assessment, type AwsClients, createAwsClients, type Decision, runPlaybook } from "@eks-responder/core";
+import type { ExemptTag } from "@eks-responder/core/policy/exempt-tags.ts";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
 import type { FileResult } from "./replay.ts";
 import { type Io, safe } from "./terminal.ts";
@@ -18,6 +19,8 @@ export interface ApplyOptions {
   stateDir: string;
   /** Overrides the AWS endpoint (tests against a local server); the SDK also honours AWS_ENDPOINT_URL. */
   endpoint?: string;
+  /** The policy's exemption tags, checked on the live cluster by the EKS actions. */
+  exemptTags?: readonly ExemptTag[];
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -80,6 +83,7 @@ export class Applier {
       account: assessment.account,
       region: assessment.region,
       sleep: this.io.sleep ?? realSleep,
+      ...(this.options.exemptTags ? { exemptTags: this.options.exemptTags } : {}),
     });
     const entry: JournalEntry = {
       assessmentId: assessment.id,

@@ -108,6 +108,7 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
     ? new Applier(io, {
         yes: options.yes === true,
         stateDir: stateDir(io, options.stateDir),
+        exemptTags: policy.exemptions.tags,
         ...(io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {}),
       })
     : undefined;

@@ -50,7 +50,12 @@ export async function handleApply(input: ApprovalExecutionInput, rt: Runtime) {
         name: "KillSwitchOn",
       });
   }
-  return applyApproved(input, { clients: (region) => rt.clients(region), sleep });
+  const policy = await rt.policy();
+  return applyApproved(input, {
+    clients: (region) => rt.clients(region),
+    sleep,
+    exemptTags: policy.exemptions.tags,
+  });
 }
 
 interface NotifyInput {

@@ -151,7 +151,7 @@ function ownCalls(id: FunctionId): Call[] {
     case "approval-request":
       return [...logs, ...table("PutItem"), ...params("policy", "slackToken", "approvalLinkSecret"), ...publish];
     case "approval-apply":
-      return [...logs, ...params("killSwitch")];
+      return [...logs, ...params("policy", "killSwitch")];
     case "approval-notify":
       return [...logs, ...params("policy", "slackWebhook", "slackToken"), ...publish];
     case "approval-record":

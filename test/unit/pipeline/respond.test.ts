@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
@@ -132,6 +133,38 @@ describe("respond", () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     expect((await respond(SSH_OPEN, fakes({ dryRun: false }, { killSwitch }).deps)).outcome).toBe("applied");
     expect(reads).toEqual(["read"]);
+  });
+
+  it("leaves a cluster alone whose live tags carry the policy's exemption tag (a CloudTrail event has no tags)", async () => {
+    const eks = mockClient(EKSClient);
+    try {
+      eks.on(DescribeClusterCommand).resolves({
+        cluster: {
+          name: "prod-eks",
+          resourcesVpcConfig: {
+            endpointPublicAccess: true,
+            endpointPrivateAccess: true,
+            publicAccessCidrs: ["0.0.0.0/0"],
+          },
+          tags: { "eks-responder:exempt": "true" },
+        },
+      });
+      const endpoint = JSON.parse(
+        readFileSync(join(ROOT, "examples/events/ct-07-eks-update-cluster-config-public-endpoint-open.json"), "utf8"),
+      ) as unknown;
+      const f = fakes({
+        dryRun: false,
+        detectors: { "eks-public-endpoint": { mode: "auto" } },
+        endpoint: { allowedPublicCidrs: ["203.0.113.0/24"] },
+      });
+      const result = await respond(endpoint, f.deps);
+      const outcome = result.applied[0]?.outcomes[0];
+      expect(outcome?.status).toBe("refused");
+      expect(outcome?.reason).toBe("cluster prod-eks carries the exemption tag eks-responder:exempt=true");
+      expect(eks.commandCalls(UpdateClusterConfigCommand)).toHaveLength(0);
+    } finally {
+      eks.restore();
+    }
   });
 
   it("starts an approval with the exact plan in approve mode, and applies nothing yet", async () => {

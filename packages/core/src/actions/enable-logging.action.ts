@@ -1,4 +1,5 @@
 import { isNotFound } from "../aws/errors.ts";
+import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { describeCluster, updateClusterConfig } from "./eks-calls.ts";
@@ -17,6 +18,9 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
   );
   const missing = p.logTypes.filter((t) => !enabled.has(t));
   const before = { enabled: [...enabled] };
+  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags ?? []);
+  if (exempt)
+    return { status: "refused", reason: `cluster ${p.clusterName} carries the exemption tag ${exempt}`, before };
   if (missing.length === 0)
     return { status: "already-done", reason: `${p.logTypes.join(", ")} logging is already on`, before };
   return { status: "needed", before: { ...before, missing } };
@@ -76,6 +80,7 @@ export const enableLogging: ActionDefinition<typeof params> = {
   reversible: true,
   preconditions: [
     "only the required types that are off now are turned on",
+    "a cluster whose live tags carry one of the policy's exemption tags is left alone (refused)",
     "an update already in progress is waited for (bounded) and the call retried",
   ],
   rollbackSummary: "turn the same log types off again",

@@ -1,4 +1,5 @@
 import { isNotFound } from "../aws/errors.ts";
+import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { describeCluster, updateClusterConfig } from "./eks-calls.ts";
@@ -37,6 +38,9 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
     endpointPrivateAccess: vpc.endpointPrivateAccess ?? false,
     publicAccessCidrs: vpc.publicAccessCidrs ?? [],
   };
+  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags ?? []);
+  if (exempt)
+    return { status: "refused", reason: `cluster ${p.clusterName} carries the exemption tag ${exempt}`, before };
   if (!before.endpointPublicAccess)
     return { status: "already-done", reason: "public endpoint access is already off", before };
   if (p.publicAccessCidrs.length > 0 && sameSet(before.publicAccessCidrs, p.publicAccessCidrs)) {
@@ -106,6 +110,7 @@ export const restrictEndpoint: ActionDefinition<typeof params> = {
   reversible: true,
   preconditions: [
     "public access is turned off only when private access is on: a cluster is never left unreachable",
+    "a cluster whose live tags carry one of the policy's exemption tags is left alone (refused)",
     "an update already in progress is waited for (bounded) and the call retried",
   ],
   rollbackSummary:

@@ -1,4 +1,5 @@
 import type { AwsClients } from "../aws/clients.ts";
+import type { ExemptTag } from "../policy/exempt-tags.ts";
 import type * as z from "../zod.ts";
 
 export type AwsService = "ec2" | "eks" | "ssm" | "autoscaling";
@@ -25,6 +26,11 @@ export type PlanResult = { calls: PlannedCall[] } | { refused: string };
 
 export interface ApplyContext extends PlanContext {
   clients: AwsClients;
+  /**
+   * The policy's exemption tags, checked again on the live resource by the actions that read it anyway (the EKS
+   * cluster actions): a CloudTrail event carries no tags, so this is where a tagged cluster is recognised.
+   */
+  exemptTags?: readonly ExemptTag[];
   /** Waits between polls (EKS updates in progress, SSM commands); replaced by tests. */
   sleep(ms: number): Promise<void>;
 }

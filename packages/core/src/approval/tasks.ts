@@ -5,6 +5,7 @@ import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { escapeMrkdwn, truncate } from "../notify/escape.ts";
 import type { Decision, PlanStep } from "../pipeline/types.ts";
+import type { ExemptTag } from "../policy/exempt-tags.ts";
 import { SLACK_ACTION_IDS, slackActionValue } from "./callback.ts";
 import { type ApprovalRecord, signApproval, taskTokenRef } from "./links.ts";
 
@@ -172,7 +173,12 @@ export async function requestApproval(
 /** The Apply task: carries the approved playbook out. A failed action throws, so the workflow takes its failure path. */
 export async function applyApproved(
   input: { assessment: Assessment },
-  deps: { clients(region: string): AwsClients; sleep(ms: number): Promise<void> },
+  deps: {
+    clients(region: string): AwsClients;
+    sleep(ms: number): Promise<void>;
+    /** The policy's exemption tags, checked on the live cluster (see ApplyContext). */
+    exemptTags?: readonly ExemptTag[];
+  },
 ): Promise<{ outcomes: ActionOutcome[] }> {
   const a = input.assessment;
   const outcomes = await runPlaybook(a, {
@@ -182,6 +188,7 @@ export async function applyApproved(
     account: a.account,
     region: a.region,
     sleep: deps.sleep,
+    ...(deps.exemptTags ? { exemptTags: deps.exemptTags } : {}),
   });
   const failed = outcomes.find((o) => o.status === "failed");
   if (failed) {

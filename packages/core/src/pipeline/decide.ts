@@ -2,6 +2,7 @@ import { planAction } from "../actions/registry.ts";
 import { anyArnMatches } from "../detectors/arn-pattern.ts";
 import type { Assessment, DetectorDefinition, Mode } from "../detectors/types.ts";
 import { SEVERITIES } from "../detectors/types.ts";
+import { exemptTagIn } from "../policy/exempt-tags.ts";
 import type { Policy } from "../policy/schema.ts";
 import type { Signal } from "../signals/types.ts";
 import type { Decision, PlanStep, SkipCode } from "./types.ts";
@@ -24,11 +25,8 @@ function exemption(assessment: Assessment, signal: Signal, policy: Policy): stri
     if (pattern) return `the change was made by an exempt principal (${pattern})`;
   }
   for (const tags of assessment.subject.tags ?? []) {
-    for (const tag of ex.tags) {
-      if (Object.hasOwn(tags, tag.key) && (tag.value === undefined || tag.value === tags[tag.key])) {
-        return `the resource carries the exemption tag ${tag.key}${tag.value === undefined ? "" : `=${tag.value}`}`;
-      }
-    }
+    const tag = exemptTagIn(tags, ex.tags);
+    if (tag) return `the resource carries the exemption tag ${tag}`;
   }
   const ns = assessment.subject.namespace;
   if (ns !== undefined && ex.namespaces.includes(ns)) return `namespace ${ns} is exempt`;

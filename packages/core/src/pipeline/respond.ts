@@ -100,6 +100,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
           account: assessment.account,
           region: assessment.region,
           sleep: deps.sleep,
+          exemptTags: deps.policy.exemptions.tags,
         });
         result.applied.push({ assessmentId: assessment.id, outcomes });
       } else if (current.mode === "approve") {

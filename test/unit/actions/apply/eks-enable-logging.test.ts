@@ -36,6 +36,17 @@ afterAll(() => {
 });
 
 describe("eks:enable-logging", () => {
+  it("refuses, changing nothing, when the live cluster carries an exemption tag (any value)", async () => {
+    const { ctx } = applyContext(false);
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: { name: CLUSTER, logging: { clusterLogging: PARTLY_ON }, tags: { "no-guardrails": "" } },
+    });
+    const result = await enableLogging.apply(params, { ...ctx, exemptTags: [{ key: "no-guardrails" }] });
+    expect(result.status).toBe("refused");
+    expect(result.reason).toBe(`cluster ${CLUSTER} carries the exemption tag no-guardrails`);
+    expect(commandsSent(stubs)).toEqual([["DescribeCluster", { name: CLUSTER }]]);
+  });
+
   it("reads the cluster, then turns on only the required log types that are off", async () => {
     const { ctx, waits } = applyContext(false);
     eks.on(DescribeClusterCommand).resolves(cluster(PARTLY_ON));

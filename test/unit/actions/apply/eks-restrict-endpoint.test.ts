@@ -38,6 +38,27 @@ afterAll(() => {
 });
 
 describe("eks:restrict-endpoint", () => {
+  it("refuses, changing nothing, when the live cluster carries an exemption tag of the policy", async () => {
+    const { ctx } = applyContext(false);
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: { name: CLUSTER, resourcesVpcConfig: OPEN, tags: { team: "core", "eks-responder:exempt": "true" } },
+    });
+    const exempt = await restrictEndpoint.apply(narrow, {
+      ...ctx,
+      exemptTags: [{ key: "eks-responder:exempt", value: "true" }],
+    });
+    expect(exempt.status).toBe("refused");
+    expect(exempt.reason).toBe(`cluster ${CLUSTER} carries the exemption tag eks-responder:exempt=true`);
+    expect(commandsSent(stubs)).toEqual([["DescribeCluster", { name: CLUSTER }]]);
+    // Another value, or a policy without that tag: the change goes ahead.
+    eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "upd-2", status: "InProgress" } });
+    const other = await restrictEndpoint.apply(narrow, {
+      ...ctx,
+      exemptTags: [{ key: "eks-responder:exempt", value: "yes" }],
+    });
+    expect(other.status).toBe("applied");
+  });
+
   it("reads the cluster, then narrows public access to the allowed CIDRs", async () => {
     const { ctx, waits } = applyContext(false);
     eks.on(DescribeClusterCommand).resolves(cluster(OPEN));
