@@ -44,7 +44,7 @@ const sfn = mockClient(SFNClient);
 const store = new MemoryApprovalStore();
 const audit: ApprovalAuditEntry[] = [];
 const deps: ApprovalDeps = {
-  sfn: new SFNClient({ region: "eu-west-1" }),
+  sfn: async () => new SFNClient({ region: "eu-west-1" }),
   store,
   slackSigningSecret: SLACK_SECRET,
   linkSecret: LINK_SECRET,

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
-import type { SFNClient } from "@aws-sdk/client-sfn";
 import { dynamoApprovalStore, handleApprovalRequest } from "@eks-responder/core";
+import { loadOnce } from "@eks-responder/core/lazy.ts";
 import middy from "@middy/core";
 import { logger, runtime } from "./runtime.ts";
 
@@ -15,16 +15,11 @@ interface FunctionUrlEvent {
   requestContext?: { http?: { method?: string } };
 }
 
-let sfn: Promise<SFNClient> | undefined;
-
-/** The Step Functions client, imported and created on the first decision (a page view needs none). */
-function stepFunctions(): Promise<SFNClient> {
-  sfn ??= import("@aws-sdk/client-sfn").then(({ SFNClient }) => new SFNClient({}));
-  sfn.catch(() => {
-    sfn = undefined;
-  });
-  return sfn;
-}
+/** The Step Functions client, imported and created when the first decision is sent (a page view needs none). */
+const stepFunctions = loadOnce(async () => {
+  const { SFNClient } = await import("@aws-sdk/client-sfn");
+  return new SFNClient({});
+});
 
 /**
  * The approval callback behind a Function URL (auth NONE): it verifies Slack signatures and signed links itself, and
@@ -48,7 +43,7 @@ export const handler = middy(async (event: FunctionUrlEvent) => {
       query: event.queryStringParameters ?? {},
     },
     {
-      sfn: await stepFunctions(),
+      sfn: stepFunctions,
       store: dynamoApprovalStore(await rt.dynamo(), rt.config.tableName),
       slackSigningSecret: (await rt.secret(rt.config.slackSigningSecretParameterName)) ?? "",
       linkSecret: (await rt.secret(rt.config.approvalLinkSecretParameterName)) ?? "",

@@ -5,6 +5,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 // Deep imports, not the package index: the index also re-exports the notifier, which a bundler would then load
 // with every handler (bench/cold-start.ts shows what each handler loads at import).
 import { type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
+import { loadOnce } from "@eks-responder/core/lazy.ts";
 import { parsePolicy } from "@eks-responder/core/policy/load.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
 import { type FunctionConfig, readConfig } from "./config.ts";
@@ -35,8 +36,6 @@ async function readParameter(
 export class Runtime {
   readonly config: FunctionConfig;
   private readonly clientsByRegion = new Map<string, AwsClients>();
-  private docClient?: Promise<DynamoDBDocumentClient>;
-  private snsClient?: Promise<SNSClient>;
 
   constructor(env: Record<string, string | undefined> = process.env) {
     this.config = readConfig(env);
@@ -51,25 +50,20 @@ export class Runtime {
     return clients;
   }
 
-  dynamo(): Promise<DynamoDBDocumentClient> {
-    this.docClient ??= Promise.all([import("@aws-sdk/client-dynamodb"), import("@aws-sdk/lib-dynamodb")]).then(
-      ([{ DynamoDBClient }, { DynamoDBDocumentClient }]) =>
-        DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-    );
-    // A failed import is not cached: the next call tries again.
-    this.docClient.catch(() => {
-      this.docClient = undefined;
-    });
-    return this.docClient;
-  }
+  /** The DynamoDB document client, imported and created on first use. */
+  readonly dynamo: () => Promise<DynamoDBDocumentClient> = loadOnce(async () => {
+    const [{ DynamoDBClient }, { DynamoDBDocumentClient }] = await Promise.all([
+      import("@aws-sdk/client-dynamodb"),
+      import("@aws-sdk/lib-dynamodb"),
+    ]);
+    return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  });
 
-  sns(): Promise<SNSClient> {
-    this.snsClient ??= import("@aws-sdk/client-sns").then(({ SNSClient }) => new SNSClient({}));
-    this.snsClient.catch(() => {
-      this.snsClient = undefined;
-    });
-    return this.snsClient;
-  }
+  /** The SNS client, imported and created on first use. */
+  readonly sns: () => Promise<SNSClient> = loadOnce(async () => {
+    const { SNSClient } = await import("@aws-sdk/client-sns");
+    return new SNSClient({});
+  });
 
   /** The policy from its SSM parameter, validated; an invalid policy throws (and nothing is acted on). */
   async policy(): Promise<Policy> {

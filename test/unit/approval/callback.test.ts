@@ -60,7 +60,7 @@ function setup(): Setup {
   store.put(record);
   const audit: ApprovalAuditEntry[] = [];
   const deps: ApprovalDeps = {
-    sfn: new SFNClient({ region: "eu-west-1" }),
+    sfn: async () => new SFNClient({ region: "eu-west-1" }),
     store,
     slackSigningSecret: SLACK_SECRET,
     linkSecret: LINK_SECRET,
@@ -428,8 +428,18 @@ describe("handleApprovalRequest", () => {
   it("GET /approve renders the page with the security headers and a form, and never calls Step Functions", async () => {
     const s = setup();
     const token = link();
+    let clientsAskedFor = 0;
+    const deps: ApprovalDeps = {
+      ...s.deps,
+      sfn: async () => {
+        clientsAskedFor++;
+        return new SFNClient({ region: "eu-west-1" });
+      },
+    };
 
-    const page = await handleApprovalRequest(getPage(token), s.deps);
+    const page = await handleApprovalRequest(getPage(token), deps);
+    // A page view does not even load the Step Functions client.
+    expect(clientsAskedFor).toBe(0);
 
     expect(page.statusCode).toBe(200);
     expect(page.headers).toMatchObject({ "Content-Type": "text/html; charset=utf-8", ...SECURITY_HEADERS });

@@ -90,7 +90,8 @@ export interface ApprovalAuditEntry {
 }
 
 export interface ApprovalDeps {
-  sfn: SFNClient;
+  /** The Step Functions client, asked for only when a decision is sent (a page view or a refusal needs none). */
+  sfn(): Promise<SFNClient>;
   store: ApprovalStore;
   slackSigningSecret: string;
   linkSecret: string;
@@ -326,15 +327,16 @@ async function decide(ctx: Context, input: DecisionInput): Promise<ApprovalRespo
   try {
     // Loaded here, not at the top: the SFN client stays out of every bundle that imports core but never decides.
     const { SendTaskFailureCommand, SendTaskSuccessCommand } = await import("@aws-sdk/client-sfn");
+    const sfn = await ctx.deps.sfn();
     if (decision === "approve")
-      await ctx.deps.sfn.send(
+      await sfn.send(
         new SendTaskSuccessCommand({
           taskToken: record.taskToken,
           output: JSON.stringify({ decision: "approved", approver }),
         }),
       );
     else
-      await ctx.deps.sfn.send(
+      await sfn.send(
         new SendTaskFailureCommand({
           taskToken: record.taskToken,
           error: "Rejected",
