@@ -22,8 +22,6 @@
  */
 
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import {
   EC2Client,
@@ -38,6 +36,7 @@ import { createNotifier } from "../packages/core/src/notify/deliver.ts";
 import { flushDigests, slackDigest, slackPoster } from "../packages/core/src/notify/digest.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { startDynalite } from "../test/helpers/dynalite.ts";
+import { startSlackServer } from "../test/helpers/slack-server.ts";
 import { livePolicy } from "./full-path.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -394,39 +393,6 @@ const DIGEST_FLUSH_MS = 60_000;
 /** A bound on the flush loop, far beyond any storm here (1,000 events are over in minutes). */
 const MAX_FLUSHES = 120;
 
-/**
- * A local Slack Web API: `chat.postMessage` answers `{"ok":true}` and records, per channel, the simulated ms at which
- * the message arrived (the clock does not move while a request is in flight: the posting task is running).
- */
-async function startSlackApi(now: () => number): Promise<{
-  url: string;
-  posts: Map<string, number[]>;
-  stop(): Promise<void>;
-}> {
-  const posts = new Map<string, number[]>();
-  const server: Server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk: Buffer) => {
-      body += chunk.toString("utf8");
-    });
-    request.on("end", () => {
-      const channel = new URLSearchParams(body).get("channel") ?? "(none)";
-      posts.set(channel, [...(posts.get(channel) ?? []), now()]);
-      response.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    posts,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The run
 
@@ -508,7 +474,12 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
     await clientsOf("us-east-1").ec2();
 
     // Slack as deployed: the gate and digest on a local DynamoDB, messages to a local Web API on the simulated clock.
-    const slack = await startSlackApi(() => clock.now);
+    // chat.postMessage answers ok; each request is stamped with the simulated ms at which it arrived (the clock does
+    // not move while a request is in flight: the posting task is running).
+    const slack = await startSlackServer(
+      [{ status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' }],
+      { stamp: () => clock.now },
+    );
     stops.push(() => slack.stop());
     const dynamo = await startDynalite();
     stops.push(() => dynamo.stop());
@@ -595,7 +566,12 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
     const revokedRules = [...rules.values()].filter((r) => r.revokes > 0);
     const revoked = revokedRules.length;
     const slackRates: Record<string, SlackRate> = {};
-    for (const [channel, times] of slack.posts) {
+    const posts = new Map<string, number[]>();
+    for (const r of slack.requests) {
+      const channel = new URLSearchParams(r.body).get("channel") ?? "(none)";
+      posts.set(channel, [...(posts.get(channel) ?? []), r.at ?? 0]);
+    }
+    for (const [channel, times] of posts) {
       const perSecond = new Map<number, number>();
       for (const t of times) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
       const span = (Math.max(...times) - Math.min(...times)) / 1000;

@@ -6,6 +6,8 @@ export interface RecordedRequest {
   url: string;
   headers: IncomingMessage["headers"];
   body: string;
+  /** What `stamp` returned when the request had arrived (set when a stamp was given). */
+  at?: number;
 }
 
 export interface Reply {
@@ -20,6 +22,7 @@ export interface Reply {
  */
 export async function startSlackServer(
   replies: Reply[],
+  options: { stamp?: () => number } = {},
 ): Promise<{ url: string; requests: RecordedRequest[]; stop(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -28,7 +31,13 @@ export async function startSlackServer(
       body += chunk.toString("utf8");
     });
     req.on("end", () => {
-      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body });
+      requests.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body,
+        ...(options.stamp ? { at: options.stamp() } : {}),
+      });
       const reply = replies[Math.min(requests.length - 1, replies.length - 1)] ?? { status: 200 };
       res.writeHead(reply.status, reply.headers ?? {});
       res.end(reply.body ?? "ok");
@@ -39,6 +48,10 @@ export async function startSlackServer(
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
