@@ -4,9 +4,9 @@
  *
  * Why a plugin of our own: on Node 22, an ES module that imports `node:http` or `node:https` makes Node build an ESM
  * facade of the builtin, which reads every export, including the lazy `WebSocket`, `CloseEvent` and `MessageEvent`
- * getters, and so loads Node's bundled undici (nodejs/node#57649, #59686): about 17 ms on the first AWS call of a cold
- * start here, for classes nothing uses. The AWS SDK's HTTP handler imports `http` and `https` that way. This plugin
- * gives those imports a small module that takes the builtin through `require` (no facade, no getter read) and
+ * getters, and so loads Node's bundled undici (nodejs/node#57649, #59686) on the first AWS call of a cold start, for
+ * classes nothing uses (test/unit/infra/esbuild-plugins.test.ts shows the load, and that the plugin prevents it). The
+ * AWS SDK's HTTP handler imports `http` and `https` that way. This plugin gives those imports a small module that takes the builtin through `require` (no facade, no getter read) and
  * re-exports its members, except the three undici ones: importing one of them fails the build, loudly.
  */
 import { createRequire } from "node:module";

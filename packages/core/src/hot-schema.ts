@@ -2,10 +2,9 @@
  * zod's compiled fast path for the event schemas, taken once a schema is hot. `z.compile()` generates a parser for a
  * schema (with `new Function`) and falls back to the runtime parser for anything its fast path does not accept, so
  * results, issues and messages are those of the runtime parser (test/unit/hot-schema.test.ts compares both on
- * every fixture). Generating costs milliseconds (the GuardDuty finding schema about 8 ms here), which a cold Lambda's
- * first event should not pay for a gain it never uses; a replay over many files, a benchmark or a warm container
- * parses the same schemas over and over and gains about a third of the spine's time (bench/throughput.ts). So a
- * schema is compiled after COMPILE_AFTER_PARSES runtime parses, like a JIT's tiering.
+ * every fixture). Generating a parser takes time a cold Lambda's first event should not spend for a gain it never
+ * uses; a replay over many files, a benchmark or a warm container parses the same schemas over and over and gains
+ * from it. So a schema is compiled after COMPILE_AFTER_PARSES runtime parses, like a JIT's tiering.
  */
 import * as z from "./zod.ts";
 
@@ -42,8 +41,8 @@ export function isCompiled(schema: z.ZodMiniType): boolean {
 
 /**
  * A schema built on its first call and kept: a module of schemas then costs nothing at import, and an event builds
- * only the schemas it parses with. (Not z.lazy: a lazy schema keeps an indirection in every parse, compiled or not,
- * which bench/throughput.ts measured at about half the speed of parsing.)
+ * only the schemas it parses with. (Not z.lazy: a lazy schema keeps an indirection in every parse, compiled or not;
+ * with it, the parse step of bench/throughput.ts ran markedly slower when tried.)
  */
 export function builtOnFirstUse<T extends z.ZodMiniType>(build: () => T): () => T {
   let schema: T | undefined;
