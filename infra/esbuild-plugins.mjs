@@ -6,8 +6,9 @@
  * facade of the builtin, which reads every export, including the lazy `WebSocket`, `CloseEvent` and `MessageEvent`
  * getters, and so loads Node's bundled undici (nodejs/node#57649, #59686) on the first AWS call of a cold start, for
  * classes nothing uses (test/unit/infra/esbuild-plugins.test.ts shows the load, and that the plugin prevents it). The
- * AWS SDK's HTTP handler imports `http` and `https` that way. This plugin gives those imports a small module that takes the builtin through `require` (no facade, no getter read) and
- * re-exports its members, except the three undici ones: importing one of them fails the build, loudly.
+ * AWS SDK's HTTP handler imports `http` and `https` that way. This plugin gives those imports a small module that
+ * takes the builtin through `require` (no facade, no getter read) and re-exports its members, except the three undici
+ * ones: importing one of them fails the build, loudly.
  */
 import { createRequire } from "node:module";
 
