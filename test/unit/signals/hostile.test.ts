@@ -284,3 +284,95 @@ describe("processEvent (hostile input)", () => {
     }
   });
 });
+
+describe("an event's detail and request parameters are objects, checked in place", () => {
+  const base = () => ({
+    version: "0",
+    id: "e-1",
+    "detail-type": "AWS API Call via CloudTrail",
+    source: "aws.ec2",
+    account: "111122223333",
+    time: "2026-11-28T00:00:00Z",
+    region: "eu-west-1",
+    resources: [],
+    detail: {
+      eventID: "ev-1",
+      eventTime: "2026-11-28T00:00:00Z",
+      eventSource: "ec2.amazonaws.com",
+      eventName: "AuthorizeSecurityGroupIngress",
+      awsRegion: "eu-west-1",
+      requestParameters: { groupId: "sg-0a1b2c3d4e5f60718", ipPermissions: {} } as unknown,
+    } as Record<string, unknown>,
+  });
+
+  it.each([
+    ["a string", "text", 'expected record, got "text"'],
+    ["an array", [1], "expected record, got [1]"],
+    ["null", null, "expected record, got null"],
+    ["a number", 7, "expected record, got 7"],
+    ["a date", new Date(0), 'expected record, got "1970-01-01T00:00:00.000Z"'],
+  ])("refuses %s as the detail, naming what was expected and what was found", (_, detail, message) => {
+    // prepare
+    const event = { ...base(), detail };
+
+    // act
+    const act = () => parseEvent(event);
+
+    // assess
+    expect(act).toThrow(SignalParseError);
+    expect(refusalOf(act).issues).toEqual([{ path: "detail", message }]);
+  });
+
+  it("refuses a missing detail as missing", () => {
+    // prepare
+    const { detail: _, ...event } = base();
+
+    // act
+    const act = () => parseEvent(event);
+
+    // assess
+    expect(refusalOf(act).issues).toEqual([{ path: "detail", message: "missing: expected record" }]);
+  });
+
+  it("refuses request parameters that are not an object, at their path", () => {
+    // prepare
+    const event = base();
+    event.detail.requestParameters = ["sg-0a1b2c3d4e5f60718"];
+
+    // act
+    const act = () => parseEvent(event);
+
+    // assess
+    expect(refusalOf(act).issues).toEqual([
+      { path: "detail.requestParameters", message: 'expected record, got ["sg-0a1b2c3d4e5f60718"]' },
+    ]);
+  });
+
+  it("reads a valid detail without copying or changing it, and a __proto__ key stays a plain key", () => {
+    // prepare
+    const event = base();
+    const detail = JSON.parse(
+      JSON.stringify(event.detail).replace('"eventID"', '"__proto__":{"polluted":1},"eventID"'),
+    );
+    const before = JSON.stringify(detail);
+
+    // act
+    const parsed = parseEvent({ ...event, detail });
+
+    // assess
+    expect(parsed.status).toBe("signal");
+    expect(JSON.stringify(detail)).toBe(before);
+    expect(Object.getPrototypeOf(detail)).toBe(Object.prototype);
+    expectNoPollution();
+  });
+});
+
+function refusalOf(act: () => unknown): SignalParseError {
+  try {
+    act();
+  } catch (error) {
+    if (error instanceof SignalParseError) return error;
+    throw error;
+  }
+  throw new Error("expected a refusal");
+}

@@ -1,6 +1,7 @@
 import { builtOnFirstUse } from "../hot-schema.ts";
 import * as z from "../zod.ts";
 import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtrail-quirks.ts";
+import { jsonObject } from "./envelope.schema.ts";
 
 /**
  * CloudTrail management events delivered by EventBridge (`detail-type: "AWS API Call via CloudTrail"`).
@@ -30,8 +31,8 @@ export const cloudTrailDetailSchema = builtOnFirstUse(() =>
         sessionContext: z.nullish(z.object({ sessionIssuer: z.nullish(z.object({ arn: optString })) })),
       }),
     ),
-    requestParameters: z.nullish(z.record(z.string(), z.unknown())),
-    responseElements: z.nullish(z.record(z.string(), z.unknown())),
+    requestParameters: z.nullish(jsonObject),
+    responseElements: z.nullish(jsonObject),
     errorCode: optString,
     errorMessage: optString,
   }),

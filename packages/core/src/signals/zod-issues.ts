@@ -53,10 +53,13 @@ export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
 export function toInputIssues(error: z.core.$ZodError, input: unknown, prefix = ""): InputIssue[] {
   return error.issues.map((issue) => {
     const { value: found, path } = locate(input, issue.path);
+    // A custom schema that names what it expects (envelope.schema.ts `jsonObject`) reads like a type mismatch.
+    const expected =
+      issue.code === "invalid_type" ? issue.expected : issue.code === "custom" ? issue.params?.expected : undefined;
     let message: string;
     if (issue.code === "unrecognized_keys") message = issue.message;
-    else if (issue.code === "invalid_type" && found === undefined) message = `missing: expected ${issue.expected}`;
-    else if (issue.code === "invalid_type") message = `expected ${issue.expected}, got ${describeValue(found)}`;
+    else if (typeof expected === "string" && found === undefined) message = `missing: expected ${expected}`;
+    else if (typeof expected === "string") message = `expected ${expected}, got ${describeValue(found)}`;
     else message = `${issue.message} (got ${describeValue(found)})`;
     return { path: formatPath(path, prefix), message };
   });
