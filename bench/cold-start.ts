@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 // The plugins SST bundles the functions with (infra/functions.ts `nodejs.plugins`).
 import plugins from "../infra/esbuild-plugins.mjs";
 import {
@@ -89,6 +89,29 @@ const logger = new Logger({ serviceName: "probe" });
 export const handler = middy(async () => ({})).use(injectLambdaContext(logger));`,
 };
 
+/**
+ * Replaces every action module (packages/core/src/actions/*.action.ts) with a stub that exports the action's name
+ * and nothing else: what a handler would load at import if no action code were loaded before an event needed it.
+ */
+const stubActions: Plugin = {
+  name: "stub-actions",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]actions[\\/][^\\/]+\.action\.ts$/ }, (args) => {
+      const name = basename(args.path, ".action.ts").replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+      return { contents: `export const ${name} = { id: ${JSON.stringify(name)} };\n`, loader: "ts" };
+    });
+  },
+};
+
+/** The respond handler with no action code at import: the most that loading the actions on first use could save. */
+export const RESPOND_WITHOUT_ACTIONS =
+  "respond, every action module replaced by a stub (what-if: no action code at import)";
+
+/** What-if bundles: a real handler bundled with part of its code replaced, sampled and reported like the probes. */
+const WHAT_IF: Record<string, { entry: string; plugins: Plugin[] }> = {
+  [RESPOND_WITHOUT_ACTIONS]: { entry: join(FUNCTIONS_SRC, "respond.handler.ts"), plugins: [stubActions] },
+};
+
 export interface Probe {
   bundleBytes: number;
   importMsMedian: number;
@@ -111,6 +134,8 @@ export interface BundleInfo {
   files: number;
   /** The largest inputs of what is loaded at import, by package or source folder. */
   largestInputs: InputShare[];
+  /** Every input file of what is loaded at import, relative to the repository. */
+  inputsAtImport: string[];
   entryPath: string;
 }
 
@@ -177,8 +202,8 @@ function loadedAtImport(metafile: Metafile, entry: string): string[] {
   return [...seen];
 }
 
-/** Bundles one entry as SST does, into its own folder under `outRoot`. */
-async function bundle(entry: string, outdir: string): Promise<BundleInfo> {
+/** Bundles one entry as SST does, into `outdir`; test/unit/infra/bundles.test.ts checks what the handlers load. */
+export async function bundle(entry: string, outdir: string, extraPlugins: Plugin[] = []): Promise<BundleInfo> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -196,7 +221,7 @@ async function bundle(entry: string, outdir: string): Promise<BundleInfo> {
     // The references live in the temporary folder: resolve their packages from the workspace.
     nodePaths: [join(ROOT, "packages/functions/node_modules"), join(ROOT, "node_modules")],
     metafile: true,
-    plugins,
+    plugins: [...plugins, ...extraPlugins],
     logLevel: "silent",
     absWorkingDir: ROOT,
   });
@@ -207,8 +232,10 @@ async function bundle(entry: string, outdir: string): Promise<BundleInfo> {
   if (!entryOut) throw new Error(`esbuild wrote no entry for ${entry}`);
   const loaded = loadedAtImport(metafile, entryOut);
   const groups = new Map<string, number>();
+  const inputsAtImport = new Set<string>();
   for (const file of loaded) {
     for (const [input, share] of Object.entries(metafile.outputs[file]?.inputs ?? {})) {
+      inputsAtImport.add(input);
       const group = inputGroup(input);
       groups.set(group, (groups.get(group) ?? 0) + share.bytesInOutput);
     }
@@ -221,6 +248,7 @@ async function bundle(entry: string, outdir: string): Promise<BundleInfo> {
       .sort(([, a], [, b]) => b - a)
       .slice(0, TOP_INPUTS)
       .map(([input, bytes]) => ({ input, bytes })),
+    inputsAtImport: [...inputsAtImport].sort(),
     entryPath: join(ROOT, entryOut),
   };
 }
@@ -269,11 +297,12 @@ export async function measureColdStart(samples = COLD_START_SAMPLES): Promise<Co
     for (const name of names) {
       bundles.set(name, await bundle(join(FUNCTIONS_SRC, `${name}.handler.ts`), join(tmp, "out", name)));
     }
-    const probeKeys = Object.keys(PROBES);
+    const probeKeys = [...Object.keys(PROBES), ...Object.keys(WHAT_IF)];
     for (const [index, key] of probeKeys.entries()) {
-      const file = join(tmp, `probe-${index}.ts`);
-      writeFileSync(file, `${PROBES[key] ?? ""}\n`);
-      bundles.set(`probe:${key}`, await bundle(file, join(tmp, "out", `probe-${index}`)));
+      const whatIf = WHAT_IF[key];
+      const file = whatIf?.entry ?? join(tmp, `probe-${index}.ts`);
+      if (!whatIf) writeFileSync(file, `${PROBES[key] ?? ""}\n`);
+      bundles.set(`probe:${key}`, await bundle(file, join(tmp, "out", `probe-${index}`), whatIf?.plugins));
     }
     const info = (key: string): BundleInfo => {
       const b = bundles.get(key);

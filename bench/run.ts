@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { measureApiCalls } from "./api-economy.ts";
 import { DEFAULT_CHAOS_OPTIONS, runChaos } from "./chaos.ts";
-import { type ColdStart, measureColdStart, RESPOND_TARGET_RATIO } from "./cold-start.ts";
+import { type ColdStart, measureColdStart, RESPOND_TARGET_RATIO, RESPOND_WITHOUT_ACTIONS } from "./cold-start.ts";
 import { FULL_PATH_ROUND_MS, FULL_PATH_ROUNDS, measureFullPathInChild } from "./full-path.ts";
 import { measureStorm, type StormResult } from "./storm.ts";
 import { measureThroughputInChild, ROUND_MS, ROUNDS } from "./throughput.ts";
@@ -138,7 +138,7 @@ ${Object.values(c.firstEvent)
   )
   .join("\n")}
 
-What the handlers load, one part at a time, each bundled alone the same way (the SDK clients share \`@smithy/core\`, so their costs overlap and do not add up; the handlers import each of them on first use).
+What the handlers load, one part at a time, each bundled alone the same way (the SDK clients share \`@smithy/core\`, so their costs overlap and do not add up; the handlers import each of them on first use). The what-if row is the respond handler itself, bundled with every \`packages/core/src/actions/*.action.ts\` replaced by a stub that exports only the action's name: the most that loading the actions' code on first use could save.
 
 | imported alone | KiB | import, median ms | over empty, ms |
 | --- | ---: | ---: | ---: |
@@ -161,6 +161,7 @@ const zodMini = coldStart.probes["zod/mini (the tree-shakable API)"];
 const middyLogger = coldStart.probes["middy + powertools logger"];
 const builtins = coldStart.probes["node:crypto + node:net (assessment ids and claims; CIDRs)"];
 const wholeCore = coldStart.probes["core: the whole index (@eks-responder/core)"];
+const withoutActions = coldStart.probes[RESPOND_WITHOUT_ACTIONS];
 const lambdaScale = (importMs: number) =>
   ((LAMBDA_HELLO_WORLD_MS + importMs - coldStart.empty.importMsMedian) / LAMBDA_HELLO_WORLD_MS).toFixed(2);
 const stormMet = storm.lost === 0 && storm.ratioToMinimum <= storm.targetRatio;
@@ -173,6 +174,16 @@ const slackChannels = Object.keys(storm.slack).join(", ") || "none";
 
 const probeOver = (p: { overEmptyMs: number } | undefined) => (p ? `${signed(p.overEmptyMs)} ms` : "?");
 
+/** What the what-if bundle without action code says about loading the actions on first use. */
+function withoutActionsWhy(respondMs: number): string {
+  if (!withoutActions) return "";
+  const ratio = withoutActions.importMsMedian / coldStart.empty.importMsMedian;
+  const saved = `${ms(withoutActions.importMsMedian)} ms, ${ratio.toFixed(2)}× (${signed(withoutActions.importMsMedian - respondMs)} ms)`;
+  return ratio <= RESPOND_TARGET_RATIO
+    ? `With no action code at import (the what-if bundle in the probes) it would take ${saved}: loading the actions' code on first use would meet the target.`
+    : `The actions' code, which only an acting event runs, is not what is over: the same handler bundled with every action module replaced by a stub (the what-if in the probes) takes ${saved}. What is over is what every event needs (the event and policy schemas, the 13 detectors, the decision, the claim and the audit), so the target cannot be met without moving that work into the first event, where the first-event table would show it again (the notifier, which only a notifying event needs, already loads on first use).`;
+}
+
 function respondWhy(): string {
   if (!respondCold) return "no respond handler was found";
   const top = respondCold.largestInputs
@@ -184,7 +195,7 @@ function respondWhy(): string {
     `it loads ${kib(respondCold.bundleBytes)} KiB at import (${top}, …) and no SDK client: SSM, DynamoDB, SNS, SFN, EC2, EKS and Auto Scaling are imported on first use, and the schemas are zod/mini (classic zod alone: ${probeOver(zod)} over the empty module; zod/mini ${probeOver(zodMini)}).`,
     respondMet
       ? "The handler loads no more than every event needs."
-      : `What is left: middy and the Powertools logger (${probeOver(middyLogger)}), Node's crypto and net modules (${probeOver(builtins)}: assessment ids, claim tokens, CIDRs), and the core, whose detectors, actions and policy schema are built at import, with zod/mini and its compiler (the whole core alone: ${probeOver(wholeCore)}; the event schemas are built on first use). The empty module's whole start is ${ms(coldStart.empty.importMsMedian)} ms here, so ${RESPOND_TARGET_RATIO}× leaves ${ms(budget)} ms for all of it. Deferring what every event needs would only move its cost into the first event; the actions' apply, check and rollback code, which only an acting event uses, is the next candidate (the notifier already loads on first use).`,
+      : `What is left: middy and the Powertools logger (${probeOver(middyLogger)}), Node's crypto and net modules (${probeOver(builtins)}: assessment ids, claim tokens, CIDRs), and the core, whose detectors, actions and policy schema are built at import, with zod/mini and its compiler (the whole core alone: ${probeOver(wholeCore)}; the event schemas are built on first use). The empty module's whole start is ${ms(coldStart.empty.importMsMedian)} ms here, so ${RESPOND_TARGET_RATIO}× leaves ${ms(budget)} ms for all of it. ${withoutActionsWhy(respondCold.importMsMedian)}`,
     `On Lambda, where an empty function starts in about ${LAMBDA_HELLO_WORLD_MS} ms, the same extra time would be ${lambdaScale(respondCold.importMsMedian)}× (an estimate, not measured). The first event then pays for the clients it uses: see the first-event table`,
   ].join(" ");
 }

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type BundleInfo, bundle, handlerNames } from "../../../bench/cold-start.ts";
+
+/**
+ * What each Lambda handler loads at import, bundled as SST bundles it (the bundle function of bench/cold-start.ts):
+ * the lazy loading docs/performance.md measures is a property of the bundles, so it is checked here, where a change
+ * that undoes it fails a test instead of only moving a number.
+ */
+const ROOT = join(import.meta.dirname, "../../..");
+const dir = mkdtempSync(join(tmpdir(), "eks-responder-bundles-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const bundles = new Map<string, Promise<BundleInfo>>();
+function bundleOf(name: string): Promise<BundleInfo> {
+  let b = bundles.get(name);
+  if (!b) {
+    b = bundle(join(ROOT, "packages/functions/src", `${name}.handler.ts`), join(dir, name));
+    bundles.set(name, b);
+  }
+  return b;
+}
+
+const matching = (inputs: string[], pattern: RegExp) => inputs.filter((i) => pattern.test(i));
+
+describe("what the handlers load at import", () => {
+  const names = handlerNames();
+
+  it("finds every handler", () => {
+    expect(names).toEqual(expect.arrayContaining(["respond", "digest", "approval-request", "approval-callback"]));
+  });
+
+  it.each(names)("%s imports no AWS SDK client: each is imported on its first use", async (name) => {
+    const { inputsAtImport } = await bundleOf(name);
+    expect(inputsAtImport.length).toBeGreaterThan(0);
+    expect(matching(inputsAtImport, /node_modules\/@(aws-sdk|smithy)\//)).toEqual([]);
+  });
+
+  it.each(names)("%s loads zod/mini only: neither classic zod nor zod's JSON Schema code", async (name) => {
+    const { inputsAtImport } = await bundleOf(name);
+    expect(matching(inputsAtImport, /node_modules\/zod\/v4\/mini\//).length).toBeGreaterThan(0);
+    expect(matching(inputsAtImport, /node_modules\/zod\/(v4\/classic\/|v4\/core\/(to-)?json-schema)/)).toEqual([]);
+  });
+
+  it("respond loads neither the notifier nor the approval code before an event needs them", async () => {
+    const { inputsAtImport } = await bundleOf("respond");
+    expect(matching(inputsAtImport, /packages\/core\/src\/pipeline\/respond\.ts$/)).toHaveLength(1);
+    expect(matching(inputsAtImport, /packages\/core\/src\/(notify|approval)\//)).toEqual([]);
+    expect(matching(inputsAtImport, /node_modules\/@slack\//)).toEqual([]);
+  });
+});
