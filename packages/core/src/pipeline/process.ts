@@ -38,7 +38,8 @@ function summarize(signal: Signal): SignalSummary {
 
 interface Prepared {
   context: DetectContext;
-  settings: Map<string, unknown>;
+  /** Every detector with its settings parsed from the policy, in the registry's order. */
+  detectors: { detector: (typeof DETECTORS)[number]; settings: unknown }[];
 }
 
 /** What every event needs from a policy, computed once per policy object (policies are not mutated after load). */
@@ -52,7 +53,10 @@ function prepare(policy: Policy): Prepared {
         allowedCidrs: policy.exemptions.cidrs,
         endpointAllowedPublicCidrs: policy.endpoint.allowedPublicCidrs,
       },
-      settings: new Map(DETECTORS.map((d) => [d.id, d.settings.parse(policy.detectors[d.id]?.settings)])),
+      detectors: DETECTORS.map((detector) => ({
+        detector,
+        settings: detector.settings.parse(policy.detectors[detector.id]?.settings),
+      })),
     };
     PREPARED.set(policy, prepared);
   }
@@ -67,9 +71,8 @@ function assess(
 ): { assessments: Assessment[]; decisions: Decision[] } {
   const assessments: Assessment[] = [];
   const decisions: Decision[] = [];
-  const { context, settings: allSettings } = prepare(policy);
-  for (const detector of DETECTORS) {
-    const settings = allSettings.get(detector.id);
+  const { context, detectors } = prepare(policy);
+  for (const { detector, settings } of detectors) {
     let found: Assessment[];
     try {
       found = detector.detect(signal, settings, context);
