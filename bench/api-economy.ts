@@ -4,7 +4,7 @@
  * live state before changing it, recording it for rollback), and each row says which.
  */
 
-import { createAwsClients, getAction } from "../packages/core/src/index.ts";
+import { createAwsClients, defaultPolicy, getAction } from "../packages/core/src/index.ts";
 import { mockHappyPath } from "./aws-mocks.ts";
 
 export interface ApiEconomy {
@@ -64,7 +64,7 @@ const SCENARIOS: Scenario[] = [
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
     },
     minimum: 1,
-    why: "+1 read: the association's scope, so rollback re-associates it exactly",
+    why: "+1 read: the association's scope, so rollback re-associates it exactly; +2 reads for the policy's exemption tags (the default policy has one): the live cluster's tags and the access entry's",
   },
   {
     key: "ec2:isolate-instance",
@@ -99,6 +99,8 @@ export async function measureApiCalls(): Promise<Record<string, ApiEconomy>> {
       assessmentId: "asm-0123456789abcdef0123",
       account: "111122223333",
       region: "eu-west-1",
+      // As deployed: the default policy's exemption tags, which the actions that read tags check on live resources.
+      exemptTags: defaultPolicy().exemptions.tags,
       sleep: async () => {},
     });
     if (result.status !== "applied")

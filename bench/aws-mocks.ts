@@ -20,6 +20,7 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import {
+  DescribeAccessEntryCommand,
   DescribeClusterCommand,
   DisassociateAccessPolicyCommand,
   EKSClient,
@@ -119,6 +120,7 @@ export function mockHappyPath() {
       },
     ],
   });
+  eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { kubernetesGroups: [], tags: {} } });
   eks.on(DisassociateAccessPolicyCommand).resolves({});
   asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
   asg.on(SetInstanceProtectionCommand).resolves({});

@@ -1,6 +1,8 @@
 import { isNotFound } from "../aws/errors.ts";
+import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
+import { describeCluster } from "./eks-calls.ts";
 import { clusterName, principalArn } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
 
@@ -72,6 +74,7 @@ async function readAssociations(p: Params, ctx: ApplyContext, log: CallLog): Pro
   return out;
 }
 
+/** The live access entry: its state (what rollback recreates) and its tags (for the policy's exemption tags). */
 async function readEntry(p: Params, ctx: ApplyContext, log: CallLog) {
   const { DescribeAccessEntryCommand } = await import("@aws-sdk/client-eks");
   const eks = await ctx.clients.eks();
@@ -81,14 +84,43 @@ async function readEntry(p: Params, ctx: ApplyContext, log: CallLog) {
   );
   const entry = output === "dry-run-ok" ? undefined : output.accessEntry;
   return {
-    kubernetesGroups: entry?.kubernetesGroups ?? [],
-    ...(entry?.type ? { type: entry.type } : {}),
-    ...(entry?.username ? { username: entry.username } : {}),
+    state: {
+      kubernetesGroups: entry?.kubernetesGroups ?? [],
+      ...(entry?.type ? { type: entry.type } : {}),
+      ...(entry?.username ? { username: entry.username } : {}),
+    },
+    tags: entry?.tags,
   };
+}
+
+/**
+ * The policy's exemption tags on the live cluster and on the principal's access entry: a CloudTrail event carries
+ * neither, so both are read, and only when the policy has exemption tags. The reason to refuse, or undefined.
+ */
+async function exemptionOf(
+  p: Params,
+  ctx: ApplyContext,
+  log: CallLog,
+  entryTags: Readonly<Record<string, string>> | undefined,
+): Promise<string | undefined> {
+  const exempt = ctx.exemptTags ?? [];
+  const cluster = await describeCluster(ctx, log, p.clusterName);
+  const onCluster = exemptTagIn(cluster.tags, exempt);
+  if (onCluster) return `cluster ${p.clusterName} carries the exemption tag ${onCluster}`;
+  const onEntry = exemptTagIn(entryTags, exempt);
+  if (onEntry) return `the access entry of ${p.principalArn} carries the exemption tag ${onEntry}`;
+  return undefined;
 }
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   try {
+    const byTag = (ctx.exemptTags ?? []).length > 0;
+    // The entry is read when the mode needs its state, or for its tags when the policy has exemption tags.
+    const entry = mode(p) !== "association" || byTag ? await readEntry(p, ctx, log) : undefined;
+    if (byTag) {
+      const exempt = await exemptionOf(p, ctx, log, entry?.tags);
+      if (exempt) return { status: "refused", reason: exempt };
+    }
     switch (mode(p)) {
       case "association": {
         const found = (await readAssociations(p, ctx, log)).find((a) => a.policyArn === p.policyArn);
@@ -97,16 +129,15 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
         return { status: "needed", before: { association: found } };
       }
       case "groups": {
-        const entry = await readEntry(p, ctx, log);
-        if (!entry.kubernetesGroups.includes("system:masters")) {
-          return { status: "already-done", reason: `${p.principalArn} is not in system:masters`, before: entry };
+        const state = entry?.state ?? { kubernetesGroups: [] };
+        if (!state.kubernetesGroups.includes("system:masters")) {
+          return { status: "already-done", reason: `${p.principalArn} is not in system:masters`, before: state };
         }
-        return { status: "needed", before: entry };
+        return { status: "needed", before: state };
       }
       default: {
-        const entry = await readEntry(p, ctx, log);
         const associations = await readAssociations(p, ctx, log);
-        return { status: "needed", before: { entry, associations } };
+        return { status: "needed", before: { entry: entry?.state ?? { kubernetesGroups: [] }, associations } };
       }
     }
   } catch (error) {
@@ -209,6 +240,7 @@ export const revokeAccess: ActionDefinition<typeof params> = {
   summary: "Remove an unapproved cluster-admin grant: the access policy association, the group, or the access entry.",
   params,
   permissions: [
+    "eks:DescribeCluster",
     "eks:ListAssociatedAccessPolicies",
     "eks:DescribeAccessEntry",
     "eks:DisassociateAccessPolicy",
@@ -222,6 +254,7 @@ export const revokeAccess: ActionDefinition<typeof params> = {
   preconditions: [
     "the association or entry still exists (otherwise: already done)",
     "the principal is not on the policy's allowlist",
+    "neither the live cluster nor the principal's access entry carries an exemption tag of the policy",
   ],
   rollbackSummary:
     "re-associate the same access policy with the same scope, restore the entry's groups, or recreate the entry",

@@ -1,6 +1,7 @@
 import {
   DeleteAccessEntryCommand,
   DescribeAccessEntryCommand,
+  DescribeClusterCommand,
   DisassociateAccessPolicyCommand,
   EKSClient,
   ListAssociatedAccessPoliciesCommand,
@@ -66,6 +67,101 @@ beforeEach(() => {
 
 afterAll(() => {
   eks.restore();
+});
+
+const EXEMPT = [{ key: "eks-responder:exempt", value: "true" }];
+
+describe("eks:revoke-access under the policy's exemption tags", () => {
+  it("policyArn: refuses, changing nothing, when the live cluster carries an exemption tag", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { ...TARGET, tags: {} } });
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { "eks-responder:exempt": "true" } } });
+    associationsInTwoPages();
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("refused");
+    expect(result.reason).toBe(`cluster ${CLUSTER} carries the exemption tag eks-responder:exempt=true`);
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeAccessEntry", TARGET],
+      ["DescribeCluster", { name: CLUSTER }],
+    ]);
+  });
+
+  it("remainingGroups: refuses, changing nothing, when the principal's access entry carries an exemption tag", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    eks.on(DescribeAccessEntryCommand).resolves({
+      accessEntry: { ...TARGET, kubernetesGroups: ["system:masters"], tags: { "eks-responder:exempt": "true" } },
+    });
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { team: "platform" } } });
+
+    // act
+    const result = await revokeAccess.apply(byGroups, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("refused");
+    expect(result.reason).toBe(`the access entry of ${PRINCIPAL} carries the exemption tag eks-responder:exempt=true`);
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("policyArn: reads both tag sets, then disassociates when neither carries an exemption tag", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { ...TARGET, tags: { "eks-responder:exempt": "no" } } });
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { team: "platform" } } });
+    associationsInTwoPages();
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeAccessEntry", TARGET],
+      ["DescribeCluster", { name: CLUSTER }],
+      ["ListAssociatedAccessPolicies", TARGET],
+      ["ListAssociatedAccessPolicies", { ...TARGET, nextToken: "page-2" }],
+      ["DisassociateAccessPolicy", { ...TARGET, policyArn: ADMIN }],
+    ]);
+  });
+
+  it("deleteAccessEntry: keeps the entry's state for rollback as before, the tags only decide", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    entryInMasters();
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER } });
+    eks.on(ListAssociatedAccessPoliciesCommand).resolves({ associatedAccessPolicies: [] });
+
+    // act
+    const result = await revokeAccess.apply(byEntry, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(result.undo).toEqual({
+      kind: "entry",
+      ...TARGET,
+      entry: { kubernetesGroups: ["system:masters", "deployers"], type: "STANDARD", username: USERNAME },
+      associations: [],
+    });
+  });
+
+  it("fails closed when the cluster cannot be read: no change is made", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    entryInMasters();
+    eks.on(DescribeClusterCommand).rejects(eksError("AccessDeniedException", 403));
+
+    // act
+    const result = await revokeAccess.apply(byGroups, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("failed");
+    expect(mutatingCalls()).toBe(0);
+  });
 });
 
 describe("eks:revoke-access", () => {
