@@ -32,14 +32,14 @@ const SCENARIOS: Scenario[] = [
       rules: [{ ruleId: "sgr-09be5c962afdc06ed", protocol: "tcp", fromPort: 22, toPort: 22, cidrIpv4: "0.0.0.0/0" }],
     },
     minimum: 1,
-    why: "the CloudTrail event names and describes the rule: revoke by id, nothing else",
+    why: "+1 read: the group's tags, for the policy's exemption tags (the default policy has one); the CloudTrail event names and describes the rule, so nothing else is read before the revoke by id",
   },
   {
     key: "ec2:revoke-ingress (ModifySecurityGroupRules)",
     action: "ec2:revoke-ingress",
     params: { groupId: "sg-0632fa4ee8a8468a4", ruleIds: ["sgr-09be5c962afdc06ed"] },
     minimum: 1,
-    why: "+1 read: the event does not say ingress or egress, nor the rule's definition (needed for rollback)",
+    why: "+1 read: the group's tags, for the policy's exemption tags; +1 read: the event does not say ingress or egress, nor the rule's definition (needed for rollback)",
   },
   {
     key: "eks:restrict-endpoint",

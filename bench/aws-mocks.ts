@@ -34,6 +34,7 @@ import {
   SSMClient,
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
+import { liveGroups } from "../test/helpers/ec2-groups.ts";
 
 /** Answers every call the actions make on their happy path. */
 export function mockHappyPath() {
@@ -97,6 +98,8 @@ export function mockHappyPath() {
       { GroupId: "sg-0bbbbbbbbbbbbbbbb", Tags: [{ Key: "eks-responder:quarantine-group", Value: "quarantine" }] },
     ],
   });
+  // A group asked for by id (revoke-ingress reads its tags for the policy's exemption tags): untagged.
+  ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ["sg-0632fa4ee8a8468a4"] }).callsFake(liveGroups());
   ec2.on(ModifyInstanceAttributeCommand).resolves({});
   ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
   ec2.on(CreateTagsCommand).resolves({});

@@ -23,6 +23,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
+  DescribeSecurityGroupsCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
   type RevokeSecurityGroupIngressCommandInput,
@@ -38,6 +39,7 @@ import { type AuditRecord, listAudit, recordAudit } from "../packages/core/src/s
 import { toAuditEntries } from "../packages/core/src/store/audit-entries.ts";
 import { idempotencyStore } from "../packages/core/src/store/idempotency.ts";
 import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
+import { liveGroups } from "../test/helpers/ec2-groups.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const INGRESS_TEMPLATE = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json";
@@ -434,6 +436,8 @@ export async function runChaos(
   const callsPerGroup = new Map<string, number>();
   let revokeCalls = 0;
   const ec2 = mockClient(EC2Client);
+  // The read of the group's tags before a revoke (the policy's exemption tag): untagged, no faults.
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups());
   ec2
     .on(RevokeSecurityGroupIngressCommand)
     .callsFake(

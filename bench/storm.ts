@@ -2,7 +2,8 @@
  * Event storm against EC2's API throttle: 1,000 distinct world-open ingress events (built from the real CloudTrail
  * example, each with its own eventID, group and rule) all arrive at once and go through `respond()` (dryRun false).
  * EC2 is mocked (aws-sdk-client-mock) behind a token bucket like EC2's request-rate limit (burst 50, refill 5 per
- * second): a call without a token is rejected with RequestLimitExceeded.
+ * second): a call without a token is rejected with RequestLimitExceeded. The read of each group's tags before its
+ * revoke (the policy's exemption tags) goes through a bucket of its own, as EC2 throttles each API apart.
  *
  * Time is virtual: every wait (the SDK's retry backoff, Lambda's redelivery delay) advances a simulated clock that the
  * bucket reads, so 200 simulated seconds take well under a second. A small discrete-event scheduler runs the
@@ -24,6 +25,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  DescribeSecurityGroupsCommand,
+  type DescribeSecurityGroupsCommandInput,
+  type DescribeSecurityGroupsCommandOutput,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
   type RevokeSecurityGroupIngressCommandInput,
@@ -44,6 +48,11 @@ const TEMPLATE = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-R
 
 export const STORM_EVENTS = 1000;
 export const BUCKET = { burst: 50, refillPerSecond: 5 } as const;
+/**
+ * EC2 throttles each API in its own bucket; DescribeSecurityGroups (read before each revoke for the policy's
+ * exemption tags) is a non-mutating action: burst 100, 20 per second (EC2 API reference, "Request throttling").
+ */
+export const DESCRIBE_BUCKET = { burst: 100, refillPerSecond: 20 } as const;
 /** The least time the bucket allows: the burst goes at once, the rest at the refill rate. */
 export const MINIMUM_SECONDS = (STORM_EVENTS - BUCKET.burst) / BUCKET.refillPerSecond;
 /** Target: every rule revoked within 1.2× the minimum, none lost. */
@@ -146,6 +155,7 @@ export interface StormResult {
 
 export interface Storm extends StormResult {
   bucket: typeof BUCKET;
+  describeBucket: typeof DESCRIBE_BUCKET;
   targetRatio: number;
   whatIf: StormResult[];
 }
@@ -401,6 +411,7 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
   const started = performance.now();
   const clock = new VirtualClock();
   const bucket = new TokenBucket(clock, BUCKET.burst, BUCKET.refillPerSecond);
+  const describeBucket = new TokenBucket(clock, DESCRIBE_BUCKET.burst, DESCRIBE_BUCKET.refillPerSecond);
   const random = rng(SEED);
   // The blast-radius limit (20 automatic actions per account per 10 minutes by default) would send all but 20 of these
   // events to approval: raised to the storm's size, so the storm measures the throttle.
@@ -410,22 +421,35 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
 
   let ec2Calls = 0;
   let throttledCalls = 0;
+  /** The SDK's retry around one call, on the simulated clock, against the bucket of the call's API. */
+  const admitted = async (apiBucket: TokenBucket): Promise<void> => {
+    let waited = 0;
+    for (let attempt = 1; ; attempt++) {
+      ec2Calls++;
+      if (apiBucket.take()) return;
+      throttledCalls++;
+      const wait = Math.floor(random() * Math.min(variant.backoffCapMs, variant.backoffBaseMs * 2 ** attempt));
+      if (attempt >= variant.callAttempts || waited + wait > variant.callBudgetMs) throw throttled();
+      waited += wait;
+      await clock.sleep(wait);
+    }
+  };
   const ec2 = mockClient(EC2Client);
+  // The read of the group's tags, for the policy's exemption tag (every storm group is untagged).
+  ec2
+    .on(DescribeSecurityGroupsCommand)
+    .callsFake(async (input: DescribeSecurityGroupsCommandInput): Promise<DescribeSecurityGroupsCommandOutput> => {
+      await admitted(describeBucket);
+      return {
+        $metadata: { httpStatusCode: 200 },
+        SecurityGroups: (input.GroupIds ?? []).map((GroupId) => ({ GroupId })),
+      };
+    });
   ec2
     .on(RevokeSecurityGroupIngressCommand)
     .callsFake(
       async (input: RevokeSecurityGroupIngressCommandInput): Promise<RevokeSecurityGroupIngressCommandOutput> => {
-        // The SDK's retry around one call, on the simulated clock.
-        let waited = 0;
-        for (let attempt = 1; ; attempt++) {
-          ec2Calls++;
-          if (bucket.take()) break;
-          throttledCalls++;
-          const wait = Math.floor(random() * Math.min(variant.backoffCapMs, variant.backoffBaseMs * 2 ** attempt));
-          if (attempt >= variant.callAttempts || waited + wait > variant.callBudgetMs) throw throttled();
-          waited += wait;
-          await clock.sleep(wait);
-        }
+        await admitted(bucket);
         const ids = input.SecurityGroupRuleIds ?? [];
         for (const id of ids) {
           const rule = rules.get(id);
@@ -613,5 +637,5 @@ export async function measureStorm(): Promise<Storm> {
   const deployed = await runStorm(AS_DEPLOYED);
   const whatIf: StormResult[] = [];
   for (const variant of WHAT_IF) whatIf.push(await runStorm(variant));
-  return { ...deployed, bucket: BUCKET, targetRatio: STORM_TARGET_RATIO, whatIf };
+  return { ...deployed, bucket: BUCKET, describeBucket: DESCRIBE_BUCKET, targetRatio: STORM_TARGET_RATIO, whatIf };
 }

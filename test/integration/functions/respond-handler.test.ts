@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
@@ -10,6 +10,7 @@ import { handler } from "../../../packages/functions/src/respond.handler.ts";
 import { resetKillSwitch } from "../../../packages/functions/src/respond.ts";
 import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+import { liveGroups } from "../../helpers/ec2-groups.ts";
 import { startSlackServer } from "../../helpers/slack-server.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
@@ -61,6 +62,7 @@ beforeEach(() => {
   resetKillSwitch();
   ec2.reset();
   sfn.reset();
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups());
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
   sfn
     .on(StartExecutionCommand)
@@ -85,6 +87,7 @@ describe("respond.handler", () => {
   it("records and alerts a permanent failure, then fails the invocation (and its retries) so the event is dead-lettered", async () => {
     setPolicy({ dryRun: false });
     ec2.reset();
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups());
     ec2
       .on(RevokeSecurityGroupIngressCommand)
       .rejects(Object.assign(new Error("not authorized"), { name: "UnauthorizedOperation" }));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
@@ -68,15 +69,22 @@ beforeEach(() => {
   ec2.reset();
   eks.reset();
   ssm.reset();
+  // The group of the SSH event, untagged: read for the default policy's exemption tag before any revoke.
+  ec2
+    .on(DescribeSecurityGroupsCommand, { GroupIds: ["sg-0632fa4ee8a8468a4"] })
+    .resolves({ SecurityGroups: [{ GroupId: "sg-0632fa4ee8a8468a4", Tags: [{ Key: "team", Value: "edge" }] }] });
 });
 
 describe("eks-responder replay --apply", () => {
-  it("revokes the open SSH rule with exactly one EC2 call, records it, and rollback restores it exactly", async () => {
+  it("reads the group's tags, revokes the open SSH rule with one EC2 change, records it, and rollback restores it exactly", async () => {
     mockRevokeSucceeds();
     const c = capture();
     expect(await main(["replay", "--apply", "--yes", SSH_OPEN], c.io)).toBe(0);
     const revokes = ec2.commandCalls(RevokeSecurityGroupIngressCommand);
-    expect(ec2.calls()).toHaveLength(1);
+    expect(ec2.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      "DescribeSecurityGroupsCommand",
+      "RevokeSecurityGroupIngressCommand",
+    ]);
     expect(revokes[0]?.args[0].input).toEqual({
       GroupId: "sg-0632fa4ee8a8468a4",
       SecurityGroupRuleIds: ["sgr-09be5c962afdc06ed"],

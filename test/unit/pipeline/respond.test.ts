@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -68,8 +68,18 @@ function fakes(policy: PolicyInput, overrides: Partial<RespondDeps> = {}): Fakes
   return { ...f, deps };
 }
 
+const GROUP = "sg-0632fa4ee8a8468a4";
+
+/** The live group of the SSH_OPEN event, with its tags: read for the policy's exemption tags before a revoke. */
+function liveGroup(tags: Record<string, string> = {}): void {
+  ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [GROUP] }).resolves({
+    SecurityGroups: [{ GroupId: GROUP, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
+  });
+}
+
 beforeEach(() => {
   ec2.reset();
+  liveGroup();
   ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
 });
 
@@ -133,6 +143,25 @@ describe("respond", () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     expect((await respond(SSH_OPEN, fakes({ dryRun: false }, { killSwitch }).deps)).outcome).toBe("applied");
     expect(reads).toEqual(["read"]);
+  });
+
+  it("leaves a security group alone whose live tags carry the policy's exemption tag, and records why", async () => {
+    ec2.reset();
+    liveGroup({ team: "edge", "eks-responder:exempt": "true" });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    const f = fakes({ dryRun: false });
+    const result = await respond(SSH_OPEN, f.deps);
+    const outcome = result.applied[0]?.outcomes[0];
+    expect(outcome?.status).toBe("refused");
+    expect(outcome?.reason).toBe(`security group ${GROUP} carries the exemption tag eks-responder:exempt=true`);
+    expect(ec2.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+    expect(f.records).toHaveLength(1);
+    // A policy without exemption tags reads no tags: the revoke is the only EC2 call.
+    ec2.resetHistory();
+    const g = fakes({ dryRun: false, exemptions: { tags: [] } });
+    expect((await respond(SSH_OPEN, g.deps)).outcome).toBe("applied");
+    expect(ec2.calls().map((c) => c.args[0].constructor.name)).toEqual(["RevokeSecurityGroupIngressCommand"]);
   });
 
   it("leaves a cluster alone whose live tags carry the policy's exemption tag (a CloudTrail event has no tags)", async () => {
@@ -206,7 +235,7 @@ describe("respond", () => {
     expect(result.outcome).toBe("applied");
     expect(result.notifyError).toBe("slack: 503");
     expect(f.records.at(-1)?.notifyError).toBe("slack: 503");
-    expect(ec2.calls()).toHaveLength(1);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
   });
 
   it("releases the claim when recording fails, so a retry can run", async () => {
@@ -238,6 +267,7 @@ describe("respond", () => {
 
   it("sends the event back to its retry policy on a throttled call, releasing the claim, and records nothing yet", async () => {
     ec2.reset();
+    liveGroup();
     ec2
       .on(RevokeSecurityGroupIngressCommand)
       .rejects(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }));
@@ -247,6 +277,7 @@ describe("respond", () => {
     expect(f.records).toHaveLength(0);
     // The redelivery claims the event again and, with EC2 answering, completes it.
     ec2.reset();
+    liveGroup();
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     expect((await respond(SSH_OPEN, f.deps)).outcome).toBe("applied");
   });

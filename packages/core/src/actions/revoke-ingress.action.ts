@@ -1,6 +1,7 @@
 import type { SecurityGroupRule as Ec2Rule } from "@aws-sdk/client-ec2";
 import { awsErrorCode, isNotFound } from "../aws/errors.ts";
 import { isOpenCidr } from "../net/cidr.ts";
+import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
@@ -124,16 +125,40 @@ function toIpPermission(rule: Rule) {
 }
 
 /**
- * The live check. Revoking is itself conditional (EC2 refuses an unknown rule id and reports permissions it does not
- * find), so when the event described the rules no read is needed and the remediation takes exactly one call. When it
- * named rule ids without describing them (ModifySecurityGroupRules), the rules are read first: to record them for
- * rollback, and because that event does not say whether a rule is ingress or egress.
+ * The live check. The group's tags are read first when the policy has exemption tags (exemptionOf). Revoking is
+ * itself conditional (EC2 refuses an unknown rule id and reports permissions it does not find), so when the event
+ * described the rules no other read is needed. When it named rule ids without describing them
+ * (ModifySecurityGroupRules), the rules are read first: to record them for rollback, and because that event does not
+ * say whether a rule is ingress or egress.
  */
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+  const exempt = await exemptionOf(p, ctx, log);
+  if (exempt) return { status: "refused", reason: exempt };
   if (!p.ruleIds || (p.rules && p.rules.length === p.ruleIds.length)) {
     return { status: "needed", before: { groupId: p.groupId, rules: p.rules ?? rulesOfPermissions(p) } };
   }
   return readLive(p, p.ruleIds, ctx, log);
+}
+
+/**
+ * The policy's exemption tags on the live security group: a CloudTrail event carries no tags, so the group is read,
+ * and only when the policy has exemption tags (the default policy has one). The reason to refuse, or undefined. A
+ * group gone is InvalidGroup.NotFound (already done); an answer without the group is an error: nothing is revoked.
+ */
+async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<string | undefined> {
+  const exempt = ctx.exemptTags ?? [];
+  if (exempt.length === 0) return undefined;
+  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
+  const ec2 = await ctx.clients.ec2();
+  const request = { GroupIds: [p.groupId] };
+  const page = await log.send("ec2", "DescribeSecurityGroups", request, () =>
+    ec2.send(new DescribeSecurityGroupsCommand(request)),
+  );
+  const group = page === "dry-run-ok" ? undefined : page.SecurityGroups?.find((g) => g.GroupId === p.groupId);
+  if (!group) throw new Error(`DescribeSecurityGroups did not return ${p.groupId}: its tags are unknown`);
+  const tags = Object.fromEntries((group.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? ""]] : [])));
+  const tag = exemptTagIn(tags, exempt);
+  return tag ? `security group ${p.groupId} carries the exemption tag ${tag}` : undefined;
 }
 
 /**
@@ -279,6 +304,7 @@ export const revokeIngress: ActionDefinition<typeof params> = {
   params,
   permissions: [
     "ec2:RevokeSecurityGroupIngress",
+    "ec2:DescribeSecurityGroups",
     "ec2:DescribeSecurityGroupRules",
     "ec2:AuthorizeSecurityGroupIngress",
   ],
@@ -288,6 +314,7 @@ export const revokeIngress: ActionDefinition<typeof params> = {
     "the group and the rules still exist (a rule already gone is reported as already done)",
     "no other rule of the group is touched: rules are revoked by id, or by their exact permissions",
     "a rule that ModifySecurityGroupRules changed is read first and never revoked if it is an egress rule",
+    "the live security group carries no exemption tag of the policy",
   ],
   rollbackSummary: "re-authorize the revoked rules from their recorded description",
   plan(p, context) {

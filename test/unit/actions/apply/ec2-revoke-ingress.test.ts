@@ -1,12 +1,14 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
+  DescribeSecurityGroupsCommand,
   EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { revokeIngress } from "../../../../packages/core/src/actions/revoke-ingress.action.ts";
+import { liveGroups } from "../../../helpers/ec2-groups.ts";
 import { must } from "../../../helpers/fixtures.ts";
 import { applyContext, commandsSent, ec2Error } from "./helpers.ts";
 
@@ -75,6 +77,82 @@ beforeEach(() => {
 
 afterAll(() => {
   ec2.restore();
+});
+
+const EXEMPT = [{ key: "eks-responder:exempt", value: "true" }];
+
+describe("ec2:revoke-ingress under the policy's exemption tags", () => {
+  it("refuses, revoking nothing, when the live security group carries an exemption tag", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ "eks-responder:exempt": "true", team: "edge" }));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("refused");
+    expect(result.reason).toBe(`security group ${GROUP} carries the exemption tag eks-responder:exempt=true`);
+    expect(commandsSent(stubs)).toEqual([["DescribeSecurityGroups", { GroupIds: [GROUP] }]]);
+  });
+
+  it("reads the group's tags, then revokes by rule id when no exemption tag is on it", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ "eks-responder:exempt": "false" }));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeSecurityGroups", { GroupIds: [GROUP] }],
+      ["RevokeSecurityGroupIngress", { GroupId: GROUP, SecurityGroupRuleIds: [RULE] }],
+    ]);
+  });
+
+  it("refuses in dry-run too: the dry-run shows what the real run would do", async () => {
+    // prepare
+    const { ctx } = applyContext(true);
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ "eks-responder:exempt": "true" }));
+
+    // act
+    const result = await revokeIngress.apply(idsOnly, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("refused");
+    expect(commandsSent(stubs)).toEqual([["DescribeSecurityGroups", { GroupIds: [GROUP] }]]);
+  });
+
+  it("fails closed when the answer does not contain the group: its tags are unknown, nothing is revoked", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("failed");
+    expect(result.reason).toContain(`did not return ${GROUP}`);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
+  it("is already done when the group no longer exists", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).rejects(ec2Error("InvalidGroup.NotFound"));
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("already-done");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
 });
 
 describe("ec2:revoke-ingress", () => {
