@@ -14,6 +14,7 @@ import {
   DescribeInstancesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
+  type DescribeSecurityGroupsCommandInput,
   EC2Client,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
@@ -92,14 +93,19 @@ export function mockHappyPath() {
   ec2
     .on(DescribeInstanceAttributeCommand)
     .resolves({ DisableApiTermination: { Value: false }, InstanceInitiatedShutdownBehavior: { Value: "terminate" } });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({
-    SecurityGroups: [
-      { GroupId: "sg-0aaaaaaaaaaaaaaaa", Tags: [{ Key: "eks-responder:quarantine-group", Value: "transition" }] },
-      { GroupId: "sg-0bbbbbbbbbbbbbbbb", Tags: [{ Key: "eks-responder:quarantine-group", Value: "quarantine" }] },
-    ],
-  });
-  // A group asked for by id (revoke-ingress reads its tags for the policy's exemption tags): untagged.
-  ec2.on(DescribeSecurityGroupsCommand, { GroupIds: ["sg-0632fa4ee8a8468a4"] }).callsFake(liveGroups());
+  // By id: revoke-ingress reading a group's tags for the policy's exemption tags (untagged). By filter:
+  // isolate-instance finding its quarantine groups.
+  const untagged = liveGroups();
+  ec2.on(DescribeSecurityGroupsCommand).callsFake((input: DescribeSecurityGroupsCommandInput) =>
+    input.GroupIds
+      ? untagged(input)
+      : {
+          SecurityGroups: [
+            { GroupId: "sg-0aaaaaaaaaaaaaaaa", Tags: [{ Key: "eks-responder:quarantine-group", Value: "transition" }] },
+            { GroupId: "sg-0bbbbbbbbbbbbbbbb", Tags: [{ Key: "eks-responder:quarantine-group", Value: "quarantine" }] },
+          ],
+        },
+  );
   ec2.on(ModifyInstanceAttributeCommand).resolves({});
   ec2.on(ModifyNetworkInterfaceAttributeCommand).resolves({});
   ec2.on(CreateTagsCommand).resolves({});

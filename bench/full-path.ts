@@ -55,7 +55,8 @@ export function livePolicy(overrides: Record<string, unknown> = {}) {
   return parsePolicy({ ...input, dryRun: false, ...overrides }, "examples/policy.json (dryRun: false)");
 }
 
-export async function measureFullPath(): Promise<FullPath> {
+/** `rounds` and `roundMs` are the bench's; test/integration/bench/bench-mocks.test.ts runs it short. */
+export async function measureFullPath(rounds = FULL_PATH_ROUNDS, roundMs = FULL_PATH_ROUND_MS): Promise<FullPath> {
   const rssAfterImportsBytes = process.memoryUsage().rss;
   const events = loadEvents();
   const policy = livePolicy();
@@ -101,12 +102,12 @@ export async function measureFullPath(): Promise<FullPath> {
     };
     const measure = async (work: () => Promise<void>): Promise<number> => {
       const rates: number[] = [];
-      for (let round = 0; round < FULL_PATH_ROUNDS; round++) {
+      for (let round = 0; round < rounds; round++) {
         aws.reset();
         let n = 0;
         const start = performance.now();
         let elapsed = 0;
-        while (elapsed < FULL_PATH_ROUND_MS) {
+        while (elapsed < roundMs) {
           await work();
           n += events.length;
           elapsed = performance.now() - start;
@@ -123,8 +124,8 @@ export async function measureFullPath(): Promise<FullPath> {
     const eventsPerSecond = await measure(pass);
     return {
       events: events.length,
-      rounds: FULL_PATH_ROUNDS,
-      roundMs: FULL_PATH_ROUND_MS,
+      rounds,
+      roundMs,
       eventsPerSecond: Math.round(eventsPerSecond),
       spineEventsPerSecond: Math.round(spineEventsPerSecond),
       rssAfterImportsBytes,

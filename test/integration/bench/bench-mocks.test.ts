@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { measureApiCalls } from "../../../bench/api-economy.ts";
+import { measureFullPath } from "../../../bench/full-path.ts";
+
+/**
+ * The benchmarks' AWS mocks (bench/aws-mocks.ts) must keep up with what the actions call: an action that reads
+ * something new fails closed against a mock that does not answer it, and `npm run bench` would stop with no numbers.
+ * These run the bench's own code, short, so a change to an action that leaves the mocks behind fails here.
+ */
+describe("the benchmarks' AWS mocks", () => {
+  it("answer every call of each action's happy path: each is applied, at no fewer calls than the minimum", async () => {
+    // act
+    const calls = await measureApiCalls();
+
+    // assess
+    expect(Object.keys(calls)).toEqual(
+      expect.arrayContaining(["ec2:revoke-ingress", "eks:revoke-access", "ec2:isolate-instance", "ssm:patch-nodes"]),
+    );
+    for (const [key, c] of Object.entries(calls)) {
+      expect(c.measured, key).toBeGreaterThanOrEqual(c.minimum);
+      if (c.measured > c.minimum) expect(c.why, key).toMatch(/\+\d read/);
+    }
+  });
+
+  it("answer the full respond path over the example events: none fails, two are applied", async () => {
+    // act
+    const result = await measureFullPath(1, 20);
+
+    // assess
+    expect(result.events).toBe(11);
+    expect(result.outcomes).toEqual({ applied: 2, alert: 7, skipped: 2 });
+    expect(result.awsCallsPerPass).toBe(4);
+  });
+});
