@@ -1,5 +1,5 @@
 /** The blast-radius limit against a real local DynamoDB (dynalite): the conditional ADD, not a mock. */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   blastRadiusKey,
@@ -29,9 +29,9 @@ afterAll(async () => {
   await dynamo.stop();
 });
 
-async function counter(account: string, windowStart: number): Promise<Record<string, unknown> | undefined> {
+async function counter(account: string): Promise<Record<string, unknown> | undefined> {
   const { Item } = await dynamo.docClient.send(
-    new GetCommand({ TableName: table, Key: blastRadiusKey(account, windowStart), ConsistentRead: true }),
+    new GetCommand({ TableName: table, Key: blastRadiusKey(account), ConsistentRead: true }),
   );
   return Item;
 }
@@ -60,41 +60,104 @@ describe("takeAutomaticSlot", () => {
       reason: `blast-radius limit: 20 automatic actions per 600 s reached for account ${account}`,
       windowStart: WINDOW_START,
     });
-    expect((await counter(account, WINDOW_START))?.count).toBe(20);
+    expect((await counter(account))?.count).toBe(20);
   });
 
-  it("starts counting again in a new window", async () => {
-    // prepare
+  it("counts the window before too: no span of the window's length ever holds more than the limit", async () => {
+    // prepare: 2 slots late in one window
     const account = freshAccount();
     const options = { account, limit: 2, windowSeconds: 600 };
-    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: T0 });
-    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(1) });
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(520) });
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(527) });
 
-    // act
-    const sameWindow = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(527) });
+    // act: early in the next window (a fixed window would allow 2 more here), then once the full window has passed
     const nextWindow = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(528) });
+    const windowAfter = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(1128) });
 
     // assess
-    expect(sameWindow.allowed).toBe(false);
-    expect(nextWindow).toEqual({ allowed: true, count: 1, windowStart: WINDOW_START + 600 });
+    expect(nextWindow).toEqual({
+      allowed: false,
+      reason: blastRadiusReason(account, 2, 600),
+      windowStart: WINDOW_START + 600,
+    });
+    expect(windowAfter).toEqual({ allowed: true, count: 1, windowStart: WINDOW_START + 1200 });
   });
 
-  it("keys the counter by account and window start and sets its TTL an hour after the window ends", async () => {
+  it("holds the limit in every span of the window's length over two hours of slots taken at random times", async () => {
+    // prepare: a seeded sequence of attempt times, some in bursts
+    const account = freshAccount();
+    const limit = 5;
+    const windowSeconds = 60;
+    let seed = 20261128;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const times: number[] = [];
+    for (let t = 0; t < 7_200; t += random() < 0.1 ? 0.5 : Math.floor(random() * 40)) times.push(t);
+
+    // act
+    const granted: number[] = [];
+    for (const t of times) {
+      const slot = await takeAutomaticSlot(dynamo.docClient, table, { account, limit, windowSeconds, now: later(t) });
+      if (slot.allowed) granted.push(t);
+    }
+
+    // assess: slide a window over every grant; some were refused, and never more than the limit in one span
+    expect(granted.length).toBeGreaterThan(50);
+    expect(granted.length).toBeLessThan(times.length);
+    for (const [i, t] of granted.entries()) {
+      const inSpan = granted.slice(i).filter((u) => u < t + windowSeconds).length;
+      expect(inSpan, `slots in the ${windowSeconds} s from ${t} s`).toBeLessThanOrEqual(limit);
+    }
+  });
+
+  it("counts in the stored window when another Lambda's clock is ahead of this one", async () => {
+    // prepare: a slot taken by a clock 10 s into the next window
+    const account = freshAccount();
+    const options = { account, limit: 2, windowSeconds: 600 };
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(538) });
+
+    // act: this Lambda's clock is still in the window before
+    const behind = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: later(520) });
+
+    // assess
+    expect(behind).toEqual({ allowed: true, count: 2, windowStart: WINDOW_START + 600 });
+    expect(await counter(account)).toMatchObject({ windowStart: WINDOW_START + 600, count: 2, previousCount: 0 });
+  });
+
+  it("refuses to take a slot from a damaged counter, naming it", async () => {
+    // prepare
+    const account = freshAccount();
+    await dynamo.docClient.send(
+      new PutCommand({ TableName: table, Item: { ...blastRadiusKey(account), count: "many", windowStart: 1 } }),
+    );
+
+    // act
+    const taking = takeAutomaticSlot(dynamo.docClient, table, { account, limit: 20, windowSeconds: 600, now: T0 });
+
+    // assess
+    await expect(taking).rejects.toThrow(`the blast-radius counter of account ${account} is malformed`);
+  });
+
+  it("keys the counter by account, with both windows' counts, a version and a TTL an hour after the next window", async () => {
     // prepare
     const account = freshAccount();
 
     // act
     await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 20, windowSeconds: 600, now: T0 });
+    await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 20, windowSeconds: 600, now: later(600) });
 
     // assess
-    const item = await counter(account, WINDOW_START);
-    expect(item).toEqual({
-      pk: `LIMIT#k:${account}#${WINDOW_START}`,
+    expect(await counter(account)).toEqual({
+      pk: `LIMIT#k:${account}`,
       sk: "LIMIT",
-      count: 1,
       account,
-      windowStart: WINDOW_START,
-      expiresAt: WINDOW_START + 600 + 3600,
+      windowStart: WINDOW_START + 600,
+      count: 1,
+      previousCount: 1,
+      version: 2,
+      expiresAt: WINDOW_START + 600 + 1200 + 3600,
     });
   });
 
@@ -125,7 +188,7 @@ describe("takeAutomaticSlot", () => {
 
     // assess
     expect(result).toEqual({ allowed: false, reason: blastRadiusReason(account, 0, 600), windowStart: WINDOW_START });
-    expect(await counter(account, WINDOW_START)).toBeUndefined();
+    expect(await counter(account)).toBeUndefined();
   });
 
   it("rejects a limit or window that is not a whole number", async () => {

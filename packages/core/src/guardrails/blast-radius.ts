@@ -1,17 +1,24 @@
 /**
- * The blast-radius limit: at most `limit` automatic actions per account per window (say 20 per 10 minutes). Past it,
- * the respond path asks a human instead (approval mode, with the reason), so a flood of events, or a bug, can never
- * change more than a bounded number of resources on its own.
+ * The blast-radius limit: at most `limit` automatic actions per account in any span of `windowSeconds` (say 20 in any
+ * 10 minutes). Past it, the respond path asks a human instead (approval mode, with the reason), so a flood of events,
+ * or a bug, can never change more than a bounded number of resources on its own.
  *
- * The count is one DynamoDB item per account and window (pk `LIMIT#<account>#<window start>`, sk `LIMIT`), raised by an
- * UpdateItem `ADD` that is conditional on the count being below the limit: the check and the increment are one atomic
- * write, so concurrent Lambdas can never take more than `limit` slots between them. The item carries the table's TTL
- * (`expiresAt`), one hour after its window ends; no reader ever looks at a past window again, so a late deletion is
- * harmless.
+ * One DynamoDB item per account (pk `LIMIT#<account>`, sk `LIMIT`) holds the counts of two fixed windows (aligned on
+ * multiples of `windowSeconds` since the epoch): the current one (`count`, the window from `windowStart`) and the one
+ * before (`previousCount`). A slot is taken only while both together are below the limit. Any span of `windowSeconds`
+ * lies within two consecutive windows, so no span ever holds more than `limit` slots: the limit is strict. Its price:
+ * slots taken late in one window still count during the next.
  *
- * Windows are fixed (aligned on multiples of `windowSeconds` since the epoch), not sliding: across a window boundary up to
- * twice the limit can run within one window's length. That is the price of one write per slot.
+ * The item is read (strongly consistent) and written back on the condition that its `version` is still the one read,
+ * so concurrent Lambdas take slots one after another. A Lambda whose write loses reads again: each lost write means
+ * another Lambda took a slot in between, so a Lambda loses at most as often as slots are taken around it, and gives up
+ * (throws: the caller fails closed) after MAX_ATTEMPTS. The item carries the table's TTL (`expiresAt`), an hour after
+ * the window following its own ends: by then neither of its counts can matter any more.
+ *
+ * Hand-written rather than a rate-limiting library: the count must be shared by every Lambda of the account and
+ * atomic against them, which only the table gives here.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { documentCommands } from "../store/document-commands.ts";
 import { isConditionFailure } from "../store/idempotency.ts";
@@ -20,7 +27,7 @@ import { epochSeconds, keyPart, TTL_ATTRIBUTE } from "../store/table.ts";
 export interface BlastRadiusOptions {
   /** The AWS account the action changes. */
   account: string;
-  /** Automatic actions allowed per window (an integer, 0 or more; 0 refuses every one). */
+  /** Automatic actions allowed in any span of `windowSeconds` (an integer, 0 or more; 0 refuses every one). */
   limit: number;
   /** The window length in seconds (a positive integer). */
   windowSeconds: number;
@@ -31,9 +38,9 @@ export interface BlastRadiusOptions {
 export type SlotResult =
   | {
       allowed: true;
-      /** Slots taken in this window, this one included. */
+      /** Slots counted against the limit now (this window's and the one before), this one included. */
       count: number;
-      /** Epoch seconds: when the window began. */
+      /** Epoch seconds: when the current window began. */
       windowStart: number;
     }
   | {
@@ -43,12 +50,16 @@ export type SlotResult =
       windowStart: number;
     };
 
-/** How long a counter is kept after its window ends. */
+/** How long a counter is kept after the window following its own ends. */
 const COUNTER_GRACE_SECONDS = 3600;
+/** Reads and conditional writes one slot may take before giving up (see the module comment). */
+export const MAX_ATTEMPTS = 32;
+/** The longest pause, in ms, before reading again after a lost write (a random part of it, to spread the Lambdas). */
+const RETRY_JITTER_MS = 20;
 
-/** The key of the counter item of an account's window. */
-export function blastRadiusKey(account: string, windowStart: number): { pk: string; sk: string } {
-  return { pk: `LIMIT#${keyPart(account)}#${windowStart}`, sk: "LIMIT" };
+/** The key of an account's counter item. */
+export function blastRadiusKey(account: string): { pk: string; sk: string } {
+  return { pk: `LIMIT#${keyPart(account)}`, sk: "LIMIT" };
 }
 
 /** The start (epoch seconds) of the fixed window `now` falls in. */
@@ -62,9 +73,38 @@ export function blastRadiusReason(account: string, limit: number, windowSeconds:
   return `blast-radius limit: ${limit} automatic action${limit === 1 ? "" : "s"} per ${windowSeconds} s reached for account ${account}`;
 }
 
+interface Counter {
+  windowStart: number;
+  count: number;
+  previousCount: number;
+  version: number;
+}
+
+/** The stored counter, checked: anything else in its place is refused, so a damaged item can never grant a slot. */
+function counterOf(item: Record<string, unknown> | undefined, account: string): Counter | undefined {
+  if (item === undefined) return undefined;
+  const { windowStart, count, previousCount, version } = item;
+  const counter = { windowStart, count, previousCount, version };
+  if (!Object.values(counter).every((v) => typeof v === "number" && Number.isInteger(v) && v >= 0)) {
+    throw new Error(`the blast-radius counter of account ${account} is malformed: ${JSON.stringify(counter)}`);
+  }
+  return counter as Counter;
+}
+
+/** The counts at window `start`, from the stored counter (read at any earlier or the same window). */
+function countsAt(stored: Counter | undefined, start: number, windowSeconds: number) {
+  // A counter already in a later window (another Lambda's clock ahead of this one): count in that window.
+  if (stored && stored.windowStart >= start) {
+    return { windowStart: stored.windowStart, current: stored.count, previous: stored.previousCount };
+  }
+  const previous = stored?.windowStart === start - windowSeconds ? stored.count : 0;
+  return { windowStart: start, current: 0, previous };
+}
+
 /**
- * Takes one automatic-action slot for the account in the current window, or refuses when the window's `limit` slots are
- * all taken. Only a DynamoDB error other than the limit itself throws (then the caller fails closed: no automatic action).
+ * Takes one automatic-action slot for the account, or refuses when `limit` slots were taken in the current window
+ * and the one before. Only a DynamoDB error other than a lost write, a damaged counter or too many lost writes throws
+ * (then the caller fails closed: no automatic action).
  */
 export async function takeAutomaticSlot(
   client: DynamoDBDocumentClient,
@@ -76,33 +116,46 @@ export async function takeAutomaticSlot(
   if (!Number.isInteger(windowSeconds) || windowSeconds <= 0) {
     throw new RangeError(`windowSeconds must be a positive integer, got ${windowSeconds}`);
   }
-  const windowStart = windowStartOf(options.now ?? new Date(), windowSeconds);
-  const refused: SlotResult = { allowed: false, reason: blastRadiusReason(account, limit, windowSeconds), windowStart };
-  if (limit === 0) return refused;
-  try {
-    const { Attributes } = await client.send(
-      new (await documentCommands()).UpdateCommand({
-        TableName: table,
-        Key: blastRadiusKey(account, windowStart),
-        UpdateExpression:
-          "ADD #count :one SET #ttl = if_not_exists(#ttl, :ttl), account = :account, windowStart = :start",
-        // Below the limit before this slot, so at most `limit` after it.
-        ConditionExpression: "attribute_not_exists(#count) OR #count < :limit",
-        ExpressionAttributeNames: { "#count": "count", "#ttl": TTL_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ":one": 1,
-          ":limit": limit,
-          ":ttl": windowStart + windowSeconds + COUNTER_GRACE_SECONDS,
-          ":account": account,
-          ":start": windowStart,
-        },
-        ReturnValues: "UPDATED_NEW",
-      }),
-    );
-    const count = Attributes?.count;
-    return { allowed: true, count: typeof count === "number" ? count : limit, windowStart };
-  } catch (error) {
-    if (isConditionFailure(error)) return refused;
-    throw error;
+  const start = windowStartOf(options.now ?? new Date(), windowSeconds);
+  const reason = blastRadiusReason(account, limit, windowSeconds);
+  if (limit === 0) return { allowed: false, reason, windowStart: start };
+  const { GetCommand, PutCommand } = await documentCommands();
+  const Key = blastRadiusKey(account);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { Item } = await client.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
+    const stored = counterOf(Item, account);
+    const counts = countsAt(stored, start, windowSeconds);
+    if (counts.previous + counts.current >= limit) return { allowed: false, reason, windowStart: counts.windowStart };
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: {
+            ...Key,
+            account,
+            windowStart: counts.windowStart,
+            count: counts.current + 1,
+            previousCount: counts.previous,
+            version: (stored?.version ?? 0) + 1,
+            [TTL_ATTRIBUTE]: counts.windowStart + 2 * windowSeconds + COUNTER_GRACE_SECONDS,
+          },
+          // Written over exactly what was read: no slot taken in between is lost or double-counted.
+          ...(stored
+            ? {
+                ConditionExpression: "#version = :version",
+                ExpressionAttributeNames: { "#version": "version" },
+                ExpressionAttributeValues: { ":version": stored.version },
+              }
+            : { ConditionExpression: "attribute_not_exists(pk)" }),
+        }),
+      );
+      return { allowed: true, count: counts.previous + counts.current + 1, windowStart: counts.windowStart };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      await sleep(Math.floor(Math.random() * RETRY_JITTER_MS));
+    }
   }
+  throw new Error(
+    `blast-radius limit of account ${account}: ${MAX_ATTEMPTS} writes lost to other Lambdas; no slot taken`,
+  );
 }

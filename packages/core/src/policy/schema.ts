@@ -76,7 +76,7 @@ export const policySchema = z.strictObject({
   ),
   limits: z._default(
     z.strictObject({
-      /** Blast radius: at most this many automatic actions per account per window; beyond it, approval is asked. */
+      /** Blast radius: at most this many automatic actions per account in any window; beyond it, approval is asked. */
       automaticActionsPerAccount: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 20),
       windowSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86_400)), 600),
     }),
