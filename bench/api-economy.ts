@@ -64,7 +64,7 @@ const SCENARIOS: Scenario[] = [
       policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
     },
     minimum: 1,
-    why: "+1 read: the association's scope, so rollback re-associates it exactly; +2 reads for the policy's exemption tags (the default policy has one): the live cluster's tags and the access entry's",
+    why: "+1 read: the association's scope, so rollback re-associates it exactly; +1 read: the live cluster's tags, for the policy's exemption tags (the default policy has one)",
   },
   {
     key: "ec2:isolate-instance",

@@ -36,6 +36,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { RESPOND_RESERVED_CONCURRENCY } from "../infra/naming.ts";
 import { type AwsClients, createAwsClients, EC2_THROTTLE_RETRY } from "../packages/core/src/aws/clients.ts";
+import { takeAutomaticSlot } from "../packages/core/src/guardrails/blast-radius.ts";
 import { createNotifier } from "../packages/core/src/notify/deliver.ts";
 import { flushDigests, slackDigest, slackPoster } from "../packages/core/src/notify/digest.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
@@ -50,7 +51,8 @@ export const STORM_EVENTS = 1000;
 export const BUCKET = { burst: 50, refillPerSecond: 5 } as const;
 /**
  * EC2 throttles each API in its own bucket; DescribeSecurityGroups (read before each revoke for the policy's
- * exemption tags) is a non-mutating action: burst 100, 20 per second (EC2 API reference, "Request throttling").
+ * exemption tags) is a non-mutating action. EC2's "Request throttling" page gives burst 100, 20 per second for
+ * non-mutating actions (its example is DescribeHosts); that this call gets the same is an assumption.
  */
 export const DESCRIBE_BUCKET = { burst: 100, refillPerSecond: 20 } as const;
 /** The least time the bucket allows: the burst goes at once, the rest at the refill rate. */
@@ -528,6 +530,14 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       policy,
       clients: clientsOf,
       sleep: clock.sleep,
+      // The blast-radius limit as deployed: the shared counter on the local DynamoDB, on the simulated clock.
+      takeAutomaticSlot: (account) =>
+        takeAutomaticSlot(dynamo.docClient, table, {
+          account,
+          limit: policy.limits.automaticActionsPerAccount,
+          windowSeconds: policy.limits.windowSeconds,
+          now: wallClock(),
+        }),
       async record() {},
       async notify(result: RespondResult) {
         if (result.outcome === "skipped") return;

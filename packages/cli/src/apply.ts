@@ -19,8 +19,8 @@ export interface ApplyOptions {
   stateDir: string;
   /** Overrides the AWS endpoint (tests against a local server); the SDK also honours AWS_ENDPOINT_URL. */
   endpoint?: string;
-  /** The policy's exemption tags, checked on the live cluster by the EKS actions. */
-  exemptTags?: readonly ExemptTag[];
+  /** The policy's exemption tags, checked on the live resource by the actions (see ApplyContext). */
+  exemptTags: readonly ExemptTag[];
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -83,7 +83,7 @@ export class Applier {
       account: assessment.account,
       region: assessment.region,
       sleep: this.io.sleep ?? realSleep,
-      ...(this.options.exemptTags ? { exemptTags: this.options.exemptTags } : {}),
+      exemptTags: this.options.exemptTags,
     });
     const entry: JournalEntry = {
       assessmentId: assessment.id,

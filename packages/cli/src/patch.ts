@@ -56,6 +56,8 @@ export async function patch(options: PatchOptions, io: Io): Promise<number> {
     account,
     region: options.region,
     sleep: io.sleep ?? realSleep,
+    // An operator's explicit command on named instances (patch-nodes reads no tags).
+    exemptTags: [],
   });
   if (!options.dryRun) {
     await writeEntry(options.stateDir, {

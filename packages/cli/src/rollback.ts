@@ -141,6 +141,8 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     account: entry.account,
     region: entry.region,
     sleep: io.sleep ?? realSleep,
+    // Undoing a recorded change puts back what was there: no exemption applies to it.
+    exemptTags: [],
   };
   const results: ApplyResult[] = [];
   for (const recorded of undoable) {

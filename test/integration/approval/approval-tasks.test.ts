@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
+import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import {
   requestApproval,
 } from "../../../packages/core/src/index.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
+import { liveGroups } from "../../helpers/ec2-groups.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const result = processEvent(
@@ -111,9 +112,26 @@ describe("applyApproved", () => {
       .on(RevokeSecurityGroupIngressCommand)
       .resolvesOnce({ Return: true })
       .rejects(Object.assign(new Error("no"), { name: "UnauthorizedOperation" }));
-    const deps = { clients: (region: string) => createAwsClients(region), sleep: async () => {} };
+    const deps = { clients: (region: string) => createAwsClients(region), sleep: async () => {}, exemptTags: [] };
     const ok = await applyApproved({ assessment }, deps);
     expect(ok.outcomes[0]?.status).toBe("applied");
     await expect(applyApproved({ assessment }, deps)).rejects.toThrow(/ec2:revoke-ingress: UnauthorizedOperation/);
+  });
+
+  it("throws when an action refuses (an exemption tag on the live group), so an approval never reads as applied", async () => {
+    if (!assessment) throw new Error("the sample must assess");
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ "eks-responder:exempt": "true" }));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    const deps = {
+      clients: (region: string) => createAwsClients(region),
+      sleep: async () => {},
+      exemptTags: [{ key: "eks-responder:exempt", value: "true" }],
+    };
+    const refusal = applyApproved({ assessment }, deps);
+    await expect(refusal).rejects.toMatchObject({
+      name: "ActionRefused",
+      message: expect.stringMatching(/^ec2:revoke-ingress refused: security group sg-\w+ carries the exemption tag/),
+    });
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
   });
 });

@@ -12,12 +12,17 @@ describe("the benchmarks' AWS mocks", () => {
     // act
     const calls = await measureApiCalls();
 
-    // assess
-    expect(Object.keys(calls)).toEqual(
-      expect.arrayContaining(["ec2:revoke-ingress", "eks:revoke-access", "ec2:isolate-instance", "ssm:patch-nodes"]),
-    );
+    // assess: the calls each action makes under the default policy (docs/performance.md explains each difference)
+    expect(Object.fromEntries(Object.entries(calls).map(([key, c]) => [key, [c.measured, c.minimum]]))).toEqual({
+      "ec2:revoke-ingress": [2, 1],
+      "ec2:revoke-ingress (ModifySecurityGroupRules)": [3, 1],
+      "eks:restrict-endpoint": [2, 1],
+      "eks:enable-logging": [2, 1],
+      "eks:revoke-access": [3, 1],
+      "ec2:isolate-instance": [13, 8],
+      "ssm:patch-nodes": [3, 2],
+    });
     for (const [key, c] of Object.entries(calls)) {
-      expect(c.measured, key).toBeGreaterThanOrEqual(c.minimum);
       if (c.measured > c.minimum) expect(c.why, key).toMatch(/\+\d read/);
     }
   });

@@ -97,6 +97,7 @@ function context(): ApplyContext {
     account: "111122223333",
     region: "eu-west-1",
     clients,
+    exemptTags: [],
     sleep: async () => {},
   };
 }

@@ -100,6 +100,7 @@ describe("isTransient", () => {
       assessmentId: "asm-0123456789abcdef0123",
       account: "776520358045",
       region: "us-east-1",
+      exemptTags: [],
       sleep: async () => {},
     };
 

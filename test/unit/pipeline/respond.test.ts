@@ -151,6 +151,11 @@ describe("respond", () => {
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     const f = fakes({ dryRun: false });
     const result = await respond(SSH_OPEN, f.deps);
+    // Nothing changed: the event is an alert, never reported as fixed.
+    expect(result.outcome).toBe("alert");
+    expect(result.reason).toBe(
+      `ec2:revoke-ingress refused: security group ${GROUP} carries the exemption tag eks-responder:exempt=true`,
+    );
     const outcome = result.applied[0]?.outcomes[0];
     expect(outcome?.status).toBe("refused");
     expect(outcome?.reason).toBe(`security group ${GROUP} carries the exemption tag eks-responder:exempt=true`);

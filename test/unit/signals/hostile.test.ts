@@ -8,6 +8,7 @@ import {
   type Signal,
   SignalParseError,
 } from "../../../packages/core/src/index.ts";
+import { envelopeSchema } from "../../../packages/core/src/signals/envelope.schema.ts";
 import { fixtureText, listFixtures, loadFixture, must, objectAt } from "../../helpers/fixtures.ts";
 
 const H = "hostile";
@@ -358,9 +359,12 @@ describe("an event's detail and request parameters are objects, checked in place
 
     // act
     const parsed = parseEvent({ ...event, detail });
+    const envelope = envelopeSchema.parse({ ...event, detail });
 
     // assess
     expect(parsed.status).toBe("signal");
+    expect(envelope.detail).toBe(detail);
+    expect(Object.hasOwn(envelope.detail, "__proto__")).toBe(true);
     expect(JSON.stringify(detail)).toBe(before);
     expect(Object.getPrototypeOf(detail)).toBe(Object.prototype);
     expectNoPollution();

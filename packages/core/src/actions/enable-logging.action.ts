@@ -18,7 +18,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
   );
   const missing = p.logTypes.filter((t) => !enabled.has(t));
   const before = { enabled: [...enabled] };
-  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags ?? []);
+  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags);
   if (exempt)
     return { status: "refused", reason: `cluster ${p.clusterName} carries the exemption tag ${exempt}`, before };
   if (missing.length === 0)

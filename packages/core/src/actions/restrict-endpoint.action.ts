@@ -38,7 +38,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
     endpointPrivateAccess: vpc.endpointPrivateAccess ?? false,
     publicAccessCidrs: vpc.publicAccessCidrs ?? [],
   };
-  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags ?? []);
+  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags);
   if (exempt)
     return { status: "refused", reason: `cluster ${p.clusterName} carries the exemption tag ${exempt}`, before };
   if (!before.endpointPublicAccess)

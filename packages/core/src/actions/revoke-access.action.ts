@@ -74,7 +74,6 @@ async function readAssociations(p: Params, ctx: ApplyContext, log: CallLog): Pro
   return out;
 }
 
-/** The live access entry: its state (what rollback recreates) and its tags (for the policy's exemption tags). */
 async function readEntry(p: Params, ctx: ApplyContext, log: CallLog) {
   const { DescribeAccessEntryCommand } = await import("@aws-sdk/client-eks");
   const eks = await ctx.clients.eks();
@@ -84,43 +83,29 @@ async function readEntry(p: Params, ctx: ApplyContext, log: CallLog) {
   );
   const entry = output === "dry-run-ok" ? undefined : output.accessEntry;
   return {
-    state: {
-      kubernetesGroups: entry?.kubernetesGroups ?? [],
-      ...(entry?.type ? { type: entry.type } : {}),
-      ...(entry?.username ? { username: entry.username } : {}),
-    },
-    tags: entry?.tags,
+    kubernetesGroups: entry?.kubernetesGroups ?? [],
+    ...(entry?.type ? { type: entry.type } : {}),
+    ...(entry?.username ? { username: entry.username } : {}),
   };
 }
 
 /**
- * The policy's exemption tags on the live cluster and on the principal's access entry: a CloudTrail event carries
- * neither, so both are read, and only when the policy has exemption tags. The reason to refuse, or undefined.
+ * The policy's exemption tags on the live cluster (a CloudTrail event carries none), read only when the policy has
+ * exemption tags. The access entry's own tags are not honoured: CreateAccessEntry takes tags in the very request that
+ * grants the access, so whoever made the grant could exempt it; tagging the cluster takes eks:TagResource on it.
  */
-async function exemptionOf(
-  p: Params,
-  ctx: ApplyContext,
-  log: CallLog,
-  entryTags: Readonly<Record<string, string>> | undefined,
-): Promise<string | undefined> {
-  const exempt = ctx.exemptTags ?? [];
+async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<string | undefined> {
+  const exempt = ctx.exemptTags;
+  if (exempt.length === 0) return undefined;
   const cluster = await describeCluster(ctx, log, p.clusterName);
-  const onCluster = exemptTagIn(cluster.tags, exempt);
-  if (onCluster) return `cluster ${p.clusterName} carries the exemption tag ${onCluster}`;
-  const onEntry = exemptTagIn(entryTags, exempt);
-  if (onEntry) return `the access entry of ${p.principalArn} carries the exemption tag ${onEntry}`;
-  return undefined;
+  const tag = exemptTagIn(cluster.tags, exempt);
+  return tag ? `cluster ${p.clusterName} carries the exemption tag ${tag}` : undefined;
 }
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   try {
-    const byTag = (ctx.exemptTags ?? []).length > 0;
-    // The entry is read when the mode needs its state, or for its tags when the policy has exemption tags.
-    const entry = mode(p) !== "association" || byTag ? await readEntry(p, ctx, log) : undefined;
-    if (byTag) {
-      const exempt = await exemptionOf(p, ctx, log, entry?.tags);
-      if (exempt) return { status: "refused", reason: exempt };
-    }
+    const exempt = await exemptionOf(p, ctx, log);
+    if (exempt) return { status: "refused", reason: exempt };
     switch (mode(p)) {
       case "association": {
         const found = (await readAssociations(p, ctx, log)).find((a) => a.policyArn === p.policyArn);
@@ -129,20 +114,24 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
         return { status: "needed", before: { association: found } };
       }
       case "groups": {
-        const state = entry?.state ?? { kubernetesGroups: [] };
-        if (!state.kubernetesGroups.includes("system:masters")) {
-          return { status: "already-done", reason: `${p.principalArn} is not in system:masters`, before: state };
+        const entry = await readEntry(p, ctx, log);
+        if (!entry.kubernetesGroups.includes("system:masters")) {
+          return { status: "already-done", reason: `${p.principalArn} is not in system:masters`, before: entry };
         }
-        return { status: "needed", before: state };
+        return { status: "needed", before: entry };
       }
       default: {
+        const entry = await readEntry(p, ctx, log);
         const associations = await readAssociations(p, ctx, log);
-        return { status: "needed", before: { entry: entry?.state ?? { kubernetesGroups: [] }, associations } };
+        return { status: "needed", before: { entry, associations } };
       }
     }
   } catch (error) {
     if (isNotFound(error))
-      return { status: "already-done", reason: `the access entry of ${p.principalArn} no longer exists` };
+      return {
+        status: "already-done",
+        reason: `the cluster ${p.clusterName} or the access entry of ${p.principalArn} no longer exists`,
+      };
     throw error;
   }
 }
@@ -254,7 +243,7 @@ export const revokeAccess: ActionDefinition<typeof params> = {
   preconditions: [
     "the association or entry still exists (otherwise: already done)",
     "the principal is not on the policy's allowlist",
-    "neither the live cluster nor the principal's access entry carries an exemption tag of the policy",
+    "the live cluster carries no exemption tag of the policy (the access entry's own tags are not honoured: they are set with the grant)",
   ],
   rollbackSummary:
     "re-associate the same access policy with the same scope, restore the entry's groups, or recreate the entry",

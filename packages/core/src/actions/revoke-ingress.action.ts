@@ -146,7 +146,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
  * group gone is InvalidGroup.NotFound (already done); an answer without the group is an error: nothing is revoked.
  */
 async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<string | undefined> {
-  const exempt = ctx.exemptTags ?? [];
+  const exempt = ctx.exemptTags;
   if (exempt.length === 0) return undefined;
   const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
   const ec2 = await ctx.clients.ec2();

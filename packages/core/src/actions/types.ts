@@ -27,10 +27,11 @@ export type PlanResult = { calls: PlannedCall[] } | { refused: string };
 export interface ApplyContext extends PlanContext {
   clients: AwsClients;
   /**
-   * The policy's exemption tags, checked again on the live resource by the actions that read it anyway (the EKS
-   * cluster actions): a CloudTrail event carries no tags, so this is where a tagged cluster is recognised.
+   * The policy's exemption tags (`exemptions.tags`), checked again on the live resource by the actions that act on a
+   * CloudTrail event, which carries no tags: the cluster (EKS actions) and the security group (ingress revoke).
+   * Required, so that no caller can skip the check by forgetting it; `[]` when the policy has none.
    */
-  exemptTags?: readonly ExemptTag[];
+  exemptTags: readonly ExemptTag[];
   /** Waits between polls (EKS updates in progress, SSM commands); replaced by tests. */
   sleep(ms: number): Promise<void>;
 }

@@ -176,8 +176,8 @@ export async function applyApproved(
   deps: {
     clients(region: string): AwsClients;
     sleep(ms: number): Promise<void>;
-    /** The policy's exemption tags, checked on the live cluster (see ApplyContext). */
-    exemptTags?: readonly ExemptTag[];
+    /** The policy's exemption tags, checked on the live resource (see ApplyContext). */
+    exemptTags: readonly ExemptTag[];
   },
 ): Promise<{ outcomes: ActionOutcome[] }> {
   const a = input.assessment;
@@ -188,11 +188,17 @@ export async function applyApproved(
     account: a.account,
     region: a.region,
     sleep: deps.sleep,
-    ...(deps.exemptTags ? { exemptTags: deps.exemptTags } : {}),
+    exemptTags: deps.exemptTags,
   });
   const failed = outcomes.find((o) => o.status === "failed");
   if (failed) {
     throw Object.assign(new Error(`${failed.action}: ${failed.reason}`), { name: "ActionFailed", outcomes });
+  }
+  // A refusal (an exemption tag on the live resource, a precondition) changed nothing: the workflow takes its failure
+  // path, so the approved change is never reported as applied.
+  const refused = outcomes.find((o) => o.status === "refused");
+  if (refused) {
+    throw Object.assign(new Error(`${refused.action} refused: ${refused.reason}`), { name: "ActionRefused", outcomes });
   }
   return { outcomes };
 }

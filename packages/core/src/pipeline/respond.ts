@@ -150,6 +150,9 @@ function outcomeAfter(result: RespondResult): EventResult["outcome"] {
   if (result.outcome === "invalid" || result.outcome === "skipped") return result.outcome;
   const outcomes = result.applied.flatMap((a) => a.outcomes);
   if (outcomes.some((o) => o.status === "failed")) return "failed";
+  // A refused action changed nothing (an exemption tag on the live resource, a precondition): the finding stands, so
+  // the event is an alert, never reported as fixed.
+  if (outcomes.some((o) => o.status === "refused")) return "alert";
   if (result.applied.length > 0) return "applied";
   if (result.approvals.length > 0) return "pending-approval";
   if (result.decisions.some((d) => (d.mode === "auto" || d.mode === "approve") && d.dryRun)) return "dry-run";

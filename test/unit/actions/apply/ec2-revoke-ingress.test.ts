@@ -114,7 +114,7 @@ describe("ec2:revoke-ingress under the policy's exemption tags", () => {
     ]);
   });
 
-  it("refuses in dry-run too: the dry-run shows what the real run would do", async () => {
+  it("refuses under EC2's DryRun too (replay --apply against a dry-run policy sends DryRun requests)", async () => {
     // prepare
     const { ctx } = applyContext(true);
     ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ "eks-responder:exempt": "true" }));
@@ -139,6 +139,44 @@ describe("ec2:revoke-ingress under the policy's exemption tags", () => {
     expect(result.status).toBe("failed");
     expect(result.reason).toContain(`did not return ${GROUP}`);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
+  it("fails closed when the group's tags cannot be read (access denied): nothing is revoked", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).rejects(ec2Error("UnauthorizedOperation", 403));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("UnauthorizedOperation");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
+  it("with rule ids only (ModifySecurityGroupRules), reads the group's tags, then the rules, then revokes", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ team: "edge" }));
+    ec2.on(DescribeSecurityGroupRulesCommand).resolves({
+      SecurityGroupRules: [
+        { SecurityGroupRuleId: RULE, GroupId: GROUP, IsEgress: false, IpProtocol: "tcp", CidrIpv4: "0.0.0.0/0" },
+      ],
+    });
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    // act
+    const result = await revokeIngress.apply(idsOnly, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs).map(([name]) => name)).toEqual([
+      "DescribeSecurityGroups",
+      "DescribeSecurityGroupRules",
+      "RevokeSecurityGroupIngress",
+    ]);
   });
 
   it("is already done when the group no longer exists", async () => {

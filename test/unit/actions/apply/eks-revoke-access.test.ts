@@ -75,7 +75,6 @@ describe("eks:revoke-access under the policy's exemption tags", () => {
   it("policyArn: refuses, changing nothing, when the live cluster carries an exemption tag", async () => {
     // prepare
     const { ctx } = applyContext(false);
-    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { ...TARGET, tags: {} } });
     eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { "eks-responder:exempt": "true" } } });
     associationsInTwoPages();
 
@@ -85,34 +84,34 @@ describe("eks:revoke-access under the policy's exemption tags", () => {
     // assess
     expect(result.status).toBe("refused");
     expect(result.reason).toBe(`cluster ${CLUSTER} carries the exemption tag eks-responder:exempt=true`);
-    expect(commandsSent(stubs)).toEqual([
-      ["DescribeAccessEntry", TARGET],
-      ["DescribeCluster", { name: CLUSTER }],
-    ]);
+    expect(commandsSent(stubs)).toEqual([["DescribeCluster", { name: CLUSTER }]]);
   });
 
-  it("remainingGroups: refuses, changing nothing, when the principal's access entry carries an exemption tag", async () => {
-    // prepare
+  it("remainingGroups: takes the principal out of system:masters even when its access entry carries the tag (the grant sets it)", async () => {
+    // prepare: CreateAccessEntry takes tags in the very request that grants the access
     const { ctx } = applyContext(false);
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { team: "platform" } } });
     eks.on(DescribeAccessEntryCommand).resolves({
       accessEntry: { ...TARGET, kubernetesGroups: ["system:masters"], tags: { "eks-responder:exempt": "true" } },
     });
-    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { team: "platform" } } });
+    eks.on(UpdateAccessEntryCommand).resolves({});
 
     // act
     const result = await revokeAccess.apply(byGroups, { ...ctx, exemptTags: EXEMPT });
 
     // assess
-    expect(result.status).toBe("refused");
-    expect(result.reason).toBe(`the access entry of ${PRINCIPAL} carries the exemption tag eks-responder:exempt=true`);
-    expect(mutatingCalls()).toBe(0);
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeCluster", { name: CLUSTER }],
+      ["DescribeAccessEntry", TARGET],
+      ["UpdateAccessEntry", { ...TARGET, kubernetesGroups: [] }],
+    ]);
   });
 
-  it("policyArn: reads both tag sets, then disassociates when neither carries an exemption tag", async () => {
+  it("policyArn: reads the cluster's tags, then disassociates when none is an exemption tag", async () => {
     // prepare
     const { ctx } = applyContext(false);
-    eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { ...TARGET, tags: { "eks-responder:exempt": "no" } } });
-    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { team: "platform" } } });
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER, tags: { "eks-responder:exempt": "no" } } });
     associationsInTwoPages();
 
     // act
@@ -121,7 +120,6 @@ describe("eks:revoke-access under the policy's exemption tags", () => {
     // assess
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
-      ["DescribeAccessEntry", TARGET],
       ["DescribeCluster", { name: CLUSTER }],
       ["ListAssociatedAccessPolicies", TARGET],
       ["ListAssociatedAccessPolicies", { ...TARGET, nextToken: "page-2" }],
@@ -160,6 +158,20 @@ describe("eks:revoke-access under the policy's exemption tags", () => {
 
     // assess
     expect(result.status).toBe("failed");
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("is already done when the cluster no longer exists, naming both possibilities", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    eks.on(DescribeClusterCommand).rejects(eksError("ResourceNotFoundException", 404));
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, { ...ctx, exemptTags: EXEMPT });
+
+    // assess
+    expect(result.status).toBe("already-done");
+    expect(result.reason).toBe(`the cluster ${CLUSTER} or the access entry of ${PRINCIPAL} no longer exists`);
     expect(mutatingCalls()).toBe(0);
   });
 });

@@ -20,6 +20,7 @@ export function applyContext(dryRun: boolean): { ctx: ApplyContext; waits: numbe
     account: "111122223333",
     region: REGION,
     clients: createAwsClients(REGION),
+    exemptTags: [],
     sleep: async (ms: number) => {
       waits.push(ms);
     },
