@@ -57,6 +57,8 @@ export const BUCKET = { burst: 50, refillPerSecond: 5 } as const;
 export const DESCRIBE_BUCKET = { burst: 100, refillPerSecond: 20 } as const;
 /** The least time the bucket allows: the burst goes at once, the rest at the refill rate. */
 export const MINIMUM_SECONDS = (STORM_EVENTS - BUCKET.burst) / BUCKET.refillPerSecond;
+/** The highest blast-radius limit a policy may set (packages/core/src/policy/schema.ts). */
+const MAX_AUTOMATIC_ACTIONS = 10_000;
 /** Target: every rule revoked within 1.2× the minimum, none lost. */
 export const STORM_TARGET_RATIO = 1.2;
 const SEED = 20261127;
@@ -416,8 +418,9 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
   const describeBucket = new TokenBucket(clock, DESCRIBE_BUCKET.burst, DESCRIBE_BUCKET.refillPerSecond);
   const random = rng(SEED);
   // The blast-radius limit (20 automatic actions per account per 10 minutes by default) would send all but 20 of these
-  // events to approval: raised to the storm's size, so the storm measures the throttle.
-  const policy = livePolicy({ limits: { automaticActionsPerAccount: count, windowSeconds: 600 } });
+  // events to approval; every delivery takes a slot, redeliveries too: raised to the most a policy allows, so no
+  // variant reaches it and the storm measures the throttle.
+  const policy = livePolicy({ limits: { automaticActionsPerAccount: MAX_AUTOMATIC_ACTIONS, windowSeconds: 600 } });
   const built = stormEvents(count);
   const rules = new Map(built.map((b) => [b.ruleId, { groupId: b.groupId, revokes: 0, at: -1 }]));
 
