@@ -118,12 +118,43 @@ export function deciderOf(approval: unknown): { decision: string; approver: stri
   return APPROVER.test(approver) ? { decision, approver } : undefined;
 }
 
+/**
+ * The failure the workflow caught, as one reason (`ActionRefused: ec2:revoke-ingress refused: …`): a refused or
+ * failed apply carries no outcomes, so this is what the audit keeps of why. Read as untrusted: strings only, cut short.
+ */
+function failureOf(error: unknown): string[] {
+  if (error === null || typeof error !== "object") return [];
+  const { Error: name, Cause: cause } = error as { Error?: unknown; Cause?: unknown };
+  if (typeof name !== "string" || name === "" || name === "Rejected" || name === "TimedOut") return [];
+  let why = typeof cause === "string" ? cause : "";
+  try {
+    // A Lambda's error arrives as JSON ({errorType, errorMessage, …}): keep its message.
+    const parsed: unknown = JSON.parse(why);
+    if (
+      parsed !== null &&
+      typeof parsed === "object" &&
+      typeof (parsed as { errorMessage?: unknown }).errorMessage === "string"
+    ) {
+      why = (parsed as { errorMessage: string }).errorMessage;
+    }
+  } catch {
+    // Not JSON: the cause as it is.
+  }
+  return [`${name.slice(0, 100)}${why ? `: ${why.slice(0, 500)}` : ""}`];
+}
+
 /** Record: the audit record of the approval's end, naming who decided. */
 export async function handleRecord(
   input: {
     outcome: string;
     executionId: string;
-    state: { Payload?: ApprovalExecutionInput; approval?: unknown; apply?: { result?: { outcomes?: unknown } } };
+    state: {
+      Payload?: ApprovalExecutionInput;
+      approval?: unknown;
+      apply?: { result?: { outcomes?: unknown } };
+      /** The failure the workflow caught (Error, Cause), on the failure paths. */
+      error?: unknown;
+    };
   },
   rt: Runtime,
 ) {
@@ -145,7 +176,11 @@ export async function handleRecord(
     severity: a.severity,
     mode: "approve",
     outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "skipped",
-    reasons: [`approval ${input.outcome}`, ...(decider ? [`${decider.decision} by ${decider.approver}`] : [])],
+    reasons: [
+      `approval ${input.outcome}`,
+      ...(decider ? [`${decider.decision} by ${decider.approver}`] : []),
+      ...failureOf(input.state.error),
+    ],
     plan: payload.plan,
     ...(Array.isArray(outcomes) ? { results: outcomes } : {}),
     recordedAt: new Date().toISOString(),

@@ -70,6 +70,31 @@ describe("the approval's Record task", () => {
     expect(byExecution.get("exec-timeout")?.reasons).toEqual(["approval timed-out"]);
   });
 
+  it("keeps why an approved change was not made: the refusal the workflow caught", async () => {
+    const rt = new Runtime({ TABLE_NAME: table, POLICY_PARAMETER_NAME: "/p" });
+    const refusal = {
+      Error: "ActionRefused",
+      Cause: JSON.stringify({
+        errorType: "ActionRefused",
+        errorMessage: "ec2:revoke-ingress refused: security group sg-0632fa4ee8a8468a4 carries the exemption tag x=y",
+      }),
+    };
+    const approved = { decision: "approved", approver: "slack:U1" };
+    await handleRecord(
+      { outcome: "apply-failed", executionId: "exec-refused", state: { ...state(approved), error: refusal } },
+      rt,
+    );
+    const audit = await listAudit(dynamo.docClient, table, {});
+    expect(audit.find((r) => r.eventId === "exec-refused")).toMatchObject({
+      outcome: "failed",
+      reasons: [
+        "approval apply-failed",
+        "approved by slack:U1",
+        "ActionRefused: ec2:revoke-ingress refused: security group sg-0632fa4ee8a8468a4 carries the exemption tag x=y",
+      ],
+    });
+  });
+
   it("names nobody when the state does not hold a well-formed decision", () => {
     expect(deciderOf({ decision: "approved", approver: "slack:U1" })).toEqual({
       decision: "approved",

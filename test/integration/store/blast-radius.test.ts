@@ -1,9 +1,10 @@
-/** The blast-radius limit against a real local DynamoDB (dynalite): the conditional ADD, not a mock. */
+/** The blast-radius limit against a real local DynamoDB (dynalite): the versioned counter item, not a mock. */
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   blastRadiusKey,
   blastRadiusReason,
+  MAX_ATTEMPTS,
   takeAutomaticSlot,
   windowStartOf,
 } from "../../../packages/core/src/guardrails/blast-radius.ts";
@@ -126,18 +127,102 @@ describe("takeAutomaticSlot", () => {
     expect(await counter(account)).toMatchObject({ windowStart: WINDOW_START + 600, count: 2, previousCount: 0 });
   });
 
-  it("refuses to take a slot from a damaged counter, naming it", async () => {
-    // prepare
+  it("counts every recent slot in full when the policy's window length changes", async () => {
+    // prepare: 2 slots under a 600 s window
     const account = freshAccount();
-    await dynamo.docClient.send(
-      new PutCommand({ TableName: table, Item: { ...blastRadiusKey(account), count: "many", windowStart: 1 } }),
-    );
+    await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 3, windowSeconds: 600, now: later(500) });
+    await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 3, windowSeconds: 600, now: later(520) });
 
-    // act
-    const taking = takeAutomaticSlot(dynamo.docClient, table, { account, limit: 20, windowSeconds: 600, now: T0 });
+    // act: the policy now says 900 s
+    const first = await takeAutomaticSlot(dynamo.docClient, table, {
+      account,
+      limit: 3,
+      windowSeconds: 900,
+      now: later(540),
+    });
+    const second = await takeAutomaticSlot(dynamo.docClient, table, {
+      account,
+      limit: 3,
+      windowSeconds: 900,
+      now: later(541),
+    });
 
     // assess
-    await expect(taking).rejects.toThrow(`the blast-radius counter of account ${account} is malformed`);
+    expect(first.allowed).toBe(true);
+    expect(second.allowed).toBe(false);
+  });
+
+  it.each([
+    ["a count that is not a number", { count: "many", windowStart: WINDOW_START }, "unreadable fields"],
+    [
+      "a window not aligned on its length",
+      { windowStart: WINDOW_START + 7, windowSeconds: 600, count: 1, previousCount: 0, olderCount: 0, version: "v" },
+      "is not aligned on 600 s",
+    ],
+    [
+      "a window two windows ahead of this clock",
+      { windowStart: WINDOW_START + 1200, windowSeconds: 600, count: 1, previousCount: 0, olderCount: 0, version: "v" },
+      "is more than a window ahead of this clock",
+    ],
+  ])("refuses a slot, with the reason, from a damaged counter: %s", async (_, fields, why) => {
+    // prepare
+    const account = freshAccount();
+    await dynamo.docClient.send(new PutCommand({ TableName: table, Item: { ...blastRadiusKey(account), ...fields } }));
+
+    // act
+    const slot = await takeAutomaticSlot(dynamo.docClient, table, { account, limit: 20, windowSeconds: 600, now: T0 });
+
+    // assess
+    expect(slot.allowed).toBe(false);
+    expect(slot.allowed ? "" : slot.reason).toContain(`the blast-radius counter of account ${account} is damaged (`);
+    expect(slot.allowed ? "" : slot.reason).toContain(why);
+  });
+
+  it("keeps the limit when a clock ahead skips a window: a Lambda a window behind still counts the older slots", async () => {
+    // prepare: 2 slots at the end of one window, then a Lambda whose clock is 3 s ahead, two windows on
+    const account = freshAccount();
+    const options = { account, limit: 2, windowSeconds: 600 };
+    const fromWindowStart = (seconds: number) => new Date((WINDOW_START + seconds) * 1000);
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: fromWindowStart(599) });
+    await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: fromWindowStart(599.5) });
+    const ahead = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: fromWindowStart(1198 + 3) });
+
+    // act: a correct clock at 1198 s: the two slots at 599 s are less than a window old
+    const behind = await takeAutomaticSlot(dynamo.docClient, table, { ...options, now: fromWindowStart(1198) });
+
+    // assess
+    expect(ahead.allowed).toBe(true);
+    expect(behind).toEqual({
+      allowed: false,
+      reason: blastRadiusReason(account, 2, 600),
+      windowStart: WINDOW_START + 600,
+    });
+  });
+
+  it("refuses, with the reason, after MAX_ATTEMPTS writes lost to other Lambdas", async () => {
+    // prepare: a table where every conditional write loses (another Lambda always wrote first)
+    const account = freshAccount();
+    let puts = 0;
+    const contended = {
+      async send(command: unknown) {
+        if (command instanceof PutCommand) {
+          puts++;
+          throw Object.assign(new Error("The conditional request failed"), { name: "ConditionalCheckFailedException" });
+        }
+        return { Item: undefined };
+      },
+    } as unknown as typeof dynamo.docClient;
+
+    // act
+    const slot = await takeAutomaticSlot(contended, table, { account, limit: 20, windowSeconds: 600, now: T0 });
+
+    // assess
+    expect(slot).toEqual({
+      allowed: false,
+      reason: `the blast-radius counter of account ${account} is contended: ${MAX_ATTEMPTS} writes lost to other Lambdas, no slot taken`,
+      windowStart: WINDOW_START,
+    });
+    expect(puts).toBe(MAX_ATTEMPTS);
   });
 
   it("keys the counter by account, with both windows' counts, a version and a TTL an hour after the next window", async () => {
@@ -154,9 +239,11 @@ describe("takeAutomaticSlot", () => {
       sk: "LIMIT",
       account,
       windowStart: WINDOW_START + 600,
+      windowSeconds: 600,
       count: 1,
       previousCount: 1,
-      version: 2,
+      olderCount: 0,
+      version: expect.stringMatching(/^[0-9a-f-]{36}$/),
       expiresAt: WINDOW_START + 600 + 1200 + 3600,
     });
   });

@@ -156,6 +156,13 @@ describe("respond", () => {
     expect(result.reason).toBe(
       `ec2:revoke-ingress refused: security group ${GROUP} carries the exemption tag eks-responder:exempt=true`,
     );
+    // The decision says so too: no plan shown as made, no rollback offered.
+    expect(result.decisions[0]?.mode).toBe("alert");
+    expect(result.decisions[0]?.plan).toEqual([]);
+    expect(result.decisions[0]?.reasons.at(-1)).toBe(
+      `fail closed, alert only: ec2:revoke-ingress refused: security group ${GROUP} carries the exemption tag eks-responder:exempt=true`,
+    );
+    expect(result.plan).toEqual([]);
     const outcome = result.applied[0]?.outcomes[0];
     expect(outcome?.status).toBe("refused");
     expect(outcome?.reason).toBe(`security group ${GROUP} carries the exemption tag eks-responder:exempt=true`);

@@ -1,23 +1,29 @@
 /**
  * The blast-radius limit: at most `limit` automatic actions per account in any span of `windowSeconds` (say 20 in any
  * 10 minutes). Past it, the respond path asks a human instead (approval mode, with the reason), so a flood of events,
- * or a bug, can never change more than a bounded number of resources on its own.
+ * or a bug, can never change more than a bounded number of resources on its own. Every delivery that reaches an
+ * automatic action takes a slot, a redelivery after a transient failure too.
  *
- * One DynamoDB item per account (pk `LIMIT#<account>`, sk `LIMIT`) holds the counts of two fixed windows (aligned on
- * multiples of `windowSeconds` since the epoch): the current one (`count`, the window from `windowStart`) and the one
- * before (`previousCount`). A slot is taken only while both together are below the limit. Any span of `windowSeconds`
- * lies within two consecutive windows, so no span ever holds more than `limit` slots: the limit is strict. Its price:
- * slots taken late in one window still count during the next.
+ * One DynamoDB item per account (pk `LIMIT#<account>`, sk `LIMIT`) holds the counts of the last three fixed windows
+ * (aligned on multiples of `windowSeconds` since the epoch): `count` for the window from `windowStart`,
+ * `previousCount` and `olderCount` for the two before. A Lambda grants a slot only while the windows that start at
+ * most one window before its own add up to less than the limit. Any span of `windowSeconds` lies within two
+ * consecutive windows, so with clocks that agree no span holds more than `limit` slots; the third window keeps that
+ * true for a Lambda whose clock is up to a window behind another's (a clock further off makes the counter look
+ * damaged, and slots are refused).
  *
- * The item is read (strongly consistent) and written back on the condition that its `version` is still the one read,
- * so concurrent Lambdas take slots one after another. A Lambda whose write loses reads again: each lost write means
- * another Lambda took a slot in between, so a Lambda loses at most as often as slots are taken around it, and gives up
- * (throws: the caller fails closed) after MAX_ATTEMPTS. The item carries the table's TTL (`expiresAt`), an hour after
- * the window following its own ends: by then neither of its counts can matter any more.
+ * The item is read (strongly consistent) and written back on the condition that its `version`, a random token
+ * written with each update, is still the one read: concurrent Lambdas take slots one after another, and a token is
+ * never reused (a counter expired by its TTL and made again cannot be mistaken for the one read). A Lambda whose write
+ * loses reads again, at most MAX_ATTEMPTS times; then, and for a damaged counter, it refuses the slot with the reason
+ * (the decision then asks for approval or alerts), so a contended or broken counter never lets an action through and
+ * never hides a finding. The item carries the table's TTL (`expiresAt`), an hour after its newest count stops
+ * mattering.
  *
  * Hand-written rather than a rate-limiting library: the count must be shared by every Lambda of the account and
  * atomic against them, which only the table gives here.
  */
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { documentCommands } from "../store/document-commands.ts";
@@ -50,7 +56,7 @@ export type SlotResult =
       windowStart: number;
     };
 
-/** How long a counter is kept after the window following its own ends. */
+/** How long a counter is kept after its newest window stops counting. */
 const COUNTER_GRACE_SECONDS = 3600;
 /** Reads and conditional writes one slot may take before giving up (see the module comment). */
 export const MAX_ATTEMPTS = 32;
@@ -75,36 +81,64 @@ export function blastRadiusReason(account: string, limit: number, windowSeconds:
 
 interface Counter {
   windowStart: number;
-  count: number;
-  previousCount: number;
-  version: number;
+  windowSeconds: number;
+  /** Slots of the window from windowStart, of the one before, and of the one before that. */
+  counts: [number, number, number];
+  version: string;
 }
 
-/** The stored counter, checked: anything else in its place is refused, so a damaged item can never grant a slot. */
-function counterOf(item: Record<string, unknown> | undefined, account: string): Counter | undefined {
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
+
+/**
+ * The stored counter, checked. A damaged one (a field of the wrong type, a window not aligned to its length, a window
+ * more than one window ahead of this Lambda's clock) comes back as the reason to refuse: it can never grant a slot.
+ */
+function counterOf(
+  item: Record<string, unknown> | undefined,
+  start: number,
+): Counter | { damaged: string } | undefined {
   if (item === undefined) return undefined;
-  const { windowStart, count, previousCount, version } = item;
-  const counter = { windowStart, count, previousCount, version };
-  if (!Object.values(counter).every((v) => typeof v === "number" && Number.isInteger(v) && v >= 0)) {
-    throw new Error(`the blast-radius counter of account ${account} is malformed: ${JSON.stringify(counter)}`);
+  const { windowStart, windowSeconds, count, previousCount, olderCount, version } = item;
+  const fields = { windowStart, windowSeconds, count, previousCount, olderCount };
+  if (!Object.values(fields).every(isCount) || typeof version !== "string" || version === "") {
+    return { damaged: `unreadable fields ${JSON.stringify({ ...fields, version })}` };
   }
-  return counter as Counter;
+  const counter = {
+    windowStart: windowStart as number,
+    windowSeconds: windowSeconds as number,
+    counts: [count, previousCount, olderCount] as [number, number, number],
+    version,
+  };
+  if (counter.windowSeconds === 0 || counter.windowStart % counter.windowSeconds !== 0) {
+    return { damaged: `window start ${counter.windowStart} is not aligned on ${counter.windowSeconds} s` };
+  }
+  if (counter.windowStart > start + counter.windowSeconds) {
+    return { damaged: `window start ${counter.windowStart} is more than a window ahead of this clock (${start})` };
+  }
+  return counter;
 }
 
-/** The counts at window `start`, from the stored counter (read at any earlier or the same window). */
-function countsAt(stored: Counter | undefined, start: number, windowSeconds: number) {
-  // A counter already in a later window (another Lambda's clock ahead of this one): count in that window.
-  if (stored && stored.windowStart >= start) {
-    return { windowStart: stored.windowStart, current: stored.count, previous: stored.previousCount };
+/** The slots per window start, as stored; for a stored window length other than the policy's, all in one window. */
+function windowsOf(stored: Counter | undefined, start: number, windowSeconds: number): Map<number, number> {
+  const windows = new Map<number, number>();
+  if (!stored) return windows;
+  if (stored.windowSeconds !== windowSeconds) {
+    // The policy's window changed: every stored slot that may still be recent counts in full, in this window.
+    const total = stored.counts.reduce((a, b) => a + b, 0);
+    const newest = stored.windowStart + stored.windowSeconds;
+    if (newest + windowSeconds > start) windows.set(start, total);
+    return windows;
   }
-  const previous = stored?.windowStart === start - windowSeconds ? stored.count : 0;
-  return { windowStart: start, current: 0, previous };
+  stored.counts.forEach((n, i) => {
+    windows.set(stored.windowStart - i * windowSeconds, n);
+  });
+  return windows;
 }
 
 /**
- * Takes one automatic-action slot for the account, or refuses when `limit` slots were taken in the current window
- * and the one before. Only a DynamoDB error other than a lost write, a damaged counter or too many lost writes throws
- * (then the caller fails closed: no automatic action).
+ * Takes one automatic-action slot for the account, or refuses: when `limit` slots were taken in the current window and
+ * the one before, when the counter is damaged, or when MAX_ATTEMPTS writes were lost to other Lambdas. Only a DynamoDB
+ * error other than a lost write throws (then the caller fails closed: no automatic action).
  */
 export async function takeAutomaticSlot(
   client: DynamoDBDocumentClient,
@@ -116,16 +150,32 @@ export async function takeAutomaticSlot(
   if (!Number.isInteger(windowSeconds) || windowSeconds <= 0) {
     throw new RangeError(`windowSeconds must be a positive integer, got ${windowSeconds}`);
   }
-  const start = windowStartOf(options.now ?? new Date(), windowSeconds);
   const reason = blastRadiusReason(account, limit, windowSeconds);
-  if (limit === 0) return { allowed: false, reason, windowStart: start };
+  const firstStart = windowStartOf(options.now ?? new Date(), windowSeconds);
+  if (limit === 0) return { allowed: false, reason, windowStart: firstStart };
   const { GetCommand, PutCommand } = await documentCommands();
   const Key = blastRadiusKey(account);
+  let start = firstStart;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // The clock is read again on every attempt: a slot is counted in the window it is granted in.
+    if (attempt > 1) start = windowStartOf(options.now ?? new Date(), windowSeconds);
     const { Item } = await client.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
-    const stored = counterOf(Item, account);
-    const counts = countsAt(stored, start, windowSeconds);
-    if (counts.previous + counts.current >= limit) return { allowed: false, reason, windowStart: counts.windowStart };
+    const read = counterOf(Item, start);
+    if (read && "damaged" in read) {
+      return {
+        allowed: false,
+        reason: `the blast-radius counter of account ${account} is damaged (${read.damaged}): no automatic action until it is deleted`,
+        windowStart: start,
+      };
+    }
+    const windows = windowsOf(read, start, windowSeconds);
+    // This Lambda's span: the windows from the one before its own on (a newer stored window, from a clock ahead, too).
+    const taken = [...windows].reduce((n, [w, c]) => (w >= start - windowSeconds ? n + c : n), 0);
+    if (taken >= limit) return { allowed: false, reason, windowStart: start };
+    // The slot goes to the newest window: this Lambda's, or the stored one when another clock is ahead.
+    const newest = Math.max(start, read && read.windowSeconds === windowSeconds ? read.windowStart : start);
+    windows.set(newest, (windows.get(newest) ?? 0) + 1);
+    const counts = [0, 1, 2].map((i) => windows.get(newest - i * windowSeconds) ?? 0);
     try {
       await client.send(
         new PutCommand({
@@ -133,29 +183,33 @@ export async function takeAutomaticSlot(
           Item: {
             ...Key,
             account,
-            windowStart: counts.windowStart,
-            count: counts.current + 1,
-            previousCount: counts.previous,
-            version: (stored?.version ?? 0) + 1,
-            [TTL_ATTRIBUTE]: counts.windowStart + 2 * windowSeconds + COUNTER_GRACE_SECONDS,
+            windowStart: newest,
+            windowSeconds,
+            count: counts[0],
+            previousCount: counts[1],
+            olderCount: counts[2],
+            version: randomUUID(),
+            [TTL_ATTRIBUTE]: newest + 2 * windowSeconds + COUNTER_GRACE_SECONDS,
           },
           // Written over exactly what was read: no slot taken in between is lost or double-counted.
-          ...(stored
+          ...(read
             ? {
                 ConditionExpression: "#version = :version",
                 ExpressionAttributeNames: { "#version": "version" },
-                ExpressionAttributeValues: { ":version": stored.version },
+                ExpressionAttributeValues: { ":version": read.version },
               }
             : { ConditionExpression: "attribute_not_exists(pk)" }),
         }),
       );
-      return { allowed: true, count: counts.previous + counts.current + 1, windowStart: counts.windowStart };
+      return { allowed: true, count: taken + 1, windowStart: newest };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       await sleep(Math.floor(Math.random() * RETRY_JITTER_MS));
     }
   }
-  throw new Error(
-    `blast-radius limit of account ${account}: ${MAX_ATTEMPTS} writes lost to other Lambdas; no slot taken`,
-  );
+  return {
+    allowed: false,
+    reason: `the blast-radius counter of account ${account} is contended: ${MAX_ATTEMPTS} writes lost to other Lambdas, no slot taken`,
+    windowStart: start,
+  };
 }

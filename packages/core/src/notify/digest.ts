@@ -15,7 +15,8 @@
  * (`<channel>` is `keyPart(channel)`, `<window>` the 10-digit epoch second a 10-second window starts at.)
  *
  * - The gate is a PutItem conditional on the item not existing: the first caller of a second wins, atomically across
- *   Lambdas (as the blast-radius counter). Nobody reads a past second again, so a late TTL deletion is harmless.
+ *   Lambdas (the blast-radius counter, too, writes on a condition). Nobody reads a past second again, so a late TTL
+ *   deletion is harmless.
  * - A refused outcome becomes one line (severity, title, outcome, assessment id; mrkdwn-escaped, at most 300 code
  *   units) appended with `list_append` to a pending item. An atomic sequence per channel and window (`ADD`) picks the
  *   item: 200 lines per item, so an item stays under 200 × 300 × 3 bytes ≈ 180 KB, far below DynamoDB's 400 KB. Past

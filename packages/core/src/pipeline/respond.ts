@@ -103,6 +103,12 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
           exemptTags: deps.policy.exemptions.tags,
         });
         result.applied.push({ assessmentId: assessment.id, outcomes });
+        // A refusal changed nothing: the decision reads as an alert, with the refusal, no plan and no rollback.
+        const refused = outcomes.find((o) => o.status === "refused");
+        if (refused) {
+          result.decisions[index] = downgrade(current, `${refused.action} refused: ${refused.reason}`);
+          result.plan = result.decisions.flatMap((d) => d.plan);
+        }
       } else if (current.mode === "approve") {
         if (!deps.startApproval) {
           result.decisions[index] = downgrade(current, "no approval workflow is configured");
