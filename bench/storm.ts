@@ -128,6 +128,13 @@ export const WHAT_IF: StormVariant[] = [
     concurrency: Number.POSITIVE_INFINITY,
     description: "the EC2 retry as deployed, but one invocation per event",
   },
+  {
+    ...AS_DEPLOYED,
+    name: "no reserved concurrency, with the blast-radius counter",
+    concurrency: Number.POSITIVE_INFINITY,
+    description:
+      "one invocation per event, each taking its slot from the account's one counter item as deployed: the writes contend",
+  },
 ];
 
 export interface SlackRate {
