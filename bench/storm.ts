@@ -77,12 +77,6 @@ export interface StormVariant {
   callBudgetMs: number;
   /** Waits before each redelivery of a failed event; after the last one it is dead-lettered. */
   redeliveryDelaysMs: readonly number[];
-  /**
-   * Whether automatic actions take their slot from the blast-radius counter on the local DynamoDB. The what-if rows
-   * leave it out: with one invocation per event, a thousand Lambdas contend for the account's one counter item and
-   * most slots are refused (those events alert), which would hide the throttle the rows are about.
-   */
-  blastRadiusCounter: boolean;
   /** What it stands for. */
   description: string;
 }
@@ -98,7 +92,6 @@ export const AS_DEPLOYED: StormVariant = {
   backoffCapMs: EC2_THROTTLE_RETRY.capMs,
   callBudgetMs: Number.POSITIVE_INFINITY,
   redeliveryDelaysMs: LAMBDA_ASYNC_RETRIES,
-  blastRadiusCounter: true,
   description: `${RESPOND_RESERVED_CONCURRENCY} invocations at once (reserved concurrency; the rest wait in Lambda's async queue, modelled first in, first out); EC2 retry as configured (${EC2_THROTTLE_RETRY.maxAttempts} attempts, waits of at most ${EC2_THROTTLE_RETRY.capMs / 1000} s); Lambda async retries after 1 and 2 min, then the dead-letter queue`,
 };
 
@@ -107,7 +100,6 @@ export const WHAT_IF: StormVariant[] = [
   {
     ...AS_DEPLOYED,
     name: "SDK defaults, no reserved concurrency",
-    blastRadiusCounter: false,
     concurrency: Number.POSITIVE_INFINITY,
     callAttempts: 5,
     backoffCapMs: 20_000,
@@ -116,7 +108,6 @@ export const WHAT_IF: StormVariant[] = [
   {
     ...AS_DEPLOYED,
     name: "SDK default retry only",
-    blastRadiusCounter: false,
     callAttempts: 5,
     backoffCapMs: 20_000,
     description: "reserved concurrency as deployed, but the SDK's default retry (5 attempts, waits of up to 20 s)",
@@ -124,16 +115,8 @@ export const WHAT_IF: StormVariant[] = [
   {
     ...AS_DEPLOYED,
     name: "no reserved concurrency only",
-    blastRadiusCounter: false,
     concurrency: Number.POSITIVE_INFINITY,
     description: "the EC2 retry as deployed, but one invocation per event",
-  },
-  {
-    ...AS_DEPLOYED,
-    name: "no reserved concurrency, with the blast-radius counter",
-    concurrency: Number.POSITIVE_INFINITY,
-    description:
-      "one invocation per event, each taking its slot from the account's one counter item as deployed: the writes contend",
   },
 ];
 
@@ -551,17 +534,13 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       clients: clientsOf,
       sleep: clock.sleep,
       // The blast-radius limit as deployed: the shared counter on the local DynamoDB, on the simulated clock.
-      ...(variant.blastRadiusCounter
-        ? {
-            takeAutomaticSlot: (account: string) =>
-              takeAutomaticSlot(dynamo.docClient, table, {
-                account,
-                limit: policy.limits.automaticActionsPerAccount,
-                windowSeconds: policy.limits.windowSeconds,
-                now: wallClock(),
-              }),
-          }
-        : {}),
+      takeAutomaticSlot: (account: string) =>
+        takeAutomaticSlot(dynamo.docClient, table, {
+          account,
+          limit: policy.limits.automaticActionsPerAccount,
+          windowSeconds: policy.limits.windowSeconds,
+          now: wallClock(),
+        }),
       async record() {},
       async notify(result: RespondResult) {
         if (result.outcome === "skipped") return;

@@ -64,6 +64,22 @@ describe("takeAutomaticSlot", () => {
     expect((await counter(account))?.count).toBe(20);
   });
 
+  it("lets many Lambdas take slots at once within a window without refusing any below the limit", async () => {
+    // prepare: the counter of this window exists
+    const account = freshAccount();
+    const options = { account, limit: 1000, windowSeconds: 600, now: T0 };
+    await takeAutomaticSlot(dynamo.docClient, table, options);
+
+    // act: 200 at once (an atomic ADD each: no write is lost to another)
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => takeAutomaticSlot(dynamo.docClient, table, options)),
+    );
+
+    // assess
+    expect(results.filter((r) => !r.allowed)).toEqual([]);
+    expect((await counter(account))?.count).toBe(201);
+  });
+
   it("counts the window before too: no span of the window's length ever holds more than the limit", async () => {
     // prepare: 2 slots late in one window
     const account = freshAccount();

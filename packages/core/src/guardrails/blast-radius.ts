@@ -12,12 +12,13 @@
  * true for a Lambda whose clock is up to a window behind another's (a clock further off makes the counter look
  * damaged, and slots are refused).
  *
- * The item is read (strongly consistent) and written back on the condition that its `version`, a random token
- * written with each update, is still the one read: concurrent Lambdas take slots one after another, and a token is
- * never reused (a counter expired by its TTL and made again cannot be mistaken for the one read). A Lambda whose write
- * loses reads again, at most MAX_ATTEMPTS times; then, and for a damaged counter, it refuses the slot with the reason
- * (the decision then asks for approval or alerts), so a contended or broken counter never lets an action through and
- * never hides a finding. The item carries the table's TTL (`expiresAt`), an hour after its newest count stops
+ * The item is read (strongly consistent). Within the stored window a slot is an atomic ADD, conditional on the window
+ * and the older counts being those read and on the slot still fitting: Lambdas taking slots at once do not conflict.
+ * A new counter, or a window moving on, is written whole on the condition that its `version`, a random token written
+ * with each update, is still the one read (a token is never reused, so a counter expired by its TTL and made again
+ * cannot be mistaken for the one read). A Lambda whose write loses reads again, at most MAX_ATTEMPTS times; then, and
+ * for a damaged counter, it refuses the slot with the reason (the decision then asks for approval or alerts), so a
+ * contended or broken counter never lets an action through and never hides a finding. The item carries the table's TTL (`expiresAt`), an hour after its newest count stops
  * mattering.
  *
  * Hand-written rather than a rate-limiting library: the count must be shared by every Lambda of the account and
@@ -153,7 +154,7 @@ export async function takeAutomaticSlot(
   const reason = blastRadiusReason(account, limit, windowSeconds);
   const firstStart = windowStartOf(options.now ?? new Date(), windowSeconds);
   if (limit === 0) return { allowed: false, reason, windowStart: firstStart };
-  const { GetCommand, PutCommand } = await documentCommands();
+  const { GetCommand, PutCommand, UpdateCommand } = await documentCommands();
   const Key = blastRadiusKey(account);
   let start = firstStart;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -172,11 +173,44 @@ export async function takeAutomaticSlot(
     // This Lambda's span: the windows from the one before its own on (a newer stored window, from a clock ahead, too).
     const taken = [...windows].reduce((n, [w, c]) => (w >= start - windowSeconds ? n + c : n), 0);
     if (taken >= limit) return { allowed: false, reason, windowStart: start };
-    // The slot goes to the newest window: this Lambda's, or the stored one when another clock is ahead.
-    const newest = Math.max(start, read && read.windowSeconds === windowSeconds ? read.windowStart : start);
-    windows.set(newest, (windows.get(newest) ?? 0) + 1);
-    const counts = [0, 1, 2].map((i) => windows.get(newest - i * windowSeconds) ?? 0);
     try {
+      if (read && read.windowSeconds === windowSeconds && read.windowStart >= start) {
+        // The stored window is current (or ahead of this clock): add the slot in place. Concurrent Lambdas do not
+        // conflict here: each ADD is atomic, on the condition that the window is still the one read and the slot
+        // still fits, so only the limit itself, or a window moving on, sends a Lambda back to read again.
+        const others = taken - (read.counts[0] ?? 0);
+        const { Attributes } = await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key,
+            UpdateExpression: "ADD #count :one SET #version = :version",
+            ConditionExpression:
+              "windowStart = :start AND windowSeconds = :seconds AND previousCount = :previous AND olderCount = :older AND #count < :capacity",
+            ExpressionAttributeNames: { "#count": "count", "#version": "version" },
+            ExpressionAttributeValues: {
+              ":one": 1,
+              ":version": randomUUID(),
+              ":start": read.windowStart,
+              ":seconds": windowSeconds,
+              ":previous": read.counts[1],
+              ":older": read.counts[2],
+              ":capacity": limit - others,
+            },
+            ReturnValues: "UPDATED_NEW",
+          }),
+        );
+        const count = Attributes?.count;
+        return {
+          allowed: true,
+          count: (typeof count === "number" ? count : read.counts[0] + 1) + others,
+          windowStart: read.windowStart,
+        };
+      }
+      // A new counter, a window moving on, or a changed window length: the item is written whole, over exactly what
+      // was read (its version), so no slot taken in between is lost or double-counted.
+      const newest = Math.max(start, read && read.windowSeconds === windowSeconds ? read.windowStart : start);
+      windows.set(newest, (windows.get(newest) ?? 0) + 1);
+      const counts = [0, 1, 2].map((i) => windows.get(newest - i * windowSeconds) ?? 0);
       await client.send(
         new PutCommand({
           TableName: table,
@@ -191,7 +225,6 @@ export async function takeAutomaticSlot(
             version: randomUUID(),
             [TTL_ATTRIBUTE]: newest + 2 * windowSeconds + COUNTER_GRACE_SECONDS,
           },
-          // Written over exactly what was read: no slot taken in between is lost or double-counted.
           ...(read
             ? {
                 ConditionExpression: "#version = :version",
