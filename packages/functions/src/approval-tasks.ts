@@ -76,6 +76,7 @@ export async function handleNotify(input: NotifyInput, rt: Runtime) {
   const reason = `approval ${input.outcome}${input.error ? `: ${input.error}` : ""}${input.cause ? ` (${input.cause.slice(0, 500)})` : ""}`;
   return notifier.notify({
     eventId: input.executionId,
+    // A refused apply (apply-refused) changed nothing: an alert, like rejected and timed out.
     outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "alert",
     reason,
     assessments: [a],
@@ -175,7 +176,14 @@ export async function handleRecord(
     region: a.region,
     severity: a.severity,
     mode: "approve",
-    outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "skipped",
+    outcome:
+      input.outcome === "applied"
+        ? "applied"
+        : input.outcome === "apply-failed"
+          ? "failed"
+          : input.outcome === "apply-refused"
+            ? "alert"
+            : "skipped",
     reasons: [
       `approval ${input.outcome}`,
       ...(decider ? [`${decider.decision} by ${decider.approver}`] : []),

@@ -213,6 +213,7 @@ describe("approvalDefinition", () => {
       ["NotifyRejected", ARNS.notify],
       ["NotifyTimedOut", ARNS.notify],
       ["NotifyApplyFailed", ARNS.notify],
+      ["NotifyApplyRefused", ARNS.notify],
       ["NotifyRequestFailed", ARNS.notify],
       ["Record", ARNS.record],
     ]);
@@ -500,6 +501,44 @@ describe("approval workflow on aws-local-stepfunctions", () => {
     });
     expect(run.failure).toBeInstanceOf(Error);
     expect(executionFailed(run)).toEqual({ Error: "ApplyFailed", Cause: cause });
+  });
+
+  it("apply refused: an ActionRefused error (an exemption tag) is notified and recorded as refused, the execution succeeds", async () => {
+    // prepare
+    const scenario: Scenario = {
+      approval: () => APPROVED,
+      apply: () => {
+        const error = new Error("ec2:revoke-ingress refused: security group sg-1 carries the exemption tag x=y");
+        error.name = "ActionRefused";
+        throw error;
+      },
+    };
+    const cause = JSON.stringify({
+      errorType: "ActionRefused",
+      errorMessage: "ec2:revoke-ingress refused: security group sg-1 carries the exemption tag x=y",
+    });
+
+    // act
+    const run = await runWorkflow(scenario);
+
+    // assess
+    expect(run.entered).toEqual([
+      ...START,
+      "Decision",
+      "Apply",
+      "ApplyRefused",
+      "NotifyApplyRefused",
+      "Record",
+      "Finish",
+      "Done",
+    ]);
+    const notifications = callsTo(run, ARNS.notify);
+    expect(notifications.map((call) => call.state)).toEqual(["NotifyApplyRefused"]);
+    expect(notifications[0]?.payload).toMatchObject({ outcome: "apply-refused", error: "ActionRefused", cause });
+    const records = callsTo(run, ARNS.record);
+    expect(records.map((call) => field(call.payload, "outcome"))).toEqual(["apply-refused"]);
+    expect(run.failure).toBeUndefined();
+    expect(run.output).toEqual({ status: "apply-refused" });
   });
 
   it("retries Apply after a Lambda service error, then applies once", async () => {

@@ -81,14 +81,14 @@ describe("the approval's Record task", () => {
     };
     const approved = { decision: "approved", approver: "slack:U1" };
     await handleRecord(
-      { outcome: "apply-failed", executionId: "exec-refused", state: { ...state(approved), error: refusal } },
+      { outcome: "apply-refused", executionId: "exec-refused", state: { ...state(approved), error: refusal } },
       rt,
     );
     const audit = await listAudit(dynamo.docClient, table, {});
     expect(audit.find((r) => r.eventId === "exec-refused")).toMatchObject({
-      outcome: "failed",
+      outcome: "alert",
       reasons: [
-        "approval apply-failed",
+        "approval apply-refused",
         "approved by slack:U1",
         "ActionRefused: ec2:revoke-ingress refused: security group sg-0632fa4ee8a8468a4 carries the exemption tag x=y",
       ],

@@ -194,8 +194,8 @@ export async function applyApproved(
   if (failed) {
     throw Object.assign(new Error(`${failed.action}: ${failed.reason}`), { name: "ActionFailed", outcomes });
   }
-  // A refusal (an exemption tag on the live resource, a precondition) changed nothing: the workflow takes its failure
-  // path, so the approved change is never reported as applied.
+  // A refusal (an exemption tag on the live resource, a precondition) changed nothing: the workflow catches
+  // ActionRefused into its refused path (infra/APPROVAL.md), so the approved change is never reported as applied.
   const refused = outcomes.find((o) => o.status === "refused");
   if (refused) {
     throw Object.assign(new Error(`${refused.action} refused: ${refused.reason}`), { name: "ActionRefused", outcomes });
