@@ -3,6 +3,7 @@ import {
   applyApproved,
   createKillSwitch,
   dynamoApprovalStore,
+  type EventResult,
   type RequestApprovalInput,
   recordAudit,
   requestApproval,
@@ -67,14 +68,16 @@ interface NotifyInput {
   cause?: string;
 }
 
-/** Notify: tell people how the approval ended, through the routes of the policy. */
-export async function handleNotify(input: NotifyInput, rt: Runtime) {
-  const policy = await rt.policy();
-  const notifier = await rt.notifier(policy);
+/**
+ * What the notice of an approval's end says. Only an applied change shows its plan (and so a rollback); a refused,
+ * failed, rejected or timed-out one changed nothing that can be undone. The failure is read as in the audit
+ * (failureOf): its message, not the raw Lambda error.
+ */
+export function approvalNotice(input: NotifyInput, routes: string[]): EventResult {
   const a = input.assessment;
-  const routes = policy.notify.routes.map((r) => r.name);
-  const reason = `approval ${input.outcome}${input.error ? `: ${input.error}` : ""}${input.cause ? ` (${input.cause.slice(0, 500)})` : ""}`;
-  return notifier.notify({
+  const reason = [`approval ${input.outcome}`, ...failureOf({ Error: input.error, Cause: input.cause })].join(": ");
+  const plan = input.outcome === "applied" ? input.plan : [];
+  return {
     eventId: input.executionId,
     // A refused apply (apply-refused) changed nothing: an alert, like rejected and timed out.
     outcome: input.outcome === "applied" ? "applied" : input.outcome === "apply-failed" ? "failed" : "alert",
@@ -88,12 +91,24 @@ export async function handleNotify(input: NotifyInput, rt: Runtime) {
         mode: "approve",
         dryRun: false,
         reasons: [reason],
-        plan: input.plan,
+        plan,
         notify: routes,
       },
     ],
-    plan: input.plan,
-  });
+    plan,
+  };
+}
+
+/** Notify: tell people how the approval ended, through the routes of the policy. */
+export async function handleNotify(input: NotifyInput, rt: Runtime) {
+  const policy = await rt.policy();
+  const notifier = await rt.notifier(policy);
+  return notifier.notify(
+    approvalNotice(
+      input,
+      policy.notify.routes.map((r) => r.name),
+    ),
+  );
 }
 
 const APPROVER = /^(slack|email):[^\s]{1,320}$/;
@@ -126,7 +141,8 @@ export function deciderOf(approval: unknown): { decision: string; approver: stri
 function failureOf(error: unknown): string[] {
   if (error === null || typeof error !== "object") return [];
   const { Error: name, Cause: cause } = error as { Error?: unknown; Cause?: unknown };
-  if (typeof name !== "string" || name === "" || name === "Rejected" || name === "TimedOut") return [];
+  // Rejected and timed out are decisions, said by the outcome itself (a timeout arrives as States.Timeout).
+  if (typeof name !== "string" || name === "" || ["Rejected", "TimedOut", "States.Timeout"].includes(name)) return [];
   let why = typeof cause === "string" ? cause : "";
   try {
     // A Lambda's error arrives as JSON ({errorType, errorMessage, …}): keep its message.

@@ -134,4 +134,33 @@ describe("applyApproved", () => {
     });
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
   });
+
+  it("calls a refusal after another action of the plan was applied a failure (something did change)", async () => {
+    if (!assessment) throw new Error("the sample must assess");
+    const [request] = assessment.actions;
+    if (!request) throw new Error("the sample must call for an action");
+    // Two groups: the first untagged (revoked), the second exempt (refused).
+    const exemptGroup = "sg-0fedcba9876543210";
+    const second = { ...request, params: { ...request.params, groupId: exemptGroup } };
+    const twoActions = { ...assessment, actions: [request, second] };
+    ec2.on(DescribeSecurityGroupsCommand).callsFake((input: { GroupIds?: string[] }) => ({
+      SecurityGroups: (input.GroupIds ?? []).map((GroupId) => ({
+        GroupId,
+        Tags: GroupId === exemptGroup ? [{ Key: "eks-responder:exempt", Value: "true" }] : [],
+      })),
+    }));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    const deps = {
+      clients: (region: string) => createAwsClients(region),
+      sleep: async () => {},
+      exemptTags: [{ key: "eks-responder:exempt", value: "true" }],
+    };
+    await expect(applyApproved({ assessment: twoActions }, deps)).rejects.toMatchObject({
+      name: "ActionFailed",
+      message: expect.stringMatching(
+        /^ec2:revoke-ingress refused after others applied: security group sg-0fedcba9876543210/,
+      ),
+    });
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+  });
 });

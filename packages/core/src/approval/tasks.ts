@@ -198,7 +198,15 @@ export async function applyApproved(
   // ActionRefused into its refused path (infra/APPROVAL.md), so the approved change is never reported as applied.
   const refused = outcomes.find((o) => o.status === "refused");
   if (refused) {
-    throw Object.assign(new Error(`${refused.action} refused: ${refused.reason}`), { name: "ActionRefused", outcomes });
+    // With another action of the plan applied, something did change: a partial apply is a failure to look at.
+    const partial = outcomes.some((o) => o.status === "applied");
+    throw Object.assign(
+      new Error(`${refused.action} refused${partial ? " after others applied" : ""}: ${refused.reason}`),
+      {
+        name: partial ? "ActionFailed" : "ActionRefused",
+        outcomes,
+      },
+    );
   }
   return { outcomes };
 }

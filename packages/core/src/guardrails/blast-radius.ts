@@ -82,39 +82,49 @@ export function blastRadiusReason(account: string, limit: number, windowSeconds:
 
 interface Counter {
   windowStart: number;
-  windowSeconds: number;
+  /** Undefined for a counter written before the window length was stored: read as if the length had changed. */
+  windowSeconds: number | undefined;
   /** Slots of the window from windowStart, of the one before, and of the one before that. */
   counts: [number, number, number];
-  version: string;
+  /** A random token (a number in a counter written before tokens were random). */
+  version: string | number;
 }
 
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
+type Read = Counter | { damaged: string } | { ahead: string } | undefined;
+
 /**
- * The stored counter, checked. A damaged one (a field of the wrong type, a window not aligned to its length, a window
- * more than one window ahead of this Lambda's clock) comes back as the reason to refuse: it can never grant a slot.
+ * The stored counter, checked. A damaged one (a field of the wrong type, a window not aligned to its length) comes
+ * back as the reason to refuse: it can never grant a slot. A window more than one of the policy's windows ahead of
+ * this Lambda's clock is refused too, until the clocks agree.
  */
-function counterOf(
-  item: Record<string, unknown> | undefined,
-  start: number,
-): Counter | { damaged: string } | undefined {
+function counterOf(item: Record<string, unknown> | undefined, start: number, windowSeconds: number): Read {
   if (item === undefined) return undefined;
-  const { windowStart, windowSeconds, count, previousCount, olderCount, version } = item;
-  const fields = { windowStart, windowSeconds, count, previousCount, olderCount };
-  if (!Object.values(fields).every(isCount) || typeof version !== "string" || version === "") {
+  const { windowStart, windowSeconds: stored, count, previousCount, olderCount, version } = item;
+  // The counter of the release before: no window length, no third window, a numeric version.
+  const legacy = stored === undefined && olderCount === undefined && isCount(version);
+  const fields = legacy
+    ? { windowStart, count, previousCount }
+    : { windowStart, windowSeconds: stored, count, previousCount, olderCount };
+  const versionOk = legacy || (typeof version === "string" && version !== "");
+  if (!Object.values(fields).every(isCount) || !versionOk) {
     return { damaged: `unreadable fields ${JSON.stringify({ ...fields, version })}` };
   }
-  const counter = {
+  const counter: Counter = {
     windowStart: windowStart as number,
-    windowSeconds: windowSeconds as number,
-    counts: [count, previousCount, olderCount] as [number, number, number],
-    version,
+    windowSeconds: legacy ? undefined : (stored as number),
+    counts: [count as number, previousCount as number, legacy ? 0 : (olderCount as number)],
+    version: version as string | number,
   };
-  if (counter.windowSeconds === 0 || counter.windowStart % counter.windowSeconds !== 0) {
+  if (
+    counter.windowSeconds !== undefined &&
+    (counter.windowSeconds === 0 || counter.windowStart % counter.windowSeconds !== 0)
+  ) {
     return { damaged: `window start ${counter.windowStart} is not aligned on ${counter.windowSeconds} s` };
   }
-  if (counter.windowStart > start + counter.windowSeconds) {
-    return { damaged: `window start ${counter.windowStart} is more than a window ahead of this clock (${start})` };
+  if (counter.windowStart > start + windowSeconds) {
+    return { ahead: `its window starts at ${counter.windowStart}, more than a window after this clock's (${start})` };
   }
   return counter;
 }
@@ -124,9 +134,10 @@ function windowsOf(stored: Counter | undefined, start: number, windowSeconds: nu
   const windows = new Map<number, number>();
   if (!stored) return windows;
   if (stored.windowSeconds !== windowSeconds) {
-    // The policy's window changed: every stored slot that may still be recent counts in full, in this window.
+    // The policy's window changed (or the counter predates stored lengths): every stored slot that may still be
+    // recent counts in full, in this window.
     const total = stored.counts.reduce((a, b) => a + b, 0);
-    const newest = stored.windowStart + stored.windowSeconds;
+    const newest = stored.windowStart + (stored.windowSeconds ?? windowSeconds);
     if (newest + windowSeconds > start) windows.set(start, total);
     return windows;
   }
@@ -161,11 +172,18 @@ export async function takeAutomaticSlot(
     // The clock is read again on every attempt: a slot is counted in the window it is granted in.
     if (attempt > 1) start = windowStartOf(options.now ?? new Date(), windowSeconds);
     const { Item } = await client.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
-    const read = counterOf(Item, start);
+    const read = counterOf(Item, start, windowSeconds);
     if (read && "damaged" in read) {
       return {
         allowed: false,
         reason: `the blast-radius counter of account ${account} is damaged (${read.damaged}): no automatic action until it is deleted`,
+        windowStart: start,
+      };
+    }
+    if (read && "ahead" in read) {
+      return {
+        allowed: false,
+        reason: `the blast-radius counter of account ${account} is ahead of this Lambda's clock (${read.ahead}): no automatic action until the clocks agree`,
         windowStart: start,
       };
     }
