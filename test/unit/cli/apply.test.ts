@@ -19,6 +19,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../../packages/cli/src/main.ts";
 import type { Io } from "../../../packages/cli/src/terminal.ts";
+import { liveGroups } from "../../helpers/ec2-groups.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const SSH_OPEN = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json";
@@ -69,10 +70,8 @@ beforeEach(() => {
   ec2.reset();
   eks.reset();
   ssm.reset();
-  // The group of the SSH event, untagged: read for the default policy's exemption tag before any revoke.
-  ec2
-    .on(DescribeSecurityGroupsCommand, { GroupIds: ["sg-0632fa4ee8a8468a4"] })
-    .resolves({ SecurityGroups: [{ GroupId: "sg-0632fa4ee8a8468a4", Tags: [{ Key: "team", Value: "edge" }] }] });
+  // The group of the SSH event, with no exemption tag: read for the default policy's exemption tag before any revoke.
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups({ team: "edge" }));
 });
 
 describe("eks-responder replay --apply", () => {

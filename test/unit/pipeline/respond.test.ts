@@ -13,6 +13,7 @@ import {
   type RespondResult,
   respond,
 } from "../../../packages/core/src/index.ts";
+import { liveGroups } from "../../helpers/ec2-groups.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const SSH_OPEN = JSON.parse(
@@ -72,9 +73,7 @@ const GROUP = "sg-0632fa4ee8a8468a4";
 
 /** The live group of the SSH_OPEN event, with its tags: read for the policy's exemption tags before a revoke. */
 function liveGroup(tags: Record<string, string> = {}): void {
-  ec2.on(DescribeSecurityGroupsCommand, { GroupIds: [GROUP] }).resolves({
-    SecurityGroups: [{ GroupId: GROUP, Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-  });
+  ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups(tags));
 }
 
 beforeEach(() => {

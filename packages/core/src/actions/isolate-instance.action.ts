@@ -4,6 +4,7 @@ import { awsErrorCode, isNotFound } from "../aws/errors.ts";
 import { eksNodeFromTags } from "../signals/guardduty.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
+import { ec2TagRecord } from "./ec2-tags.ts";
 import { clusterName, dryRunParam, instanceId, networkInterfaceId, securityGroupId, vpcId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
 
@@ -67,7 +68,7 @@ async function readInstance(
   };
   const termination = await attribute("disableApiTermination");
   const shutdown = await attribute("instanceInitiatedShutdownBehavior");
-  const tags = Object.fromEntries((instance.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  const tags = ec2TagRecord(instance.Tags);
   const asg = tags["aws:autoscaling:groupName"] ?? p.autoScalingGroupName;
   let protectedFromScaleIn = false;
   if (asg) {

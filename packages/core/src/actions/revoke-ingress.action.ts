@@ -4,6 +4,7 @@ import { isOpenCidr } from "../net/cidr.ts";
 import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
+import { ec2TagRecord } from "./ec2-tags.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
@@ -156,8 +157,7 @@ async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<
   );
   const group = page === "dry-run-ok" ? undefined : page.SecurityGroups?.find((g) => g.GroupId === p.groupId);
   if (!group) throw new Error(`DescribeSecurityGroups did not return ${p.groupId}: its tags are unknown`);
-  const tags = Object.fromEntries((group.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? ""]] : [])));
-  const tag = exemptTagIn(tags, exempt);
+  const tag = exemptTagIn(ec2TagRecord(group.Tags), exempt);
   return tag ? `security group ${p.groupId} carries the exemption tag ${tag}` : undefined;
 }
 
