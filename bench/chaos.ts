@@ -33,11 +33,18 @@ import { mockClient } from "aws-sdk-client-mock";
 import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
 import { TransientActionError, transientFailure } from "../packages/core/src/guardrails/faults.ts";
 import { createKillSwitch } from "../packages/core/src/guardrails/kill-switch.ts";
-import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
+import { fitCheckpoint, type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { parsePolicy } from "../packages/core/src/policy/load.ts";
+import { parseEvent } from "../packages/core/src/signals/parse.ts";
 import { type AuditRecord, listAudit, recordAudit } from "../packages/core/src/store/audit.ts";
 import { toAuditEntries } from "../packages/core/src/store/audit-entries.ts";
-import { idempotencyStore } from "../packages/core/src/store/idempotency.ts";
+import {
+  claimAnswer,
+  claimTtlSeconds,
+  idempotencyKey,
+  idempotencyStore,
+  MAX_PROGRESS_BYTES,
+} from "../packages/core/src/store/idempotency.ts";
 import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
 import { liveGroups } from "../test/helpers/ec2-groups.ts";
 
@@ -80,7 +87,28 @@ export interface ChaosOptions {
   ambiguousTimeouts: boolean;
   /** The idempotency claim (on by default); off only to show that the checks catch what it prevents. */
   idempotency: boolean;
+  /**
+   * Share of open-ingress events whose first invocation dies at one of the kill points (taken in turn): it stops there
+   * for good, running nothing more (no release, no catch), as a Lambda that crashes or runs out of memory does.
+   */
+  killShare: number;
 }
+
+/**
+ * Where an invocation can die: before the change (the revoke never reaches EC2), after it (EC2 revoked the rule; the
+ * answer is lost with the process), after the audit was written, after the notification was sent.
+ */
+export const KILL_POINTS = ["before-change", "after-change", "after-audit", "after-notification"] as const;
+export type KillPoint = (typeof KILL_POINTS)[number];
+
+/**
+ * Lambda's asynchronous retry: "by default Lambda attempts to run it two more times, with a one-minute wait between
+ * the first two attempts, and two minutes between the second and third"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html). Delivery n runs this long after the first.
+ */
+const DELIVERY_OFFSET_MS = [0, 60_000, 180_000, 420_000, 900_000];
+/** The respond function's timeout (infra/naming.ts): its claim is held this long plus the margin. */
+const FUNCTION_TIMEOUT_MS = 60_000;
 
 export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "seed"> = {
   events: 200,
@@ -94,6 +122,7 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "seed"> = {
   concurrency: 8,
   ambiguousTimeouts: false,
   idempotency: true,
+  killShare: 0.2,
 };
 
 /** How an event ended; "lost" and "other" (an unexpected outcome) break the run. */
@@ -133,6 +162,12 @@ export interface ChaosEvent {
   runsAfterPermanentFailure: number;
   /** The last dead-lettered chain's attempts and error. */
   deadLetter?: { attempts: number; error: string };
+  /** Where its first invocation was made to die, if it was chosen to. */
+  killAt?: KillPoint;
+  /** Whether that kill happened (the invocation reached the point). */
+  killed: boolean;
+  /** Notifications sent for it (a responded event needs at least one). */
+  notified: number;
   final: FinalState;
 }
 
@@ -172,6 +207,27 @@ export interface ChaosCounts {
   auditMismatches: number;
   /** complete() calls that found their claim gone (must be 0). */
   lostClaims: number;
+  /** Invocations killed, by kill point. */
+  kills: Record<KillPoint, number>;
+  /** Deliveries that failed because another invocation held the event's claim (retried later, as Lambda does). */
+  claimHeld: number;
+  /** Claims taken over from an invocation that died or gave the event back. */
+  takeovers: number;
+  /** Responded events with no notification (must be 0). */
+  unnotified: number;
+  /** Events notified more than once: a kill after the notification and before the claim was completed. */
+  notifiedTwice: number;
+  /**
+   * Revoke requests for a rule already revoked, from the retry of an invocation killed after the change: its answer
+   * was lost with it, so the retry asks EC2 again and is told NotFound (nothing changes twice). Not counted as
+   * revoked twice.
+   */
+  recheckedAfterKill: number;
+  /**
+   * Dead-lettered events whose rule had been revoked by an invocation killed after the change (the retry then failed
+   * transiently): in the queue with their reason; redrive records them. Not counted as unaudited.
+   */
+  deadLetteredAfterChange: number;
   durationMs: number;
 }
 
@@ -278,7 +334,14 @@ function ingressEvent(
   rule.groupId = groupId;
   rule.securityGroupRuleId = ruleId;
   rule.securityGroupRuleArn = `arn:aws:ec2:us-east-1:776520358045:security-group-rule/${ruleId}`;
-  return { event, key: `ct:${eventId}`, groupId, ruleId };
+  return { event, key: keyOf(event), groupId, ruleId };
+}
+
+/** The idempotency key of an event, as respond() computes it (account, region and event id). */
+function keyOf(event: Json): string {
+  const key = idempotencyKey(parseEvent(event));
+  if (key === undefined) throw new Error("template: not an event respond() deduplicates");
+  return key;
 }
 
 function guardDutyVersions(template: Json, random: () => number): [Json, Json] {
@@ -299,11 +362,6 @@ function guardDutyVersions(template: Json, random: () => number): [Json, Json] {
   return [first, updated];
 }
 
-function gdKey(event: Json): string {
-  const detail = child(event, "detail");
-  return `gd:${String(detail.id)}@${String(detail.updatedAt)}`;
-}
-
 function buildEvents(options: ChaosOptions, random: () => number): Built[] {
   const template = loadTemplate(INGRESS_TEMPLATE);
   const built: Built[] = [];
@@ -317,8 +375,8 @@ function buildEvents(options: ChaosOptions, random: () => number): Built[] {
     const template = templates[i % templates.length];
     if (!template) continue;
     const [first, updated] = guardDutyVersions(template, random);
-    built.push({ key: gdKey(first), kind: "guardduty", event: first, duplicates: 1 + Math.floor(random() * 2) });
-    built.push({ key: gdKey(updated), kind: "guardduty", event: updated, duplicates: 0 });
+    built.push({ key: keyOf(first), kind: "guardduty", event: first, duplicates: 1 + Math.floor(random() * 2) });
+    built.push({ key: keyOf(updated), kind: "guardduty", event: updated, duplicates: 0 });
   }
   return built;
 }
@@ -379,6 +437,34 @@ interface Delivery {
   attempt: number;
 }
 
+/** Thrown into the driver (never into respond()) when an invocation dies at a kill point. */
+class InvocationKilled extends Error {
+  override name = "InvocationKilled";
+}
+
+/** One invocation's life: `kill()` ends it where it stands: the promise it returns never settles. */
+interface Invocation {
+  died: Promise<never>;
+  kill(point: KillPoint): Promise<never>;
+  killAt?: KillPoint;
+}
+
+function invocation(killAt: KillPoint | undefined, onKill: (point: KillPoint) => void): Invocation {
+  let reject: (error: Error) => void = () => {};
+  const died = new Promise<never>((_, r) => {
+    reject = r;
+  });
+  return {
+    died,
+    ...(killAt ? { killAt } : {}),
+    kill(point) {
+      onKill(point);
+      reject(new InvocationKilled(`killed ${point}`));
+      return new Promise<never>(() => {});
+    },
+  };
+}
+
 async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -391,7 +477,7 @@ async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) 
 }
 
 function validate(options: ChaosOptions): void {
-  const shares = ["faultRate", "permanentShare", "duplicateShare", "alreadyFixedShare"] as const;
+  const shares = ["faultRate", "permanentShare", "duplicateShare", "alreadyFixedShare", "killShare"] as const;
   for (const name of shares) {
     const v = options[name];
     if (!(v >= 0 && v <= 1)) throw new RangeError(`${name} must be from 0 to 1, got ${v}`);
@@ -432,6 +518,26 @@ export async function runChaos(
     });
   }
 
+  // Which events die at which point: every ingress event drawn with killShare, the points taken in turn.
+  const killAt = new Map<string, KillPoint>();
+  for (const b of built) {
+    if (b.kind !== "ingress" || random() >= options.killShare) continue;
+    killAt.set(b.key, KILL_POINTS[killAt.size % KILL_POINTS.length] ?? "before-change");
+  }
+  const kills: Record<KillPoint, number> = {
+    "before-change": 0,
+    "after-change": 0,
+    "after-audit": 0,
+    "after-notification": 0,
+  };
+  /** The invocation holding each event's claim, so the EC2 fake can kill the right one. */
+  const holders = new Map<string, Invocation>();
+  const keyOfGroup = new Map(built.flatMap((b) => (b.groupId ? [[b.groupId, b.key] as const] : [])));
+  const holderOf = (groupId: string): Invocation | undefined => {
+    const key = keyOfGroup.get(groupId);
+    return key === undefined ? undefined : holders.get(key);
+  };
+
   const faultsInjected: Record<string, number> = {};
   const callsPerGroup = new Map<string, number>();
   let revokeCalls = 0;
@@ -443,6 +549,8 @@ export async function runChaos(
     .callsFake(
       async (input: RevokeSecurityGroupIngressCommandInput): Promise<RevokeSecurityGroupIngressCommandOutput> => {
         const groupId = input.GroupId ?? "";
+        const holder = holderOf(groupId);
+        if (holder?.killAt === "before-change") return holder.kill("before-change");
         let fault: ReturnType<typeof faultFor>;
         // The SDK's retry around one call: a transient fault is retried until the attempts run out.
         for (let attempt = 1; ; attempt++) {
@@ -477,6 +585,7 @@ export async function runChaos(
           }
         }
         for (const { rule } of states) if (rule) rule.state = "revoked";
+        if (holder?.killAt === "after-change") return holder.kill("after-change");
         if (fault) throw fault.error;
         return {
           $metadata: { httpStatusCode: 200 },
@@ -513,6 +622,9 @@ export async function runChaos(
     let lostClaims = 0;
     let deliveries = 0;
     let redeliveries = 0;
+    let claimHeld = 0;
+    let takeovers = 0;
+    const startedAt = Date.now();
 
     const state = new Map<string, ChaosEvent>();
     for (const b of built) {
@@ -529,6 +641,9 @@ export async function runChaos(
         runs: 0,
         results: [],
         runsAfterPermanentFailure: 0,
+        ...(killAt.has(b.key) ? { killAt: killAt.get(b.key) } : {}),
+        killed: false,
+        notified: 0,
         final: "lost",
       });
     }
@@ -538,18 +653,34 @@ export async function runChaos(
       return e;
     };
 
-    /** One Lambda invocation: its own store (as separate Lambdas have), the shared table and kill switch. */
-    function depsFor(): RespondDeps {
+    /**
+     * One Lambda invocation: its own store (as separate Lambdas have), the shared table and kill switch, the clock of
+     * its delivery (Lambda's retry timing), and the claim held as the respond function holds it.
+     */
+    function depsFor(delivery: Delivery, life: Invocation): RespondDeps {
       const store = idempotencyStore(db.docClient, table);
+      const now = new Date(startedAt + (DELIVERY_OFFSET_MS[delivery.attempt - 1] ?? 0));
       let token: string | undefined;
-      const claims: Pick<RespondDeps, "claim" | "complete" | "release"> = {
+      const claims: Pick<RespondDeps, "claim" | "checkpoint" | "complete" | "release"> = {
         async claim(key) {
-          const claim = await store.claim(key, { inProgressTtlSeconds: 120, recordTtlSeconds: 86_400 });
+          const claim = await store.claim(key, {
+            now,
+            inProgressTtlSeconds: claimTtlSeconds(FUNCTION_TIMEOUT_MS),
+            recordTtlSeconds: 86_400,
+          });
           if (claim.claimed) {
             token = claim.token;
             eventOf(key).runs++;
+            if (claim.attempt > 1) takeovers++;
+            // Only the first invocation of a chosen event dies; the one that takes over lives.
+            holders.set(key, life);
+          } else if (claim.status === "IN_PROGRESS") {
+            claimHeld++;
           }
-          return claim.claimed;
+          return claimAnswer(claim);
+        },
+        async checkpoint(key, progress) {
+          await store.checkpoint(key, fitCheckpoint(progress, MAX_PROGRESS_BYTES), token);
         },
         async complete(key, result) {
           const done = await store.complete(key, result, token);
@@ -569,18 +700,29 @@ export async function runChaos(
           // A transient failure goes back to the retry policy, unrecorded: the final attempt is what the audit keeps.
           const transient = transientFailure(result);
           if (transient) throw new TransientActionError(transient);
-          for (const entry of toAuditEntries(result)) await recordAudit(db.docClient, table, entry);
+          const at = result.recordedAt ? new Date(result.recordedAt) : now;
+          for (const entry of toAuditEntries(result, at)) await recordAudit(db.docClient, table, entry);
+          if (life.killAt === "after-audit") await life.kill("after-audit");
         },
-        async notify() {},
+        async notify(result) {
+          if (result.signal) eventOf(result.signal.key).notified++;
+          if (life.killAt === "after-notification") await life.kill("after-notification");
+        },
       };
     }
 
     async function deliver(delivery: Delivery, next: Delivery[][]): Promise<void> {
       deliveries++;
       const event = eventOf(delivery.built.key);
+      // The first delivery of a chosen event is the one that dies (whichever chain takes its claim).
+      const point = delivery.attempt === 1 && !event.killed ? event.killAt : undefined;
+      const life = invocation(point, (at) => {
+        event.killed = true;
+        kills[at]++;
+      });
       try {
         if (!options.idempotency) event.runs++;
-        const result = await respond(delivery.built.event, depsFor());
+        const result = await Promise.race([respond(delivery.built.event, depsFor(delivery, life)), life.died]);
         if (result.duplicate) {
           event.suppressed++;
           return;
@@ -648,18 +790,31 @@ export async function runChaos(
     // Half-applied: a rule revoked twice, a revoke the audit does not hold (with its undo), or an "applied" record for
     // a rule EC2 still has open.
     let rulesRevokedTwice = 0;
+    let recheckedAfterKill = 0;
+    let deadLetteredAfterChange = 0;
     let revokesMissingFromAudit = 0;
     let appliedButStillOpen = 0;
     for (const e of state.values()) {
       if (!e.ruleId) continue;
       const rule = rules.get(e.ruleId);
       if (!rule) continue;
-      if (rule.requestsAfterRevoke > 0) rulesRevokedTwice++;
+      const tornByKill = e.killed && e.killAt === "after-change";
+      if (rule.requestsAfterRevoke > 0) {
+        if (tornByKill) recheckedAfterKill++;
+        else rulesRevokedTwice++;
+      }
       const results = (audit.get(e.key) ?? []).flatMap((r) => r.results ?? []);
-      const recordedRevoke = results.some(
-        (r) => r.status === "applied" && JSON.stringify(r.undo ?? {}).includes(`"${e.ruleId}"`),
-      );
-      if (rule.state === "revoked" && !recordedRevoke) revokesMissingFromAudit++;
+      const undoes = (r: (typeof results)[number]) => JSON.stringify(r.undo ?? {}).includes(`"${e.ruleId}"`);
+      const recordedRevoke = results.some((r) => r.status === "applied" && undoes(r));
+      // After a kill after the change, the retry finds the rule gone and records "already done" with the event's rule
+      // as its undo (and says an earlier delivery did not finish): the revoke is in the audit, and can be undone.
+      const recorded = recordedRevoke || (tornByKill && results.some((r) => r.status === "already-done" && undoes(r)));
+      // A dead-lettered event is not lost: its message waits in the queue with its reason, and its redrive re-checks the
+      // rule and records it. Counted apart: a change made before the event was dead-lettered.
+      if (rule.state === "revoked" && !recorded) {
+        if (e.final === "dead-lettered") deadLetteredAfterChange++;
+        else revokesMissingFromAudit++;
+      }
       if (rule.state !== "revoked" && recordedRevoke) appliedButStillOpen++;
     }
 
@@ -697,6 +852,13 @@ export async function runChaos(
       appliedButStillOpen,
       auditMismatches,
       lostClaims,
+      kills,
+      claimHeld,
+      takeovers,
+      unnotified: events.filter((e) => e.responded > 0 && e.notified === 0).length,
+      notifiedTwice: events.filter((e) => e.notified > 1).length,
+      recheckedAfterKill,
+      deadLetteredAfterChange,
       durationMs: Math.round(performance.now() - started),
     };
     return { counts, events, audit, table };
@@ -727,6 +889,8 @@ export function formatCounts(c: ChaosCounts): string {
     `  lost                  ${c.lost}`,
     `  half-applied          ${c.halfApplied} (${c.rulesRevokedTwice} rules revoked twice, ${c.revokesMissingFromAudit} revokes missing from the audit, ${c.appliedButStillOpen} recorded as applied but still open)`,
     `  audit mismatches      ${c.auditMismatches}; lost claims ${c.lostClaims}`,
+    `  kill points           ${KILL_POINTS.map((p) => `${p} ${c.kills[p]}`).join(", ")}; ${c.claimHeld} deliveries found the claim held (retried), ${c.takeovers} claims taken over`,
+    `  after the kills       lost ${c.lost}, double-applied ${c.rulesRevokedTwice}, unaudited ${c.revokesMissingFromAudit}, unnotified ${c.unnotified}; notified twice ${c.notifiedTwice} (a kill after the notification: at least once), re-checked after a kill after the change ${c.recheckedAfterKill}, dead-lettered after a change ${c.deadLetteredAfterChange} (redrive records it)`,
     `  took                  ${c.durationMs} ms`,
   ].join("\n");
 }
@@ -769,10 +933,16 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatCounts(c)}\n`);
   const results = { command: "npm run chaos", date: new Date().toISOString(), node: process.version, ...c };
   writeFileSync(join(ROOT, "bench/chaos-results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  const broken = c.lost > 0 || c.halfApplied > 0 || c.auditMismatches > 0 || c.lostClaims > 0 || c.respondedTwice > 0;
+  const broken =
+    c.lost > 0 ||
+    c.halfApplied > 0 ||
+    c.auditMismatches > 0 ||
+    c.lostClaims > 0 ||
+    c.respondedTwice > 0 ||
+    c.unnotified > 0;
   if (broken) {
     process.stderr.write(
-      "chaos: an invariant broke (lost, half-applied, responded twice, audit or claims): see above\n",
+      "chaos: an invariant broke (lost, half-applied, responded twice, unnotified, audit or claims): see above\n",
     );
     process.exitCode = 1;
   }

@@ -34,7 +34,16 @@ export { slackMessage } from "./notify/slack.ts";
 export { snsMessage } from "./notify/sns.ts";
 export { type DecideOptions, decide } from "./pipeline/decide.ts";
 export { processEvent, processParsed } from "./pipeline/process.ts";
-export { type ApprovalStart, type RespondDeps, type RespondResult, respond } from "./pipeline/respond.ts";
+export {
+  type ApprovalStart,
+  type ClaimAnswer,
+  ClaimHeldError,
+  parseCheckpoint,
+  type RespondCheckpoint,
+  type RespondDeps,
+  type RespondResult,
+  respond,
+} from "./pipeline/respond.ts";
 export type { Decision, EventResult, OutcomeStatus, PlanStep, SignalSummary, SkipCode } from "./pipeline/types.ts";
 export { OUTCOME_STATUSES } from "./pipeline/types.ts";
 export { defaultPolicy, loadPolicyFile, parsePolicy } from "./policy/load.ts";
@@ -46,5 +55,5 @@ export type * from "./signals/types.ts";
 export { dynamoApprovalStore } from "./store/approvals.ts";
 export { type AuditEntry, type AuditRecord, getAudit, listAudit, recordAudit } from "./store/audit.ts";
 export { toAuditEntries } from "./store/audit-entries.ts";
-export { idempotencyStore } from "./store/idempotency.ts";
+export { claimTtlSeconds, idempotencyKey, idempotencyStore } from "./store/idempotency.ts";
 export { tableDefinition } from "./store/table.ts";

@@ -40,17 +40,16 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
  * read again first: an approval given before it was turned on does not run while it is on.
  */
 export async function handleApply(input: ApprovalExecutionInput, rt: Runtime) {
-  const name = rt.config.killSwitchParameterName;
-  if (name) {
-    const on = await createKillSwitch(() => rt.rawParameter(name), {
-      cacheMs: 0,
-      onError: (error) => logger.error("kill switch unreadable or unknown: not applying", { error }),
-    })();
-    if (on)
-      throw Object.assign(new Error("the kill switch is on: the approved plan was not applied"), {
-        name: "KillSwitchOn",
-      });
-  }
+  const name = rt.killSwitchParameter();
+  // Read past every cache: an approval given before the switch was turned on does not run while it is on.
+  const on = await createKillSwitch(() => rt.freshParameter(name), {
+    cacheMs: 0,
+    onError: (error) => logger.error("kill switch unreadable or unknown: not applying", { error }),
+  })();
+  if (on)
+    throw Object.assign(new Error("the kill switch is on: the approved plan was not applied"), {
+      name: "KillSwitchOn",
+    });
   const policy = await rt.policy();
   return applyApproved(input, {
     clients: (region) => rt.clients(region),

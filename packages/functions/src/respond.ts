@@ -1,41 +1,44 @@
 // Deep imports, not the package index (see runtime.ts).
 import { takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
-import { type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
+import { fitCheckpoint, type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
-import { idempotencyStore } from "@eks-responder/core/store/idempotency.ts";
+import {
+  claimAnswer,
+  claimTtlSeconds,
+  idempotencyStore,
+  MAX_PROGRESS_BYTES,
+} from "@eks-responder/core/store/idempotency.ts";
 import { NOTIFICATION_FAILED_MESSAGE } from "./config.ts";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
-/** How long a claim on an event is held if the invocation dies (above the function's 60 s timeout). */
-const IN_PROGRESS_TTL_SECONDS = 120;
 /** How long duplicates are recognised: GuardDuty repeats and EventBridge redeliveries fall well within a day. */
 const RECORD_TTL_SECONDS = 24 * 3600;
+/** The function's timeout (infra/naming.ts), for a caller without a Lambda context. */
+const DEFAULT_REMAINING_MS = 60_000;
 
-let killSwitch: (() => Promise<boolean>) | undefined;
-
-/** The kill switch, read through SSM and cached 30 s; unreadable, missing or unknown values count as on. */
-function killSwitchFor(rt: Runtime, name: string): () => Promise<boolean> {
-  killSwitch ??= createKillSwitch(() => rt.rawParameter(name), {
+/** The kill switch, read from SSM past every cache; unreadable, missing or unknown values count as on. */
+function killSwitchFor(rt: Runtime): () => Promise<boolean> {
+  const name = rt.killSwitchParameter();
+  return createKillSwitch(() => rt.freshParameter(name), {
+    cacheMs: 0,
     onError: (error) => logger.error("kill switch unreadable or unknown: acting as if it were on", { error }),
   });
-  return killSwitch;
-}
-
-/** For tests: forget the cached kill switch. */
-export function resetKillSwitch(): void {
-  killSwitch = undefined;
 }
 
 /** The respond path with its ports wired to AWS: DynamoDB idempotency and audit, Step Functions, SNS and Slack. */
-export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondResult> {
+export async function handleEvent(
+  event: unknown,
+  rt: Runtime,
+  lambda: { getRemainingTimeInMillis(): number } = { getRemainingTimeInMillis: () => DEFAULT_REMAINING_MS },
+): Promise<RespondResult> {
+  const killSwitch = killSwitchFor(rt);
   const policy = await rt.policy();
   const table = rt.config.tableName;
   const dynamo = await rt.dynamo();
   const store = idempotencyStore(dynamo, table);
   const tokens = new Map<string, string>();
-  const killSwitchName = rt.config.killSwitchParameterName;
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
     policy,
@@ -43,11 +46,19 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
     sleep,
     async claim(key) {
       const claim = await store.claim(key, {
-        inProgressTtlSeconds: IN_PROGRESS_TTL_SECONDS,
+        inProgressTtlSeconds: claimTtlSeconds(lambda.getRemainingTimeInMillis()),
         recordTtlSeconds: RECORD_TTL_SECONDS,
       });
       if (claim.claimed) tokens.set(key, claim.token);
-      return claim.claimed;
+      return claimAnswer(claim, () =>
+        logger.error("checkpoint unreadable: handling the event from the start", {
+          key,
+          attempt: claim.claimed && claim.attempt,
+        }),
+      );
+    },
+    async checkpoint(key, progress) {
+      await store.checkpoint(key, fitCheckpoint(progress, MAX_PROGRESS_BYTES), tokens.get(key));
     },
     async complete(key, r) {
       await store.complete(key, r, tokens.get(key));
@@ -55,7 +66,7 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
     async release(key) {
       await store.release(key, tokens.get(key));
     },
-    ...(killSwitchName ? { killSwitch: killSwitchFor(rt, killSwitchName) } : {}),
+    killSwitch,
     takeAutomaticSlot: (account) =>
       takeAutomaticSlot(dynamo, table, {
         account,
@@ -89,7 +100,9 @@ export async function handleEvent(event: unknown, rt: Runtime): Promise<RespondR
         reason: r.reason,
         decisions: r.decisions.length,
       });
-      for (const entry of toAuditEntries(r)) await recordAudit(dynamo, table, entry);
+      // Under the first claim's time: an invocation resuming after another died overwrites the same items.
+      const at = r.recordedAt ? new Date(r.recordedAt) : new Date();
+      for (const entry of toAuditEntries(r, at)) await recordAudit(dynamo, table, entry);
     },
     async notify(r) {
       if (r.outcome === "skipped") return;

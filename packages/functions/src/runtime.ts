@@ -8,9 +8,12 @@ import { type AwsClients, createAwsClients } from "@eks-responder/core/aws/clien
 import { loadOnce } from "@eks-responder/core/lazy.ts";
 import { parsePolicy } from "@eks-responder/core/policy/load.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
-import { type FunctionConfig, readConfig } from "./config.ts";
+import { ConfigError, type FunctionConfig, readConfig } from "./config.ts";
 
-/** How long SSM values are cached: the policy and secrets a minute, the kill switch 30 s (a change applies quickly). */
+/**
+ * How long SSM values are cached: the policy and secrets a minute. The kill switch is never served from the cache
+ * where an action is about to run (freshParameter); its maxAge only says how long Powertools keeps the value it read.
+ */
 export const POLICY_CACHE_SECONDS = 60;
 export const KILL_SWITCH_CACHE_SECONDS = 30;
 
@@ -23,7 +26,7 @@ export const logger = new Logger({ serviceName: "eks-responder" });
  */
 async function readParameter(
   name: string,
-  options: { maxAge: number; decrypt?: boolean },
+  options: { maxAge: number; decrypt?: boolean; forceFetch?: boolean },
 ): Promise<string | undefined> {
   const { getParameter } = await import("@aws-lambda-powertools/parameters/ssm");
   return getParameter(name, options);
@@ -98,8 +101,26 @@ export class Runtime {
     });
   }
 
-  async rawParameter(name: string): Promise<string | undefined> {
-    return readParameter(name, { maxAge: KILL_SWITCH_CACHE_SECONDS });
+  /**
+   * One SSM parameter read now, past every cache (Powertools' `forceFetch`): the kill switch just before an action
+   * runs, so that turning it on stops the very next action in a warm container too.
+   */
+  async freshParameter(name: string): Promise<string | undefined> {
+    return readParameter(name, { maxAge: KILL_SWITCH_CACHE_SECONDS, forceFetch: true });
+  }
+
+  /**
+   * The kill switch's parameter name. Respond and approval-apply cannot run without one: a missing setting is a
+   * configuration error, never "no switch".
+   */
+  killSwitchParameter(): string {
+    const name = this.config.killSwitchParameterName;
+    if (!name) {
+      throw new ConfigError(
+        "environment variable KILL_SWITCH_PARAMETER_NAME is not set: a function that can act needs its kill switch",
+      );
+    }
+    return name;
   }
 }
 

@@ -4,7 +4,7 @@
  * every fault the same on each run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChaosRun, runChaos } from "../../../bench/chaos.ts";
+import { type ChaosRun, KILL_POINTS, runChaos } from "../../../bench/chaos.ts";
 import { listAudit } from "../../../packages/core/src/store/audit.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 
@@ -85,8 +85,9 @@ describe("runChaos", () => {
     expect(dead.length).toBe(run.counts.deadLettered);
     for (const e of dead) {
       expect(e.deadLetter?.attempts).toBe(3);
+      // Its reason: a transient failure, or (a chain of a duplicate or a killed invocation) the claim still held.
       expect(e.deadLetter?.error).toMatch(
-        /^ec2:revoke-ingress failed transiently \(\w+: .+\); the event will be retried$/,
+        /^(ec2:revoke-ingress failed transiently \(\w+: .+\); the event will be retried|ct:\S+ is being handled by another invocation.*)$/,
       );
     }
   });
@@ -138,5 +139,66 @@ describe("runChaos with the SDK's bounded retry", () => {
     expect(run.counts.lost).toBe(0);
     expect(run.counts.halfApplied).toBe(0);
     expect(run.counts.failedPermanent).toBe(0);
+  }, 60_000);
+});
+
+describe("runChaos with invocations killed at every step boundary", () => {
+  it("kills at each point with faults and duplicates: lost 0, double-applied 0, unaudited 0, unnotified 0", () => {
+    // assess (the shared run kills 20% of the open-ingress events' first invocations, the points in turn)
+    const { counts } = run;
+    for (const point of KILL_POINTS) expect(counts.kills[point], point).toBeGreaterThan(0);
+    expect(counts.takeovers).toBeGreaterThan(0);
+    expect(counts.claimHeld).toBeGreaterThan(0);
+    expect(counts.lost).toBe(0);
+    expect(counts.rulesRevokedTwice).toBe(0);
+    expect(counts.revokesMissingFromAudit).toBe(0);
+    expect(counts.unnotified).toBe(0);
+    expect(counts.auditMismatches).toBe(0);
+  });
+
+  it("without faults, every killed event is taken over on Lambda's third delivery: applied once, audited once, notified", async () => {
+    // prepare: 8 events, every first invocation killed, two at each point; no faults, no duplicates
+    const options = {
+      seed: 21,
+      events: 8,
+      faultRate: 0,
+      duplicateShare: 0,
+      alreadyFixedShare: 0,
+      guardDutyFindings: 0,
+      killShare: 1,
+    };
+
+    // act
+    const killed = await runChaos(options, dynamo);
+
+    // assess
+    expect(killed.counts.kills).toEqual({
+      "before-change": 2,
+      "after-change": 2,
+      "after-audit": 2,
+      "after-notification": 2,
+    });
+    expect(killed.counts.deadLettered).toBe(0);
+    expect(killed.counts.rulesRevokedTwice).toBe(0);
+    for (const e of killed.events) {
+      // Delivery 1 died; delivery 2 (a minute later) found the claim held and failed; delivery 3 took over.
+      expect(e.killed, e.key).toBe(true);
+      expect(
+        e.results.map((r) => r.attempt),
+        e.key,
+      ).toEqual([3]);
+      const records = killed.audit.get(e.key) ?? [];
+      expect(records, e.key).toHaveLength(1);
+      const result = records[0]?.results?.[0];
+      expect(JSON.stringify(result?.undo), e.key).toContain(e.ruleId);
+      // The change is made once: after a kill after the change, the retry finds it done and says why.
+      expect(result?.status, e.key).toBe(e.killAt === "after-change" ? "already-done" : "applied");
+      if (e.killAt === "after-change") {
+        expect(records[0]?.reasons.join("\n"), e.key).toMatch(
+          /claim 2 of this event: an earlier invocation did not finish/,
+        );
+      }
+      expect(e.notified, e.key).toBe(e.killAt === "after-notification" ? 2 : 1);
+    }
   }, 60_000);
 });

@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { listAudit } from "../../../packages/core/src/index.ts";
+import { idempotencyKey, idempotencyStore, listAudit, parseEvent } from "../../../packages/core/src/index.ts";
+import { keyPart as keyPartOf } from "../../../packages/core/src/store/table.ts";
 import { handler } from "../../../packages/functions/src/respond.handler.ts";
-import { resetKillSwitch } from "../../../packages/functions/src/respond.ts";
 import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
@@ -59,7 +60,6 @@ beforeEach(() => {
     POWERTOOLS_LOG_LEVEL: "ERROR",
   };
   resetRuntime();
-  resetKillSwitch();
   ec2.reset();
   sfn.reset();
   ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups());
@@ -100,7 +100,9 @@ describe("respond.handler", () => {
     await expect(handler(fresh, context)).rejects.toThrow(/already handled: .*UnauthorizedOperation/);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
     const audit = await listAudit(dynamo.docClient, table, {});
-    expect(audit.find((r) => r.eventId === "ct:permanent-failure-event")?.outcome).toBe("failed");
+    expect(audit.find((r) => r.eventId === "ct:776520358045:us-east-1:permanent-failure-event")?.outcome).toBe(
+      "failed",
+    );
   });
 
   it("starts the approval workflow for an approve-mode grant, named after the assessment", async () => {
@@ -124,7 +126,6 @@ describe("respond.handler", () => {
     const gd = event("ct-02-ec2-authorize-sg-ingress-ipv4-ipv6-open.json");
     expect((await handler(gd, context)).outcome).toBe("alert");
     resetRuntime();
-    resetKillSwitch();
     ssm.reset();
     ssm
       .on(GetParameterCommand, { Name: "/eks-responder/policy" })
@@ -135,6 +136,66 @@ describe("respond.handler", () => {
     const other = { ...gd, detail: { ...(gd.detail as Record<string, unknown>), eventID: "another-event-id" } };
     expect((await handler(other, context)).outcome).toBe("alert");
     expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("reads the kill switch fresh in a warm container: turned on after an event, it stops the very next one", async () => {
+    // prepare: a first event acted on with the switch off (the container is now warm, its parameters read)
+    setPolicy({ dryRun: false }, "off");
+    const open = event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
+    const fresh = (id: string) => ({ ...open, detail: { ...(open.detail as Record<string, unknown>), eventID: id } });
+    expect((await handler(fresh("warm-1"), context)).outcome).toBe("applied");
+    // act: the operator turns the switch on; no cache may hide it, not even for a second
+    ssm.on(GetParameterCommand, { Name: "/eks-responder/kill-switch" }).resolves({ Parameter: { Value: "on" } });
+    const second = await handler(fresh("warm-2"), context);
+    // assess
+    expect(second.outcome).toBe("alert");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    const reads = ssm
+      .commandCalls(GetParameterCommand)
+      .filter((c) => c.args[0].input.Name === "/eks-responder/kill-switch");
+    expect(reads).toHaveLength(2);
+  });
+
+  it("refuses to run without a kill switch setting: a configuration error, never 'no switch'", async () => {
+    setPolicy({ dryRun: false });
+    delete process.env.KILL_SWITCH_PARAMETER_NAME;
+    resetRuntime();
+    await expect(handler(event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), context)).rejects.toThrow(
+      /KILL_SWITCH_PARAMETER_NAME is not set/,
+    );
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("fails a delivery while a dead invocation's claim holds, then takes the event over once the claim expires", async () => {
+    // prepare: an invocation claimed the event and died (no release, no completion); its claim holds 90 s
+    setPolicy({ dryRun: false });
+    const open = event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
+    const died = { ...open, detail: { ...(open.detail as Record<string, unknown>), eventID: "died-holding-claim" } };
+    const key = idempotencyKey(parseEvent(died));
+    if (!key) throw new Error("the event must have a key");
+    const dead = idempotencyStore(dynamo.docClient, table);
+    const claimedAt = new Date(Date.now() - 30_000);
+    await dead.claim(key, { now: claimedAt, inProgressTtlSeconds: 90, recordTtlSeconds: 86_400 });
+
+    // act + assess: Lambda's first retry, a minute after the failure, finds the claim held: it fails, to come back
+    await expect(handler(died, context)).rejects.toThrow(/is being handled by another invocation/);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+
+    // prepare: the same dead claim, now older than the function can run (its holder cannot be alive)
+    await dynamo.docClient.send(
+      new DeleteCommand({ TableName: table, Key: { pk: `IDEM#${keyPartOf(key)}`, sk: "IDEM" } }),
+    );
+    await dead.claim(key, { now: new Date(Date.now() - 200_000), inProgressTtlSeconds: 90, recordTtlSeconds: 86_400 });
+
+    // act: the next retry takes it over
+    const result = await handler(died, context);
+
+    // assess: acted on once, recorded once, under the first claim's time
+    expect(result.outcome).toBe("applied");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    const records = (await listAudit(dynamo.docClient, table, {})).filter((r) => r.eventId === key);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.reasons.join("\n")).toMatch(/claim 2 of this event: an earlier invocation did not finish/);
   });
 
   it("asks for approval instead once the account's blast-radius limit is used up", async () => {

@@ -9,6 +9,7 @@ import {
   type IdempotencyStore,
   idempotencyKey,
   idempotencyStore,
+  MAX_PROGRESS_BYTES,
 } from "../../../packages/core/src/store/idempotency.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 import { loadFixture } from "../../helpers/fixtures.ts";
@@ -61,7 +62,7 @@ afterAll(async () => {
 });
 
 describe("idempotencyKey", () => {
-  it("is the CloudTrail eventID for a CloudTrail event", () => {
+  it("is the account, region and CloudTrail eventID for a CloudTrail event", () => {
     // prepare
     const parsed = parseEvent(loadFixture("cloudtrail/authorize-security-group-ingress/ssh-ipv4-open-real.json"));
     if (parsed.status !== "signal" || parsed.signal.family !== "cloudtrail") throw new Error("fixture did not parse");
@@ -71,11 +72,25 @@ describe("idempotencyKey", () => {
     const fromSignal = idempotencyKey(parsed.signal);
 
     // assess
-    expect(fromParsed).toBe(`ct:${parsed.signal.eventId}`);
+    expect(fromParsed).toBe(`ct:${parsed.signal.account}:${parsed.signal.region}:${parsed.signal.eventId}`);
     expect(fromSignal).toBe(fromParsed);
   });
 
-  it("is the finding id and updatedAt for a GuardDuty finding, so an updated finding is a new event", () => {
+  it("tells the same event id in two accounts or two regions apart: two events, neither a duplicate", () => {
+    // prepare
+    const parsed = parseEvent(loadFixture("cloudtrail/authorize-security-group-ingress/ssh-ipv4-open-real.json"));
+    if (parsed.status !== "signal") throw new Error("fixture did not parse");
+    const otherAccount = { ...parsed.signal, account: "111122223333" };
+    const otherRegion = { ...parsed.signal, region: "eu-west-1" };
+
+    // act
+    const keys = [parsed.signal, otherAccount, otherRegion].map((s) => idempotencyKey(s));
+
+    // assess
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it("is the account, region, finding id and updatedAt for a GuardDuty finding, so an updated finding is a new event", () => {
     // prepare
     const raw = loadFixture(
       "guardduty/execution-kubernetes-execinkubesystempod/exec-aws-node-by-ci-serviceaccount.json",
@@ -89,7 +104,9 @@ describe("idempotencyKey", () => {
     const updatedKey = idempotencyKey(updated);
 
     // assess
-    expect(key).toBe(`gd:${parsed.signal.findingId}@${parsed.signal.updatedAt}`);
+    expect(key).toBe(
+      `gd:${parsed.signal.account}:${parsed.signal.region}:${parsed.signal.findingId}@${parsed.signal.updatedAt}`,
+    );
     expect(updatedKey).not.toBe(key);
   });
 
@@ -215,6 +232,76 @@ describe("idempotencyStore", () => {
     // assess
     expect(released).toBe(true);
     expect(result.claimed).toBe(true);
+  });
+
+  it("hands the checkpoint, the claim count and the first claim's time to whoever takes a dead holder's claim over", async () => {
+    // prepare: a holder saves how far it got, then dies (no release, no completion)
+    const key = freshKey();
+    const dead = idempotencyStore(dynamo.docClient, table);
+    await dead.claim(key, OPTIONS);
+    expect(await dead.checkpoint(key, '{"version":1,"done":[],"partial":[]}')).toBe(true);
+
+    // act
+    const held = await idempotencyStore(dynamo.docClient, table).claim(key, { ...OPTIONS, now: later(60) });
+    const taken = await idempotencyStore(dynamo.docClient, table).claim(key, { ...OPTIONS, now: later(301) });
+
+    // assess
+    expect(held).toMatchObject({ claimed: false, status: "IN_PROGRESS" });
+    expect(taken).toMatchObject({
+      claimed: true,
+      attempt: 2,
+      firstClaimedAt: T0.toISOString(),
+      progress: '{"version":1,"done":[],"partial":[]}',
+    });
+  });
+
+  it("keeps the checkpoint through a release, so the retry resumes where the failed invocation stopped", async () => {
+    // prepare
+    const key = freshKey();
+    await store.claim(key, OPTIONS);
+    await store.checkpoint(key, "step-1");
+    await store.release(key);
+
+    // act: the retry comes at once (a released claim needs no expiry)
+    const retry = await idempotencyStore(dynamo.docClient, table).claim(key, { ...OPTIONS, now: later(1) });
+
+    // assess
+    expect(retry).toMatchObject({ claimed: true, attempt: 2, progress: "step-1" });
+  });
+
+  it("lets only the holder save a checkpoint, refuses one too large for the item, and forgets it on completion", async () => {
+    // prepare
+    const key = freshKey();
+    await store.claim(key, OPTIONS);
+
+    // act
+    const foreign = await idempotencyStore(dynamo.docClient, table).checkpoint(key, "x", "not-the-token");
+    const tooLarge = store.checkpoint(key, "x".repeat(MAX_PROGRESS_BYTES + 1));
+    await store.checkpoint(key, "kept-until-completion");
+    await store.complete(key, RESULT);
+    const { Item } = await dynamo.docClient.send(
+      new GetCommand({ TableName: table, Key: { pk: `IDEM#k:${key}`, sk: "IDEM" } }),
+    );
+
+    // assess
+    expect(foreign).toBe(false);
+    await expect(tooLarge).rejects.toThrow(/over 307200: shrink it first/);
+    expect(Item?.status).toBe("COMPLETED");
+    expect(Item?.progress).toBeUndefined();
+  });
+
+  it("starts a record past its TTL afresh: claim 1, no checkpoint of the old one", async () => {
+    // prepare
+    const key = freshKey();
+    await store.claim(key, OPTIONS);
+    await store.checkpoint(key, "old");
+
+    // act
+    const fresh = await idempotencyStore(dynamo.docClient, table).claim(key, { ...OPTIONS, now: later(86_401) });
+
+    // assess
+    expect(fresh).toMatchObject({ claimed: true, attempt: 1, firstClaimedAt: later(86_401).toISOString() });
+    expect(fresh.claimed && fresh.progress).toBeUndefined();
   });
 
   it("lets only the current holder complete or release, not one whose claim expired and was taken", async () => {

@@ -3,12 +3,15 @@ import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type ApprovalStart,
+  ClaimHeldError,
   createAwsClients,
   type PolicyInput,
+  parseCheckpoint,
   parsePolicy,
+  type RespondCheckpoint,
   type RespondDeps,
   type RespondResult,
   respond,
@@ -37,18 +40,21 @@ interface Fakes {
 function fakes(policy: PolicyInput, overrides: Partial<RespondDeps> = {}): Fakes {
   const f: Omit<Fakes, "deps"> = { records: [], notified: [], claims: [], completed: [], released: [], approvals: [] };
   const claimed = new Set<string>();
+  const finished = new Set<string>();
   const deps: RespondDeps = {
     policy: parsePolicy(policy),
     clients: (region) => createAwsClients(region),
     sleep: async () => {},
     claim: async (key) => {
       f.claims.push(key);
-      if (claimed.has(key)) return false;
+      if (finished.has(key)) return { claimed: false, status: "COMPLETED" };
+      if (claimed.has(key)) return { claimed: false, status: "IN_PROGRESS" };
       claimed.add(key);
-      return true;
+      return { claimed: true };
     },
     complete: async (key) => {
       f.completed.push(key);
+      finished.add(key);
     },
     release: async (key) => {
       f.released.push(key);
@@ -94,19 +100,26 @@ describe("respond", () => {
     expect(result.applied[0]?.outcomes[0]?.status).toBe("applied");
     expect(f.records).toHaveLength(1);
     expect(f.notified).toHaveLength(1);
-    expect(f.completed).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+    expect(f.completed).toEqual(["ct:776520358045:us-east-1:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
   });
 
-  it("handles a duplicate delivery once: one remediation, one notification", async () => {
+  it("handles a duplicate delivery once: deliveries while it is in hand fail (to be retried), later ones are duplicates", async () => {
     const f = fakes({ dryRun: false });
-    const results = await Promise.all([
+    const results = await Promise.allSettled([
       respond(SSH_OPEN, f.deps),
       respond(SSH_OPEN, f.deps),
       respond(SSH_OPEN, f.deps),
     ]);
-    expect(results.filter((r) => r.duplicate)).toHaveLength(2);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    for (const r of results.slice(1)) {
+      expect(r.status === "rejected" && r.reason).toBeInstanceOf(ClaimHeldError);
+    }
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
     expect(f.notified).toHaveLength(1);
+    // Lambda's retry of a failed delivery comes after the first one completed: a duplicate, answered as such.
+    const retry = await respond(SSH_OPEN, f.deps);
+    expect(retry.duplicate).toBe(true);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
   });
 
   it("changes nothing while the policy is in dry-run, and still records and notifies", async () => {
@@ -259,7 +272,7 @@ describe("respond", () => {
       },
     );
     await expect(respond(SSH_OPEN, f.deps)).rejects.toThrow("dynamodb down");
-    expect(f.released).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+    expect(f.released).toEqual(["ct:776520358045:us-east-1:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
   });
 
   it("asks for approval instead of acting when the blast-radius limit refuses a slot, and alerts without approvals", async () => {
@@ -284,13 +297,109 @@ describe("respond", () => {
       .rejects(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }));
     const f = fakes({ dryRun: false });
     await expect(respond(SSH_OPEN, f.deps)).rejects.toThrow(/failed transiently \(RequestLimitExceeded/);
-    expect(f.released).toEqual(["ct:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+    expect(f.released).toEqual(["ct:776520358045:us-east-1:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
     expect(f.records).toHaveLength(0);
     // The redelivery claims the event again and, with EC2 answering, completes it.
     ec2.reset();
     liveGroup();
     ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
     expect((await respond(SSH_OPEN, f.deps)).outcome).toBe("applied");
+  });
+
+  it("resumes from a dead invocation's checkpoint: what it did is not done again, and is recorded and notified", async () => {
+    // prepare: a first invocation revoked the rule, saved its checkpoint, and died before recording
+    let saved: RespondCheckpoint | undefined;
+    const first = fakes(
+      { dryRun: false },
+      {
+        checkpoint: async (_key, c) => {
+          saved = structuredClone(c);
+        },
+      },
+    );
+    first.deps.record = () => new Promise<never>(() => {});
+    void respond(SSH_OPEN, first.deps);
+    await vi.waitFor(() => expect(saved?.done).toHaveLength(1));
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+
+    // act: the invocation that takes the claim over gets the checkpoint
+    const taker = fakes(
+      { dryRun: false },
+      {
+        claim: async () => ({
+          claimed: true,
+          attempt: 2,
+          firstClaimedAt: "2025-06-15T10:51:20.000Z",
+          ...(saved ? { resume: saved } : {}),
+        }),
+      },
+    );
+    const result = await respond(SSH_OPEN, taker.deps);
+
+    // assess
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+    expect(result.outcome).toBe("applied");
+    expect(result.applied[0]?.outcomes[0]?.status).toBe("applied");
+    expect(result.recordedAt).toBe("2025-06-15T10:51:20.000Z");
+    expect(taker.records).toHaveLength(1);
+    expect(taker.notified).toHaveLength(1);
+  });
+
+  it("keeps an earlier attempt's applied outcome (and its undo) when the retry finds the change already made", async () => {
+    // prepare: the earlier attempt's playbook stopped on a throttled call after revoking (its partial outcomes)
+    const done = await respond(SSH_OPEN, fakes({ dryRun: false }).deps);
+    const applied = done.applied[0];
+    if (!applied) throw new Error("the first response must apply");
+    ec2.reset();
+    liveGroup();
+    // EC2's answer for a rule id that no longer exists (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
+    ec2.on(RevokeSecurityGroupIngressCommand).rejects(
+      Object.assign(new Error("The security group rule ID 'sgr-09be5c962afdc06ed' does not exist"), {
+        name: "InvalidSecurityGroupRuleId.NotFound",
+      }),
+    );
+    const f = fakes(
+      { dryRun: false },
+      {
+        claim: async () => ({
+          claimed: true,
+          attempt: 2,
+          resume: {
+            version: 1,
+            done: [],
+            partial: [{ assessmentId: applied.assessmentId, outcomes: applied.outcomes }],
+          },
+        }),
+      },
+    );
+
+    // act
+    const result = await respond(SSH_OPEN, f.deps);
+
+    // assess
+    const outcome = result.applied[0]?.outcomes[0];
+    expect(outcome?.status).toBe("applied");
+    expect(outcome?.reason).toMatch(/by an earlier attempt of this event/);
+    expect(outcome?.undo).toEqual(applied.outcomes[0]?.undo);
+    expect(result.decisions[0]?.reasons.at(-1)).toMatch(/^claim 2 of this event: an earlier invocation did not finish/);
+  });
+
+  it("saves a checkpoint after acting on an assessment, and none for a dry-run", async () => {
+    // prepare
+    const saved: RespondCheckpoint[] = [];
+    const f = fakes({ dryRun: false }, { checkpoint: async (_key, c) => void saved.push(structuredClone(c)) });
+    const dryRun = fakes({}, { checkpoint: async (_key, c) => void saved.push(structuredClone(c)) });
+
+    // act
+    await respond(SSH_OPEN, f.deps);
+    await respond(SSH_OPEN, dryRun.deps);
+
+    // assess
+    expect(saved).toHaveLength(1);
+    expect(saved[0]?.done[0]?.outcomes?.[0]?.status).toBe("applied");
+    expect(parseCheckpoint(JSON.stringify(saved[0]))).toEqual(saved[0]);
+    expect(parseCheckpoint("{not json")).toBeUndefined();
+    expect(parseCheckpoint(JSON.stringify({ version: 2, done: [], partial: [] }))).toBeUndefined();
   });
 
   it("records an invalid event instead of dropping it, and acts on nothing", async () => {

@@ -2,9 +2,16 @@ import { hash } from "node:crypto";
 import type { GuardDutySignal, Signal } from "../signals/types.ts";
 import type { Assessment, Severity } from "./types.ts";
 
-/** The identity of the event a signal came from: CloudTrail eventID, or GuardDuty finding id + updatedAt. */
+/**
+ * The identity of the event a signal came from: its account and region, then the CloudTrail eventID, or the GuardDuty
+ * finding id + updatedAt. The account and region are part of it: an event id is unique only where it was made, and the
+ * same id seen in two accounts (or copied from one to another) is two events, never one event's duplicate.
+ */
 export function signalKey(signal: Signal): string {
-  return signal.family === "cloudtrail" ? `ct:${signal.eventId}` : `gd:${signal.findingId}@${signal.updatedAt}`;
+  const where = `${signal.account}:${signal.region}`;
+  return signal.family === "cloudtrail"
+    ? `ct:${where}:${signal.eventId}`
+    : `gd:${where}:${signal.findingId}@${signal.updatedAt}`;
 }
 
 /** Deterministic assessment id: the same event and detector always give the same id. */

@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { signalKey } from "../detectors/common.ts";
 import type { Mode } from "../detectors/types.ts";
+import { type ClaimAnswer, parseCheckpoint } from "../pipeline/respond.ts";
 import type { EventResult, OutcomeStatus, SkipCode } from "../pipeline/types.ts";
 import type { ParsedEvent } from "../signals/parse.ts";
 import type { Signal } from "../signals/types.ts";
@@ -36,6 +37,10 @@ export interface IdempotencyRecord {
   /** The key as given (lone surrogates replaced by U+FFFD). */
   key: string;
   status: IdempotencyStatus;
+  /** How many invocations have claimed the event so far (1 for the first). */
+  attempt: number;
+  /** When the first of them claimed it (kept across takeovers: the audit's time for this event). */
+  firstClaimedAt: string;
   /** Epoch seconds: until then an IN_PROGRESS claim is held. */
   inProgressExpiry: number;
   /** Epoch seconds: the record's TTL. */
@@ -46,7 +51,15 @@ export interface IdempotencyRecord {
 }
 
 export type ClaimResult =
-  | { claimed: true; token: string }
+  | {
+      claimed: true;
+      token: string;
+      /** 1 for the first claim; more when this one takes over from invocations that died or released the claim. */
+      attempt: number;
+      firstClaimedAt: string;
+      /** The last checkpoint an earlier invocation of the same event wrote before it died or released the claim. */
+      progress?: string;
+    }
   | { claimed: false; status: IdempotencyStatus; record?: IdempotencyRecord };
 
 export interface ClaimOptions {
@@ -63,7 +76,16 @@ export interface IdempotencyStore {
   claim(key: string, options: ClaimOptions): Promise<ClaimResult>;
   /** Stores the compact result; only the holder of the claim can (the token defaults to the one this store got). */
   complete(key: string, result: EventResult | CompactResult, token?: string): Promise<CompleteResult>;
-  /** Deletes the claim after a failure so a retry can run; only the holder can. False when it no longer held it. */
+  /**
+   * Saves how far the holder got (an opaque string, the respond path's checkpoint), so an invocation that takes the
+   * claim over after this one died resumes there instead of acting again. Only the holder can; false when it no longer
+   * held the claim.
+   */
+  checkpoint(key: string, progress: string, token?: string): Promise<boolean>;
+  /**
+   * Gives the claim up after a failure so a retry can take it at once; only the holder can. The checkpoint stays, so
+   * the retry resumes from it. False when it no longer held the claim.
+   */
   release(key: string, token?: string): Promise<boolean>;
   get(key: string): Promise<IdempotencyRecord | undefined>;
 }
@@ -130,7 +152,7 @@ function parseResult(text: unknown): CompactResult | undefined {
 
 function toRecord(item: Record<string, unknown> | undefined): IdempotencyRecord | undefined {
   if (!item) return undefined;
-  const { key, status, inProgressExpiry, claimedAt, completedAt } = item;
+  const { key, status, inProgressExpiry, claimedAt, completedAt, attempt, firstClaimedAt } = item;
   const expiresAt = item[TTL_ATTRIBUTE];
   if (
     typeof key !== "string" ||
@@ -145,6 +167,8 @@ function toRecord(item: Record<string, unknown> | undefined): IdempotencyRecord 
   return {
     key,
     status,
+    attempt: typeof attempt === "number" ? attempt : 1,
+    firstClaimedAt: typeof firstClaimedAt === "string" ? firstClaimedAt : claimedAt,
     inProgressExpiry,
     expiresAt,
     claimedAt,
@@ -152,6 +176,49 @@ function toRecord(item: Record<string, unknown> | undefined): IdempotencyRecord 
     ...(result ? { result } : {}),
   };
 }
+
+/**
+ * How long a claim outlives the invocation that made it, past the time the function has left: Lambda's clock and
+ * DynamoDB's need not agree to the second, and a takeover must never happen while the holder can still be running.
+ */
+export const CLAIM_MARGIN_SECONDS = 30;
+
+/**
+ * How long an invocation's claim is held if it dies: longer than it can still run (the Lambda context's remaining
+ * time), so a redelivery never takes over from a live holder, and short enough that Lambda's retries (1 and 3 minutes
+ * after a failure) find it expired. With the respond function's 60 s timeout: 90 s.
+ */
+export function claimTtlSeconds(remainingMs: number): number {
+  return Math.ceil(Math.max(0, remainingMs) / 1000) + CLAIM_MARGIN_SECONDS;
+}
+
+/**
+ * What the respond path needs of a claim (pipeline/respond.ts): claimed, with the attempt, the first claim's time and
+ * the checkpoint read back; or completed (a duplicate); or in progress, with the time its claim holds until.
+ * `onUnreadable` is told of a checkpoint that cannot be read (the event is then handled from the start).
+ */
+export function claimAnswer(claim: ClaimResult, onUnreadable: () => void = () => {}): ClaimAnswer {
+  if (!claim.claimed) {
+    if (claim.status === "COMPLETED") return { claimed: false, status: "COMPLETED" };
+    const until = claim.record?.inProgressExpiry;
+    return {
+      claimed: false,
+      status: "IN_PROGRESS",
+      ...(until ? { heldUntil: new Date(until * 1000).toISOString() } : {}),
+    };
+  }
+  const resume = parseCheckpoint(claim.progress);
+  if (claim.progress !== undefined && !resume) onUnreadable();
+  return {
+    claimed: true,
+    attempt: claim.attempt,
+    firstClaimedAt: claim.firstClaimedAt,
+    ...(resume ? { resume } : {}),
+  };
+}
+
+/** DynamoDB's item limit is 400 KB; a checkpoint above this is refused before the call (the caller shrinks it). */
+export const MAX_PROGRESS_BYTES = 300 * 1024;
 
 /** The idempotency store on `table`, through a client the caller created (never one made at module load). */
 export function idempotencyStore(client: DynamoDBDocumentClient, table: string): IdempotencyStore {
@@ -165,6 +232,74 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
     return toRecord(Item);
   }
 
+  /**
+   * A free key, or a claim whose holder died or released it: one conditional UpdateItem that keeps the attempt count,
+   * the first claim's time and the checkpoint of the invocations before (ALL_OLD returns them).
+   */
+  async function takeOver(key: string, token: string, now: Date, options: ClaimOptions): Promise<ClaimResult> {
+    const nowSeconds = epochSeconds(now);
+    const { Attributes } = await client.send(
+      new (await documentCommands()).UpdateCommand({
+        TableName: table,
+        Key: itemKey(key),
+        UpdateExpression:
+          "SET #key = :key, #status = :inProgress, #token = :token, claimedAt = :at, inProgressExpiry = :expiry, " +
+          "#ttl = if_not_exists(#ttl, :ttl), firstClaimedAt = if_not_exists(firstClaimedAt, :at), " +
+          "attempt = if_not_exists(attempt, :zero) + :one",
+        // Free, or IN_PROGRESS past its expiry (the holder died, or released it) and not past the record's TTL.
+        ConditionExpression:
+          "attribute_not_exists(pk) OR (#status = :inProgress AND inProgressExpiry < :now AND #ttl >= :now)",
+        ExpressionAttributeNames: { "#key": "key", "#status": "status", "#token": "token", "#ttl": TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ":key": wellFormed(key),
+          ":inProgress": "IN_PROGRESS",
+          ":token": token,
+          ":at": now.toISOString(),
+          ":expiry": nowSeconds + options.inProgressTtlSeconds,
+          ":ttl": nowSeconds + options.recordTtlSeconds,
+          ":now": nowSeconds,
+          ":zero": 0,
+          ":one": 1,
+        },
+        ReturnValues: "ALL_OLD",
+      }),
+    );
+    const old = toRecord(Attributes);
+    const progress = Attributes?.progress;
+    return {
+      claimed: true,
+      token,
+      attempt: (old?.attempt ?? 0) + 1,
+      firstClaimedAt: old?.firstClaimedAt ?? now.toISOString(),
+      ...(typeof progress === "string" ? { progress } : {}),
+    };
+  }
+
+  /** A record past its TTL that DynamoDB has not deleted yet: a new event as far as duplicates go, so a fresh item. */
+  async function replaceExpired(key: string, token: string, now: Date, options: ClaimOptions): Promise<ClaimResult> {
+    const nowSeconds = epochSeconds(now);
+    await client.send(
+      new (await documentCommands()).PutCommand({
+        TableName: table,
+        Item: {
+          ...itemKey(key),
+          key: wellFormed(key),
+          status: "IN_PROGRESS",
+          token,
+          claimedAt: now.toISOString(),
+          firstClaimedAt: now.toISOString(),
+          attempt: 1,
+          inProgressExpiry: nowSeconds + options.inProgressTtlSeconds,
+          [TTL_ATTRIBUTE]: nowSeconds + options.recordTtlSeconds,
+        },
+        ConditionExpression: "#ttl < :now",
+        ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
+        ExpressionAttributeValues: { ":now": nowSeconds },
+      }),
+    );
+    return { claimed: true, token, attempt: 1, firstClaimedAt: now.toISOString() };
+  }
+
   async function claim(key: string, options: ClaimOptions): Promise<ClaimResult> {
     const { inProgressTtlSeconds, recordTtlSeconds } = options;
     if (!(inProgressTtlSeconds > 0) || !(recordTtlSeconds >= inProgressTtlSeconds)) {
@@ -173,34 +308,17 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
       );
     }
     const now = options.now ?? new Date();
-    const nowSeconds = epochSeconds(now);
     const token = randomUUID();
-    // A failed condition followed by a release can leave nothing to read: then the claim is tried again.
+    // A failed condition followed by a release or an expiry can change what is there: then the claim is tried again.
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await client.send(
-          new (await documentCommands()).PutCommand({
-            TableName: table,
-            Item: {
-              ...itemKey(key),
-              key: wellFormed(key),
-              status: "IN_PROGRESS",
-              token,
-              claimedAt: now.toISOString(),
-              inProgressExpiry: nowSeconds + inProgressTtlSeconds,
-              [TTL_ATTRIBUTE]: nowSeconds + recordTtlSeconds,
-            },
-            // Free, a holder that died (its claim expired), or a record past its TTL that DynamoDB has not deleted yet.
-            ConditionExpression:
-              "attribute_not_exists(pk) OR (#status = :inProgress AND inProgressExpiry < :now) OR #ttl < :now",
-            ExpressionAttributeNames: { "#status": "status", "#ttl": TTL_ATTRIBUTE },
-            ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":now": nowSeconds },
-          }),
-        );
-        held.set(key, token);
-        return { claimed: true, token };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
+      for (const write of [takeOver, replaceExpired]) {
+        try {
+          const claimed = await write(key, token, now, options);
+          held.set(key, token);
+          return claimed;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
       }
       const record = await get(key);
       if (record) return { claimed: false, status: record.status, record };
@@ -220,7 +338,7 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
         new (await documentCommands()).UpdateCommand({
           TableName: table,
           Key: itemKey(key),
-          UpdateExpression: "SET #status = :completed, #result = :result, completedAt = :at REMOVE #token",
+          UpdateExpression: "SET #status = :completed, #result = :result, completedAt = :at REMOVE #token, progress",
           ConditionExpression: "#status = :inProgress AND #token = :token",
           ExpressionAttributeNames: { "#status": "status", "#result": "result", "#token": "token" },
           ExpressionAttributeValues: {
@@ -241,17 +359,21 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
     return { completed: true };
   }
 
-  async function release(key: string, token = held.get(key)): Promise<boolean> {
+  async function checkpoint(key: string, progress: string, token = held.get(key)): Promise<boolean> {
     if (token === undefined) return false;
-    held.delete(key);
+    const bytes = Buffer.byteLength(progress, "utf8");
+    if (bytes > MAX_PROGRESS_BYTES) {
+      throw new RangeError(`checkpoint of ${key} is ${bytes} bytes, over ${MAX_PROGRESS_BYTES}: shrink it first`);
+    }
     try {
       await client.send(
-        new (await documentCommands()).DeleteCommand({
+        new (await documentCommands()).UpdateCommand({
           TableName: table,
           Key: itemKey(key),
+          UpdateExpression: "SET progress = :progress",
           ConditionExpression: "#status = :inProgress AND #token = :token",
           ExpressionAttributeNames: { "#status": "status", "#token": "token" },
-          ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":token": token },
+          ExpressionAttributeValues: { ":progress": progress, ":inProgress": "IN_PROGRESS", ":token": token },
         }),
       );
       return true;
@@ -261,5 +383,27 @@ export function idempotencyStore(client: DynamoDBDocumentClient, table: string):
     }
   }
 
-  return { claim, complete, release, get };
+  async function release(key: string, token = held.get(key)): Promise<boolean> {
+    if (token === undefined) return false;
+    held.delete(key);
+    try {
+      // Not a delete: the checkpoint and the attempt count stay for the retry, which may take the claim at once.
+      await client.send(
+        new (await documentCommands()).UpdateCommand({
+          TableName: table,
+          Key: itemKey(key),
+          UpdateExpression: "SET inProgressExpiry = :zero REMOVE #token",
+          ConditionExpression: "#status = :inProgress AND #token = :token",
+          ExpressionAttributeNames: { "#status": "status", "#token": "token" },
+          ExpressionAttributeValues: { ":inProgress": "IN_PROGRESS", ":token": token, ":zero": 0 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  return { claim, complete, checkpoint, release, get };
 }
