@@ -7,8 +7,9 @@
  * tested with fake timers), ties the in-progress expiry to the Lambda context's remaining time, and writes its own item
  * shape (`id`, `expiration`, `status`, `data`). Here the key is the signal key, not the envelope (two envelopes can
  * carry the same CloudTrail event), the claim must sit in the single table next to the audit records with the same
- * `expiresAt` TTL, the respond path needs claim / complete / release as separate steps around its own error handling,
- * and every test injects `now`. That is three conditional writes; a library adds more surface than it saves.
+ * `expiresAt` TTL, the respond path needs claim / checkpoint / complete / release as separate steps around its own
+ * error handling (a takeover must get the dead holder's checkpoint back), and every test injects `now`. That is a few
+ * conditional writes; a library adds more surface than it saves.
  */
 import { randomUUID } from "node:crypto";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
