@@ -1,4 +1,5 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -207,5 +208,78 @@ describe("eks-responder replay", () => {
     ).toBe(true);
     expect(printed).toContain("\\u001b[31mALERT RESOLVED");
     expect(printed).toContain("\\u202e");
+  });
+});
+
+describe("eks-responder replay, given paths that are not event files", () => {
+  const EVENT = join(ROOT, "examples/events/gd-06-policy-k8s-anonymous-access-granted.json");
+
+  it("refuses a FIFO from its type, given directly or inside a folder, without waiting for a writer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    execFileSync("mkfifo", [join(dir, "pipe.json"), join(dir, "direct")]);
+    cpSync(EVENT, join(dir, "event.json"));
+    const { code, report } = await replayJson([join(dir, "direct"), dir]);
+    expect(code).toBe(2);
+    expect(report.results.map((r) => [r.file.slice(dir.length), r.outcome])).toEqual([
+      ["/direct", "invalid"],
+      ["/event.json", "alert"],
+      ["/pipe.json", "invalid"],
+    ]);
+    for (const r of [report.results[0], report.results[2]]) {
+      expect(r?.error?.code).toBe("FILE.UNREADABLE");
+      expect(r?.error?.message).toBe(
+        "a named pipe (FIFO), not an event file: reading it would wait for a writer; save the event to a .json file and give that file (or a folder of them)",
+      );
+    }
+    expect(report.summary.invalid).toBe(2);
+  });
+
+  it("refuses character devices such as /dev/zero and /dev/null without reading them", async () => {
+    const { code, report } = await replayJson(["/dev/zero", "/dev/null", EVENT]);
+    expect(code).toBe(2);
+    expect(report.results.map((r) => [r.file, r.outcome, r.error?.message])).toEqual([
+      [
+        "/dev/zero",
+        "invalid",
+        "a character device, not an event file; save the event to a .json file and give that file (or a folder of them)",
+      ],
+      [
+        "/dev/null",
+        "invalid",
+        "a character device, not an event file; save the event to a .json file and give that file (or a folder of them)",
+      ],
+      [EVENT, "alert", undefined],
+    ]);
+  });
+
+  it("reports a symlink loop given directly, or inside a folder, by its path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    symlinkSync(join(dir, "b"), join(dir, "a"));
+    symlinkSync(join(dir, "a"), join(dir, "b"));
+    const { code, report } = await replayJson([join(dir, "a"), dir]);
+    expect(code).toBe(2);
+    const loop = "symlink loop: its links point at each other and never reach a file or folder; fix or remove the link";
+    expect(report.results.map((r) => [r.file.slice(dir.length), r.error?.message])).toEqual([
+      ["/a", loop],
+      ["/a", loop],
+      ["/b", loop],
+    ]);
+  });
+
+  it("reports a folder that links back to itself as a directory loop, and reads the events linked in", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    mkdirSync(join(dir, "events"));
+    cpSync(EVENT, join(dir, "events/one.json"));
+    symlinkSync(join(dir, "events"), join(dir, "events/again"));
+    symlinkSync(EVENT, join(dir, "events/linked.json"));
+    const c = capture();
+    const code = await main(["replay", join(dir, "events")], c.io);
+    expect(code).toBe(2);
+    const again = join(dir, "events/again");
+    expect(c.stdout()).toContain(
+      `${again}\n  outcome    INVALID directory loop: ${again} leads back to ${join(dir, "events")}, which is being read already; remove the link, or give the folder it points to\n`,
+    );
+    expect(c.stdout()).toContain(`${join(dir, "events/linked.json")}\n  signal`);
+    expect(c.stdout()).toMatch(/summary\s+3 events: 2 alert, 1 invalid/);
   });
 });
