@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ruleSpecs } from "../../../infra/patterns.ts";
 import { main } from "../../../packages/cli/src/main.ts";
 import type { Io } from "../../../packages/cli/src/terminal.ts";
 
@@ -39,8 +40,16 @@ interface Report {
     decision: { mode: string; reason: string } | null;
     plan: { service: string; operation: string; params: Record<string, unknown> }[];
     error?: { code: string; message: string };
+    rules?: string[];
   }[];
-  summary: { files: number; outcomes: Record<string, number>; plannedCalls: number; invalid: number };
+  summary: {
+    files: number;
+    outcomes: Record<string, number>;
+    plannedCalls: number;
+    invalid: number;
+    delivered: number;
+    undelivered: number;
+  };
 }
 
 async function replayJson(args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
@@ -56,7 +65,18 @@ describe("eks-responder replay", () => {
     expect(code).toBe(0);
     expect(c.stdout()).toContain("examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
     expect(c.stdout()).toContain('ec2:RevokeSecurityGroupIngress {"GroupId":"sg-0632fa4ee8a8468a4"');
-    expect(c.stdout()).toMatch(/summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 13 planned AWS calls/);
+    expect(c.stdout()).toMatch(
+      /summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 13 planned AWS calls · all 11 delivered by the deployed rules/,
+    );
+    // The README's sample output is this run's: its first event's header and rule line, and its summary line.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const sample = readme.slice(readme.indexOf("```\nexamples/events/ct-01"));
+    const [header = "", rule = ""] = sample.split("\n").slice(1, 3);
+    const summary = sample.split("\n").find((l) => l.startsWith("summary")) ?? "";
+    expect(c.stdout()).toContain(`${header}\n${rule}\n`);
+    expect(rule).toContain("rule       CloudTrailEC2 would deliver it");
+    expect(summary).toContain("all 11 delivered by the deployed rules");
+    expect(c.stdout()).toContain(`${summary}\n`);
     expect(c.stdout()).not.toContain(ESC);
   });
 
@@ -77,6 +97,8 @@ describe("eks-responder replay", () => {
       },
       plannedCalls: 13,
       invalid: 0,
+      delivered: 11,
+      undelivered: 0,
     });
     const first = report.results[0];
     expect(first).toMatchObject({
@@ -93,6 +115,61 @@ describe("eks-responder replay", () => {
         params: { GroupId: "sg-0632fa4ee8a8468a4", SecurityGroupRuleIds: ["sgr-09be5c962afdc06ed"], DryRun: true },
       }),
     ]);
+  });
+
+  it("names, per bundled event, the deployed EventBridge rule that would deliver it", async () => {
+    const { report } = await replayJson(["examples/events"]);
+    const ruleBySource: Record<string, string> = {
+      "aws.ec2": "CloudTrailEC2",
+      "aws.eks": "CloudTrailEKS",
+      "aws.guardduty": "GuardDutyFindings",
+    };
+    expect(report.results).toHaveLength(11);
+    for (const r of report.results) {
+      const { source } = JSON.parse(readFileSync(join(ROOT, r.file), "utf8")) as { source: string };
+      expect(r.rules, r.file).toEqual([ruleBySource[source]]);
+    }
+    expect(report.summary).toMatchObject({ delivered: 11, undelivered: 0 });
+    const c = capture();
+    await main(["replay", "examples/events/gd-06-policy-k8s-anonymous-access-granted.json"], c.io);
+    expect(c.stdout()).toContain("\n  rule       GuardDutyFindings would deliver it\n  signal ");
+  });
+
+  it("reports an event that no deployed rule matches: it would never reach the respond function", async () => {
+    const unrelated = "test/fixtures/hostile/unrelated-source-s3-object-created.json";
+    const event = "examples/events/ct-07-eks-update-cluster-config-public-endpoint-open.json";
+    const { code, report } = await replayJson([unrelated, event, "test/fixtures/hostile/not-json.json"]);
+    expect(code).toBe(2);
+    expect(report.results.map((r) => [r.file, r.rules])).toEqual([
+      [unrelated, []],
+      [event, ["CloudTrailEKS"]],
+      ["test/fixtures/hostile/not-json.json", undefined],
+    ]);
+    expect(report.summary).toMatchObject({ delivered: 1, undelivered: 1, invalid: 1 });
+
+    const c = capture();
+    expect(await main(["replay", unrelated, event], c.io)).toBe(0);
+    expect(c.stdout()).toContain(
+      `${unrelated}\n  rule       NONE matches: no deployed EventBridge rule would deliver this event, it would never reach the respond function\n`,
+    );
+    expect(c.stdout()).toMatch(/· 1 of 2 delivered by the deployed rules, 1 by none \(never delivered\) ·/);
+  });
+
+  it("matches with the patterns the infra deploys: a CloudTrail call the rules do not list is never delivered", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    const ec2 = JSON.parse(
+      readFileSync(join(ROOT, "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), "utf8"),
+    ) as { detail: Record<string, unknown> };
+    writeFileSync(
+      join(dir, "run-instances.json"),
+      JSON.stringify({ ...ec2, detail: { ...ec2.detail, eventName: "RunInstances" } }),
+    );
+    const { report } = await replayJson([join(dir, "run-instances.json")]);
+    expect(ruleSpecs().find((r) => r.name === "CloudTrailEC2")?.pattern.detail?.eventName).not.toContain(
+      "RunInstances",
+    );
+    expect(report.results[0]?.rules).toEqual([]);
+    expect(report.summary.undelivered).toBe(1);
   });
 
   it("processes every file, reports each bad one with its path and reason, and exits 2", async () => {
@@ -279,7 +356,9 @@ describe("eks-responder replay, given paths that are not event files", () => {
     expect(c.stdout()).toContain(
       `${again}\n  outcome    INVALID directory loop: ${again} leads back to ${join(dir, "events")}, which is being read already; remove the link, or give the folder it points to\n`,
     );
-    expect(c.stdout()).toContain(`${join(dir, "events/linked.json")}\n  signal`);
+    expect(c.stdout()).toContain(
+      `${join(dir, "events/linked.json")}\n  rule       GuardDutyFindings would deliver it\n`,
+    );
     expect(c.stdout()).toMatch(/summary\s+3 events: 2 alert, 1 invalid/);
   });
 });
