@@ -1,8 +1,12 @@
-import { matchesPattern } from "@eks-responder/core/eventbridge/pattern.ts";
+import { assertValidPattern, matchesPattern } from "@eks-responder/core/eventbridge/pattern.ts";
 import { ruleSpecs } from "../../../infra/patterns.ts";
 
-/** The EventBridge rules the infra deploys, by name, with the very pattern objects it sends to PutRule. */
+/**
+ * The EventBridge rules the infra deploys, by name, with the very pattern objects it sends to PutRule. A pattern
+ * EventBridge would refuse is a bug in the infra: replay stops with its EventPatternError rather than guess.
+ */
 const RULES = ruleSpecs();
+for (const rule of RULES) assertValidPattern(rule.pattern);
 
 /**
  * Which deployed rules would deliver `text` to the respond function, by the same EventBridge matcher the infra tests

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { matchesPattern, validatePattern } from "../../../packages/core/src/eventbridge/pattern.ts";
+import { EventPatternError } from "../../../packages/core/src/errors.ts";
+import { assertValidPattern, matchesPattern, validatePattern } from "../../../packages/core/src/eventbridge/pattern.ts";
 
 interface Case {
   name: string;
@@ -1541,6 +1542,25 @@ describe("validatePattern", () => {
     expect(problems.join("\n")).toContain(problem);
     // An event that every valid reading of these patterns would accept, were they valid.
     expect(matchesPattern(pattern, { a: "a", n: 1, ip: "10.0.0.1", source: "aws.ec2", detail: {} })).toBe(false);
+  });
+
+  it("throws a typed EventPatternError for what EventBridge refuses: an unknown operator, a wrong operand type", () => {
+    const bad = { detail: { type: [{ contains: "Normal" }], n: [{ numeric: [">", "5"] }] } };
+    let thrown: unknown;
+    try {
+      assertValidPattern(bad);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EventPatternError);
+    const error = thrown as EventPatternError;
+    expect(error.code).toBe("PATTERN.INVALID");
+    expect(error.problems).toEqual([
+      "pattern.detail.type[0].contains: unknown operator",
+      'pattern.detail.n[0].numeric: expected [op, n] or [">"|">=", n, "<"|"<=", m], got [">","5"]',
+    ]);
+    expect(error.message).toBe(`invalid EventBridge event pattern: ${error.problems.join("; ")}`);
+    expect(() => assertValidPattern({ source: [{ "anything-but": { prefix: ["aws.", "com."] } }] })).not.toThrow();
   });
 
   it("reports every problem of a pattern, each with its path", () => {

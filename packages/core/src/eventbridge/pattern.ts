@@ -43,6 +43,7 @@
  * "0:0:0:0:0:0:0:1"); here it is compared as text. Its undocumented `exactly` operator is refused as unknown.
  */
 import { BlockList, isIP } from "node:net";
+import { EventPatternError } from "../errors.ts";
 
 /** A JSON scalar: what exact matching compares, and what an event's leaf values are. */
 export type JsonScalar = string | number | boolean | null;
@@ -98,6 +99,12 @@ export function validatePattern(pattern: unknown): string[] {
   const problems: string[] = [];
   compilePattern(pattern, "pattern", problems);
   return problems;
+}
+
+/** Throws an EventPatternError listing every problem when `pattern` is not a pattern EventBridge would accept. */
+export function assertValidPattern(pattern: unknown): void {
+  const problems = validatePattern(pattern);
+  if (problems.length > 0) throw new EventPatternError(problems);
 }
 
 /** True when `event` matches `pattern`. An invalid pattern or an event that is not an object never matches. */
