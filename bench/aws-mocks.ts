@@ -131,7 +131,19 @@ export function mockHappyPath() {
   });
   eks.on(DescribeAccessEntryCommand).resolves({ accessEntry: { kubernetesGroups: [], tags: {} } });
   eks.on(DisassociateAccessPolicyCommand).resolves({});
-  asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+  // Each instance asked about is in service in the node group's Auto Scaling group (the isolate-instance example's
+  // tag), so the happy path includes its scale-in protection. An instance in no group would be left out of the answer:
+  // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html
+  asg.on(DescribeAutoScalingInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => ({
+    AutoScalingInstances: (input.InstanceIds ?? []).map((InstanceId) => ({
+      InstanceId,
+      AutoScalingGroupName: "eks-general",
+      AvailabilityZone: "eu-west-1a",
+      LifecycleState: "InService",
+      HealthStatus: "HEALTHY",
+      ProtectedFromScaleIn: false,
+    })),
+  }));
   asg.on(SetInstanceProtectionCommand).resolves({});
   ssm.on(DescribeInstanceInformationCommand).resolves({
     InstanceInformationList: [

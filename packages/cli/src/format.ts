@@ -58,6 +58,17 @@ function formatStep(step: PlanStep, paint: Paint): string {
 /** One event, for a person: what it is, what is wrong, what would be done and why. */
 export function formatResult(result: FileResult, paint: Paint): string {
   let out = `${paint("bold", safe(result.file))}\n`;
+  if (result.rules)
+    out += line(
+      paint,
+      "rule",
+      result.rules.length > 0
+        ? `${result.rules.join(", ")} would deliver it`
+        : paint(
+            ["bold", "yellow"],
+            "NONE matches: no deployed EventBridge rule would deliver this event, it would never reach the respond function",
+          ),
+    );
   const s = result.signal;
   if (s) {
     const who = s.actor ? ` · by ${s.actor}` : "";
@@ -136,7 +147,14 @@ export function formatSummary(summary: ReplaySummary, paint: Paint): string {
           .join(", ") || "nothing"
       }`
     : "dry-run: nothing was changed";
-  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${summary.plannedCalls} planned AWS call${summary.plannedCalls === 1 ? "" : "s"} · ${tail}\n`;
+  const read = summary.delivered + summary.undelivered;
+  const delivery =
+    summary.undelivered > 0
+      ? ` · ${summary.delivered} of ${read} delivered by the deployed rules, ${paint(["bold", "yellow"], `${summary.undelivered} by none (never delivered)`)}`
+      : read > 0
+        ? ` · ${read === 1 ? "delivered" : `all ${read} delivered`} by the deployed rules`
+        : "";
+  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${summary.plannedCalls} planned AWS call${summary.plannedCalls === 1 ? "" : "s"}${delivery} · ${tail}\n`;
   if (summary.invalid > 0)
     out += `${paint(["bold", "red"], `${summary.invalid} file${summary.invalid === 1 ? "" : "s"} could not be read or understood (see above)`)}\n`;
   return out;

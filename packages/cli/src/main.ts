@@ -12,7 +12,8 @@ const USAGE = `Usage: eks-responder <command> [options]
 Commands:
   replay [--json] [--config FILE] PATH...
       Run events through parse → assess → decide → plan and show, per event, what eks-responder would do and why.
-      PATH is an event file or a folder of .json event files. Dry-run: nothing in AWS is touched.
+      PATH is an event file or a folder of .json event files. Dry-run: nothing in AWS is touched. Each event also
+      shows which deployed EventBridge rule would deliver it (none: the deployment would never see it).
   replay --apply [--yes] [--json] [--config FILE] [--state-dir DIR] PATH...
       Carry the plans out against the AWS account of the standard credential chain, in each event's region. You are
       the approver: actions of auto and approve mode are carried out, each confirmed on the terminal first (--yes

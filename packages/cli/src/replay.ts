@@ -12,6 +12,7 @@ import { type AppliedAssessment, Applier } from "./apply.ts";
 import { collectEventFiles, readEventFile } from "./files.ts";
 import { formatApplied, formatResult, formatSummary } from "./format.ts";
 import { stateDir } from "./journal.ts";
+import { deliveringRules } from "./rules.ts";
 import { type Io, painter } from "./terminal.ts";
 
 export interface ReplayOptions {
@@ -27,6 +28,11 @@ export interface ReplayOptions {
 
 export interface FileResult extends EventResult {
   file: string;
+  /**
+   * The deployed EventBridge rules (infra/patterns.ts) that would deliver this event to the respond function; empty
+   * when none would, so the deployment would never see it. Absent when the file is not a JSON event.
+   */
+  rules?: string[];
   /** With --apply: what was carried out. */
   applied?: AppliedAssessment[];
 }
@@ -37,6 +43,9 @@ export interface ReplaySummary {
   plannedCalls: number;
   /** Files that could not be read or understood. */
   invalid: number;
+  /** JSON events that some deployed rule would deliver, and those no deployed rule matches (never delivered). */
+  delivered: number;
+  undelivered: number;
   /** With --apply: action results by status (applied, already-done, refused, failed, declined). */
   applied?: Record<string, number>;
 }
@@ -64,6 +73,8 @@ export function summarize(results: readonly FileResult[]): ReplaySummary {
     outcomes,
     plannedCalls: results.reduce((n, r) => n + r.plan.length, 0),
     invalid: outcomes.invalid,
+    delivered: results.filter((r) => r.rules !== undefined && r.rules.length > 0).length,
+    undelivered: results.filter((r) => r.rules?.length === 0).length,
   };
   if (results.some((r) => r.applied !== undefined)) {
     const applied: Record<string, number> = {};
@@ -121,10 +132,15 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
     if (!file.ok) result = unreadable(file.path, file.reason);
     else {
       const read = await readEventFile(file.path, io.cwd);
-      result =
-        "reason" in read
-          ? unreadable(file.path, read.reason)
-          : { file: file.path, ...processEvent(read.text, policy, { forceDryRun: !options.apply }) };
+      if ("reason" in read) result = unreadable(file.path, read.reason);
+      else {
+        const rules = deliveringRules(read.text);
+        result = {
+          file: file.path,
+          ...(rules ? { rules } : {}),
+          ...processEvent(read.text, policy, { forceDryRun: !options.apply }),
+        };
+      }
     }
     if (!options.json) io.stdout.write(formatResult(result, paint));
     if (applier) {

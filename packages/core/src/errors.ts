@@ -7,7 +7,8 @@ export type CoreErrorCode =
   | "SIGNAL.TOO_LARGE"
   | "POLICY.INVALID"
   | "ACTION.UNKNOWN"
-  | "ACTION.INVALID_PARAMS";
+  | "ACTION.INVALID_PARAMS"
+  | "PATTERN.INVALID";
 
 export class EksResponderError extends Error {
   override name = "EksResponderError";
@@ -77,5 +78,16 @@ export class ActionParamsError extends EksResponderError {
       `invalid parameters for action ${actionId}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
     );
     this.issues = issues;
+  }
+}
+
+/** An EventBridge event pattern that EventBridge would refuse: each problem names where it is and what is wrong. */
+export class EventPatternError extends EksResponderError {
+  override name = "EventPatternError";
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super("PATTERN.INVALID", `invalid EventBridge event pattern: ${problems.join("; ")}`);
+    this.problems = problems;
   }
 }

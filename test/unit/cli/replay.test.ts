@@ -1,7 +1,9 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ruleSpecs } from "../../../infra/patterns.ts";
 import { main } from "../../../packages/cli/src/main.ts";
 import type { Io } from "../../../packages/cli/src/terminal.ts";
 
@@ -38,8 +40,16 @@ interface Report {
     decision: { mode: string; reason: string } | null;
     plan: { service: string; operation: string; params: Record<string, unknown> }[];
     error?: { code: string; message: string };
+    rules?: string[];
   }[];
-  summary: { files: number; outcomes: Record<string, number>; plannedCalls: number; invalid: number };
+  summary: {
+    files: number;
+    outcomes: Record<string, number>;
+    plannedCalls: number;
+    invalid: number;
+    delivered: number;
+    undelivered: number;
+  };
 }
 
 async function replayJson(args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
@@ -55,7 +65,18 @@ describe("eks-responder replay", () => {
     expect(code).toBe(0);
     expect(c.stdout()).toContain("examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
     expect(c.stdout()).toContain('ec2:RevokeSecurityGroupIngress {"GroupId":"sg-0632fa4ee8a8468a4"');
-    expect(c.stdout()).toMatch(/summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 13 planned AWS calls/);
+    expect(c.stdout()).toMatch(
+      /summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 13 planned AWS calls · all 11 delivered by the deployed rules/,
+    );
+    // The README's sample output is this run's: its first event's header and rule line, and its summary line.
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const sample = readme.slice(readme.indexOf("```\nexamples/events/ct-01"));
+    const [header = "", rule = ""] = sample.split("\n").slice(1, 3);
+    const summary = sample.split("\n").find((l) => l.startsWith("summary")) ?? "";
+    expect(c.stdout()).toContain(`${header}\n${rule}\n`);
+    expect(rule).toContain("rule       CloudTrailEC2 would deliver it");
+    expect(summary).toContain("all 11 delivered by the deployed rules");
+    expect(c.stdout()).toContain(`${summary}\n`);
     expect(c.stdout()).not.toContain(ESC);
   });
 
@@ -76,6 +97,8 @@ describe("eks-responder replay", () => {
       },
       plannedCalls: 13,
       invalid: 0,
+      delivered: 11,
+      undelivered: 0,
     });
     const first = report.results[0];
     expect(first).toMatchObject({
@@ -92,6 +115,61 @@ describe("eks-responder replay", () => {
         params: { GroupId: "sg-0632fa4ee8a8468a4", SecurityGroupRuleIds: ["sgr-09be5c962afdc06ed"], DryRun: true },
       }),
     ]);
+  });
+
+  it("names, per bundled event, the deployed EventBridge rule that would deliver it", async () => {
+    const { report } = await replayJson(["examples/events"]);
+    const ruleBySource: Record<string, string> = {
+      "aws.ec2": "CloudTrailEC2",
+      "aws.eks": "CloudTrailEKS",
+      "aws.guardduty": "GuardDutyFindings",
+    };
+    expect(report.results).toHaveLength(11);
+    for (const r of report.results) {
+      const { source } = JSON.parse(readFileSync(join(ROOT, r.file), "utf8")) as { source: string };
+      expect(r.rules, r.file).toEqual([ruleBySource[source]]);
+    }
+    expect(report.summary).toMatchObject({ delivered: 11, undelivered: 0 });
+    const c = capture();
+    await main(["replay", "examples/events/gd-06-policy-k8s-anonymous-access-granted.json"], c.io);
+    expect(c.stdout()).toContain("\n  rule       GuardDutyFindings would deliver it\n  signal ");
+  });
+
+  it("reports an event that no deployed rule matches: it would never reach the respond function", async () => {
+    const unrelated = "test/fixtures/hostile/unrelated-source-s3-object-created.json";
+    const event = "examples/events/ct-07-eks-update-cluster-config-public-endpoint-open.json";
+    const { code, report } = await replayJson([unrelated, event, "test/fixtures/hostile/not-json.json"]);
+    expect(code).toBe(2);
+    expect(report.results.map((r) => [r.file, r.rules])).toEqual([
+      [unrelated, []],
+      [event, ["CloudTrailEKS"]],
+      ["test/fixtures/hostile/not-json.json", undefined],
+    ]);
+    expect(report.summary).toMatchObject({ delivered: 1, undelivered: 1, invalid: 1 });
+
+    const c = capture();
+    expect(await main(["replay", unrelated, event], c.io)).toBe(0);
+    expect(c.stdout()).toContain(
+      `${unrelated}\n  rule       NONE matches: no deployed EventBridge rule would deliver this event, it would never reach the respond function\n`,
+    );
+    expect(c.stdout()).toMatch(/· 1 of 2 delivered by the deployed rules, 1 by none \(never delivered\) ·/);
+  });
+
+  it("matches with the patterns the infra deploys: a CloudTrail call the rules do not list is never delivered", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    const ec2 = JSON.parse(
+      readFileSync(join(ROOT, "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), "utf8"),
+    ) as { detail: Record<string, unknown> };
+    writeFileSync(
+      join(dir, "run-instances.json"),
+      JSON.stringify({ ...ec2, detail: { ...ec2.detail, eventName: "RunInstances" } }),
+    );
+    const { report } = await replayJson([join(dir, "run-instances.json")]);
+    expect(ruleSpecs().find((r) => r.name === "CloudTrailEC2")?.pattern.detail?.eventName).not.toContain(
+      "RunInstances",
+    );
+    expect(report.results[0]?.rules).toEqual([]);
+    expect(report.summary.undelivered).toBe(1);
   });
 
   it("processes every file, reports each bad one with its path and reason, and exits 2", async () => {
@@ -207,5 +285,80 @@ describe("eks-responder replay", () => {
     ).toBe(true);
     expect(printed).toContain("\\u001b[31mALERT RESOLVED");
     expect(printed).toContain("\\u202e");
+  });
+});
+
+describe("eks-responder replay, given paths that are not event files", () => {
+  const EVENT = join(ROOT, "examples/events/gd-06-policy-k8s-anonymous-access-granted.json");
+
+  it("refuses a FIFO from its type, given directly or inside a folder, without waiting for a writer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    execFileSync("mkfifo", [join(dir, "pipe.json"), join(dir, "direct")]);
+    cpSync(EVENT, join(dir, "event.json"));
+    const { code, report } = await replayJson([join(dir, "direct"), dir]);
+    expect(code).toBe(2);
+    expect(report.results.map((r) => [r.file.slice(dir.length), r.outcome])).toEqual([
+      ["/direct", "invalid"],
+      ["/event.json", "alert"],
+      ["/pipe.json", "invalid"],
+    ]);
+    for (const r of [report.results[0], report.results[2]]) {
+      expect(r?.error?.code).toBe("FILE.UNREADABLE");
+      expect(r?.error?.message).toBe(
+        "a named pipe (FIFO), not an event file: reading it would wait for a writer; save the event to a .json file and give that file (or a folder of them)",
+      );
+    }
+    expect(report.summary.invalid).toBe(2);
+  });
+
+  it("refuses character devices such as /dev/zero and /dev/null without reading them", async () => {
+    const { code, report } = await replayJson(["/dev/zero", "/dev/null", EVENT]);
+    expect(code).toBe(2);
+    expect(report.results.map((r) => [r.file, r.outcome, r.error?.message])).toEqual([
+      [
+        "/dev/zero",
+        "invalid",
+        "a character device, not an event file; save the event to a .json file and give that file (or a folder of them)",
+      ],
+      [
+        "/dev/null",
+        "invalid",
+        "a character device, not an event file; save the event to a .json file and give that file (or a folder of them)",
+      ],
+      [EVENT, "alert", undefined],
+    ]);
+  });
+
+  it("reports a symlink loop given directly, or inside a folder, by its path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    symlinkSync(join(dir, "b"), join(dir, "a"));
+    symlinkSync(join(dir, "a"), join(dir, "b"));
+    const { code, report } = await replayJson([join(dir, "a"), dir]);
+    expect(code).toBe(2);
+    const loop = "symlink loop: its links point at each other and never reach a file or folder; fix or remove the link";
+    expect(report.results.map((r) => [r.file.slice(dir.length), r.error?.message])).toEqual([
+      ["/a", loop],
+      ["/a", loop],
+      ["/b", loop],
+    ]);
+  });
+
+  it("reports a folder that links back to itself as a directory loop, and reads the events linked in", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "eks-replay-"));
+    mkdirSync(join(dir, "events"));
+    cpSync(EVENT, join(dir, "events/one.json"));
+    symlinkSync(join(dir, "events"), join(dir, "events/again"));
+    symlinkSync(EVENT, join(dir, "events/linked.json"));
+    const c = capture();
+    const code = await main(["replay", join(dir, "events")], c.io);
+    expect(code).toBe(2);
+    const again = join(dir, "events/again");
+    expect(c.stdout()).toContain(
+      `${again}\n  outcome    INVALID directory loop: ${again} leads back to ${join(dir, "events")}, which is being read already; remove the link, or give the folder it points to\n`,
+    );
+    expect(c.stdout()).toContain(
+      `${join(dir, "events/linked.json")}\n  rule       GuardDutyFindings would deliver it\n`,
+    );
+    expect(c.stdout()).toMatch(/summary\s+3 events: 2 alert, 1 invalid/);
   });
 });

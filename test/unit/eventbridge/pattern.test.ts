@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { matchesPattern, validatePattern } from "../../../packages/core/src/eventbridge/pattern.ts";
+import { EventPatternError } from "../../../packages/core/src/errors.ts";
+import { assertValidPattern, matchesPattern, validatePattern } from "../../../packages/core/src/eventbridge/pattern.ts";
 
 interface Case {
   name: string;
@@ -1148,6 +1149,138 @@ const EDGE_CASES: Case[] = [
   },
   { name: "edge: an event that is not an object", pattern: { a: [{ exists: false }] }, event: "a", matches: false },
   { name: "edge: an event that is an array", pattern: { a: [{ exists: false }] }, event: [], matches: false },
+
+  // anything-but with a list of prefixes or suffixes (aws/event-ruler JsonRuleCompiler: a string or a list of
+  // non-empty strings after "prefix" / "suffix"): the value must start (end) with none of them.
+  {
+    name: "edge: anything-but a list of prefixes, none matches",
+    pattern: { region: [{ "anything-but": { prefix: ["us-", "eu-"] } }] },
+    event: { region: "ap-south-1" },
+    matches: true,
+  },
+  {
+    name: "edge: anything-but a list of prefixes, the second one matches",
+    pattern: { region: [{ "anything-but": { prefix: ["us-", "eu-"] } }] },
+    event: { region: "eu-west-1" },
+    matches: false,
+  },
+  {
+    name: "edge: anything-but a list of prefixes is case-sensitive",
+    pattern: { region: [{ "anything-but": { prefix: ["us-", "eu-"] } }] },
+    event: { region: "EU-WEST-1" },
+    matches: true,
+  },
+  {
+    name: "edge: anything-but a list of prefixes over an array, one element starts with neither",
+    pattern: { region: [{ "anything-but": { prefix: ["us-", "eu-"] } }] },
+    event: { region: ["us-east-1", "sa-east-1"] },
+    matches: true,
+  },
+  {
+    name: "edge: anything-but a list of prefixes over an array, every element excluded",
+    pattern: { region: [{ "anything-but": { prefix: ["us-", "eu-"] } }] },
+    event: { region: ["us-east-1", "eu-west-1"] },
+    matches: false,
+  },
+  {
+    name: "edge: anything-but a list of prefixes never matches a missing field",
+    pattern: { region: [{ "anything-but": { prefix: ["us-", "eu-"] } }] },
+    event: { zone: "ap-south-1a" },
+    matches: false,
+  },
+  {
+    name: "edge: anything-but a list of prefixes, a number is not excluded",
+    pattern: { region: [{ "anything-but": { prefix: ["1", "2"] } }] },
+    event: { region: 12 },
+    matches: true,
+  },
+  {
+    name: "edge: anything-but a list of one prefix is the single prefix",
+    pattern: { region: [{ "anything-but": { prefix: ["us-"] } }] },
+    event: { region: "us-west-2" },
+    matches: false,
+  },
+  {
+    name: "edge: anything-but a list of suffixes, none matches",
+    pattern: { FileName: [{ "anything-but": { suffix: [".png", ".jpg"] } }] },
+    event: { FileName: "notes.txt" },
+    matches: true,
+  },
+  {
+    name: "edge: anything-but a list of suffixes, one matches",
+    pattern: { FileName: [{ "anything-but": { suffix: [".png", ".jpg"] } }] },
+    event: { FileName: "photo.jpg" },
+    matches: false,
+  },
+  // Several numeric filters in one leaf: each is a range or one comparison, and any of them may match (OR).
+  {
+    name: "edge: two numeric ranges in one leaf, the second holds the value",
+    pattern: { n: [{ numeric: [">", 0, "<", 10] }, { numeric: [">=", 100, "<=", 200] }] },
+    event: { n: 150 },
+    matches: true,
+  },
+  {
+    name: "edge: two numeric ranges in one leaf, between them",
+    pattern: { n: [{ numeric: [">", 0, "<", 10] }, { numeric: [">=", 100, "<=", 200] }] },
+    event: { n: 50 },
+    matches: false,
+  },
+  {
+    name: "edge: a numeric range and an exact value in one leaf",
+    pattern: { n: [{ numeric: ["<", 0] }, 42] },
+    event: { n: 42 },
+    matches: true,
+  },
+  {
+    name: "edge: numeric = compares values, not spellings (3.018e2 is 301.8)",
+    pattern: { n: [{ numeric: ["=", 3.018e2] }] },
+    event: JSON.parse('{"n": 301.80}'),
+    matches: true,
+  },
+  // exists on arrays and null.
+  {
+    name: "edge: exists true matches an array with one null element",
+    pattern: { a: [{ exists: true }] },
+    event: { a: [null] },
+    matches: true,
+  },
+  {
+    name: "edge: exists true does not match an array of objects only (no leaf value)",
+    pattern: { a: [{ exists: true }] },
+    event: { a: [{ b: 1 }] },
+    matches: false,
+  },
+  {
+    name: "edge: exists false matches an array of objects only",
+    pattern: { a: [{ exists: false }] },
+    event: { a: [{ b: 1 }] },
+    matches: true,
+  },
+  {
+    name: "edge: exists false does not match null (null is a value)",
+    pattern: { a: [{ exists: false }] },
+    event: { a: null },
+    matches: false,
+  },
+  {
+    name: "edge: null matches an array holding null",
+    pattern: { a: [null] },
+    event: { a: ["x", null] },
+    matches: true,
+  },
+  {
+    name: "edge: an empty string matches an array holding one",
+    pattern: { a: [""] },
+    event: { a: ["x", ""] },
+    matches: true,
+  },
+  // $or: a field named like an operator is fine outside $or.
+  {
+    name: "edge: a field named prefix outside $or is an ordinary field",
+    pattern: { prefix: ["a"] },
+    event: { prefix: "a" },
+    matches: true,
+  },
 ];
 
 // ------------------------------------------------------------------------------------------------------ invalid ones
@@ -1253,9 +1386,34 @@ const INVALID: Invalid[] = [
     problem: "pattern.a[0].anything-but",
   },
   {
-    name: "anything-but a list of prefixes",
-    pattern: { a: [{ "anything-but": { prefix: ["a", "b"] } }] },
-    problem: "pattern.a[0].anything-but.prefix: expected one non-empty string",
+    name: "anything-but an empty list of prefixes",
+    pattern: { a: [{ "anything-but": { prefix: [] } }] },
+    problem: "pattern.a[0].anything-but.prefix: expected a string or a non-empty list of strings",
+  },
+  {
+    name: "anything-but a list of prefixes with an empty one",
+    pattern: { a: [{ "anything-but": { prefix: ["us-", ""] } }] },
+    problem: "pattern.a[0].anything-but.prefix[1]: expected a non-empty string",
+  },
+  {
+    name: "anything-but a list of suffixes with a number",
+    pattern: { a: [{ "anything-but": { suffix: [".png", 5] } }] },
+    problem: "pattern.a[0].anything-but.suffix[1]: expected a non-empty string, got 5",
+  },
+  {
+    name: "anything-but a prefix ignoring case (EventBridge has no such form)",
+    pattern: { a: [{ "anything-but": { prefix: { "equals-ignore-case": "us-" } } }] },
+    problem: "pattern.a[0].anything-but.prefix: expected a non-empty string",
+  },
+  {
+    name: "a field named like an operator inside $or (EventBridge reserves it)",
+    pattern: { $or: [{ numeric: [1] }, { prefix: ["a"] }] },
+    problem: 'pattern.$or[0].numeric: "numeric" is reserved inside $or',
+  },
+  {
+    name: "a reserved field name deeper inside $or",
+    pattern: { detail: { $or: [{ a: { exists: [true] } }, { b: ["x"] }] } },
+    problem: 'pattern.detail.$or[0].a.exists: "exists" is reserved inside $or',
   },
   {
     name: "anything-but an empty prefix",
@@ -1384,6 +1542,25 @@ describe("validatePattern", () => {
     expect(problems.join("\n")).toContain(problem);
     // An event that every valid reading of these patterns would accept, were they valid.
     expect(matchesPattern(pattern, { a: "a", n: 1, ip: "10.0.0.1", source: "aws.ec2", detail: {} })).toBe(false);
+  });
+
+  it("throws a typed EventPatternError for what EventBridge refuses: an unknown operator, a wrong operand type", () => {
+    const bad = { detail: { type: [{ contains: "Normal" }], n: [{ numeric: [">", "5"] }] } };
+    let thrown: unknown;
+    try {
+      assertValidPattern(bad);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EventPatternError);
+    const error = thrown as EventPatternError;
+    expect(error.code).toBe("PATTERN.INVALID");
+    expect(error.problems).toEqual([
+      "pattern.detail.type[0].contains: unknown operator",
+      'pattern.detail.n[0].numeric: expected [op, n] or [">"|">=", n, "<"|"<=", m], got [">","5"]',
+    ]);
+    expect(error.message).toBe(`invalid EventBridge event pattern: ${error.problems.join("; ")}`);
+    expect(() => assertValidPattern({ source: [{ "anything-but": { prefix: ["aws.", "com."] } }] })).not.toThrow();
   });
 
   it("reports every problem of a pattern, each with its path", () => {

@@ -42,9 +42,40 @@ interface Live {
   networkInterfaces: { networkInterfaceId: string; groups: string[] }[];
   disableApiTermination: boolean;
   shutdownBehavior: string;
+  /** The group DescribeAutoScalingInstances places the instance in now (the live answer, not the event's). */
   autoScalingGroupName?: string;
+  /** The group the event or the instance's tag named while DescribeAutoScalingInstances places it in none. */
+  detachedFrom?: string;
   /** Whether the instance was already protected from scale-in (then isolation leaves, and rollback keeps, it so). */
   protectedFromScaleIn: boolean;
+}
+
+/**
+ * The instance's Auto Scaling group as AWS answers now. The event and the `aws:autoscaling:groupName` tag (which
+ * DetachInstances leaves on the instance) only say which instances to ask about: an instance detached during the
+ * incident is in no group, and DescribeAutoScalingInstances describes only instances in a group (an id it does not
+ * know "is ignored with no error"), so its answer is an empty list. Then no scale-in protection is set or lifted.
+ * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html
+ */
+async function readAutoScaling(
+  instance: string,
+  hint: string | undefined,
+  asgClient: () => Promise<AutoScalingClient>,
+  log: CallLog,
+): Promise<Pick<Live, "autoScalingGroupName" | "detachedFrom" | "protectedFromScaleIn">> {
+  if (hint === undefined) return { protectedFromScaleIn: false };
+  const asgSdk = await import("@aws-sdk/client-auto-scaling");
+  const client = await asgClient();
+  const request = { InstanceIds: [instance] };
+  const out = await log.send("autoscaling", "DescribeAutoScalingInstances", request, () =>
+    client.send(new asgSdk.DescribeAutoScalingInstancesCommand(request)),
+  );
+  const member = out === "dry-run-ok" ? undefined : out.AutoScalingInstances?.find((i) => i.InstanceId === instance);
+  if (!member?.AutoScalingGroupName) return { detachedFrom: hint, protectedFromScaleIn: false };
+  return {
+    autoScalingGroupName: member.AutoScalingGroupName,
+    protectedFromScaleIn: member.ProtectedFromScaleIn === true,
+  };
 }
 
 async function readInstance(
@@ -69,17 +100,12 @@ async function readInstance(
   const termination = await attribute("disableApiTermination");
   const shutdown = await attribute("instanceInitiatedShutdownBehavior");
   const tags = ec2TagRecord(instance.Tags);
-  const asg = tags["aws:autoscaling:groupName"] ?? p.autoScalingGroupName;
-  let protectedFromScaleIn = false;
-  if (asg) {
-    const asgSdk = await import("@aws-sdk/client-auto-scaling");
-    const client = await asgClient();
-    const request = { InstanceIds: [p.instanceId] };
-    const out = await log.send("autoscaling", "DescribeAutoScalingInstances", request, () =>
-      client.send(new asgSdk.DescribeAutoScalingInstancesCommand(request)),
-    );
-    protectedFromScaleIn = out !== "dry-run-ok" && out.AutoScalingInstances?.[0]?.ProtectedFromScaleIn === true;
-  }
+  const autoScaling = await readAutoScaling(
+    p.instanceId,
+    tags["aws:autoscaling:groupName"] ?? p.autoScalingGroupName,
+    asgClient,
+    log,
+  );
   return {
     vpcId: instance.VpcId,
     state: instance.State?.Name ?? "unknown",
@@ -90,8 +116,7 @@ async function readInstance(
     })),
     disableApiTermination: termination?.DisableApiTermination?.Value ?? false,
     shutdownBehavior: shutdown?.InstanceInitiatedShutdownBehavior?.Value ?? "stop",
-    protectedFromScaleIn,
-    ...(asg ? { autoScalingGroupName: asg } : {}),
+    ...autoScaling,
   };
 }
 
@@ -364,10 +389,13 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
       ec2.send(new sdk.CreateSnapshotsCommand(snap)),
     );
     const snapshotIds = snapshots === "dry-run-ok" ? [] : (snapshots.Snapshots ?? []).map((s) => s.SnapshotId ?? "");
+    const detached = live.detachedFrom
+      ? `; ${p.instanceId} is in no Auto Scaling group any more (DescribeAutoScalingInstances; it was in ${live.detachedFrom}): no scale-in protection set`
+      : "";
     return log.result(
       id,
       "applied",
-      `${p.instanceId} isolated in ${quarantine}; snapshots ${snapshotIds.join(", ") || "requested"}`,
+      `${p.instanceId} isolated in ${quarantine}${detached}; snapshots ${snapshotIds.join(", ") || "requested"}`,
       {
         before: checked.before,
         undo: { ...undo },
@@ -498,7 +526,7 @@ export const isolateInstance: ActionDefinition<typeof params> = {
           InstanceIds: [p.instanceId],
           ProtectedFromScaleIn: true,
         },
-        note: "the Auto Scaling group will not scale this instance in",
+        note: "the Auto Scaling group will not scale this instance in; sent to the group DescribeAutoScalingInstances names when the node is isolated, and not at all if it is in no Auto Scaling group any more (detached)",
       });
     }
     for (const eni of p.networkInterfaceIds) {

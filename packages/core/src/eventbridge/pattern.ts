@@ -9,8 +9,27 @@
  * - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html (array intersection)
  * - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-filtering-data-types.html (JSON types, null)
  * - https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-null-values.html (null vs "")
- * - where the pages are silent (wildcard escapes, arrays of objects, what the parser rejects): the README of
+ * - where the pages are silent (wildcard escapes, arrays of objects, what the parser rejects, lists of prefixes or
+ *   suffixes inside anything-but, the names reserved inside `$or`): the README and `JsonRuleCompiler.java` of
  *   https://github.com/aws/event-ruler, the engine EventBridge uses.
+ *
+ * Supported, every operator of "Comparison operators for use in event patterns" (formerly "Content filtering in
+ * Amazon EventBridge event patterns", eb-event-patterns-content-based-filtering.html):
+ * - exact values: strings (character by character, case-sensitive), numbers, `true`, `false`, `null`; `""` is the
+ *   empty string and never matches `null`, nor `null` a missing field
+ * - `prefix`, `suffix` (a string, or `{"equals-ignore-case": string}`), `equals-ignore-case`, `wildcard` (`*`, with
+ *   `\*` and `\\` escapes, no `**`); strings only
+ * - `anything-but`: a string, a number, a list of only strings or only numbers, `{"prefix": …}` or `{"suffix": …}`
+ *   (a non-empty string or a list of them), `{"equals-ignore-case": …}` or `{"wildcard": …}` (a string or a list)
+ * - `numeric`: `["=", n]`, one comparison (`>`, `>=`, `<`, `<=`) or a range (a lower then an upper bound); several
+ *   numeric filters in one leaf are alternatives (OR); JSON numbers only
+ * - `exists`: `true` when the field has a leaf value (`null` is one; an empty array or an object is none), `false`
+ *   otherwise; `anything-but` never matches a missing field
+ * - `cidr`: IPv4 or IPv6 ranges, against strings that are addresses of the same family
+ * - `$or` (an array of at least two patterns) at any level, ANDed with its sibling fields; inside it, field names
+ *   EventBridge keeps for operators are refused
+ * Anything else (an unknown operator, an operand of the wrong type, an empty array or object) is reported by
+ * validatePattern with its path, and such a pattern never matches.
  *
  * Semantics in short: a pattern is an object; every field must match (AND). A leaf is an array of values or content
  * filters, any of which may match (OR). The event value is read as its leaf values: a scalar is one, an array is all
@@ -19,9 +38,12 @@
  * field. A nested pattern against an array of objects matches when one element matches it as a whole.
  *
  * Known gaps: numbers are compared as JavaScript numbers, so 300 and 300.0 are equal here (JSON.parse cannot tell them
- * apart), and AWS's numeric precision and range limits are not enforced.
+ * apart), and event-ruler's numeric precision and range limits (6 decimals; ±5e9, wider in its newer releases) are
+ * not enforced. event-ruler also matches an exact string that is an IP address by address (so "::1" would equal
+ * "0:0:0:0:0:0:0:1"); here it is compared as text. Its undocumented `exactly` operator is refused as unknown.
  */
 import { BlockList, isIP } from "node:net";
+import { EventPatternError } from "../errors.ts";
 
 /** A JSON scalar: what exact matching compares, and what an event's leaf values are. */
 export type JsonScalar = string | number | boolean | null;
@@ -38,8 +60,8 @@ export type AnythingBut =
   | number
   | string[]
   | number[]
-  | { prefix: string }
-  | { suffix: string }
+  | { prefix: string | string[] }
+  | { suffix: string | string[] }
   | { "equals-ignore-case": string | string[] }
   | { wildcard: string | string[] };
 
@@ -77,6 +99,12 @@ export function validatePattern(pattern: unknown): string[] {
   const problems: string[] = [];
   compilePattern(pattern, "pattern", problems);
   return problems;
+}
+
+/** Throws an EventPatternError listing every problem when `pattern` is not a pattern EventBridge would accept. */
+export function assertValidPattern(pattern: unknown): void {
+  const problems = validatePattern(pattern);
+  if (problems.length > 0) throw new EventPatternError(problems);
 }
 
 /** True when `event` matches `pattern`. An invalid pattern or an event that is not an object never matches. */
@@ -124,7 +152,46 @@ function objectsIn(value: unknown): Json[] {
 /** Deeper than any real pattern; stops a cyclic object from recursing forever. */
 const MAX_DEPTH = 64;
 
-function compilePattern(pattern: unknown, path: string, problems: string[], depth = 0): Compiled | undefined {
+/**
+ * The field names EventBridge refuses anywhere inside a `$or` alternative, because it would read them as operators
+ * there (aws/event-ruler `Constants.RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP`: the operators, the numeric comparisons
+ * and names it keeps for future operators). Outside `$or` they are ordinary field names.
+ */
+const RESERVED_IN_OR = new Set([
+  "exactly",
+  "equals-ignore-case",
+  "prefix",
+  "suffix",
+  "anything-but",
+  "exists",
+  "wildcard",
+  "numeric",
+  "cidr",
+  "html",
+  "=",
+  "<",
+  "<=",
+  ">",
+  ">=",
+  "regex",
+  "not-wildcard",
+  "not-equals-ignore-case",
+  "date-after",
+  "date-on-or-after",
+  "date-before",
+  "date-on-or-before",
+  "in-date-range",
+  "ip-address-in-range",
+  "ip-address-not-in-range",
+]);
+
+function compilePattern(
+  pattern: unknown,
+  path: string,
+  problems: string[],
+  depth = 0,
+  insideOr = false,
+): Compiled | undefined {
   if (!isObject(pattern)) return problem(problems, path, `a pattern must be a JSON object, got ${describe(pattern)}`);
   if (depth > MAX_DEPTH) return problem(problems, path, `nested deeper than ${MAX_DEPTH} levels`);
   const entries = Object.entries(pattern);
@@ -133,10 +200,12 @@ function compilePattern(pattern: unknown, path: string, problems: string[], dept
   for (const [key, value] of entries) {
     const at = `${path}.${key}`;
     if (key === "$or") compiled.anyOf = compileOr(value, at, problems, depth + 1);
+    else if (insideOr && RESERVED_IN_OR.has(key))
+      problems.push(`${at}: "${key}" is reserved inside $or (EventBridge refuses a field of that name there)`);
     else if (Array.isArray(value))
       compiled.fields.push({ key, kind: "leaf", conditions: compileLeaf(value, at, problems) });
     else if (isObject(value)) {
-      const nested = compilePattern(value, at, problems, depth + 1);
+      const nested = compilePattern(value, at, problems, depth + 1, insideOr);
       if (nested !== undefined) compiled.fields.push({ key, kind: "nested", pattern: nested });
     } else problems.push(`${at}: expected an array of values or a nested pattern, got ${describe(value)}`);
   }
@@ -148,7 +217,7 @@ function compileOr(value: unknown, at: string, problems: string[], depth: number
     problems.push(`${at}: $or takes an array of at least two patterns, got ${describe(value)}`);
     return [];
   }
-  return value.flatMap((option, i) => compilePattern(option, `${at}[${i}]`, problems, depth) ?? []);
+  return value.flatMap((option, i) => compilePattern(option, `${at}[${i}]`, problems, depth, true) ?? []);
 }
 
 function compileLeaf(values: unknown[], at: string, problems: string[]): Condition[] {
@@ -232,9 +301,10 @@ function wildcardFilter(operand: unknown, at: string, problems: string[]): LeafT
 }
 
 /**
- * `{"anything-but": …}`: a value, a list of only strings or only numbers, or one of prefix / suffix (a single
- * non-empty string), equals-ignore-case / wildcard (a string or a list of strings). Matches any leaf value that the
- * inner test rejects; a missing field has no leaf value, so it never matches.
+ * `{"anything-but": …}`: a value, a list of only strings or only numbers, or one of prefix / suffix (a non-empty
+ * string or a list of them: `{"anything-but": {"prefix": ["us-", "eu-"]}}` starts with none), equals-ignore-case /
+ * wildcard (a string or a list of strings). Matches any leaf value that the inner test rejects; a missing field has
+ * no leaf value, so it never matches.
  */
 function anythingButFilter(operand: unknown, at: string, problems: string[]): LeafTest | undefined {
   const inner = anythingButInner(operand, at, problems);
@@ -268,11 +338,9 @@ function anythingButInner(operand: unknown, at: string, problems: string[]): Lea
   const where = `${at}.${operator}`;
   switch (operator) {
     case "prefix":
+      return anyOfStrings(inner, where, problems, nonEmpty(prefixFilter));
     case "suffix":
-      if (typeof inner !== "string" || inner === "") {
-        return problem(problems, where, `expected one non-empty string, got ${describe(inner)}`);
-      }
-      return operator === "prefix" ? prefixFilter(inner, where, problems) : suffixFilter(inner, where, problems);
+      return anyOfStrings(inner, where, problems, nonEmpty(suffixFilter));
     case "equals-ignore-case":
       return anyOfStrings(inner, where, problems, equalsIgnoreCaseFilter);
     case "wildcard":
@@ -337,18 +405,23 @@ function stringOrIgnoreCase(
   return problem(problems, at, `expected a string or {"equals-ignore-case": string}, got ${describe(operand)}`);
 }
 
-function anyOfStrings(
-  operand: unknown,
-  at: string,
-  problems: string[],
-  filter: (operand: unknown, at: string, problems: string[]) => LeafTest | undefined,
-): LeafTest | undefined {
+function anyOfStrings(operand: unknown, at: string, problems: string[], filter: StringFilter): LeafTest | undefined {
   const values: readonly unknown[] = Array.isArray(operand) ? operand : [operand];
   if (values.length === 0) return problem(problems, at, "expected a string or a non-empty list of strings");
   const tests = values.flatMap(
     (value, i) => filter(value, Array.isArray(operand) ? `${at}[${i}]` : at, problems) ?? [],
   );
   return tests.length === values.length ? (leaf) => tests.some((test) => test(leaf)) : undefined;
+}
+
+type StringFilter = (operand: unknown, at: string, problems: string[]) => LeafTest | undefined;
+
+/** `filter` for a non-empty string only: what a prefix or suffix inside anything-but takes (EventBridge refuses ""). */
+function nonEmpty(filter: StringFilter): StringFilter {
+  return (operand, at, problems) =>
+    typeof operand === "string" && operand !== ""
+      ? filter(operand, at, problems)
+      : problem(problems, at, `expected a non-empty string, got ${describe(operand)}`);
 }
 
 const REGEXP_SYNTAX = new Set([..."^$\\.*+?()[]{}|/"]);

@@ -174,6 +174,16 @@ const CHECK_QUARANTINE: [string, unknown] = [
   "DescribeSecurityGroupRules",
   { Filters: [{ Name: "group-id", Values: [QUARANTINE] }] },
 ];
+/** The reads before an isolation when both groups exist. */
+const READS_WITH_GROUPS: [string, unknown][] = [...READS, ["DescribeSecurityGroups", FIND_GROUPS], CHECK_QUARANTINE];
+/** What an isolation of the live node records to undo, when it set no scale-in protection. */
+const UNDO_NO_ASG = {
+  instanceId: INSTANCE,
+  networkInterfaces: [{ networkInterfaceId: ENI, groups: NODE_GROUPS }],
+  disableApiTermination: false,
+  shutdownBehavior: "terminate",
+  tagged: true,
+};
 
 beforeEach(() => {
   ec2.reset();
@@ -194,21 +204,9 @@ describe("ec2:isolate-instance", () => {
     const result = await isolateInstance.apply(params, ctx);
 
     expect(result.status).toBe("applied");
-    expect(commandsSent(stubs)).toEqual([
-      ...READS,
-      ["DescribeSecurityGroups", FIND_GROUPS],
-      CHECK_QUARANTINE,
-      ...ISOLATION,
-    ]);
+    expect(commandsSent(stubs)).toEqual([...READS_WITH_GROUPS, ...ISOLATION]);
     expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
-    expect(result.undo).toEqual({
-      instanceId: INSTANCE,
-      networkInterfaces: [{ networkInterfaceId: ENI, groups: NODE_GROUPS }],
-      disableApiTermination: false,
-      shutdownBehavior: "terminate",
-      autoScalingGroupName: ASG,
-      tagged: true,
-    });
+    expect(result.undo).toEqual({ ...UNDO_NO_ASG, autoScalingGroupName: ASG });
     expect(result.details).toEqual({
       quarantineGroup: QUARANTINE,
       transitionGroup: TRANSITION,
@@ -514,6 +512,75 @@ describe("ec2:isolate-instance", () => {
     const sent = commandsSent(stubs).map(([name]) => name);
     expect(sent.indexOf("RevokeSecurityGroupEgress")).toBeGreaterThan(-1);
     expect(sent.indexOf("RevokeSecurityGroupEgress")).toBeLessThan(sent.indexOf("ModifyNetworkInterfaceAttribute"));
+  });
+
+  it("isolates an instance detached from its Auto Scaling group without any scale-in protection call", async () => {
+    const { ctx } = applyContext(false);
+    // The event and the instance's aws:autoscaling:groupName tag still name the group, but the instance was detached
+    // (DetachInstances keeps the tag). DescribeAutoScalingInstances describes only instances that are in a group; an
+    // instance in none is "ignored with no error", so the answer is an empty list:
+    // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html
+    liveNode();
+    groupsExist();
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ...READS_WITH_GROUPS,
+      ...ISOLATION.filter(([name]) => name !== "SetInstanceProtection"),
+    ]);
+    expect(asg.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
+    expect(result.reason).toContain(`${INSTANCE} is in no Auto Scaling group any more`);
+    expect(result.before).toMatchObject({ detachedFrom: ASG, protectedFromScaleIn: false });
+    expect(result.before).not.toHaveProperty("autoScalingGroupName");
+    expect(result.undo).toEqual(UNDO_NO_ASG);
+
+    ec2.resetHistory();
+    const rollback = must(isolateInstance.rollback, "rollback");
+    const undone = await rollback(must(result.undo, "undo"), ctx);
+    expect(undone.status).toBe("applied");
+    expect(commandsSent(stubs).map(([name]) => name)).not.toContain("SetInstanceProtection");
+  });
+
+  it("protects the instance in the group the live answer names, not the one the event named", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    const moved = "eks-general-replacement-5d1e";
+    asg.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        {
+          InstanceId: INSTANCE,
+          AutoScalingGroupName: moved,
+          AvailabilityZone: "eu-west-1b",
+          LifecycleState: "InService",
+          HealthStatus: "HEALTHY",
+          ProtectedFromScaleIn: false,
+        },
+      ],
+    });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(asg.commandCalls(SetInstanceProtectionCommand).map((c) => c.args[0].input)).toEqual([
+      { AutoScalingGroupName: moved, InstanceIds: [INSTANCE], ProtectedFromScaleIn: true },
+    ]);
+    expect(result.undo).toMatchObject({ autoScalingGroupName: moved });
+  });
+
+  it("says in its plan that scale-in protection follows the live Auto Scaling answer", () => {
+    const planned = isolateInstance.plan(params, {
+      dryRun: false,
+      assessmentId: ASSESSMENT_ID,
+      account: "111122223333",
+      region: "eu-west-1",
+    });
+    const step = ("calls" in planned ? planned.calls : []).find((c) => c.operation === "SetInstanceProtection");
+    expect(step?.note).toContain("DescribeAutoScalingInstances");
+    expect(step?.note).toContain("no Auto Scaling group");
   });
 
   it("refuses an instance an earlier attempt left in the transition group: its groups before are not known", async () => {
