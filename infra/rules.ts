@@ -1,8 +1,8 @@
+import { ruleSpecs } from "../packages/core/src/eventbridge/rules.ts";
 import { EVENT_DELIVERY } from "./naming.ts";
-import { ruleSpecs } from "./patterns.ts";
 
 /**
- * EventBridge rules on the default bus, with the full patterns of patterns.ts (a raw aws.cloudwatch.EventRule:
+ * EventBridge rules on the default bus, with the full patterns of packages/core/src/eventbridge/rules.ts (a raw aws.cloudwatch.EventRule:
  * SST's Bus.subscribe keeps only source, detail-type and detail), each targeting the respond function with a retry
  * policy and the dead-letter queue. Lambda may be invoked by each rule only (the permission names the rule's ARN),
  * the queue accepts messages from these rules only, and failed asynchronous invocations go to the same queue.

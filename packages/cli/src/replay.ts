@@ -29,7 +29,7 @@ export interface ReplayOptions {
 export interface FileResult extends EventResult {
   file: string;
   /**
-   * The deployed EventBridge rules (infra/patterns.ts) that would deliver this event to the respond function; empty
+   * The deployed EventBridge rules (packages/core/src/eventbridge/rules.ts) that would deliver this event to the respond function; empty
    * when none would, so the deployment would never see it. Absent when the file is not a JSON event.
    */
   rules?: string[];

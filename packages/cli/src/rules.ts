@@ -1,5 +1,5 @@
 import { assertValidPattern, matchesPattern } from "@eks-responder/core/eventbridge/pattern.ts";
-import { ruleSpecs } from "../../../infra/patterns.ts";
+import { ruleSpecs } from "@eks-responder/core/eventbridge/rules.ts";
 
 /**
  * The EventBridge rules the infra deploys, by name, with the very pattern objects it sends to PutRule. A pattern

@@ -3,9 +3,9 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ruleSpecs } from "../../../infra/patterns.ts";
 import { main } from "../../../packages/cli/src/main.ts";
 import type { Io } from "../../../packages/cli/src/terminal.ts";
+import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const ESC = String.fromCharCode(27);

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ruleSpecs } from "../../../infra/patterns.ts";
 import { matchesPattern, validatePattern } from "../../../packages/core/src/eventbridge/pattern.ts";
+import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
 import { CLOUDTRAIL_EVENTS, defaultPolicy, processEvent } from "../../../packages/core/src/index.ts";
 
 const FIXTURES = join(import.meta.dirname, "../../fixtures");

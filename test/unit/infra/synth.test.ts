@@ -22,8 +22,8 @@ import {
   RESPOND_RESERVED_CONCURRENCY,
   settings,
 } from "../../../infra/naming.ts";
-import { ruleSpecs } from "../../../infra/patterns.ts";
 import { tableArgs } from "../../../infra/table-args.ts";
+import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
 import { NOTIFICATION_FAILED_MESSAGE } from "../../../packages/functions/src/config.ts";
 import { resourceTable, withResourceTable } from "../../../scripts/synth.ts";
 

@@ -1,4 +1,9 @@
-import { CLOUDTRAIL_DETAIL_TYPE, CLOUDTRAIL_EVENTS } from "../packages/core/src/index.ts";
+/**
+ * The EventBridge rules eks-responder deploys, as plain data: infra/rules.ts creates them, and `replay` matches each
+ * event against them (with pattern.ts) to say whether it would be delivered at all. Kept in core so both can use it.
+ */
+import { CLOUDTRAIL_EVENTS } from "../signals/cloudtrail.ts";
+import { CLOUDTRAIL_DETAIL_TYPE } from "../signals/parse.ts";
 
 /** An EventBridge event pattern, as plain data. */
 export interface EventPattern {
