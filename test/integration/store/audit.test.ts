@@ -2,7 +2,13 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApplyResult } from "../../../packages/core/src/actions/types.ts";
-import { type AuditEntry, getAudit, listAudit, recordAudit } from "../../../packages/core/src/store/audit.ts";
+import {
+  AUDIT_KEY_ATTEMPTS,
+  type AuditEntry,
+  getAudit,
+  listAudit,
+  recordAudit,
+} from "../../../packages/core/src/store/audit.ts";
 import { MAX_ITEM_BYTES } from "../../../packages/core/src/store/table.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 
@@ -143,6 +149,41 @@ describe("recordAudit", () => {
     // assess
     expect(stored.truncatedFields).toEqual(["reasons"]);
     expect(stored.results).toEqual(RESULTS);
+  });
+
+  it("never overwrites a record: a second one of the same assessment in the same millisecond is kept 1 ms later", async () => {
+    // prepare
+    const first = entry(40, { outcome: "apply" });
+    const second = entry(40, { outcome: "failed", reasons: ["notification failed"] });
+    await recordAudit(dynamo.docClient, table, first);
+
+    // act
+    const stored = await recordAudit(dynamo.docClient, table, second);
+
+    // assess
+    const later = new Date(new Date(first.recordedAt).getTime() + 1).toISOString();
+    expect(stored.recordedAt).toBe(later);
+    const kept = await dynamo.docClient.send(
+      new GetCommand({ TableName: table, Key: { pk: `AUDIT#k:${first.assessmentId}`, sk: `AT#${first.recordedAt}` } }),
+    );
+    expect(kept.Item?.outcome).toBe("apply");
+    expect((await getAudit(dynamo.docClient, table, first.assessmentId))?.outcome).toBe("failed");
+  });
+
+  it(`refuses, rather than overwrites, when ${AUDIT_KEY_ATTEMPTS} records already hold the next keys`, async () => {
+    // prepare
+    const base = entry(41);
+    for (let i = 0; i < AUDIT_KEY_ATTEMPTS; i++) await recordAudit(dynamo.docClient, table, base);
+
+    // act
+    const recording = recordAudit(dynamo.docClient, table, { ...base, outcome: "failed" });
+
+    // assess
+    await expect(recording).rejects.toThrow(/none is overwritten/);
+    const all = await listAudit(dynamo.docClient, table, { since: new Date(base.recordedAt), limit: 100 });
+    expect(all.filter((r) => r.assessmentId === base.assessmentId).map((r) => r.outcome)).toEqual(
+      Array(AUDIT_KEY_ATTEMPTS).fill("apply"),
+    );
   });
 
   it("refuses a recordedAt that is not a time", async () => {

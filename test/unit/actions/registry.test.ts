@@ -52,6 +52,19 @@ describe("the action registry", () => {
     },
   );
 
+  it.each(ACTIONS.map((a) => [a.id, a] as const))(
+    "%s: rollbackPermissions are IAM action names, non-empty exactly when the action can be rolled back",
+    (_id, action) => {
+      expect(action.rollbackPermissions.length > 0, "reversible with a rollback").toBe(
+        action.reversible && action.rollback !== undefined,
+      );
+      expect(action.reversible).toBe(action.rollback !== undefined);
+      for (const permission of action.rollbackPermissions)
+        expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);
+      expect(new Set(action.rollbackPermissions).size).toBe(action.rollbackPermissions.length);
+    },
+  );
+
   it.each(ACTIONS.map((a) => [a.id, a] as const))("%s: has a doc page", (id) => {
     expect(existsSync(join(ROOT, actionDocPath(id)))).toBe(true);
   });

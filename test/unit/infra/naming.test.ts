@@ -32,6 +32,31 @@ describe("settings", () => {
     expect(s.alertEmail).toBeUndefined();
   });
 
+  it("names the rollback role and takes the operator ARNs from EKS_RESPONDER_OPERATOR_ARNS, none by default", () => {
+    const s = settings("eks-responder", "prod", {
+      EKS_RESPONDER_OPERATOR_ARNS:
+        " arn:aws:iam::111122223333:role/platform-oncall ,arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecOps_*",
+    });
+    expect(s.rollbackRoleName).toBe("eks-responder-prod-rollback");
+    expect(s.operatorPrincipalArns).toEqual([
+      "arn:aws:iam::111122223333:role/platform-oncall",
+      "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_SecOps_*",
+    ]);
+    expect(settings("eks-responder", "prod").operatorPrincipalArns).toEqual([]);
+  });
+
+  it.each([
+    "arn:aws:iam::111122223333:role/*",
+    "arn:aws:iam::111122223333:user/*",
+    "arn:aws:iam::111122223333:root",
+    "arn:aws:sts::111122223333:assumed-role/platform-oncall/alice",
+    "platform-oncall",
+  ])("refuses the operator ARN %s rather than trust it loosely", (arn) => {
+    expect(() => settings("eks-responder", "prod", { EKS_RESPONDER_OPERATOR_ARNS: arn })).toThrow(
+      /EKS_RESPONDER_OPERATOR_ARNS/,
+    );
+  });
+
   it("takes the secrets' parameter names and the alert email from the environment", () => {
     const s = settings("eks-responder", "prod", {
       EKS_RESPONDER_SLACK_WEBHOOK_PARAMETER: "/shared/slack/webhook",

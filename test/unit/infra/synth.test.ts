@@ -10,6 +10,8 @@ import {
   type IamContext,
   iamContext,
   lambdaTrustPolicy,
+  rollbackRolePolicy,
+  rollbackTrustPolicy,
   stateMachinePolicy,
   stateMachineTrustPolicy,
   topicKeyPolicy,
@@ -307,6 +309,33 @@ describe("the synthesized approval state machine", () => {
   });
 });
 
+describe("the synthesized operator rollback role", () => {
+  it("holds exactly the rollback document, assumed by this deployment's tagged operators", () => {
+    const context = synthContext();
+    const role = one("aws:iam/role:Role", "RollbackRole");
+    expect(role.inputs.name).toBe(names.rollbackRoleName);
+    expect(role.inputs.maxSessionDuration).toBe(3600);
+    const inline = role.inputs.inlinePolicies as { policy: string }[];
+    expect(inline.map((p) => normalize(p.policy))).toEqual([normalize(rollbackRolePolicy(context))]);
+    expect(normalize(role.inputs.assumeRolePolicy)).toEqual(
+      normalize(rollbackTrustPolicy(context, { principalArns: [], tagValue: names.prefix })),
+    );
+    expect(role.inputs.managedPolicyArns ?? []).toEqual([]);
+  });
+
+  it("is the only role that may re-open what a remediation closed", () => {
+    const reopening = ["eks:AssociateAccessPolicy", "eks:CreateAccessEntry"];
+    for (const role of ofType("aws:iam/role:Role")) {
+      const inline = (role.inputs.inlinePolicies as { policy: string }[] | undefined) ?? [];
+      const actions = inline.flatMap((p) =>
+        (JSON.parse(p.policy) as { Statement: { Action: string | string[] }[] }).Statement.flatMap((st) => st.Action),
+      );
+      const found = actions.filter((a) => reopening.includes(a));
+      expect(found, role.name).toEqual(role.name === "RollbackRole" ? reopening : []);
+    }
+  });
+});
+
 describe("the synthesized storage, parameters, topic and alarms", () => {
   it("mirror tableDefinition() in the table, with deletion protection for prod", () => {
     expect(one("aws:dynamodb/table:Table", "Table").inputs).toEqual(tableArgs(names.tableName, true));
@@ -382,7 +411,8 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
       const inline = Array.isArray(r.inputs.inlinePolicies) ? (r.inputs.inlinePolicies as { policy: string }[]) : [];
       return inline.map((p) => JSON.parse(p.policy) as { Statement: { Action: string | string[] }[] });
     });
-    expect(policies.length).toBe(FUNCTION_IDS.length + 1);
+    // The functions' roles, the state machine's and the rollback role.
+    expect(policies.length).toBe(FUNCTION_IDS.length + 2);
     for (const policy of policies) {
       for (const s of policy.Statement) {
         for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);

@@ -76,6 +76,7 @@ export const enableLogging: ActionDefinition<typeof params> = {
   summary: "Turn control-plane log types back on.",
   params,
   permissions: ["eks:UpdateClusterConfig", "eks:DescribeCluster"],
+  rollbackPermissions: ["eks:UpdateClusterConfig"],
   destructive: false,
   reversible: true,
   preconditions: [

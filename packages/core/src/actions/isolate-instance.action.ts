@@ -471,6 +471,14 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "autoscaling:DescribeAutoScalingInstances",
     "autoscaling:SetInstanceProtection",
   ],
+  // The same calls as apply's own undo after a failure partway (undoSteps): that undo only removes the quarantine tag
+  // and puts back what apply itself changed, so the functions keep it (DeleteTags is scoped to the quarantine tag).
+  rollbackPermissions: [
+    "ec2:DeleteTags",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:ModifyInstanceAttribute",
+    "autoscaling:SetInstanceProtection",
+  ],
   destructive: true,
   reversible: true,
   preconditions: [

@@ -182,6 +182,7 @@ export const patchNodes: ActionDefinition<typeof params> = {
     "ssm:SendCommand",
     "ssm:ListCommandInvocations",
   ],
+  rollbackPermissions: [],
   destructive: false,
   reversible: false,
   preconditions: [

@@ -106,6 +106,7 @@ export const restrictEndpoint: ActionDefinition<typeof params> = {
   summary: "Narrow a cluster's public API endpoint to the allowed CIDRs, or turn it off when private access is on.",
   params,
   permissions: ["eks:UpdateClusterConfig", "eks:DescribeCluster"],
+  rollbackPermissions: ["eks:UpdateClusterConfig"],
   destructive: false,
   reversible: true,
   preconditions: [

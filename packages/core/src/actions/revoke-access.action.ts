@@ -235,9 +235,8 @@ export const revokeAccess: ActionDefinition<typeof params> = {
     "eks:DisassociateAccessPolicy",
     "eks:UpdateAccessEntry",
     "eks:DeleteAccessEntry",
-    "eks:AssociateAccessPolicy",
-    "eks:CreateAccessEntry",
   ],
+  rollbackPermissions: ["eks:AssociateAccessPolicy", "eks:UpdateAccessEntry", "eks:CreateAccessEntry"],
   destructive: true,
   reversible: true,
   preconditions: [

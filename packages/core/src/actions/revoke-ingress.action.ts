@@ -302,12 +302,8 @@ export const revokeIngress: ActionDefinition<typeof params> = {
   id: "ec2:revoke-ingress",
   summary: "Revoke exactly the security group ingress rules that opened the group to the world.",
   params,
-  permissions: [
-    "ec2:RevokeSecurityGroupIngress",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSecurityGroupRules",
-    "ec2:AuthorizeSecurityGroupIngress",
-  ],
+  permissions: ["ec2:RevokeSecurityGroupIngress", "ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"],
+  rollbackPermissions: ["ec2:AuthorizeSecurityGroupIngress"],
   destructive: false,
   reversible: true,
   preconditions: [

@@ -79,8 +79,16 @@ export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   id: string;
   summary: string;
   params: S;
-  /** Every IAM action the action needs to check, apply and roll back. */
+  /**
+   * Every IAM action `check` and `apply` send, including apply's own undo of its earlier steps after a failure partway:
+   * what the respond and approval-apply roles are granted.
+   */
   permissions: readonly string[];
+  /**
+   * Every IAM action `rollback` sends (empty for an irreversible action): granted only to the operator rollback role
+   * (infra/iam.ts), never to the functions, since undoing a fix re-opens what the fix closed.
+   */
+  rollbackPermissions: readonly string[];
   /** Takes something out of service or removes access someone relies on. */
   destructive: boolean;
   reversible: boolean;

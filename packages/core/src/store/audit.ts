@@ -7,12 +7,17 @@
  * responses and events, and a JSON string keeps any key (`__proto__` included) and any shape exactly, where a DynamoDB
  * map would not. Items stay under DynamoDB's 400 KB: long strings and lists are cut, least important field first
  * (reasons, then plan, then results), and the record says so (`truncated: true`, `truncatedFields`).
+ *
+ * A record is never overwritten: the PutItem is conditional on its key being new (IAM cannot say "no overwrite": no
+ * condition key covers a request's ConditionExpression, so the code does). Two records of one assessment in the same
+ * millisecond (a record, then its re-record after a failed notification) keep both: the later one moves 1 ms on.
  */
 import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { ApplyResult } from "../actions/types.ts";
 import { MODES, type Mode, SEVERITIES, type Severity } from "../detectors/types.ts";
 import { OUTCOME_STATUSES, type OutcomeStatus, type PlanStep } from "../pipeline/types.ts";
 import { documentCommands } from "./document-commands.ts";
+import { isConditionFailure } from "./idempotency.ts";
 import {
   AUDIT_PARTITION,
   epochSeconds,
@@ -20,6 +25,7 @@ import {
   GSI_BY_TIME,
   keyPart,
   MAX_ITEM_BYTES,
+  PK,
   TTL_ATTRIBUTE,
   wellFormed,
 } from "./table.ts";
@@ -69,6 +75,8 @@ export interface ListAuditOptions {
 }
 
 export const DEFAULT_AUDIT_TTL_DAYS = 365;
+/** Attempts at a new key (1 ms apart) before a record whose keys are all taken is an error. */
+export const AUDIT_KEY_ATTEMPTS = 10;
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
 /** Room left under 400 KB for DynamoDB's own accounting (it counts names and values; we estimate a little high). */
@@ -187,9 +195,39 @@ export async function recordAudit(
 ): Promise<AuditRecord> {
   const ttlDays = options.ttlDays ?? DEFAULT_AUDIT_TTL_DAYS;
   if (!(ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${ttlDays}`);
-  const recordedAt = canonicalTime(entry.recordedAt);
-  const expiresAt = epochSeconds(new Date(recordedAt)) + Math.round(ttlDays * 86_400);
+  const first = new Date(canonicalTime(entry.recordedAt)).getTime();
+  const { PutCommand } = await documentCommands();
+  for (let attempt = 0; attempt < AUDIT_KEY_ATTEMPTS; attempt++) {
+    const item = auditItem(entry, new Date(first + attempt).toISOString(), ttlDays);
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": PK },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) continue;
+      throw error;
+    }
+    const stored = toRecord(item);
+    if (!stored) throw new Error("an audit record did not read back (a bug in audit.ts)");
+    return stored;
+  }
+  throw new Error(
+    `audit: ${AUDIT_KEY_ATTEMPTS} records of ${entry.assessmentId} already exist from ${new Date(first).toISOString()} on; none is overwritten`,
+  );
+}
 
+/** The item of one record at `recordedAt` (canonical), cut to fit. */
+function auditItem(
+  entry: AuditEntry,
+  recordedAt: string,
+  ttlDays: number,
+): Record<string, string | number | boolean | string[]> {
+  const expiresAt = epochSeconds(new Date(recordedAt)) + Math.round(ttlDays * 86_400);
   let fieldsCut = false;
   const field = (value: string): string => {
     const valid = wellFormed(value);
@@ -231,10 +269,7 @@ export async function recordAudit(
     item.truncated = true;
     item.truncatedFields = truncatedFields;
   }
-  await client.send(new (await documentCommands()).PutCommand({ TableName: table, Item: item }));
-  const stored = toRecord(item);
-  if (!stored) throw new Error("an audit record did not read back (a bug in audit.ts)");
-  return stored;
+  return item;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

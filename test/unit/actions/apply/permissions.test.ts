@@ -27,7 +27,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { QUARANTINE_GROUP_TAG } from "../../../../packages/core/src/actions/isolate-instance.action.ts";
 import { ACTIONS } from "../../../../packages/core/src/actions/registry.ts";
 import type { ActionDefinition } from "../../../../packages/core/src/actions/types.ts";
-import { applyContext, sentInOrder } from "./helpers.ts";
+import { applyContext, ec2Error, sentInOrder } from "./helpers.ts";
 
 const ec2 = mockClient(EC2Client);
 const eks = mockClient(EKSClient);
@@ -201,19 +201,62 @@ describe("ACTIONS permissions", () => {
   });
 
   it.each(CASES.map((c) => [c.label, c] as const))(
-    "%s: the IAM permissions cover every command sent by apply and rollback",
+    "%s: permissions cover every command apply sends, rollbackPermissions every command rollback sends",
     async (_label, { action, params, findGroups }) => {
       worldWhereEveryChangeIsNeeded(findGroups);
       const { ctx } = applyContext(false);
 
       const applied = await action.apply(action.params.parse(params), ctx);
+      const byApply = used();
+      for (const stub of Object.values(stubs)) stub.resetHistory();
       const rolledBack = action.rollback && applied.undo ? await action.rollback(applied.undo, ctx) : undefined;
+      const byRollback = used();
 
       expect(applied.status).toBe("applied");
       expect(rolledBack?.status ?? "none").toBe(action.rollback ? "applied" : "none");
-      const used = [...new Set(sentInOrder(stubs).map((s) => `${s.service}:${s.command}`))];
-      expect(used.length).toBeGreaterThan(0);
-      expect(used.filter((permission) => !action.permissions.includes(permission))).toEqual([]);
+      expect(byApply.length).toBeGreaterThan(0);
+      expect(byApply.filter((permission) => !action.permissions.includes(permission))).toEqual([]);
+      expect(byRollback.filter((permission) => !action.rollbackPermissions.includes(permission))).toEqual([]);
+      // Nothing is declared that no path uses: each rollback permission is sent by this rollback or by another case.
+      if (action.rollback) expect(byRollback.length).toBeGreaterThan(0);
     },
   );
+
+  it("ec2:isolate-instance: apply's own undo after a failure partway needs only the apply permissions", async () => {
+    worldWhereEveryChangeIsNeeded(false);
+    // The last step fails after the tag was set, so apply undoes everything it did (undoSteps), the tag included.
+    // SnapshotLimitExceeded: "You've reached the limit on the number of Amazon EBS snapshots that you can create"
+    // (client error), https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+    ec2.on(CreateSnapshotsCommand).rejects(ec2Error("SnapshotLimitExceeded"));
+    const action = byId("ec2:isolate-instance");
+    const { ctx } = applyContext(false);
+
+    const applied = await action.apply(action.params.parse(action.example), ctx);
+
+    expect(applied.status).toBe("failed");
+    expect(applied.rolledBack).toBe(true);
+    const sent = used();
+    expect(sent).toContain("ec2:DeleteTags");
+    expect(sent.filter((permission) => !action.permissions.includes(permission))).toEqual([]);
+  });
+
+  it("no action's apply or check needs a permission that re-opens access: those are rollback-only", () => {
+    const reopening = [
+      "eks:AssociateAccessPolicy",
+      "eks:CreateAccessEntry",
+      // revoke-ingress re-authorizes on any group; isolate-instance authorizes only on its own transition group
+      // (infra/iam.ts conditions that grant on the group's tag).
+    ];
+    for (const action of ACTIONS) {
+      expect(
+        action.permissions.filter((p) => reopening.includes(p)),
+        action.id,
+      ).toEqual([]);
+    }
+    expect(byId("ec2:revoke-ingress").permissions).not.toContain("ec2:AuthorizeSecurityGroupIngress");
+  });
 });
+
+function used(): string[] {
+  return [...new Set(sentInOrder(stubs).map((s) => `${s.service}:${s.command}`))];
+}
