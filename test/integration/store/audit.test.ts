@@ -173,7 +173,8 @@ describe("recordAudit", () => {
   it(`refuses, rather than overwrites, when ${AUDIT_KEY_ATTEMPTS} records already hold the next keys`, async () => {
     // prepare
     const base = entry(41);
-    for (let i = 0; i < AUDIT_KEY_ATTEMPTS; i++) await recordAudit(dynamo.docClient, table, base);
+    for (let i = 0; i < AUDIT_KEY_ATTEMPTS; i++)
+      await recordAudit(dynamo.docClient, table, { ...base, reasons: [...base.reasons, `record ${i}`] });
 
     // act
     const recording = recordAudit(dynamo.docClient, table, { ...base, outcome: "failed" });
@@ -184,6 +185,20 @@ describe("recordAudit", () => {
     expect(all.filter((r) => r.assessmentId === base.assessmentId).map((r) => r.outcome)).toEqual(
       Array(AUDIT_KEY_ATTEMPTS).fill("apply"),
     );
+  });
+
+  it("keeps one record when the very same record is written again (a resumed invocation), not a second 1 ms later", async () => {
+    // prepare
+    const same = entry(43);
+    await recordAudit(dynamo.docClient, table, same);
+
+    // act
+    const again = await recordAudit(dynamo.docClient, table, structuredClone(same));
+
+    // assess
+    expect(again.recordedAt).toBe(new Date(same.recordedAt).toISOString());
+    const all = await listAudit(dynamo.docClient, table, { since: new Date(same.recordedAt), limit: 100 });
+    expect(all.filter((r) => r.assessmentId === same.assessmentId)).toHaveLength(1);
   });
 
   it("refuses a recordedAt that is not a time", async () => {

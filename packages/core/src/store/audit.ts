@@ -10,7 +10,9 @@
  *
  * A record is never overwritten: the PutItem is conditional on its key being new (IAM cannot say "no overwrite": no
  * condition key covers a request's ConditionExpression, so the code does). Two records of one assessment in the same
- * millisecond (a record, then its re-record after a failed notification) keep both: the later one moves 1 ms on.
+ * millisecond (a record, then its re-record after a failed notification) keep both: the later one moves 1 ms on. The
+ * very same record written again (same event, outcome and body: an invocation that took over from one that died after
+ * recording writes under the first claim's time) is recognised and kept once.
  */
 import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { ApplyResult } from "../actions/types.ts";
@@ -26,6 +28,7 @@ import {
   keyPart,
   MAX_ITEM_BYTES,
   PK,
+  SK,
   TTL_ATTRIBUTE,
   wellFormed,
 } from "./table.ts";
@@ -196,7 +199,7 @@ export async function recordAudit(
   const ttlDays = options.ttlDays ?? DEFAULT_AUDIT_TTL_DAYS;
   if (!(ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${ttlDays}`);
   const first = new Date(canonicalTime(entry.recordedAt)).getTime();
-  const { PutCommand } = await documentCommands();
+  const { GetCommand, PutCommand } = await documentCommands();
   for (let attempt = 0; attempt < AUDIT_KEY_ATTEMPTS; attempt++) {
     const item = auditItem(entry, new Date(first + attempt).toISOString(), ttlDays);
     try {
@@ -209,8 +212,17 @@ export async function recordAudit(
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) continue;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // The same record written again (an invocation that took over from one that died after recording, under the
+      // first claim's time) is already there: kept once, not a second time 1 ms later.
+      const existing = await client.send(
+        new GetCommand({ TableName: table, Key: { [PK]: item[PK], [SK]: item[SK] }, ConsistentRead: true }),
+      );
+      if (existing.Item && sameRecord(existing.Item, item)) {
+        const stored = toRecord(existing.Item);
+        if (stored) return stored;
+      }
+      continue;
     }
     const stored = toRecord(item);
     if (!stored) throw new Error("an audit record did not read back (a bug in audit.ts)");
@@ -219,6 +231,11 @@ export async function recordAudit(
   throw new Error(
     `audit: ${AUDIT_KEY_ATTEMPTS} records of ${entry.assessmentId} already exist from ${new Date(first).toISOString()} on; none is overwritten`,
   );
+}
+
+/** Whether a stored item is this very record (same event, outcome and body), not another record at the same key. */
+function sameRecord(stored: Record<string, unknown>, item: Record<string, unknown>): boolean {
+  return ["eventId", "outcome", "mode", "body"].every((name) => stored[name] === item[name]);
 }
 
 /** The item of one record at `recordedAt` (canonical), cut to fit. */
