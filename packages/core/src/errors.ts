@@ -7,7 +7,10 @@ export type CoreErrorCode =
   | "SIGNAL.TOO_LARGE"
   | "POLICY.INVALID"
   | "ACTION.UNKNOWN"
-  | "ACTION.INVALID_PARAMS";
+  | "ACTION.INVALID_PARAMS"
+  | "APPROVAL.TASK_INPUT_INVALID"
+  | "APPROVAL.INPUT_TOO_LARGE"
+  | "APPROVAL.NO_CHANNEL";
 
 export class EksResponderError extends Error {
   override name = "EksResponderError";
