@@ -215,8 +215,9 @@ export async function handleRecord(input: RecordTaskInput, rt: Runtime) {
  * before anything is read, sent or changed.
  */
 export const approvalTasks = {
-  requestApproval: (input: unknown, rt: Runtime) => handleRequest(parseApprovalTaskInput("requestApproval", input), rt),
-  apply: (input: unknown, rt: Runtime) => handleApply(parseApprovalTaskInput("apply", input), rt),
-  notify: (input: unknown, rt: Runtime) => handleNotify(parseApprovalTaskInput("notify", input), rt),
-  record: (input: unknown, rt: Runtime) => handleRecord(parseApprovalTaskInput("record", input), rt),
+  requestApproval: async (input: unknown, rt: Runtime) =>
+    handleRequest(parseApprovalTaskInput("requestApproval", input), rt),
+  apply: async (input: unknown, rt: Runtime) => handleApply(parseApprovalTaskInput("apply", input), rt),
+  notify: async (input: unknown, rt: Runtime) => handleNotify(parseApprovalTaskInput("notify", input), rt),
+  record: async (input: unknown, rt: Runtime) => handleRecord(parseApprovalTaskInput("record", input), rt),
 } satisfies Record<ApprovalTask, (input: unknown, rt: Runtime) => Promise<unknown>>;
