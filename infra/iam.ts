@@ -61,6 +61,8 @@ export interface IamContext {
   region: string;
   tableName: string;
   topicArn: string;
+  /** The approvals topic (signed links, one message per approver); encrypted with the same key. */
+  approvalsTopicArn: string;
   /** The KMS key that encrypts the topic. */
   topicKeyArn: string;
   stateMachineArn: string;
@@ -224,6 +226,8 @@ export interface FunctionAccess {
   parameters: readonly ParameterKey[];
   /** sns:Publish on the alarm/notification topic (and its key). */
   publish: boolean;
+  /** sns:Publish on the approvals topic (and its key): the signed links, never sent to the alerts topic. */
+  publishApprovals: boolean;
   /** states:StartExecution on the approval state machine. */
   startExecution: boolean;
   /** states:SendTaskSuccess / SendTaskFailure (the approvers' answer). */
@@ -237,6 +241,7 @@ const NOTHING: FunctionAccess = {
   dynamodb: [],
   parameters: [],
   publish: false,
+  publishApprovals: false,
   startExecution: false,
   sendTaskResult: false,
   deadLetter: false,
@@ -246,7 +251,7 @@ const NOTHING: FunctionAccess = {
  * | function          | table                           | parameters                                     | other                                  |
  * | ----------------- | ------------------------------- | ---------------------------------------------- | -------------------------------------- |
  * | respond           | idempotency: get/put/update/del | policy, kill switch, Slack webhook and token   | actions, publish, start approval, DLQ  |
- * | approval-request  | approvals: put                  | policy, Slack webhook and token, link secret   | publish (signed links by email)        |
+ * | approval-request  | approvals: put                  | policy, Slack webhook and token, link secret   | publish to the approvals topic only    |
  * | approval-apply    | get/put/update                  | policy, kill switch                            | actions                                |
  * | approval-notify   | -                               | policy, Slack webhook and token                | publish                                |
  * | approval-record   | audit: put                      | -                                              | -                                      |
@@ -266,7 +271,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     ...NOTHING,
     dynamodb: ["PutItem"],
     parameters: ["policy", "slackToken", "approvalLinkSecret"],
-    publish: true,
+    publishApprovals: true,
   },
   "approval-apply": {
     ...NOTHING,
@@ -339,17 +344,19 @@ export function functionStatements(id: FunctionId, c: IamContext): PolicyStateme
       Resource: access.parameters.map((key) => parameterArn(c, c.parameterNames[key])),
     });
   }
-  if (access.publish) {
-    out.push(
-      { Sid: "PublishTopic", Effect: "Allow", Action: ["sns:Publish"], Resource: [c.topicArn] },
-      {
-        Sid: "TopicKeyThroughSns",
-        Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-        Resource: [c.topicKeyArn],
-        Condition: { StringEquals: { "kms:ViaService": [`sns.${c.region}.amazonaws.com`] } },
-      },
-    );
+  if (access.publish)
+    out.push({ Sid: "PublishTopic", Effect: "Allow", Action: ["sns:Publish"], Resource: [c.topicArn] });
+  if (access.publishApprovals) {
+    out.push({ Sid: "PublishApprovals", Effect: "Allow", Action: ["sns:Publish"], Resource: [c.approvalsTopicArn] });
+  }
+  if (access.publish || access.publishApprovals) {
+    out.push({
+      Sid: "TopicKeyThroughSns",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: [c.topicKeyArn],
+      Condition: { StringEquals: { "kms:ViaService": [`sns.${c.region}.amazonaws.com`] } },
+    });
   }
   if (access.startExecution) {
     out.push({
@@ -492,6 +499,7 @@ export interface IamContextInput {
   account: string;
   region: string;
   topicArn: string;
+  approvalsTopicArn: string;
   topicKeyArn: string;
   deadLetterQueueArn: string;
 }

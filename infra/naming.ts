@@ -1,3 +1,5 @@
+import { approverChannelKey } from "../packages/core/src/approval/approver-channel.ts";
+
 /**
  * Names and settings of one deployment, as plain data: no SST or Pulumi globals, so the tests and the synth import
  * the same values the infra uses. Every physical name is fixed here (not generated), so IAM documents can name exact
@@ -144,6 +146,8 @@ export interface Settings {
   prefix: string;
   tableName: string;
   topicName: string;
+  /** The approvals topic: signed approval links, one message per approver, each delivered to that approver only. */
+  approvalsTopicName: string;
   deadLetterQueueName: string;
   stateMachineName: string;
   stateMachineLogGroupName: string;
@@ -151,10 +155,17 @@ export interface Settings {
   parameterNames: Record<ParameterKey, string>;
   /** An email address subscribed to the alarm topic, if any (EKS_RESPONDER_ALERT_EMAIL). */
   alertEmail: string | undefined;
+  /**
+   * The email approvers the approvals topic gets a filtered subscription for (EKS_RESPONDER_APPROVER_EMAILS, comma
+   * separated), in approverChannelKey spelling. An email approver of the policy not in this list is never sent a
+   * link: the request fails closed.
+   */
+  approverEmails: string[];
   /** Days the function and state machine logs are kept. */
   logRetentionDays: number;
 }
 
+const EMAIL = /^[^@\s,]+@[^@\s,]+$/;
 const SSM_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 const STAGE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Lambda function names: 64 characters at most. */
@@ -193,18 +204,31 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
   if (alertEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(alertEmail)) {
     throw new Error(`EKS_RESPONDER_ALERT_EMAIL: "${alertEmail}" is not an email address`);
   }
+  const approverEmails = [
+    ...new Set(
+      (env.EKS_RESPONDER_APPROVER_EMAILS ?? "")
+        .split(",")
+        .map(approverChannelKey)
+        .filter((e) => e !== ""),
+    ),
+  ];
+  for (const email of approverEmails) {
+    if (!EMAIL.test(email)) throw new Error(`EKS_RESPONDER_APPROVER_EMAILS: "${email}" is not an email address`);
+  }
   return {
     app,
     stage,
     prefix,
     tableName: prefix,
     topicName: `${prefix}-alerts`,
+    approvalsTopicName: `${prefix}-approvals`,
     deadLetterQueueName: `${prefix}-dlq`,
     stateMachineName: `${prefix}-approval`,
     stateMachineLogGroupName: `/aws/vendedlogs/states/${prefix}-approval`,
     functionNames,
     parameterNames: { policy: `${base}/policy`, killSwitch: `${base}/kill-switch`, ...secrets },
     alertEmail,
+    approverEmails,
     logRetentionDays: 90,
   };
 }

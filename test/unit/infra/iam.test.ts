@@ -26,6 +26,7 @@ const context: IamContext = iamContext(
     account: ACCOUNT,
     region: REGION,
     topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:eks-responder-prod-alerts`,
+    approvalsTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:eks-responder-prod-approvals`,
     topicKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
     deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:eks-responder-prod-dlq`,
   },
@@ -130,14 +131,14 @@ function ownCalls(id: FunctionId): Call[] {
   const table = (...actions: string[]) => actions.map((a) => ({ action: `dynamodb:${a}`, resource: TABLE }));
   const params = (...keys: (keyof typeof p)[]) =>
     keys.map((key) => ({ action: "ssm:GetParameter", resource: parameter(p[key]) }));
-  const publish: Call[] = [
-    { action: "sns:Publish", resource: context.topicArn },
-    ...["kms:Decrypt", "kms:GenerateDataKey"].map((action) => ({
-      action,
-      resource: context.topicKeyArn,
-      context: { "kms:ViaService": `sns.${REGION}.amazonaws.com` },
-    })),
-  ];
+  const topicKey: Call[] = ["kms:Decrypt", "kms:GenerateDataKey"].map((action) => ({
+    action,
+    resource: context.topicKeyArn,
+    context: { "kms:ViaService": `sns.${REGION}.amazonaws.com` },
+  }));
+  const publish: Call[] = [{ action: "sns:Publish", resource: context.topicArn }, ...topicKey];
+  // The signed approval links: the approvals topic only, never the alerts topic.
+  const publishApprovals: Call[] = [{ action: "sns:Publish", resource: context.approvalsTopicArn }, ...topicKey];
   switch (id) {
     case "respond":
       return [
@@ -149,7 +150,12 @@ function ownCalls(id: FunctionId): Call[] {
         { action: "sqs:SendMessage", resource: context.deadLetterQueueArn },
       ];
     case "approval-request":
-      return [...logs, ...table("PutItem"), ...params("policy", "slackToken", "approvalLinkSecret"), ...publish];
+      return [
+        ...logs,
+        ...table("PutItem"),
+        ...params("policy", "slackToken", "approvalLinkSecret"),
+        ...publishApprovals,
+      ];
     case "approval-apply":
       return [...logs, ...params("policy", "killSwitch")];
     case "approval-notify":
@@ -410,6 +416,7 @@ describe("the least-privilege checks themselves (negative cases)", () => {
         account: OTHER_ACCOUNT,
         region: REGION,
         topicArn: `arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:t`,
+        approvalsTopicArn: `arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:a`,
         topicKeyArn: `arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
         deadLetterQueueArn: `arn:aws:sqs:${REGION}:${OTHER_ACCOUNT}:dlq`,
       },
