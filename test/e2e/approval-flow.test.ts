@@ -34,7 +34,7 @@ import { handler as respondHandler } from "../../packages/functions/src/respond.
 import { resetKillSwitch } from "../../packages/functions/src/respond.ts";
 import { resetRuntime } from "../../packages/functions/src/runtime.ts";
 import { launchChromium } from "../helpers/browser.ts";
-import { type LocalDynamo, startDynalite } from "../helpers/dynalite.ts";
+import { type LocalDynamo, localDynamoEnvironment, startDynalite } from "../helpers/dynalite.ts";
 import { liveGroups } from "../helpers/ec2-groups.ts";
 import { must } from "../helpers/fixtures.ts";
 
@@ -137,10 +137,7 @@ beforeAll(async () => {
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   process.env = {
     ...saved,
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "AKIDTEST",
-    AWS_SECRET_ACCESS_KEY: "secret",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    ...localDynamoEnvironment(dynamo),
     POWERTOOLS_LOG_LEVEL: "ERROR",
     // The environment infra/functions.ts gives the functions (the request function's extras included).
     TABLE_NAME: table,
@@ -169,17 +166,14 @@ beforeAll(async () => {
 }, TIMEOUT);
 
 afterAll(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server?.close(() => resolve()));
-    }
-    await dynamo.stop();
-    process.env = saved;
-    resetRuntime();
-  }
+  process.env = saved;
+  resetRuntime();
+  server?.closeAllConnections();
+  await Promise.all([
+    browser?.close(),
+    dynamo.stop(),
+    new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  ]);
 }, TIMEOUT);
 
 describe("the approval flow as deployed", { timeout: TIMEOUT }, () => {
