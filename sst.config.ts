@@ -18,7 +18,7 @@ export default $config({
     const { deploymentContext } = await import("./infra/context.ts");
     const { iamContext } = await import("./infra/iam.ts");
     const { createTable } = await import("./infra/table.ts");
-    const { createTopic } = await import("./infra/topic.ts");
+    const { createApprovalsTopic, createTopic } = await import("./infra/topic.ts");
     const { createDeadLetterQueue } = await import("./infra/queue.ts");
     const { createParameters } = await import("./infra/parameters.ts");
     const { createFunction } = await import("./infra/functions.ts");
@@ -32,6 +32,7 @@ export default $config({
     const context = deploymentContext();
     const table = createTable(config);
     const { topic, key } = createTopic(config, context);
+    const approvalsTopic = createApprovalsTopic(config, key);
     const deadLetterQueue = createDeadLetterQueue(config);
     const parameters = createParameters(config);
     const iam = $resolve([
@@ -39,10 +40,11 @@ export default $config({
       context.account,
       context.region,
       topic.arn,
+      approvalsTopic.arn,
       key.arn,
       deadLetterQueue.arn,
-    ]).apply(([partition, account, region, topicArn, topicKeyArn, deadLetterQueueArn]) =>
-      iamContext({ partition, account, region, topicArn, topicKeyArn, deadLetterQueueArn }, config),
+    ]).apply(([partition, account, region, topicArn, approvalsTopicArn, topicKeyArn, deadLetterQueueArn]) =>
+      iamContext({ partition, account, region, topicArn, approvalsTopicArn, topicKeyArn, deadLetterQueueArn }, config),
     );
     const deps = { settings: config, iam, tableName: table.name, topicArn: topic.arn };
 
@@ -51,8 +53,11 @@ export default $config({
     const callback = createFunction("approval-callback", deps);
     const tasks = {
       // Function URLs end with "/"; links are built as `${APPROVAL_CALLBACK_URL}/approve?token=…`.
+      // Signed links go to the approvals topic only, to the approvers it has a filtered subscription for.
       requestApproval: createFunction("approval-request", deps, {
         APPROVAL_CALLBACK_URL: callback.url.apply((url) => url.replace(/\/+$/, "")),
+        APPROVALS_TOPIC_ARN: approvalsTopic.arn,
+        APPROVER_EMAILS: config.approverEmails.join(","),
       }),
       apply: createFunction("approval-apply", deps),
       notify: createFunction("approval-notify", deps),
@@ -74,6 +79,7 @@ export default $config({
 
     return {
       alertsTopicArn: topic.arn,
+      approvalsTopicArn: approvalsTopic.arn,
       approvalCallbackUrl: callback.url,
       stateMachineArn: machine.arn,
       tableName: table.name,

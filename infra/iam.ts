@@ -66,6 +66,8 @@ export interface IamContext {
   region: string;
   tableName: string;
   topicArn: string;
+  /** The approvals topic (signed links, one message per approver); encrypted with the same key. */
+  approvalsTopicArn: string;
   /** The KMS key that encrypts the topic. */
   topicKeyArn: string;
   stateMachineArn: string;
@@ -372,6 +374,8 @@ export interface FunctionAccess {
   parameters: readonly ParameterKey[];
   /** sns:Publish on the alarm/notification topic (and its key). */
   publish: boolean;
+  /** sns:Publish on the approvals topic (and its key): the signed links, never sent to the alerts topic. */
+  publishApprovals: boolean;
   /** states:StartExecution on the approval state machine. */
   startExecution: boolean;
   /** states:SendTaskSuccess / SendTaskFailure (the approvers' answer). */
@@ -385,6 +389,7 @@ const NOTHING: FunctionAccess = {
   dynamodb: {},
   parameters: [],
   publish: false,
+  publishApprovals: false,
   startExecution: false,
   sendTaskResult: false,
   deadLetter: false,
@@ -393,16 +398,19 @@ const NOTHING: FunctionAccess = {
 /**
  * What each function may touch; docs/iam.md is generated from this (scripts/docs.ts). No function may delete or
  * update an audit item, and only respond and approval-record may put one (store/audit.ts writes it on the condition
- * that its key is new: IAM has no condition key for "no overwrite"). No function queries an index.
+ * that its key is new: IAM has no condition key for "no overwrite"). No function queries an index. Only approval-request may publish to the approvals topic (the signed links), and it
+ * may not publish to the alerts topic.
  */
 export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   respond: {
     ...NOTHING,
     remediation: true,
     dynamodb: {
-      idempotency: ["GetItem", "PutItem", "UpdateItem", "DeleteItem"],
+      // Claims are taken, checkpointed, completed and released with conditional writes; none is ever deleted.
+      idempotency: ["GetItem", "PutItem", "UpdateItem"],
       blastRadius: ["GetItem", "PutItem", "UpdateItem"],
-      audit: ["PutItem"],
+      // GetItem: a record written again by an invocation resuming another's is recognised, not written twice.
+      audit: ["GetItem", "PutItem"],
       // The Slack rate gate and the digest a refused message goes to (notify/digest.ts, slackDigest).
       slackGate: ["PutItem"],
       digestSequence: ["UpdateItem"],
@@ -417,7 +425,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     ...NOTHING,
     dynamodb: { approvals: ["PutItem"] },
     parameters: ["policy", "slackToken", "approvalLinkSecret"],
-    publish: true,
+    publishApprovals: true,
   },
   "approval-apply": {
     ...NOTHING,
@@ -427,7 +435,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     parameters: ["policy", "killSwitch"],
   },
   "approval-notify": { ...NOTHING, parameters: ["policy", "slackWebhook", "slackToken"], publish: true },
-  "approval-record": { ...NOTHING, dynamodb: { audit: ["PutItem"] } },
+  "approval-record": { ...NOTHING, dynamodb: { audit: ["GetItem", "PutItem"] } },
   digest: {
     ...NOTHING,
     dynamodb: {
@@ -512,17 +520,19 @@ export function functionStatements(id: FunctionId, c: IamContext): PolicyStateme
       Resource: access.parameters.map((key) => parameterArn(c, c.parameterNames[key])),
     });
   }
-  if (access.publish) {
-    out.push(
-      { Sid: "PublishTopic", Effect: "Allow", Action: ["sns:Publish"], Resource: [c.topicArn] },
-      {
-        Sid: "TopicKeyThroughSns",
-        Effect: "Allow",
-        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
-        Resource: [c.topicKeyArn],
-        Condition: { StringEquals: { "kms:ViaService": [`sns.${c.region}.amazonaws.com`] } },
-      },
-    );
+  if (access.publish)
+    out.push({ Sid: "PublishTopic", Effect: "Allow", Action: ["sns:Publish"], Resource: [c.topicArn] });
+  if (access.publishApprovals) {
+    out.push({ Sid: "PublishApprovals", Effect: "Allow", Action: ["sns:Publish"], Resource: [c.approvalsTopicArn] });
+  }
+  if (access.publish || access.publishApprovals) {
+    out.push({
+      Sid: "TopicKeyThroughSns",
+      Effect: "Allow",
+      Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+      Resource: [c.topicKeyArn],
+      Condition: { StringEquals: { "kms:ViaService": [`sns.${c.region}.amazonaws.com`] } },
+    });
   }
   if (access.startExecution) {
     out.push({
@@ -654,7 +664,7 @@ export function rollbackRolePolicy(c: IamContext): PolicyDocument {
     Version: "2012-10-17",
     Statement: [
       ...rollbackStatements(c),
-      ...tableStatements({ audit: ["PutItem", "Query"] }, c),
+      ...tableStatements({ audit: ["GetItem", "PutItem", "Query"] }, c),
       {
         Sid: "AuditIndexes",
         Effect: "Allow",
@@ -733,6 +743,7 @@ export interface IamContextInput {
   account: string;
   region: string;
   topicArn: string;
+  approvalsTopicArn: string;
   topicKeyArn: string;
   deadLetterQueueArn: string;
 }

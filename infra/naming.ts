@@ -1,3 +1,5 @@
+import { approverChannelKey } from "../packages/core/src/approval/approver-channel.ts";
+
 /**
  * Names and settings of one deployment, as plain data: no SST or Pulumi globals, so the tests and the synth import
  * the same values the infra uses. Every physical name is fixed here (not generated), so IAM documents can name exact
@@ -144,6 +146,8 @@ export interface Settings {
   prefix: string;
   tableName: string;
   topicName: string;
+  /** The approvals topic: signed approval links, one message per approver, each delivered to that approver only. */
+  approvalsTopicName: string;
   deadLetterQueueName: string;
   stateMachineName: string;
   stateMachineLogGroupName: string;
@@ -158,6 +162,12 @@ export interface Settings {
    * comma-separated, `*` allowed as in ArnLike). Empty: principals tagged `eks-responder:operator = <app>-<stage>`.
    */
   operatorPrincipalArns: string[];
+  /**
+   * The email approvers the approvals topic gets a filtered subscription for (EKS_RESPONDER_APPROVER_EMAILS, comma
+   * separated), in approverChannelKey spelling. An email approver of the policy not in this list is never sent a
+   * link: the request fails closed.
+   */
+  approverEmails: string[];
   /** Days the function and state machine logs are kept. */
   logRetentionDays: number;
 }
@@ -183,6 +193,7 @@ export function operatorPrincipalArns(value: string | undefined): string[] {
   return arns;
 }
 
+const EMAIL = /^[^@\s,]+@[^@\s,]+$/;
 const SSM_NAME = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 const STAGE = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Lambda function names: 64 characters at most. */
@@ -224,12 +235,24 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
   const rollbackRoleName = `${prefix}-rollback`;
   if (rollbackRoleName.length > MAX_ROLE_NAME)
     throw new Error(`role name ${rollbackRoleName} is longer than 64 characters`);
+  const approverEmails = [
+    ...new Set(
+      (env.EKS_RESPONDER_APPROVER_EMAILS ?? "")
+        .split(",")
+        .map(approverChannelKey)
+        .filter((e) => e !== ""),
+    ),
+  ];
+  for (const email of approverEmails) {
+    if (!EMAIL.test(email)) throw new Error(`EKS_RESPONDER_APPROVER_EMAILS: "${email}" is not an email address`);
+  }
   return {
     app,
     stage,
     prefix,
     tableName: prefix,
     topicName: `${prefix}-alerts`,
+    approvalsTopicName: `${prefix}-approvals`,
     deadLetterQueueName: `${prefix}-dlq`,
     stateMachineName: `${prefix}-approval`,
     stateMachineLogGroupName: `/aws/vendedlogs/states/${prefix}-approval`,
@@ -238,6 +261,7 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
     alertEmail,
     rollbackRoleName,
     operatorPrincipalArns: operatorPrincipalArns(env.EKS_RESPONDER_OPERATOR_ARNS),
+    approverEmails,
     logRetentionDays: 90,
   };
 }

@@ -1,3 +1,5 @@
+import { approverFilterPolicy } from "../packages/core/src/approval/approver-channel.ts";
+import { approvalsTopicPolicy } from "./approvals-policy.ts";
 import type { DeploymentContext } from "./context.ts";
 import { topicKeyPolicy } from "./iam.ts";
 import type { Settings } from "./naming.ts";
@@ -10,7 +12,7 @@ import type { Settings } from "./naming.ts";
 export function createTopic(settings: Settings, context: DeploymentContext) {
   const { account, region, partition } = context;
   const key = new aws.kms.Key("TopicKey", {
-    description: `${settings.prefix}: encrypts the alerts topic`,
+    description: `${settings.prefix}: encrypts the alerts and approvals topics`,
     enableKeyRotation: true,
     deletionWindowInDays: 30,
     policy: $resolve([partition, account]).apply(([p, a]) => JSON.stringify(topicKeyPolicy(p, a))),
@@ -52,4 +54,30 @@ export function createTopic(settings: Settings, context: DeploymentContext) {
     });
   }
   return { topic, key };
+}
+
+/**
+ * The approvals topic: signed approval links, one message per approver, never on the alerts topic (whose
+ * subscribers, the alert e-mail among them, would get every approver's link). One email subscription per approver
+ * (EKS_RESPONDER_APPROVER_EMAILS) with the filter policy `{"approver": ["<address>"]}` on the message attributes, so
+ * each receives only the message meant for them; the topic policy (approvals-policy.ts) refuses every other
+ * subscription. Why one filtered topic and not one topic per approver: packages/core/src/approval/approver-channel.ts.
+ * Encrypted with the alerts topic's key (the request function's kms grant covers it).
+ */
+export function createApprovalsTopic(settings: Settings, key: aws.kms.Key) {
+  const topic = new aws.sns.Topic("Approvals", { name: settings.approvalsTopicName, kmsMasterKeyId: key.arn });
+  new aws.sns.TopicPolicy("ApprovalsPolicy", {
+    arn: topic.arn,
+    policy: topic.arn.apply((arn) => JSON.stringify(approvalsTopicPolicy(arn, settings.approverEmails))),
+  });
+  for (const email of settings.approverEmails) {
+    new aws.sns.TopicSubscription(`ApprovalsEmail-${email.replace(/[^a-z0-9]+/g, "-")}`, {
+      topic: topic.arn,
+      protocol: "email",
+      endpoint: email,
+      filterPolicy: JSON.stringify(approverFilterPolicy(email)),
+      filterPolicyScope: "MessageAttributes",
+    });
+  }
+  return topic;
 }

@@ -173,7 +173,7 @@ function approvalsPage(): string {
     timeoutSeconds: 3600,
   };
   const expiresAt = new Date("2026-01-01T13:00:00.000Z");
-  const link = "oncall@example.com: https://abcdefgh.lambda-url.eu-west-1.on.aws/approve?token=<signed token>";
+  const link = "https://abcdefgh.lambda-url.eu-west-1.on.aws/approve?token=<signed token>";
   return `${GENERATED}
 # Approvals
 
@@ -188,12 +188,17 @@ Buttons carry only the approval id. A click reaches the callback (\`POST /slack\
 approval was not decided already; only then does it call \`SendTaskSuccess\` or \`SendTaskFailure\`.
 ${jsonBlock(approvalSlackMessage(input, "EXAMPLE-approval-id", expiresAt))}
 
-## Email (SNS)
-Each email approver gets a link signed for them (HMAC-SHA256, expiring with the approval, usable once). The link opens a
-page that shows the exact plan and two buttons; only the page's POST decides, because mail systems and link scanners
-fetch links by themselves.
+## Email (SNS, the approvals topic)
+Each email approver gets a message of their own with the one link signed for them (HMAC-SHA256, expiring with the
+approval, usable once). It is published to the dedicated approvals topic, never to the alerts topic, with the message
+attribute \`approver\` set to their address; their subscription (created by the deploy from
+\`EKS_RESPONDER_APPROVER_EMAILS\`) has the filter policy \`{"approver": ["<their address>"]}\`, so SNS delivers it to
+them alone, and the topic policy refuses any other subscription. An email approver of the policy without such a
+subscription fails the request (\`ApprovalChannelMissingError\`): nothing is stored or sent, and the failure is notified
+and recorded. The link opens a page that shows the exact plan, why approval is needed, and two buttons; only the page's
+POST decides, because mail systems and link scanners fetch links by themselves.
 \`\`\`
-${approvalEmailMessage(input, [link], expiresAt)}\`\`\`
+${approvalEmailMessage(input, "oncall@example.com", link, expiresAt)}\`\`\`
 
 ## What is refused
 | request | answer | Step Functions |

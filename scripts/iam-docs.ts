@@ -28,6 +28,7 @@ const context = iamContext(
     account: ACCOUNT,
     region: REGION,
     topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${names.topicName}`,
+    approvalsTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:${names.approvalsTopicName}`,
     topicKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/<topic key id>`,
     deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${names.deadLetterQueueName}`,
   },

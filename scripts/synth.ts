@@ -25,6 +25,8 @@ import { build } from "esbuild";
 export const SYNTH_ACCOUNT = "111122223333";
 export const SYNTH_REGION = "eu-west-1";
 export const SYNTH_PARTITION = "aws";
+/** The email approvers the synth deploys for when EKS_RESPONDER_APPROVER_EMAILS is not set (documentation values). */
+export const SYNTH_APPROVER_EMAILS = "alice@example.com,bob@example.com";
 
 export interface SynthResource {
   type: string;
@@ -419,6 +421,7 @@ if (import.meta.main) {
   const outDir = resolve(root, arg("--out", ".sst/synth"));
   const stage = arg("--stage", "prod");
   process.env.AWS_EC2_METADATA_DISABLED = "true";
+  process.env.EKS_RESPONDER_APPROVER_EMAILS ||= SYNTH_APPROVER_EMAILS;
   synth({ root, stage, outDir }).then(
     (resources) => {
       const types = new Map<string, number>();

@@ -67,3 +67,13 @@ export async function startDynalite(): Promise<LocalDynamo> {
     },
   };
 }
+
+/** The environment that points the SDK's DynamoDB clients (a Runtime's among them) at a local server, fake credentials. */
+export function localDynamoEnvironment(local: LocalDynamo): Record<string, string> {
+  return {
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "AKIDTEST",
+    AWS_SECRET_ACCESS_KEY: "secret",
+    AWS_ENDPOINT_URL_DYNAMODB: local.endpoint,
+  };
+}

@@ -8,7 +8,10 @@ export type CoreErrorCode =
   | "POLICY.INVALID"
   | "ACTION.UNKNOWN"
   | "ACTION.INVALID_PARAMS"
-  | "PATTERN.INVALID";
+  | "PATTERN.INVALID"
+  | "APPROVAL.TASK_INPUT_INVALID"
+  | "APPROVAL.INPUT_TOO_LARGE"
+  | "APPROVAL.NO_CHANNEL";
 
 export class EksResponderError extends Error {
   override name = "EksResponderError";

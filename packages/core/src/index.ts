@@ -11,9 +11,26 @@ export type {
   PlannedCall,
   PlanResult,
 } from "./actions/types.ts";
+export { APPROVER_ATTRIBUTE, approverChannelKey, approverFilterPolicy } from "./approval/approver-channel.ts";
 export { type ApprovalAuditEntry, type ApprovalDeps, handleApprovalRequest } from "./approval/callback.ts";
+export {
+  APPROVAL_OUTCOMES,
+  APPROVAL_TASK_SCHEMAS,
+  type ApplyTaskInput,
+  type ApprovalTask,
+  ApprovalTaskInputError,
+  type NotifyTaskInput,
+  parseApprovalTaskInput,
+  type RecordTaskInput,
+} from "./approval/contract.ts";
+export {
+  APPROVAL_INPUT_MAX_BYTES,
+  ApprovalInputTooLargeError,
+  approvalExecutionInput,
+} from "./approval/execution-input.ts";
 export type { ApprovalRecord, ApprovalStore } from "./approval/links.ts";
 export {
+  ApprovalChannelMissingError,
   type ApprovalExecutionInput,
   applyApproved,
   type RequestApprovalInput,

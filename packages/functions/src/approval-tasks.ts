@@ -1,9 +1,14 @@
 import {
+  type ApplyTaskInput,
   type ApprovalExecutionInput,
+  type ApprovalTask,
   applyApproved,
   createKillSwitch,
   dynamoApprovalStore,
   type EventResult,
+  type NotifyTaskInput,
+  parseApprovalTaskInput,
+  type RecordTaskInput,
   type RequestApprovalInput,
   recordAudit,
   requestApproval,
@@ -11,7 +16,7 @@ import {
 } from "@eks-responder/core";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
-/** RequestApproval: store the token, ask the approvers. */
+/** RequestApproval: store the token, ask the approvers (email approvers through the approvals topic only). */
 export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
   const policy = await rt.policy();
   const token = await rt.secret(rt.config.slackTokenParameterName);
@@ -28,7 +33,16 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
           },
         }
       : {}),
-    ...(rt.config.snsTopicArn ? { sns: { client: await rt.sns(), topicArn: rt.config.snsTopicArn } } : {}),
+    // Never the alerts topic (rt.config.snsTopicArn): its subscribers would get every approver's link.
+    ...(rt.config.approvalsTopicArn
+      ? {
+          email: {
+            client: await rt.sns(),
+            topicArn: rt.config.approvalsTopicArn,
+            subscribed: rt.config.approverEmails ?? [],
+          },
+        }
+      : {}),
     ...(linkSecret ? { linkSecret } : {}),
     ...(rt.config.approvalCallbackUrl ? { callbackUrl: rt.config.approvalCallbackUrl } : {}),
     now: () => new Date(),
@@ -39,7 +53,7 @@ export async function handleRequest(input: RequestApprovalInput, rt: Runtime) {
  * Apply: carry the approved plan out (a failure throws, so the workflow takes its failure path). The kill switch is
  * read again first: an approval given before it was turned on does not run while it is on.
  */
-export async function handleApply(input: ApprovalExecutionInput, rt: Runtime) {
+export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
   const name = rt.killSwitchParameter();
   // Read past every cache: an approval given before the switch was turned on does not run while it is on.
   const on = await createKillSwitch(() => rt.freshParameter(name), {
@@ -99,7 +113,7 @@ export function approvalNotice(input: NotifyInput, routes: string[]): EventResul
 }
 
 /** Notify: tell people how the approval ended, through the routes of the policy. */
-export async function handleNotify(input: NotifyInput, rt: Runtime) {
+export async function handleNotify(input: NotifyTaskInput, rt: Runtime) {
   const policy = await rt.policy();
   const notifier = await rt.notifier(policy);
   return notifier.notify(
@@ -160,25 +174,8 @@ function failureOf(error: unknown): string[] {
 }
 
 /** Record: the audit record of the approval's end, naming who decided. */
-export async function handleRecord(
-  input: {
-    outcome: string;
-    executionId: string;
-    state: {
-      Payload?: ApprovalExecutionInput;
-      approval?: unknown;
-      apply?: { result?: { outcomes?: unknown } };
-      /** The failure the workflow caught (Error, Cause), on the failure paths. */
-      error?: unknown;
-    };
-  },
-  rt: Runtime,
-) {
+export async function handleRecord(input: RecordTaskInput, rt: Runtime) {
   const payload = input.state.Payload;
-  if (!payload) {
-    logger.error("approval record without its payload", { executionId: input.executionId });
-    return { recorded: false };
-  }
   const a = payload.assessment;
   const outcomes = input.state.apply?.result?.outcomes;
   const decider = deciderOf(input.state.approval);
@@ -210,3 +207,16 @@ export async function handleRecord(
   });
   return { recorded: true };
 }
+
+/**
+ * The four task functions as the state machine invokes them, by approvalDefinition key: each parses its input with
+ * its contract (contract.ts) first, so a mismatch fails the task with ApprovalTaskInputError, naming every bad path,
+ * before anything is read, sent or changed.
+ */
+export const approvalTasks = {
+  requestApproval: async (input: unknown, rt: Runtime) =>
+    handleRequest(parseApprovalTaskInput("requestApproval", input), rt),
+  apply: async (input: unknown, rt: Runtime) => handleApply(parseApprovalTaskInput("apply", input), rt),
+  notify: async (input: unknown, rt: Runtime) => handleNotify(parseApprovalTaskInput("notify", input), rt),
+  record: async (input: unknown, rt: Runtime) => handleRecord(parseApprovalTaskInput("record", input), rt),
+} satisfies Record<ApprovalTask, (input: unknown, rt: Runtime) => Promise<unknown>>;

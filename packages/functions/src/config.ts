@@ -10,6 +10,10 @@ export interface FunctionConfig {
   slackSigningSecretParameterName?: string;
   approvalLinkSecretParameterName?: string;
   approvalCallbackUrl?: string;
+  /** The approvals topic: signed links go there, one message per approver (never to snsTopicArn, the alerts). */
+  approvalsTopicArn?: string;
+  /** The approver addresses the approvals topic has a filtered subscription for (APPROVER_EMAILS, comma-separated). */
+  approverEmails?: string[];
 }
 
 export class ConfigError extends Error {
@@ -27,7 +31,7 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
     tableName: required("TABLE_NAME"),
     policyParameterName: required("POLICY_PARAMETER_NAME"),
   };
-  const map: [keyof FunctionConfig, string][] = [
+  const map: [Exclude<keyof FunctionConfig, "approverEmails">, string][] = [
     ["killSwitchParameterName", "KILL_SWITCH_PARAMETER_NAME"],
     ["stateMachineArn", "STATE_MACHINE_ARN"],
     ["snsTopicArn", "SNS_TOPIC_ARN"],
@@ -36,11 +40,16 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
     ["slackSigningSecretParameterName", "SLACK_SIGNING_SECRET_PARAMETER_NAME"],
     ["approvalLinkSecretParameterName", "APPROVAL_LINK_SECRET_PARAMETER_NAME"],
     ["approvalCallbackUrl", "APPROVAL_CALLBACK_URL"],
+    ["approvalsTopicArn", "APPROVALS_TOPIC_ARN"],
   ];
   for (const [key, name] of map) {
     const found = optional(name);
     if (found?.value) config[key] = found.value;
   }
+  const emails = env.APPROVER_EMAILS?.split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
+  if (emails && emails.length > 0) config.approverEmails = emails;
   return config;
 }
 

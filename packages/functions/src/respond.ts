@@ -78,13 +78,14 @@ export async function handleEvent(
           async startApproval({ assessment, decision }) {
             const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
             const sfn = new SFNClient({});
-            const input = {
+            const { approvalExecutionInput } = await import("@eks-responder/core/approval/execution-input.ts");
+            // One builder and one contract for this seam (core approval/contract.ts), kept under the quota.
+            const input = approvalExecutionInput({
               assessment,
-              plan: decision.plan,
-              reasons: decision.reasons,
+              decision,
               approvers: policy.approvals.approvers,
               timeoutSeconds: policy.approvals.timeoutSeconds,
-            };
+            });
             // The execution name is the assessment id: a redelivered event cannot start a second approval.
             const out = await sfn.send(
               new StartExecutionCommand({ stateMachineArn, name: assessment.id, input: JSON.stringify(input) }),

@@ -4,8 +4,10 @@ import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCom
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyApproval } from "../../../packages/core/src/approval/links.ts";
+import { approverFilterPolicy } from "../../../packages/core/src/approval/approver-channel.ts";
+import { type ApprovalRecord, verifyApproval } from "../../../packages/core/src/approval/links.ts";
 import {
+  ApprovalChannelMissingError,
   applyApproved,
   createAwsClients,
   defaultPolicy,
@@ -15,6 +17,7 @@ import {
 } from "../../../packages/core/src/index.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
+import { deliveries, type ModelSubscription } from "../../helpers/sns-filter.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const result = processEvent(
@@ -25,6 +28,9 @@ const assessment = result.assessments[0];
 const sns = mockClient(SNSClient);
 const ec2 = mockClient(EC2Client);
 const LINK_SECRET = "a-link-secret-of-at-least-32-bytes-long!";
+const APPROVALS_TOPIC = "arn:aws:sns:eu-west-1:111122223333:eks-responder-prod-approvals";
+const ALERTS_TOPIC = "arn:aws:sns:eu-west-1:111122223333:eks-responder-prod-alerts";
+const CALLBACK = "https://abc.lambda-url.eu-west-1.on.aws";
 let dynamo: LocalDynamo;
 let table: string;
 
@@ -60,18 +66,24 @@ describe("requestApproval", () => {
     const now = new Date("2026-11-27T10:00:00Z");
     const out = await requestApproval(input({ slackUserIds: [], emails: ["oncall@example.com"] }), {
       store,
-      sns: { client: new SNSClient({ region: "eu-west-1" }), topicArn: "arn:aws:sns:eu-west-1:111122223333:eks" },
+      email: {
+        client: new SNSClient({ region: "eu-west-1" }),
+        topicArn: APPROVALS_TOPIC,
+        subscribed: ["oncall@example.com"],
+      },
       linkSecret: LINK_SECRET,
-      callbackUrl: "https://abc.lambda-url.eu-west-1.on.aws",
+      callbackUrl: CALLBACK,
       now: () => now,
     });
     expect(out.asked).toEqual(["email:oncall@example.com"]);
     const stored = await store.get(out.approvalId);
     expect(stored?.taskToken).toBe("AQCEAAAAKgAAAAMAAAAAAAAAAT-task-token");
     expect(stored?.expiresAt).toBe("2026-11-27T11:00:00.000Z");
+    expect(stored?.decision.reasons).toEqual(["mode approve"]);
     const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? "";
     expect(message).not.toContain("task-token");
     expect(message).toContain("ec2:RevokeSecurityGroupIngress");
+    expect(message).toContain("- mode approve");
     const token = /approve\?token=(\S+)/.exec(message)?.[1] ?? "";
     const verified = verifyApproval(token, { secret: LINK_SECRET, now });
     expect(verified.ok && verified.payload.sub).toBe("oncall@example.com");
@@ -79,6 +91,84 @@ describe("requestApproval", () => {
     expect(await store.markUsed(out.approvalId, "n1")).toBe(true);
     expect(await store.markUsed(out.approvalId, "n2")).toBe(false);
   });
+
+  it("sends each email approver one message with only their own link, which no other subscriber receives", async () => {
+    const approvers = ["Alice@Example.com", "bob@example.com"];
+    const out = await requestApproval(input({ slackUserIds: [], emails: approvers }), {
+      store: dynamoApprovalStore(dynamo.docClient, table),
+      email: { client: new SNSClient({ region: "eu-west-1" }), topicArn: APPROVALS_TOPIC, subscribed: approvers },
+      linkSecret: LINK_SECRET,
+      callbackUrl: CALLBACK,
+      now: () => new Date(),
+    });
+
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(out.asked).toEqual(["email:Alice@Example.com", "email:bob@example.com"]);
+    expect(published.map((p) => [p.TopicArn, p.MessageAttributes?.approver])).toEqual([
+      [APPROVALS_TOPIC, { DataType: "String", StringValue: "alice@example.com" }],
+      [APPROVALS_TOPIC, { DataType: "String", StringValue: "bob@example.com" }],
+    ]);
+    // What SNS delivers: the deploy's filtered subscriptions, the alert e-mail on the alerts topic, and (were the
+    // topic policy not there) an unfiltered subscription to the approvals topic.
+    const subscriptions: ModelSubscription[] = [
+      ...approvers.map((e) => ({
+        name: e,
+        topicArn: APPROVALS_TOPIC,
+        filterPolicy: JSON.stringify(approverFilterPolicy(e)),
+      })),
+      { name: "alert e-mail", topicArn: ALERTS_TOPIC },
+      { name: "bob with alice's case", topicArn: APPROVALS_TOPIC, filterPolicy: '{"approver":["Alice@Example.com"]}' },
+    ];
+    const received = deliveries(subscriptions, published);
+    const subjects = (name: string) =>
+      (received.get(name) ?? []).map((m) => {
+        const token = /approve\?token=(\S+)/.exec(m.Message ?? "")?.[1] ?? "";
+        const verified = verifyApproval(token, { secret: LINK_SECRET, now: new Date() });
+        return verified.ok ? verified.payload.sub : "no valid link";
+      });
+    expect(subjects("Alice@Example.com")).toEqual(["Alice@Example.com"]);
+    expect(subjects("bob@example.com")).toEqual(["bob@example.com"]);
+    expect(subjects("alert e-mail")).toEqual([]);
+    expect(subjects("bob with alice's case")).toEqual([]);
+    for (const p of published) expect((p.Message ?? "").match(/approve\?token=/g)).toHaveLength(1);
+  });
+
+  it.each([
+    ["an approver with no subscription", { subscribed: ["oncall@example.com"] }, "bob@example.com", /no subscription/],
+    [
+      "no approvals topic at all",
+      undefined,
+      "oncall@example.com, bob@example.com",
+      /approvals topic is not configured/,
+    ],
+  ])(
+    "fails closed for %s: nothing stored, nothing published, never the alerts topic",
+    async (_label, email, who, why) => {
+      const puts: ApprovalRecord[] = [];
+      const request = requestApproval(
+        input({ slackUserIds: ["U0123ABCD"], emails: ["oncall@example.com", "bob@example.com"] }),
+        {
+          store: { put: async (record) => void puts.push(record) },
+          postSlack: async () => {},
+          ...(email
+            ? { email: { client: new SNSClient({ region: "eu-west-1" }), topicArn: APPROVALS_TOPIC, ...email } }
+            : {}),
+          linkSecret: LINK_SECRET,
+          callbackUrl: CALLBACK,
+          now: () => new Date(),
+        },
+      );
+      await expect(request).rejects.toBeInstanceOf(ApprovalChannelMissingError);
+      await expect(request).rejects.toMatchObject({
+        name: "ApprovalChannelMissingError",
+        code: "APPROVAL.NO_CHANNEL",
+        message: expect.stringContaining(`email approver${who.includes(",") ? "s" : ""} ${who}`),
+      });
+      await expect(request).rejects.toThrow(why);
+      expect(puts).toEqual([]);
+      expect(sns.commandCalls(PublishCommand)).toEqual([]);
+    },
+  );
 
   it("posts Slack buttons that carry the approval id, never the task token", async () => {
     const posted: { text: string; blocks: unknown[] }[] = [];

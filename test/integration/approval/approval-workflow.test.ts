@@ -11,15 +11,22 @@
  * state's TimeoutSecondsPath and raises as `States.Timeout`, catchable like on AWS. `$$.Task.Token` and
  * `$$.Execution.Id` come from the Context Object passed to `run` (the library does not make them up).
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import { StateMachine } from "aws-local-stepfunctions";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   APPROVAL_DEFAULT_TIMEOUT_SECONDS,
+  APPROVAL_PLACEHOLDERS,
   APPROVAL_REJECTED_ERROR,
   type ApprovalFunctionArns,
   approvalDefinition,
 } from "../../../infra/approval.ts";
+import { parseApprovalTaskInput } from "../../../packages/core/src/approval/contract.ts";
+import { approvalExecutionInput } from "../../../packages/core/src/approval/execution-input.ts";
+import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
+import { must } from "../../helpers/fixtures.ts";
 
 type Definition = ConstructorParameters<typeof StateMachine>[0];
 type RunOptions = NonNullable<Parameters<StateMachine["run"]>[1]>;
@@ -43,31 +50,43 @@ const ARNS: ApprovalFunctionArns = {
   notify: "arn:aws:lambda:eu-west-1:111122223333:function:eks-responder-notify",
   record: "arn:aws:lambda:eu-west-1:111122223333:function:eks-responder-record",
 };
+const ROOT = join(import.meta.dirname, "../../..");
 const TASK_TOKEN = "AQCEAAAAKgAAAAMAAAAAAAAAAZEXAMPLETOKEN";
 const EXECUTION_ID = "arn:aws:states:eu-west-1:111122223333:execution:eks-responder-approval:asm-3f9c";
 
-const ASSESSMENT = {
-  id: "asm-3f9c0d2e1b",
-  detector: "ec2-open-ingress",
-  severity: "HIGH",
-  title: "Security group sg-0632fa4ee8a8468a4 opened tcp/22 from 0.0.0.0/0",
-  account: "111122223333",
-  region: "eu-west-1",
-};
-const PLAN = [
-  {
-    action: "ec2:revoke-ingress",
-    assessmentId: "asm-3f9c0d2e1b",
-    service: "ec2",
-    operation: "RevokeSecurityGroupIngress",
-    params: { GroupId: "sg-0632fa4ee8a8468a4", SecurityGroupRuleIds: ["sgr-09be5c962afdc06ed"] },
-  },
-];
-const APPROVERS = ["arn:aws:iam::111122223333:role/platform-oncall"];
-const APPROVED = { decision: "approved", approver: "alice@example.com" };
+/**
+ * The execution input exactly as respond builds it (approvalExecutionInput, the one builder of that seam) for the
+ * bundled open-SSH event in approve mode, without timeoutSeconds (the workflow's default applies unless a test sets
+ * one). Every task payload is parsed by its handler's contract below, so the two sides are tested through each other.
+ */
+const POLICY = parsePolicy({
+  dryRun: false,
+  detectors: { "ec2-open-ingress": { mode: "approve" } },
+  approvals: { approvers: { emails: ["alice@example.com"] } },
+});
+const PROCESSED = processEvent(
+  readFileSync(join(ROOT, "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), "utf8"),
+  POLICY,
+  { forceDryRun: false },
+);
+const BUILT: Json = JSON.parse(
+  JSON.stringify(
+    approvalExecutionInput({
+      assessment: must(PROCESSED.assessments[0], "assessment"),
+      decision: must(PROCESSED.decisions[0], "decision"),
+      approvers: POLICY.approvals.approvers,
+      timeoutSeconds: POLICY.approvals.timeoutSeconds,
+    }),
+  ),
+);
+const ASSESSMENT = must(field(BUILT, "assessment"), "assessment");
+const PLAN = must(field(BUILT, "plan"), "plan");
+const REASONS = must(field(BUILT, "reasons"), "reasons");
+const APPROVERS = must(field(BUILT, "approvers"), "approvers");
+const APPROVED = { decision: "approved", approver: "email:alice@example.com" };
 
 function input(extra: { [key: string]: Json } = {}): Json {
-  return { assessment: ASSESSMENT, plan: PLAN, approvers: APPROVERS, ...extra };
+  return { assessment: ASSESSMENT, plan: PLAN, reasons: REASONS, approvers: APPROVERS, ...extra };
 }
 
 /** An error as Step Functions sees it: `name` is the error name that Retry and Catch match, `message` the cause. */
@@ -145,9 +164,13 @@ function handlersFor(def: Definition, scenario: Scenario, calls: Call[]): LocalH
   for (const [state, { Resource, functionName }] of taskStates(def)) {
     const fn = byArn.get(functionName);
     if (!fn) throw new Error(`no local function for ${functionName} (state ${state})`);
+    const task = Object.values(APPROVAL_PLACEHOLDERS).find((key) => ARNS[key] === functionName);
+    if (!task) throw new Error(`no task for ${functionName} (state ${state})`);
     handlers[state] = async (parameters) => {
       const payload = field(parameters, "Payload") ?? null;
       calls.push({ state, functionName: String(field(parameters, "FunctionName")), payload });
+      // The handler's own contract: a payload the deployed function would refuse fails the test here.
+      parseApprovalTaskInput(task, payload);
       if (Resource.endsWith(".waitForTaskToken")) return await fn(payload);
       try {
         return { StatusCode: 200, ExecutedVersion: "$LATEST", Payload: await fn(payload) };
@@ -332,6 +355,7 @@ describe("approval workflow on aws-local-stepfunctions", () => {
           executionId: EXECUTION_ID,
           assessment: ASSESSMENT,
           plan: PLAN,
+          reasons: REASONS,
           approvers: APPROVERS,
           timeoutSeconds: APPROVAL_DEFAULT_TIMEOUT_SECONDS,
         },

@@ -37,12 +37,12 @@ function killSwitch(value: string): void {
 function input() {
   const assessment = processed.assessments[0];
   if (!assessment) throw new Error("the sample must assess");
+  // The Apply task's input as the workflow passes it (infra/approval.asl.json, Apply.Parameters.Payload).
   return {
+    executionId: "arn:aws:states:eu-west-1:111122223333:execution:approval:asm-1",
     assessment,
     plan: processed.plan,
-    reasons: ["mode approve"],
-    approvers: { slackUserIds: [], emails: ["oncall@example.com"] },
-    timeoutSeconds: 3600,
+    approval: { decision: "approved", approver: "email:oncall@example.com" },
   };
 }
 

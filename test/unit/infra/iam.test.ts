@@ -36,6 +36,7 @@ const context: IamContext = iamContext(
     account: ACCOUNT,
     region: REGION,
     topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:eks-responder-prod-alerts`,
+    approvalsTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:eks-responder-prod-approvals`,
     topicKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
     deadLetterQueueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:eks-responder-prod-dlq`,
   },
@@ -212,14 +213,14 @@ function ownCalls(id: FunctionId): Call[] {
   const table = TABLE_CALLS[id];
   const params = (...keys: (keyof typeof p)[]) =>
     keys.map((key) => ({ action: "ssm:GetParameter", resource: parameter(p[key]) }));
-  const publish: Call[] = [
-    { action: "sns:Publish", resource: context.topicArn },
-    ...["kms:Decrypt", "kms:GenerateDataKey"].map((action) => ({
-      action,
-      resource: context.topicKeyArn,
-      context: { "kms:ViaService": `sns.${REGION}.amazonaws.com` },
-    })),
-  ];
+  const topicKey: Call[] = ["kms:Decrypt", "kms:GenerateDataKey"].map((action) => ({
+    action,
+    resource: context.topicKeyArn,
+    context: { "kms:ViaService": `sns.${REGION}.amazonaws.com` },
+  }));
+  const publish: Call[] = [{ action: "sns:Publish", resource: context.topicArn }, ...topicKey];
+  // The signed approval links: the approvals topic only, never the alerts topic.
+  const publishApprovals: Call[] = [{ action: "sns:Publish", resource: context.approvalsTopicArn }, ...topicKey];
   switch (id) {
     case "respond":
       return [
@@ -231,7 +232,7 @@ function ownCalls(id: FunctionId): Call[] {
         { action: "sqs:SendMessage", resource: context.deadLetterQueueArn },
       ];
     case "approval-request":
-      return [...logs, ...table, ...params("policy", "slackToken", "approvalLinkSecret"), ...publish];
+      return [...logs, ...table, ...params("policy", "slackToken", "approvalLinkSecret"), ...publishApprovals];
     case "approval-apply":
       return [...logs, ...table, ...params("policy", "killSwitch")];
     case "approval-notify":
@@ -515,6 +516,7 @@ describe("the least-privilege checks themselves (negative cases)", () => {
         account: OTHER_ACCOUNT,
         region: REGION,
         topicArn: `arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:t`,
+        approvalsTopicArn: `arn:aws:sns:${REGION}:${OTHER_ACCOUNT}:a`,
         topicKeyArn: `arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
         deadLetterQueueArn: `arn:aws:sqs:${REGION}:${OTHER_ACCOUNT}:dlq`,
       },
@@ -621,7 +623,9 @@ describe("the holes found in review, closed for every function role", () => {
 
   it("respond may write idempotency and audit items, but not delete or reset what it does not own", async () => {
     const policy = functionPolicy("respond", context);
-    expect(await decide(policy, item("DeleteItem", IDEMPOTENCY_KEY))).toBe("Allowed");
+    expect(await decide(policy, item("UpdateItem", IDEMPOTENCY_KEY))).toBe("Allowed");
+    // A claim is given up with a conditional update that keeps its checkpoint: nothing of the table is deleted.
+    expect(await decide(policy, item("DeleteItem", IDEMPOTENCY_KEY))).not.toBe("Allowed");
     expect(await decide(policy, item("PutItem", AUDIT_KEY))).toBe("Allowed");
     expect(await decide(policy, item("DeleteItem", AUDIT_KEY))).not.toBe("Allowed");
     expect(await decide(policy, item("PutItem", APPROVAL_KEY))).not.toBe("Allowed");

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvalDefinition } from "../../../infra/approval.ts";
+import { approvalsTopicPolicy } from "../../../infra/approvals-policy.ts";
 import {
   APPROVAL_TASK_FUNCTIONS,
   functionPolicy,
@@ -25,9 +26,10 @@ import {
   settings,
 } from "../../../infra/naming.ts";
 import { tableArgs } from "../../../infra/table-args.ts";
+import { approverFilterPolicy } from "../../../packages/core/src/approval/approver-channel.ts";
 import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
 import { NOTIFICATION_FAILED_MESSAGE } from "../../../packages/functions/src/config.ts";
-import { resourceTable, withResourceTable } from "../../../scripts/synth.ts";
+import { resourceTable, SYNTH_APPROVER_EMAILS, withResourceTable } from "../../../scripts/synth.ts";
 
 /**
  * The resources `run()` of sst.config.ts creates, synthesized offline under Pulumi mocks by scripts/synth.ts
@@ -138,12 +140,14 @@ function synthContext(): IamContext {
   const environment = record(record(respond.inputs.environment).variables);
   const invoke = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "RespondAsyncInvoke");
   const topic = one("aws:sns/topic:Topic", "Alerts");
+  const request = record(record(functionResource("approval-request").inputs.environment).variables);
   return iamContext(
     {
       partition: "aws",
       account: ACCOUNT,
       region: REGION,
       topicArn: str(environment.SNS_TOPIC_ARN),
+      approvalsTopicArn: str(request.APPROVALS_TOPIC_ARN),
       topicKeyArn: str(topic.inputs.kmsMasterKeyId),
       deadLetterQueueArn: str(record(record(invoke.inputs.destinationConfig).onFailure).destination),
     },
@@ -252,6 +256,8 @@ describe("the synthesized functions", () => {
       for (const key of contract) expect(variables[key], `${id} ${key}`).toEqual(expect.any(String));
       expect("STATE_MACHINE_ARN" in variables, id).toBe(id === "respond");
       expect("APPROVAL_CALLBACK_URL" in variables, id).toBe(id === "approval-request");
+      expect("APPROVALS_TOPIC_ARN" in variables, id).toBe(id === "approval-request");
+      expect("APPROVER_EMAILS" in variables, id).toBe(id === "approval-request");
     }
     const respond = record(record(functionResource("respond").inputs.environment).variables);
     expect(respond.STATE_MACHINE_ARN).toBe(synthContext().stateMachineArn);
@@ -362,6 +368,38 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
     expect(JSON.parse(str(key.policy))).toEqual(topicKeyPolicy("aws", ACCOUNT));
     expect(one("aws:sns/topic:Topic", "Alerts").inputs.kmsMasterKeyId).toBe(context.topicKeyArn);
     expect(one("aws:sqs/queue:Queue", "DeadLetterQueue").inputs).toMatchObject({ sqsManagedSseEnabled: true });
+  });
+
+  it("send approval links through their own topic: one email subscription per approver, filtered to that approver", () => {
+    const context = synthContext();
+    const approvers = SYNTH_APPROVER_EMAILS.split(",");
+    const topic = one("aws:sns/topic:Topic", "Approvals").inputs;
+    expect(topic).toEqual({ name: names.approvalsTopicName, kmsMasterKeyId: context.topicKeyArn });
+    expect(context.approvalsTopicArn).toBe(`arn:aws:sns:${REGION}:${ACCOUNT}:${names.approvalsTopicName}`);
+    expect(context.approvalsTopicArn).not.toBe(context.topicArn);
+    // The topic policy lets only the approvers' addresses subscribe (evaluated in approvals-policy.test.ts).
+    const policy = one("aws:sns/topicPolicy:TopicPolicy", "ApprovalsPolicy").inputs;
+    expect(policy.arn).toBe(context.approvalsTopicArn);
+    expect(JSON.parse(str(policy.policy))).toEqual(approvalsTopicPolicy(context.approvalsTopicArn, approvers));
+    const subscriptions = ofType("aws:sns/topicSubscription:TopicSubscription").filter(
+      (s) => s.inputs.topic === context.approvalsTopicArn,
+    );
+    expect(subscriptions.map((s) => s.inputs)).toEqual(
+      approvers.map((email) => ({
+        topic: context.approvalsTopicArn,
+        protocol: "email",
+        endpoint: email,
+        filterPolicy: JSON.stringify(approverFilterPolicy(email)),
+        filterPolicyScope: "MessageAttributes",
+      })),
+    );
+    // The request function publishes there, to exactly these approvers, and may not publish to the alerts topic.
+    const request = record(record(functionResource("approval-request").inputs.environment).variables);
+    expect(request.APPROVALS_TOPIC_ARN).toBe(context.approvalsTopicArn);
+    expect(request.APPROVER_EMAILS).toBe(approvers.join(","));
+    const requestPolicy = JSON.stringify(functionPolicy("approval-request", context));
+    expect(requestPolicy).toContain(context.approvalsTopicArn);
+    expect(requestPolicy).not.toContain(`"${context.topicArn}"`);
   });
 
   it("alarm to the topic on a non-empty dead-letter queue, respond errors, failed approvals and failed notifications", () => {

@@ -58,6 +58,16 @@ function currentCounter(): Record<string, unknown> {
   };
 }
 
+/** A table where every audit key is taken by another record: recordAudit reads what is there before moving on. */
+function auditKeyTaken() {
+  return recordingDynamo({
+    "dynamodb:PutItem": () => {
+      throw Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException" });
+    },
+    "dynamodb:GetItem": (input) => ({ Item: { pk: input.Key?.pk, sk: input.Key?.sk, eventId: "another event" } }),
+  });
+}
+
 async function respond(): Promise<TableCall[]> {
   const { audit } = sample();
   const first = recordingDynamo();
@@ -67,16 +77,27 @@ async function respond(): Promise<TableCall[]> {
   await store.complete("ct:event-1", { outcome: "skipped", reason: "benign", decisions: [], plannedCalls: 0 });
   await store.get("ct:event-1");
   await store.claim("ct:event-2", ttl);
+  await store.checkpoint("ct:event-2", '{"version":1,"done":[],"partial":[]}');
   await store.release("ct:event-2");
+  // A record past its TTL: the takeover's condition fails, and a fresh item is put.
+  const expired = recordingDynamo({
+    "dynamodb:UpdateItem": () => {
+      throw Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException" });
+    },
+  });
+  await idempotencyStore(expired.client, TABLE).claim("ct:event-3", ttl);
   // A new counter (GetItem, then PutItem), and a slot in the current window (GetItem, then UpdateItem ADD).
   await takeAutomaticSlot(first.client, TABLE, { account: ACCOUNT, limit: 20, windowSeconds: 600, now: NOW });
   const counted = recordingDynamo({ "dynamodb:GetItem": () => ({ Item: currentCounter() }) });
   await takeAutomaticSlot(counted.client, TABLE, { account: ACCOUNT, limit: 20, windowSeconds: 600, now: NOW });
   await recordAudit(first.client, TABLE, audit);
+  // The same record again (an invocation resuming one that died after recording): its key is taken, and read.
+  const taken = auditKeyTaken();
+  await recordAudit(taken.client, TABLE, audit).catch(() => undefined);
   // notify with the digest (runtime.ts notifier, slackDigest): the gate, and a refused message's digest line.
   await takeSlackSlot(first.client, TABLE, { channel: "#security-alerts", now: NOW });
   await appendToDigest(first.client, TABLE, { channel: "#security-alerts", line: "*HIGH* · alert", now: NOW });
-  return [...first.calls, ...counted.calls];
+  return [...first.calls, ...expired.calls, ...counted.calls, ...taken.calls];
 }
 
 /** One pending item of a window long ended, in the partition the flush queried, as appendToDigest writes it. */
@@ -139,9 +160,12 @@ export async function tableCallsOf(id: FunctionId): Promise<TableCall[]> {
       await store.markUsed(approval.approvalId, "nonce-1");
       return recording.calls;
     }
-    case "approval-record":
+    case "approval-record": {
       await recordAudit(recording.client, TABLE, audit);
-      return recording.calls;
+      const taken = auditKeyTaken();
+      await recordAudit(taken.client, TABLE, audit).catch(() => undefined);
+      return [...recording.calls, ...taken.calls];
+    }
     case "digest":
       return digest();
     case "approval-apply":
@@ -156,7 +180,10 @@ export async function rollbackCliTableCalls(): Promise<TableCall[]> {
   const recording = recordingDynamo();
   await getAudit(recording.client, TABLE, audit.assessmentId);
   await recordAudit(recording.client, TABLE, { ...audit, reasons: ["rolled back with eks-responder rollback"] });
+  // A rollback record whose key is taken: the record there is read (the same one is kept once).
+  const taken = auditKeyTaken();
+  await recordAudit(taken.client, TABLE, audit).catch(() => undefined);
   await listAudit(recording.client, TABLE, { limit: 10 });
   await listAudit(recording.client, TABLE, { cluster: "prod-eks", limit: 10 });
-  return recording.calls;
+  return [...recording.calls, ...taken.calls];
 }

@@ -3,36 +3,51 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
+import { EksResponderError } from "../errors.ts";
 import { escapeMrkdwn, truncate } from "../notify/escape.ts";
 import type { Decision, PlanStep } from "../pipeline/types.ts";
 import type { ExemptTag } from "../policy/exempt-tags.ts";
+import { APPROVER_ATTRIBUTE, approverChannelKey } from "./approver-channel.ts";
 import { SLACK_ACTION_IDS, slackActionValue } from "./callback.ts";
+import type { ApprovalPayload, RequestTaskInput } from "./contract.ts";
 import { type ApprovalRecord, signApproval, taskTokenRef } from "./links.ts";
 
 /** A Block Kit block as Slack's SDK takes it: a `type` and its fields. */
 export type SlackBlock = { type: string } & Record<string, unknown>;
 
-/** The execution input of the approval workflow, as the respond path starts it (see infra/APPROVAL.md). */
-export interface ApprovalExecutionInput {
-  assessment: Assessment;
-  plan: PlanStep[];
-  approvers: { slackUserIds: string[]; emails: string[] };
-  timeoutSeconds: number;
-  /** Why approval is needed: the decision's reasons. */
-  reasons: string[];
-}
+/** The execution state's `$.Payload`: the execution input with its defaults (contract.ts, infra/APPROVAL.md). */
+export type ApprovalExecutionInput = ApprovalPayload;
 
-/** What the RequestApproval task receives (the execution input plus the task token). */
-export interface RequestApprovalInput extends ApprovalExecutionInput {
-  taskToken: string;
-  executionId: string;
+/** What the RequestApproval task receives (the payload plus the task token): contract.ts `requestTaskInputSchema`. */
+export type RequestApprovalInput = RequestTaskInput;
+
+/**
+ * Email approvers in the policy that no delivery channel reaches (no subscription on the approvals topic, or no
+ * topic, link secret or callback URL at all). The request fails closed: nothing is stored or sent, and the workflow
+ * notifies and records the failure; a link is never sent anywhere else (the alerts topic has other subscribers).
+ */
+export class ApprovalChannelMissingError extends EksResponderError {
+  override name = "ApprovalChannelMissingError";
+  readonly emails: readonly string[];
+
+  constructor(emails: readonly string[], why: string) {
+    super(
+      "APPROVAL.NO_CHANNEL",
+      `no delivery channel for email approver${emails.length === 1 ? "" : "s"} ${emails.join(", ")}: ${why}; nothing was sent`,
+    );
+    this.emails = emails;
+  }
 }
 
 export interface RequestApprovalDeps {
   store: { put(record: ApprovalRecord): Promise<void> };
   /** Posts the Slack approval message; absent when Slack is not configured. */
   postSlack?: (message: { text: string; blocks: SlackBlock[] }) => Promise<void>;
-  sns?: { client: SNSClient; topicArn: string };
+  /**
+   * The approvals topic (never the alerts topic) and the approver addresses it has a subscription for, each filtered
+   * on the `approver` attribute (approver-channel.ts).
+   */
+  email?: { client: SNSClient; topicArn: string; subscribed: readonly string[] };
   linkSecret?: string;
   callbackUrl?: string;
   now: () => Date;
@@ -108,20 +123,50 @@ export function approvalSlackMessage(
   };
 }
 
-/** The email/SNS approval request: the plan and one signed link per approver. */
-export function approvalEmailMessage(input: ApprovalExecutionInput, links: readonly string[], expiresAt: Date): string {
-  return `Approval needed: ${input.assessment.title}\n\nThe exact plan:\n${planLines(input.plan)}\n\nEach link is for one approver, works once, and expires ${expiresAt.toISOString()}. Opening it shows the plan; nothing is decided until you press a button there.\n\n${links.join("\n")}\n`;
+/** The email approval request of one approver: the plan, why, and the link signed for them alone. */
+export function approvalEmailMessage(
+  input: ApprovalExecutionInput,
+  approver: string,
+  link: string,
+  expiresAt: Date,
+): string {
+  const why = input.reasons.map((r) => `- ${truncate(r, 300)}`).join("\n");
+  return `Approval needed: ${input.assessment.title}\n\nThe exact plan:\n${planLines(input.plan)}\n\nWhy:\n${why}\n\nThis link is for ${approver} only, works once, and expires ${expiresAt.toISOString()}. Opening it shows the plan; nothing is decided until you press a button there.\n\n${link}\n`;
+}
+
+/** Why the email approvers cannot be reached, or undefined when every one of them can. */
+function missingChannel(
+  input: RequestApprovalInput,
+  deps: RequestApprovalDeps,
+): ApprovalChannelMissingError | undefined {
+  const emails = input.approvers.emails;
+  if (emails.length === 0) return undefined;
+  if (!deps.email) return new ApprovalChannelMissingError(emails, "the approvals topic is not configured");
+  if (!deps.linkSecret || !deps.callbackUrl)
+    return new ApprovalChannelMissingError(emails, "the link secret or the callback URL is not configured");
+  const subscribed = new Set(deps.email.subscribed.map(approverChannelKey));
+  const missing = emails.filter((e) => !subscribed.has(approverChannelKey(e)));
+  return missing.length > 0
+    ? new ApprovalChannelMissingError(
+        missing,
+        "the approvals topic has no subscription for them (add them to EKS_RESPONDER_APPROVER_EMAILS and deploy)",
+      )
+    : undefined;
 }
 
 /**
  * The RequestApproval task: keeps the task token server-side under a new approval id, then asks the approvers —
- * Slack buttons for the Slack approvers, a signed single-use link per email approver (through SNS). The message
- * shows the exact plan. Returns the approval id; the workflow then waits for the callback.
+ * Slack buttons for the Slack approvers, and for each email approver one message on the approvals topic with the link
+ * signed for them, delivered only to their subscription. An email approver with no channel fails the request before
+ * anything is stored or sent (ApprovalChannelMissingError). Returns the approval id; the workflow then waits for the
+ * callback.
  */
 export async function requestApproval(
   input: RequestApprovalInput,
   deps: RequestApprovalDeps,
 ): Promise<{ approvalId: string; asked: string[] }> {
+  const missing = missingChannel(input, deps);
+  if (missing) throw missing;
   const approvalId = randomBytes(18).toString("base64url");
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + input.timeoutSeconds * 1000);
@@ -137,33 +182,38 @@ export async function requestApproval(
     await deps.postSlack(approvalSlackMessage(input, approvalId, expiresAt));
     asked.push(...input.approvers.slackUserIds.map((u) => `slack:${u}`));
   }
-  if (deps.sns && deps.linkSecret && deps.callbackUrl && input.approvers.emails.length > 0) {
+  const { email, linkSecret, callbackUrl } = deps;
+  if (email && linkSecret && callbackUrl && input.approvers.emails.length > 0) {
     const ref = taskTokenRef(input.taskToken);
-    const links = input.approvers.emails.map((email) => {
+    const { PublishCommand } = await import("@aws-sdk/client-sns");
+    // One message per approver, with only their own link, delivered only to their subscription (the filter policy
+    // on the `approver` attribute): no subscriber ever sees another approver's link.
+    for (const approver of input.approvers.emails) {
       const token = signApproval({
-        secret: deps.linkSecret ?? "",
+        secret: linkSecret,
         approvalId,
         taskTokenRef: ref,
-        approver: email,
+        approver,
         decisionAllowed: ["approve", "reject"],
         expiresAt,
       });
-      return `${email}: ${deps.callbackUrl}/approve?token=${token}`;
-    });
-    const { PublishCommand } = await import("@aws-sdk/client-sns");
-    await deps.sns.client.send(
-      new PublishCommand({
-        TopicArn: deps.sns.topicArn,
-        Subject: "eks-responder: approval needed",
-        Message: approvalEmailMessage(input, links, expiresAt),
-        MessageAttributes: { kind: { DataType: "String", StringValue: "approval-request" } },
-      }),
-    );
-    asked.push(...input.approvers.emails.map((e) => `email:${e}`));
+      await email.client.send(
+        new PublishCommand({
+          TopicArn: email.topicArn,
+          Subject: "eks-responder: approval needed",
+          Message: approvalEmailMessage(input, approver, `${callbackUrl}/approve?token=${token}`, expiresAt),
+          MessageAttributes: {
+            [APPROVER_ATTRIBUTE]: { DataType: "String", StringValue: approverChannelKey(approver) },
+            kind: { DataType: "String", StringValue: "approval-request" },
+          },
+        }),
+      );
+      asked.push(`email:${approver}`);
+    }
   }
   if (asked.length === 0) {
     // Nobody could be asked: fail the task so the workflow records and notifies it, instead of waiting for nothing.
-    throw Object.assign(new Error("no approver could be asked: configure approvals.approvers and Slack or SNS"), {
+    throw Object.assign(new Error("no approver could be asked: configure approvals.approvers and Slack or email"), {
       name: "NoApprovers",
     });
   }
