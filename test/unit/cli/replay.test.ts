@@ -55,7 +55,7 @@ describe("eks-responder replay", () => {
     expect(code).toBe(0);
     expect(c.stdout()).toContain("examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
     expect(c.stdout()).toContain('ec2:RevokeSecurityGroupIngress {"GroupId":"sg-0632fa4ee8a8468a4"');
-    expect(c.stdout()).toMatch(/summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 13 planned AWS calls/);
+    expect(c.stdout()).toMatch(/summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 14 planned AWS calls/);
     expect(c.stdout()).not.toContain(ESC);
   });
 
@@ -74,7 +74,7 @@ describe("eks-responder replay", () => {
         skipped: 2,
         invalid: 0,
       },
-      plannedCalls: 13,
+      plannedCalls: 14,
       invalid: 0,
     });
     const first = report.results[0];
