@@ -31,6 +31,23 @@ function findingEvidence(s: GuardDutySignal): string[] {
   return lines;
 }
 
+/**
+ * What the finding does not establish: the parts that could not be read (then it is alerted on with what was read,
+ * never acted on), and network interfaces listed without an id, which a plan built from the event would miss.
+ */
+function findingDoubts(s: GuardDutySignal, actions: ActionRequest[]): string[] {
+  const doubts = (s.unreadable ?? []).map(
+    (i) => `the finding could not be fully read: ${i.path} ${i.message}; it is reported with what was read`,
+  );
+  const withoutId = s.instance?.networkInterfacesWithoutId ?? 0;
+  if (withoutId > 0 && actions.length > 0) {
+    doubts.push(
+      `${withoutId} network interface${withoutId === 1 ? "" : "s"} of ${s.instance?.instanceId} ${withoutId === 1 ? "is" : "are"} listed without an id: the plan would not cover ${withoutId === 1 ? "it" : "them"}`,
+    );
+  }
+  return doubts;
+}
+
 /** The isolate action for the node a finding names, when it names one. */
 export function isolateNode(s: GuardDutySignal): ActionRequest | undefined {
   const instance = s.instance;
@@ -61,6 +78,7 @@ export function assessFinding(
   if (classified.family !== family) return [];
   const cluster = signal.cluster?.name ?? signal.instance?.eksNode?.cluster;
   const { actions = [], notes = [] } = playbook(signal);
+  const doubts = findingDoubts(signal, actions);
   const namespace = signal.workload?.namespace;
   return [
     makeAssessment(signal, 0, {
@@ -75,6 +93,7 @@ export function assessFinding(
       evidence: [classified.reason, ...findingEvidence(signal)],
       actions,
       notes,
+      doubts,
       subject: {
         tags: [signal.cluster?.tags, signal.instance?.tags].filter((t): t is Record<string, string> => t !== undefined),
         ...(namespace ? { namespace } : {}),
