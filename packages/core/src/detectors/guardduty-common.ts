@@ -1,7 +1,11 @@
-import type { GuardDutySignal, Signal } from "../signals/types.ts";
+import type { GuardDutySignal, RuntimeProcess, Signal } from "../signals/types.ts";
 import { makeAssessment, severityFromGuardDuty } from "./common.ts";
 import { classifyFinding, type GuardDutyFamily } from "./guardduty-families.ts";
 import type { ActionRequest, Assessment } from "./types.ts";
+
+function describeProcess(p: RuntimeProcess): string {
+  return `${p.executablePath ?? p.name ?? "?"}${p.pid ? ` pid ${p.pid}` : ""}`;
+}
 
 /** Evidence lines every GuardDuty assessment carries. */
 function findingEvidence(s: GuardDutySignal): string[] {
@@ -19,10 +23,12 @@ function findingEvidence(s: GuardDutySignal): string[] {
     lines.push(
       `instance ${s.instance.instanceId}${s.instance.eksNode ? ` (node of ${s.instance.eksNode.cluster}${s.instance.eksNode.nodegroup ? `, node group ${s.instance.eksNode.nodegroup}` : ""})` : ""}`,
     );
-  if (s.process)
-    lines.push(
-      `process ${s.process.executablePath ?? s.process.name ?? "?"}${s.process.pid ? ` pid ${s.process.pid}` : ""}`,
-    );
+  if (s.process) lines.push(`actor: process ${describeProcess(s.process)}`);
+  const t = s.runtimeTarget;
+  if (t?.process) lines.push(`target: process ${describeProcess(t.process)}`);
+  if (t?.modifyingProcess) lines.push(`modified by process ${describeProcess(t.modifyingProcess)}`);
+  if (t?.path) lines.push(`target: ${t.path}`);
+  if (t?.tool) lines.push(`tool: ${t.tool}`);
   if (s.remote?.ip)
     lines.push(
       `remote ${s.remote.ip}${s.remote.port ? `:${s.remote.port}` : ""}${s.remote.country ? ` (${s.remote.country})` : ""}`,

@@ -99,3 +99,16 @@ export function nodeIsCompromised(signal: GuardDutySignal): boolean {
   const { purpose } = splitFindingType(signal.findingType);
   return signal.resourceRole === "ACTOR" || COMPROMISE_PURPOSES.has(purpose);
 }
+
+/**
+ * True when a Runtime Monitoring finding shows the node or pod is compromised, as {@link nodeIsCompromised} does
+ * for EC2 findings: the actor is the process (`service.runtimeDetails.process`) running on the finding's resource,
+ * so its purpose (Backdoor, CryptoCurrency, Trojan, Impact) or a High/Critical severity (7.0 and above) is what
+ * shows compromise; a Low or Medium finding of another purpose (a new binary run, a suspicious command) is alerted on.
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/findings-runtime-monitoring.html
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html
+ */
+export function runtimeShowsCompromise(signal: GuardDutySignal): boolean {
+  const { purpose } = splitFindingType(signal.findingType);
+  return COMPROMISE_PURPOSES.has(purpose) || signal.severity >= 7;
+}
