@@ -473,3 +473,115 @@ describe("ec2-open-ingress", () => {
     expect(second).toBe(first);
   });
 });
+
+/**
+ * The all-ports fixture with its one permission (request and created rule alike) rewritten in memory. EC2's meaning
+ * of the port fields: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html (tcp/udp: start
+ * and end of the range; icmp/icmpv6: type and code; -1 or another protocol number: every port, whatever the range).
+ */
+function withPermission(protocol: string, fromPort: number, toPort: number) {
+  const envelope = loadFixture(`${SGI}/all-ports-tcp-open.json`);
+  const permission = must(objectAt(envelope, "detail", "requestParameters", "ipPermissions").items as unknown[])[0];
+  const rule = must(objectAt(envelope, "detail", "responseElements", "securityGroupRuleSet").items as unknown[])[0];
+  for (const item of [permission, rule] as Record<string, unknown>[]) {
+    item.ipProtocol = protocol;
+    item.fromPort = fromPort;
+    item.toPort = toPort;
+  }
+  return envelope;
+}
+
+function modifiedTo(protocol: string, fromPort: number, toPort: number) {
+  const envelope = loadFixture(`${MSR}/ssh-ipv4-world.json`);
+  const request = objectAt(envelope, "detail", "requestParameters", "ModifySecurityGroupRulesRequest");
+  const rule = objectAt(request, "SecurityGroupRule", "SecurityGroupRule");
+  rule.IpProtocol = protocol;
+  rule.FromPort = fromPort;
+  rule.ToPort = toPort;
+  return envelope;
+}
+
+describe("ec2-open-ingress, port fields as EC2 reads them", () => {
+  it.each([
+    ["tcp", 30000, 22],
+    ["udp", 53, 52],
+  ])("flags a world-open %s rule written %i-%i (fromPort > toPort) and only alerts", (protocol, from, to) => {
+    // prepare
+    const event = withPermission(protocol, from, to);
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.title).toBe(`Security group ${SG} opened ${protocol}/${from}-${to} (fromPort > toPort) from 0.0.0.0/0`);
+    expect(a.doubts).toEqual([
+      `${protocol} rule with fromPort ${from} greater than toPort ${to}: EC2 does not create a range written this way, so the event does not say which ports are open`,
+    ]);
+    expect(a.actions).toEqual([]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+    expect(must(result.decisions[0]).reasons.at(-1)).toMatch(/^fail closed, alert only: .*fromPort/);
+  });
+
+  it("flags a reversed range even when both of its ends are allowed public ports", () => {
+    // prepare
+    const event = withPermission("tcp", 443, 80);
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(mine(result)).toHaveLength(1);
+    expect(result.outcome).toBe("alert");
+  });
+
+  it("flags a ModifySecurityGroupRules change to a reversed tcp range and only alerts", () => {
+    // prepare
+    const event = modifiedTo("tcp", 2222, 22);
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.doubts).toEqual([
+      "sgr-0a1b2c3d4e5f60789: tcp rule with fromPort 2222 greater than toPort 22: EC2 does not create a range written this way, so the event does not say which ports are open",
+    ]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+  });
+
+  it.each([
+    ["icmp", 8, 0],
+    ["icmp", 3, 4],
+    ["icmpv6", 128, 0],
+  ])(
+    "reads %s fromPort %i / toPort %i as an ICMP type and code, not a reversed range: not flagged",
+    (protocol, type, code) => {
+      // prepare
+      const event = withPermission(protocol, type, code);
+
+      // act
+      const result = processEvent(event, defaultPolicy());
+
+      // assess
+      expect(mine(result)).toEqual([]);
+      expect(result.skipped).toBe("no-finding");
+    },
+  );
+
+  it("reads another protocol number as every port, whatever range the rule names, and revokes it", () => {
+    // prepare
+    const event = withPermission("132", 443, 443);
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.severity).toBe("critical");
+    expect(a.title).toBe(`Security group ${SG} opened protocol 132, all ports from 0.0.0.0/0`);
+    expect(calls(result)).toEqual(revokeRules(SG, ["sgr-08091a2b3c4d5e6f7"]));
+  });
+});

@@ -13,6 +13,9 @@ import { fixtureText, listFixtures, loadFixture, must, objectAt } from "../../he
 const ID = "eks-logging-disabled";
 const UCC = "cloudtrail/update-cluster-config";
 const DISABLED = `${UCC}/logging-disabled.json`;
+const CC = "cloudtrail/create-cluster";
+const CREATED_WITHOUT_LOGGING = `${CC}/legacy-2018-awsdoc.json`;
+const CREATED_LOGGING_OFF = `${CC}/public-open-unencrypted.json`;
 
 function run(input: unknown, policy = defaultPolicy()): EventResult {
   return processEvent(input, policy);
@@ -39,7 +42,7 @@ const enableLogging = (types: string[]) => [
 ];
 
 describe("eks-logging-disabled", () => {
-  it("assesses only the update that turns logging off, under the default policy", () => {
+  it("assesses the update that turns logging off and the clusters created without it, under the default policy", () => {
     // prepare
     const all = [...listFixtures("cloudtrail"), ...listFixtures("guardduty")];
 
@@ -47,7 +50,7 @@ describe("eks-logging-disabled", () => {
     const assessed = all.filter((f) => mine(run(fixtureText(f))).length > 0);
 
     // assess
-    expect(assessed).toEqual([DISABLED]);
+    expect(assessed).toEqual([CREATED_WITHOUT_LOGGING, CREATED_LOGGING_OFF, DISABLED]);
   });
 
   it("turns api, audit and authenticator back on automatically (default mode auto)", () => {
@@ -71,20 +74,19 @@ describe("eks-logging-disabled", () => {
     ]);
   });
 
-  it.each([
-    `${UCC}/logging-enabled-all.json`,
-    `${UCC}/public-endpoint-open.json`,
-    "cloudtrail/create-cluster/public-open-unencrypted.json",
-  ])("finds nothing in %s (logging on, an endpoint update, or a CreateCluster)", (relPath) => {
-    // prepare
-    const text = fixtureText(relPath);
+  it.each([`${UCC}/logging-enabled-all.json`, `${UCC}/public-endpoint-open.json`, `${CC}/private-encrypted.json`])(
+    "finds nothing in %s (logging on, an endpoint update, or a cluster created with every log type)",
+    (relPath) => {
+      // prepare
+      const text = fixtureText(relPath);
 
-    // act
-    const result = run(text);
+      // act
+      const result = run(text);
 
-    // assess
-    expect(mine(result)).toEqual([]);
-  });
+      // assess
+      expect(mine(result)).toEqual([]);
+    },
+  );
 
   it("only re-enables the types the policy requires, as medium when audit is not among them", () => {
     // prepare
@@ -166,5 +168,66 @@ describe("eks-logging-disabled", () => {
     // assess
     expect(result.outcome).toBe("alert");
     expect(result.plan).toEqual([]);
+  });
+});
+
+describe("eks-logging-disabled on CreateCluster", () => {
+  it("flags a cluster created with every log type disabled and turns the required ones on", () => {
+    // prepare
+    const text = fixtureText(CREATED_LOGGING_OFF);
+
+    // act
+    const result = run(text);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.severity).toBe("high");
+    expect(a.title).toBe("Cluster sandbox-eks created with control-plane logging off: api, audit, authenticator");
+    expect(a.evidence[0]).toBe(
+      "CreateCluster sandbox-eks enabled no log type and disabled api, audit, authenticator, controllerManager, scheduler",
+    );
+    expect(a.cluster).toBe("sandbox-eks");
+    expect(a.actions).toEqual([
+      {
+        action: "eks:enable-logging",
+        params: { clusterName: "sandbox-eks", logTypes: ["api", "audit", "authenticator"] },
+      },
+    ]);
+  });
+
+  it("flags a cluster created without a logging member: EKS's default exports no control-plane logs", () => {
+    // prepare
+    const text = fixtureText(CREATED_WITHOUT_LOGGING);
+
+    // act
+    const result = run(text);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.evidence[0]).toMatch(/did not set logging: EKS then exports no control-plane logs$/);
+    expect(a.actions).toEqual([
+      { action: "eks:enable-logging", params: { clusterName: a.cluster, logTypes: ["api", "audit", "authenticator"] } },
+    ]);
+  });
+
+  it("flags only the required types a new cluster leaves off, by the policy's requiredTypes", () => {
+    // prepare
+    const envelope = loadFixture(`${CC}/private-encrypted.json`);
+    const logging = objectAt(envelope, "detail", "requestParameters", "logging");
+    logging.clusterLogging = [
+      { types: ["api", "audit"], enabled: true },
+      { types: ["scheduler"], enabled: false },
+    ];
+
+    // act
+    const byDefault = run(envelope);
+    const strict = run(envelope, requiring(["api", "audit", "authenticator", "scheduler"]));
+    const lenient = run(envelope, requiring(["audit"]));
+
+    // assess
+    expect(must(mine(byDefault)[0]).title).toMatch(/logging off: authenticator$/);
+    expect(must(mine(byDefault)[0]).severity).toBe("medium");
+    expect(must(mine(strict)[0]).title).toMatch(/logging off: authenticator, scheduler$/);
+    expect(mine(lenient)).toEqual([]);
   });
 });

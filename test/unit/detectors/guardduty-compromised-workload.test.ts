@@ -9,7 +9,7 @@ import {
   parsePolicy,
   processEvent,
 } from "../../../packages/core/src/index.ts";
-import { fixtureText, listFixtures, must } from "../../helpers/fixtures.ts";
+import { fixtureText, listFixtures, loadFixture, must, objectAt } from "../../helpers/fixtures.ts";
 
 const ID = "guardduty-compromised-workload";
 const EXEC = "guardduty/execution-kubernetes-execinkubesystempod/exec-aws-node-by-ci-serviceaccount.json";
@@ -116,5 +116,28 @@ describe("guardduty-compromised-workload", () => {
 
     // assess
     expect(found).toEqual([]);
+  });
+});
+
+describe("guardduty-compromised-workload: Malware Protection findings on a container workload", () => {
+  // https://docs.aws.amazon.com/guardduty/latest/ug/findings-malware-protection.html
+  it.each([
+    "Execution:Kubernetes/MaliciousFile",
+    "Execution:Kubernetes/SuspiciousFile",
+    "Execution:Kubernetes/MaliciousFile!Snapshot",
+  ])("routes %s to the workload family, not to the compromised user", (type) => {
+    // prepare
+    const envelope = loadFixture(
+      "guardduty/privilegeescalation-kubernetes-privilegedcontainer/blueprint-transformed.json",
+    );
+    objectAt(envelope, "detail").type = type;
+
+    // act
+    const result = processEvent(envelope, defaultPolicy());
+
+    // assess
+    expect(result.assessments.map((a) => a.detectorId)).toEqual(["guardduty-compromised-workload"]);
+    expect(must(result.assessments[0]).resources.pod).toEqual({ namespace: "argocd", name: "privileged-pod" });
+    expect(result.outcome).toBe("alert");
   });
 });

@@ -169,3 +169,62 @@ describe("guardduty-runtime-threat", () => {
     ]);
   });
 });
+
+describe("guardduty-runtime-threat: actor, target and severity", () => {
+  it.each([
+    ["Execution:Runtime/NewBinaryExecuted", 5, "medium"],
+    ["DefenseEvasion:Runtime/ProcessInjection.Ptrace", 5, "medium"],
+    ["Discovery:Runtime/SuspiciousCommand", 2, "low"],
+  ])("only alerts on %s at severity %i: it does not show the node is compromised", (type, severity, band) => {
+    // prepare
+    const envelope = loadFixture(POD);
+    Object.assign(objectAt(envelope, "detail"), { type, severity });
+
+    // act
+    const result = run(envelope);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.actions).toEqual([]);
+    expect(a.notes).toEqual([
+      `a ${band}-severity ${type} finding does not show the node is compromised: inspect the process and the pod before taking the node out of service`,
+    ]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+  });
+
+  it.each([
+    ["PrivilegeEscalation:Runtime/RuncContainerEscape", 8],
+    ["Impact:Runtime/CryptoMinerExecuted", 5],
+  ])("isolates the node for %s at severity %i (High, or a purpose that shows compromise)", (type, severity) => {
+    // prepare
+    const envelope = loadFixture(NODE);
+    Object.assign(objectAt(envelope, "detail"), { type, severity });
+
+    // act
+    const result = run(envelope);
+
+    // assess
+    expect(must(mine(result)[0]).actions).toEqual([{ action: "ec2:isolate-instance", params: isolateParams }]);
+    expect(result.outcome).toBe("dry-run");
+  });
+
+  it("names the process as the actor and the context's process and file as the target in the evidence", () => {
+    // prepare
+    const envelope = loadFixture(NODE);
+    const runtime = objectAt(envelope, "detail", "service", "runtimeDetails");
+    runtime.context = {
+      targetProcess: { name: "sshd", executablePath: "/usr/sbin/sshd", pid: 812 },
+      threatFilePath: "/tmp/.x/implant",
+    };
+
+    // act
+    const a = must(mine(run(envelope))[0]);
+
+    // assess
+    expect(a.evidence).toContain("actor: process /usr/bin/curl pid 1873");
+    expect(a.evidence).toContain("target: process /usr/sbin/sshd pid 812");
+    expect(a.evidence).toContain("target: /tmp/.x/implant");
+    expect(a.resources).toEqual({ instanceId: "i-0f1e2d3c4b5a69788" });
+  });
+});

@@ -315,12 +315,15 @@ describe("who, what and where", () => {
 
   it("shows every assessment title, the most severe first", () => {
     const { result, message } = exampleSlack("ct-13-eks-create-cluster-AWSDOC.json");
-    expect(result.assessments).toHaveLength(2);
+    // Endpoint open (high), logging off from creation (high, eks-logging-disabled), no secrets encryption (medium).
+    expect(result.assessments).toHaveLength(3);
     const sections = sectionTexts(message.blocks);
     const first = sections.findIndex((s) => s.includes("API endpoint public"));
+    const logging = sections.findIndex((s) => s.includes("created with control-plane logging off"));
     const second = sections.findIndex((s) => s.includes("without KMS encryption"));
     expect(first).toBeGreaterThan(-1);
-    expect(second).toBeGreaterThan(first);
+    expect(logging).toBeGreaterThan(-1);
+    expect(second).toBeGreaterThan(Math.max(first, logging));
     expect(message.blocks[0]).toMatchObject({ text: { text: expect.stringContaining("HIGH") } });
   });
 

@@ -43,11 +43,13 @@ describe("the bundled sample events (npm run replay)", () => {
         mode: "approve",
         calls: ["eks:DisassociateAccessPolicy"],
       },
+      // Restrict the endpoint (eks-cluster-insecure-create), then turn logging on (eks-logging-disabled: the 2018
+      // request sets no logging, and EKS exports no control-plane logs by default).
       "ct-13-eks-create-cluster-AWSDOC.json": {
         outcome: "dry-run",
-        detector: "eks-cluster-insecure-create",
-        mode: "approve",
-        calls: ["eks:UpdateClusterConfig"],
+        detector: "eks-logging-disabled",
+        mode: "auto",
+        calls: ["eks:UpdateClusterConfig", "eks:UpdateClusterConfig"],
       },
       "gd-01-persistence-k8s-successful-anonymous-access.json": { outcome: "skipped", calls: [] },
       "gd-03-sample-trojan-ec2-blackhole-dns.json": { outcome: "skipped", calls: [] },

@@ -389,15 +389,20 @@ describe("parseEvent (GuardDuty)", () => {
     expect(signal.remote).toBeUndefined();
   });
 
-  it("refuses a finding whose severity is not a number, naming detail.severity", () => {
+  it("reads a severity written as a string of digits, and refuses one that is not a number, naming detail.severity", () => {
     // prepare
-    const envelope = loadFixture("guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json");
-    objectAt(envelope, "detail").severity = "8";
+    const digits = loadFixture("guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json");
+    objectAt(digits, "detail").severity = "8.0";
+    const words = loadFixture("guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json");
+    objectAt(words, "detail").severity = "high";
 
     // act
-    const act = () => parseEvent(envelope);
+    const signal = parseFinding(digits);
+    const act = () => parseEvent(words);
 
     // assess
+    expect(signal.severity).toBe(8);
+    expect(signal.unreadable).toBeUndefined();
     expect(act).toThrow(/detail\.severity/);
   });
 });

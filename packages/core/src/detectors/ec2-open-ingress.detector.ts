@@ -24,24 +24,57 @@ const settings = z._default(
 
 type Settings = z.output<typeof settings>;
 
-/** Protocols without ports that are not flagged: ICMP echo from the world is not an exposure of a service. */
+/**
+ * Protocols without ports that are not flagged: ICMP echo from the world is not an exposure of a service. For them
+ * EC2 reads fromPort as the ICMP type and toPort as the code, so `fromPort > toPort` (type 8, code 0) is an ordinary
+ * rule, not a reversed range.
+ * @see https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html
+ */
 const PORTLESS_PROTOCOLS = new Set(["icmp", "icmpv6", "1", "58"]);
+const PORTED_PROTOCOLS = new Set(["tcp", "udp", "6", "17"]);
 const ALL_PORTS = { from: 0, to: 65535 };
 
+/**
+ * The ports a rule opens, as EC2 applies it: `-1`, or a protocol number other than tcp, udp, icmp and icmpv6, opens
+ * every port "regardless of any port range you specify" (API_IpPermission, linked above).
+ */
 function portRange(protocol: string, fromPort?: number, toPort?: number): { from: number; to: number } {
-  if (protocol === "-1" || fromPort === undefined || fromPort === -1) return ALL_PORTS;
+  if (!PORTED_PROTOCOLS.has(protocol) || fromPort === undefined || fromPort === -1) return ALL_PORTS;
   return { from: fromPort, to: toPort === undefined || toPort === -1 ? fromPort : toPort };
+}
+
+/**
+ * A tcp/udp range written with fromPort greater than toPort. EC2 documents fromPort as the start of the range and
+ * toPort as its end (API_IpPermission) and does not create such a rule as written, so a successful event that
+ * carries one does not say which ports are open: it is flagged and alerted on, never allowed and never acted on.
+ */
+function reversedRange(protocol: string, fromPort?: number, toPort?: number): boolean {
+  return (
+    PORTED_PROTOCOLS.has(protocol) &&
+    fromPort !== undefined &&
+    toPort !== undefined &&
+    fromPort !== -1 &&
+    toPort !== -1 &&
+    fromPort > toPort
+  );
 }
 
 function describePorts(protocol: string, fromPort?: number, toPort?: number): string {
   if (protocol === "-1") return "all traffic";
+  if (reversedRange(protocol, fromPort, toPort)) return `${protocol}/${fromPort}-${toPort} (fromPort > toPort)`;
+  if (!PORTED_PROTOCOLS.has(protocol) && !PORTLESS_PROTOCOLS.has(protocol)) return `protocol ${protocol}, all ports`;
   const { from, to } = portRange(protocol, fromPort, toPort);
   return from === to ? `${protocol}/${from}` : `${protocol}/${from}-${to}`;
+}
+
+function reversedDoubt(protocol: string, fromPort?: number, toPort?: number): string {
+  return `${protocol} rule with fromPort ${fromPort} greater than toPort ${toPort}: EC2 does not create a range written this way, so the event does not say which ports are open`;
 }
 
 /** True when every port of the range is allowed to be public, for its protocol (all traffic never is). */
 function portsAllowed(protocol: string, s: Settings, fromPort?: number, toPort?: number): boolean {
   if (PORTLESS_PROTOCOLS.has(protocol)) return true;
+  if (reversedRange(protocol, fromPort, toPort)) return false;
   const allowed =
     protocol === "tcp" || protocol === "6"
       ? s.allowedPublicPorts
@@ -149,10 +182,14 @@ function detectAuthorize(
   const worst = offences.some(
     (o) => severityOf(o.permission.protocol, o.permission.fromPort, o.permission.toPort) === "critical",
   );
-  const doubts =
-    signal.groupId === undefined
+  const doubts = [
+    ...(signal.groupId === undefined
       ? ["the call named the group by name only (EC2-Classic or default VPC); its id is not in the event"]
-      : [];
+      : []),
+    ...offences
+      .filter((o) => reversedRange(o.permission.protocol, o.permission.fromPort, o.permission.toPort))
+      .map((o) => reversedDoubt(o.permission.protocol, o.permission.fromPort, o.permission.toPort)),
+  ];
   return [
     makeAssessment(signal, 0, {
       detectorId: ec2OpenIngress.id,
@@ -190,6 +227,9 @@ function detectModify(
     (r) => `${r.ruleId}: ${describePorts(r.protocol, r.fromPort, r.toPort)} from ${r.cidrIpv4 ?? r.cidrIpv6}`,
   );
   const worst = open.some((r) => severityOf(r.protocol, r.fromPort, r.toPort) === "critical");
+  const doubts = open
+    .filter((r) => reversedRange(r.protocol, r.fromPort, r.toPort))
+    .map((r) => `${r.ruleId}: ${reversedDoubt(r.protocol, r.fromPort, r.toPort)}`);
   return [
     makeAssessment(signal, 0, {
       detectorId: ec2OpenIngress.id,
@@ -197,12 +237,20 @@ function detectModify(
       title: `Security group ${signal.groupId} rule changed to ${opened.join("; ")}`,
       resources: { securityGroupId: signal.groupId, ruleIds: open.map((r) => r.ruleId) },
       evidence: [`ModifySecurityGroupRules on ${signal.groupId}: ${opened.join("; ")}`, ...actorEvidence(signal)],
-      actions: [
-        {
-          action: "ec2:revoke-ingress",
-          params: { groupId: signal.groupId, ruleIds: open.map((r) => r.ruleId), openBelowPrefix: s.minPrefixLength },
-        },
-      ],
+      actions:
+        doubts.length === 0
+          ? [
+              {
+                action: "ec2:revoke-ingress",
+                params: {
+                  groupId: signal.groupId,
+                  ruleIds: open.map((r) => r.ruleId),
+                  openBelowPrefix: s.minPrefixLength,
+                },
+              },
+            ]
+          : [],
+      doubts,
       notes: [
         "the rule's definition before the change is not in the event: the plan revokes the modified rule",
         "ModifySecurityGroupRules does not say whether the rule is ingress or egress: the rule is read live first and an egress rule is never revoked",

@@ -1,3 +1,4 @@
+import { withoutPartition } from "../aws/partitions.ts";
 import * as z from "../zod.ts";
 import { anyArnMatches } from "./arn-pattern.ts";
 import { actorEvidence, makeAssessment } from "./common.ts";
@@ -35,7 +36,11 @@ export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
   detect(signal, s) {
     if (signal.family !== "cloudtrail") return [];
     if (signal.eventName === "AssociateAccessPolicy") {
-      if (!s.adminPolicies.includes(signal.policyArn)) return [];
+      // AWS-managed access policies have one ARN per partition (arn:aws-cn:eks::aws:cluster-access-policy/…):
+      // compared without it, the default list covers clusters in China, GovCloud and the other partitions too.
+      // @see https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html
+      const policy = withoutPartition(signal.policyArn);
+      if (!s.adminPolicies.some((p) => withoutPartition(p) === policy)) return [];
       if (anyArnMatches(signal.principalArn, s.allowedPrincipals)) return [];
       const policyName = signal.policyArn.split("/").pop() ?? signal.policyArn;
       const scope =

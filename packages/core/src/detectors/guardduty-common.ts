@@ -1,7 +1,11 @@
-import type { GuardDutySignal, Signal } from "../signals/types.ts";
+import type { GuardDutySignal, RuntimeProcess, Signal } from "../signals/types.ts";
 import { makeAssessment, severityFromGuardDuty } from "./common.ts";
 import { classifyFinding, type GuardDutyFamily } from "./guardduty-families.ts";
 import type { ActionRequest, Assessment } from "./types.ts";
+
+function describeProcess(p: RuntimeProcess): string {
+  return `${p.executablePath ?? p.name ?? "?"}${p.pid ? ` pid ${p.pid}` : ""}`;
+}
 
 /** Evidence lines every GuardDuty assessment carries. */
 function findingEvidence(s: GuardDutySignal): string[] {
@@ -19,16 +23,35 @@ function findingEvidence(s: GuardDutySignal): string[] {
     lines.push(
       `instance ${s.instance.instanceId}${s.instance.eksNode ? ` (node of ${s.instance.eksNode.cluster}${s.instance.eksNode.nodegroup ? `, node group ${s.instance.eksNode.nodegroup}` : ""})` : ""}`,
     );
-  if (s.process)
-    lines.push(
-      `process ${s.process.executablePath ?? s.process.name ?? "?"}${s.process.pid ? ` pid ${s.process.pid}` : ""}`,
-    );
+  if (s.process) lines.push(`actor: process ${describeProcess(s.process)}`);
+  const t = s.runtimeTarget;
+  if (t?.process) lines.push(`target: process ${describeProcess(t.process)}`);
+  if (t?.modifyingProcess) lines.push(`modified by process ${describeProcess(t.modifyingProcess)}`);
+  if (t?.path) lines.push(`target: ${t.path}`);
+  if (t?.tool) lines.push(`tool: ${t.tool}`);
   if (s.remote?.ip)
     lines.push(
       `remote ${s.remote.ip}${s.remote.port ? `:${s.remote.port}` : ""}${s.remote.country ? ` (${s.remote.country})` : ""}`,
     );
   if (s.resourceRole) lines.push(`resource role ${s.resourceRole}`);
   return lines;
+}
+
+/**
+ * What the finding does not establish: the parts that could not be read (then it is alerted on with what was read,
+ * never acted on), and network interfaces listed without an id, which a plan built from the event would miss.
+ */
+function findingDoubts(s: GuardDutySignal, actions: ActionRequest[]): string[] {
+  const doubts = (s.unreadable ?? []).map(
+    (i) => `the finding could not be fully read: ${i.path} ${i.message}; it is reported with what was read`,
+  );
+  const withoutId = s.instance?.networkInterfacesWithoutId ?? 0;
+  if (withoutId > 0 && actions.length > 0) {
+    doubts.push(
+      `${withoutId} network interface${withoutId === 1 ? "" : "s"} of ${s.instance?.instanceId} ${withoutId === 1 ? "is" : "are"} listed without an id: the plan would not cover ${withoutId === 1 ? "it" : "them"}`,
+    );
+  }
+  return doubts;
 }
 
 /** The isolate action for the node a finding names, when it names one. */
@@ -61,6 +84,7 @@ export function assessFinding(
   if (classified.family !== family) return [];
   const cluster = signal.cluster?.name ?? signal.instance?.eksNode?.cluster;
   const { actions = [], notes = [] } = playbook(signal);
+  const doubts = findingDoubts(signal, actions);
   const namespace = signal.workload?.namespace;
   return [
     makeAssessment(signal, 0, {
@@ -75,6 +99,7 @@ export function assessFinding(
       evidence: [classified.reason, ...findingEvidence(signal)],
       actions,
       notes,
+      doubts,
       subject: {
         tags: [signal.cluster?.tags, signal.instance?.tags].filter((t): t is Record<string, string> => t !== undefined),
         ...(namespace ? { namespace } : {}),

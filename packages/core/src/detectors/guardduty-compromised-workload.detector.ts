@@ -10,8 +10,13 @@ export const guardDutyCompromisedWorkload: DetectorDefinition<typeof settings> =
   summary:
     "EKS audit-log findings about a workload: a privileged container, a sensitive host mount, an exec into a " +
     "kube-system pod (for example `PrivilegeEscalation:Kubernetes/PrivilegedContainer`, " +
-    "`Execution:Kubernetes/ExecInKubeSystemPod`). The team is alerted with the pod, namespace and image.",
-  triggers: ["aws.guardduty *:Kubernetes/PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|…"],
+    "`Execution:Kubernetes/ExecInKubeSystemPod`), and Malware Protection's scan results on a container workload " +
+    "(`Execution:Kubernetes/MaliciousFile`, `Execution:Kubernetes/SuspiciousFile`). The team is alerted with the " +
+    "pod, namespace and image.",
+  triggers: [
+    "aws.guardduty *:Kubernetes/PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|…",
+    "aws.guardduty Execution:Kubernetes/MaliciousFile|SuspiciousFile",
+  ],
   actions: [],
   defaultMode: "alert",
   defaultModeReason: "the workload may be legitimate (a CNI or a monitoring agent); a human judges",

@@ -6,6 +6,7 @@ import type { GuardDutySignal } from "../signals/types.ts";
  * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_finding-format.html
  * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-finding-types-eks-audit-logs.html
  * @see https://docs.aws.amazon.com/guardduty/latest/ug/findings-runtime-monitoring.html
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/findings-malware-protection.html
  */
 export type GuardDutyFamily =
   | "configuration-issue"
@@ -27,9 +28,16 @@ export function splitFindingType(type: string): FindingType {
   return { purpose, resource, name };
 }
 
-/** Kubernetes audit-log findings about a workload (a pod and what it runs), not about who called the API. */
+/**
+ * Kubernetes findings about a workload (a pod and what it runs), not about who called the API: the audit-log ones,
+ * and Malware Protection's scan results on a container workload (`Execution:Kubernetes/MaliciousFile`,
+ * `…/SuspiciousFile`, with or without a `!Snapshot`-style suffix), which name the pod, not a user.
+ */
 const WORKLOAD_FINDING =
-  /PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|ExecInPod|WorkloadDeployed/;
+  /PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|ExecInPod|WorkloadDeployed|MaliciousFile|SuspiciousFile/;
+
+/** Finding resources that name an EKS cluster or may name one of its nodes. */
+const EKS_RESOURCES = new Set(["Kubernetes", "Runtime", "EC2"]);
 
 /** EC2 finding purposes that only a compromised host produces, whatever its role in the finding. */
 const COMPROMISE_PURPOSES = new Set(["Backdoor", "CryptoCurrency", "Trojan", "Impact"]);
@@ -61,7 +69,10 @@ function classify(signal: GuardDutySignal): Classification {
       ? { family: "attack-sequence", reason: "an attack sequence on an EKS cluster" }
       : { reason: `attack sequence on ${type.resource || "another resource"}, not EKS` };
   }
-  if (!isEksFinding(signal)) {
+  // A finding whose resource could not be read may be about an EKS cluster or node: it is classified by its type
+  // (and alerted on with what was read) rather than set aside as "not EKS".
+  const resourceUnread = signal.unreadable?.some((i) => i.path.startsWith("detail.resource")) === true;
+  if (!isEksFinding(signal) && !(resourceUnread && EKS_RESOURCES.has(type.resource))) {
     return {
       reason: `${signal.findingType} on resource type ${signal.resourceType}, which is not an EKS cluster or a known EKS node`,
     };
@@ -87,4 +98,17 @@ function classify(signal: GuardDutySignal): Classification {
 export function nodeIsCompromised(signal: GuardDutySignal): boolean {
   const { purpose } = splitFindingType(signal.findingType);
   return signal.resourceRole === "ACTOR" || COMPROMISE_PURPOSES.has(purpose);
+}
+
+/**
+ * True when a Runtime Monitoring finding shows the node or pod is compromised, as {@link nodeIsCompromised} does
+ * for EC2 findings: the actor is the process (`service.runtimeDetails.process`) running on the finding's resource,
+ * so its purpose (Backdoor, CryptoCurrency, Trojan, Impact) or a High/Critical severity (7.0 and above) is what
+ * shows compromise; a Low or Medium finding of another purpose (a new binary run, a suspicious command) is alerted on.
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/findings-runtime-monitoring.html
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings-severity.html
+ */
+export function runtimeShowsCompromise(signal: GuardDutySignal): boolean {
+  const { purpose } = splitFindingType(signal.findingType);
+  return COMPROMISE_PURPOSES.has(purpose) || signal.severity >= 7;
 }

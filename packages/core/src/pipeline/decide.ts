@@ -39,7 +39,14 @@ function outOfScope(assessment: Assessment, policy: Policy): string | undefined 
     return `account ${assessment.account} is outside the policy's scope`;
   if (regions.length && !regions.includes(assessment.region))
     return `region ${assessment.region} is outside the policy's scope`;
-  if (clusters.length && (assessment.cluster === undefined || !clusters.includes(assessment.cluster))) {
+  // A cluster the event could not name is out of scope only when nothing is in doubt: a finding read only in part
+  // may be about a cluster in scope, so it is alerted on (its doubts fail it closed) rather than skipped.
+  const unknownButDoubtful = assessment.cluster === undefined && assessment.doubts.length > 0;
+  if (
+    clusters.length &&
+    !unknownButDoubtful &&
+    (assessment.cluster === undefined || !clusters.includes(assessment.cluster))
+  ) {
     return `cluster ${assessment.cluster ?? "(unknown)"} is outside the policy's scope`;
   }
   return undefined;
@@ -118,7 +125,7 @@ export function decide(
     ],
   });
 
-  if (configured === "alert") return alert(assessment.notes);
+  if (configured === "alert") return alert([...assessment.doubts.map((d) => `fail closed: ${d}`), ...assessment.notes]);
   if (assessment.doubts.length > 0) return alert(assessment.doubts.map((d) => `fail closed, alert only: ${d}`));
   if (assessment.actions.length === 0) {
     return alert(assessment.notes.length ? assessment.notes : ["no automated fix exists for this assessment"]);

@@ -33,6 +33,7 @@ function summarize(signal: Signal): SignalSummary {
     id: signal.findingId,
     key: signalKey(signal),
     sample: signal.sample,
+    ...(signal.unreadable ? { unreadable: signal.unreadable.map((i) => i.path) } : {}),
   };
 }
 
@@ -113,7 +114,10 @@ function outcomeOf(decisions: Decision[]): { outcome: OutcomeStatus; reason: str
 
 function noFindingReason(signal: Signal, summary: SignalSummary): string {
   if (signal.family === "cloudtrail") return `nothing wrong found in this ${summary.name}`;
-  const why = classifyFinding(signal).reason;
+  const read = signal.unreadable
+    ? `; read in part, ${signal.unreadable.map((i) => i.path).join(", ")} could not be read`
+    : "";
+  const why = `${classifyFinding(signal).reason}${read}`;
   return signal.sample ? `GuardDuty sample finding, never acted on (${why})` : `not handled: ${why}`;
 }
 

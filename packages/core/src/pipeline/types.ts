@@ -75,6 +75,8 @@ export interface SignalSummary {
   key: string;
   actor?: string;
   sample?: boolean;
+  /** GuardDuty: the paths of the finding that could not be read, when it was read only in part. */
+  unreadable?: string[];
 }
 
 export interface EventResult {

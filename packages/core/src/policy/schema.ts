@@ -1,3 +1,4 @@
+import { ARN_PARTITION, REGION_MESSAGE, REGION_PATTERN } from "../aws/partitions.ts";
 import { DETECTORS } from "../detectors/registry.ts";
 import { MODES, SEVERITIES } from "../detectors/types.ts";
 import { parseCidr } from "../net/cidr.ts";
@@ -33,10 +34,7 @@ export const policySchema = z.strictObject({
   scope: z._default(
     z.strictObject({
       accounts: z._default(z.array(accountId), []),
-      regions: z._default(
-        z.array(z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1"))),
-        [],
-      ),
+      regions: z._default(z.array(z.string().check(z.regex(REGION_PATTERN, REGION_MESSAGE))), []),
       clusters: z._default(z.array(z.string().check(z.minLength(1))), []),
     }),
     { accounts: [], regions: [], clusters: [] },
@@ -113,7 +111,9 @@ export const policySchema = z.strictObject({
             slack: z.optional(z.strictObject({ channel: z.string().check(z.minLength(1)) })),
             sns: z.optional(
               z.strictObject({
-                topicArn: z.string().check(z.regex(/^arn:aws[a-z-]*:sns:/, "expected an SNS topic ARN")),
+                topicArn: z
+                  .string()
+                  .check(z.regex(new RegExp(`^arn:${ARN_PARTITION}:sns:`), "expected an SNS topic ARN")),
               }),
             ),
           }),

@@ -1,3 +1,4 @@
+import { ARN_PARTITION } from "../aws/partitions.ts";
 import * as z from "../zod.ts";
 
 /**
@@ -53,7 +54,7 @@ export const ctArn = preprocess(
       return v;
     }
   },
-  z.string().check(z.regex(/^arn:aws[a-z-]*:[a-z0-9-]+:/, "expected an ARN")),
+  z.string().check(z.regex(new RegExp(`^arn:${ARN_PARTITION}:[a-z0-9-]+:`), "expected an ARN")),
 );
 
 /** An optional string that may be null in the record. */

@@ -1,3 +1,4 @@
+import { REGION_MESSAGE, REGION_PATTERN } from "../aws/partitions.ts";
 import { builtOnFirstUse } from "../hot-schema.ts";
 import * as z from "../zod.ts";
 import { ctArn, ctBool, ctInt, ctList, optionalList, optString } from "./cloudtrail-quirks.ts";
@@ -19,7 +20,7 @@ export const cloudTrailDetailSchema = builtOnFirstUse(() =>
     eventTime: z.string().check(z.minLength(1)),
     eventSource: z.string().check(z.minLength(1)),
     eventName: z.string().check(z.minLength(1)),
-    awsRegion: z.string().check(z.minLength(1)),
+    awsRegion: z.string().check(z.regex(REGION_PATTERN, REGION_MESSAGE)),
     sourceIPAddress: optString,
     userAgent: optString,
     userIdentity: z.nullish(

@@ -1,3 +1,4 @@
+import { REGION_MESSAGE, REGION_PATTERN } from "../aws/partitions.ts";
 import * as z from "../zod.ts";
 
 /**
@@ -32,7 +33,7 @@ export const envelopeSchema = z.object({
   source: z.string().check(z.minLength(1)),
   account: z.string().check(z.regex(/^\d{12}$/, "expected a 12-digit AWS account id")),
   time: z.string(),
-  region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "expected an AWS region such as eu-west-1")),
+  region: z.string().check(z.regex(REGION_PATTERN, REGION_MESSAGE)),
   resources: z._default(z.array(z.string()), []),
   detail: jsonObject,
 });

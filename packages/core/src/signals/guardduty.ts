@@ -1,8 +1,9 @@
-import { SignalParseError } from "../errors.ts";
+import { type InputIssue, SignalParseError } from "../errors.ts";
 import { safeParseHot } from "../hot-schema.ts";
+import type * as z from "../zod.ts";
 import type { Envelope } from "./envelope.schema.ts";
-import { type GuardDutyFinding, guardDutyFindingSchema } from "./guardduty.schema.ts";
-import type { GuardDutySignal, InstanceRef } from "./types.ts";
+import { type GuardDutyFinding, guardDutyFindingSchema, guardDutySalvageSchema } from "./guardduty.schema.ts";
+import type { GuardDutySignal, InstanceRef, NetworkInterface, RuntimeProcess } from "./types.ts";
 import { summarizeIssues, toInputIssues } from "./zod-issues.ts";
 
 export const GUARDDUTY_DETAIL_TYPE = "GuardDuty Finding";
@@ -26,69 +27,169 @@ export function eksNodeFromTags(tags: Record<string, string>): InstanceRef["eksN
 }
 
 function toInstance(finding: GuardDutyFinding): InstanceRef | undefined {
-  const details = finding.resource.instanceDetails;
+  const details = finding.resource?.instanceDetails;
   if (!details) return undefined;
-  const networkInterfaces = details.networkInterfaces.map((eni) => ({
-    networkInterfaceId: eni.networkInterfaceId,
-    securityGroupIds: eni.securityGroups.map((g) => g.groupId),
-    ...(eni.vpcId ? { vpcId: eni.vpcId } : {}),
-    ...(eni.subnetId ? { subnetId: eni.subnetId } : {}),
-    ...(eni.privateIpAddress ? { privateIp: eni.privateIpAddress } : {}),
-    ...(eni.publicIp ? { publicIp: eni.publicIp } : {}),
-  }));
-  const vpcId = networkInterfaces.find((n) => n.vpcId)?.vpcId;
+  const networkInterfaces: NetworkInterface[] = [];
+  let withoutId = 0;
+  for (const eni of details.networkInterfaces) {
+    if (!eni.networkInterfaceId) {
+      withoutId++;
+      continue;
+    }
+    networkInterfaces.push({
+      networkInterfaceId: eni.networkInterfaceId,
+      securityGroupIds: eni.securityGroups.map((g) => g.groupId),
+      ...(eni.vpcId ? { vpcId: eni.vpcId } : {}),
+      ...(eni.subnetId ? { subnetId: eni.subnetId } : {}),
+      ...(eni.privateIpAddress ? { privateIp: eni.privateIpAddress } : {}),
+      ...(eni.publicIp ? { publicIp: eni.publicIp } : {}),
+    });
+  }
+  const vpcId = networkInterfaces.find((n) => n.vpcId)?.vpcId ?? details.networkInterfaces.find((n) => n.vpcId)?.vpcId;
   // A runtime finding on an EKS cluster that names an instance names the node the workload runs on.
   const eksNode =
     eksNodeFromTags(details.tags) ??
-    (finding.resource.eksClusterDetails ? { cluster: finding.resource.eksClusterDetails.name } : undefined);
+    (finding.resource?.eksClusterDetails ? { cluster: finding.resource.eksClusterDetails.name } : undefined);
   return {
     instanceId: details.instanceId,
     tags: details.tags,
     networkInterfaces,
+    ...(withoutId > 0 ? { networkInterfacesWithoutId: withoutId } : {}),
     ...(vpcId ? { vpcId } : {}),
     ...(details.availabilityZone ? { availabilityZone: details.availabilityZone } : {}),
     ...(eksNode ? { eksNode } : {}),
   };
 }
 
-/** Parses the detail of a GuardDuty finding into a signal. Anything malformed throws {@link SignalParseError}. */
+/** Top-level members that name the finding: without them there is nothing to alert about, and it stays invalid. */
+const IDENTITY = new Set<PropertyKey>(["id", "type", "accountId", "region", "severity"]);
+/** Rounds of leaving parts out: each round goes one level up a path at most, and paths are short. */
+const MAX_SALVAGE_ROUNDS = 16;
+
+type Path = readonly PropertyKey[];
+
+function comparePaths(a: Path, b: Path): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    return String(x) < String(y) ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+function holder(root: unknown, path: Path): Record<PropertyKey, unknown> | unknown[] | undefined {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current !== null && typeof current === "object" ? (current as Record<PropertyKey, unknown>) : undefined;
+}
+
+/** The part to leave out for an issue: the value at its path, or, when a required member is missing, its holder. */
+function partToDrop(root: unknown, path: Path): Path {
+  const key = path.at(-1);
+  const parent = holder(root, path.slice(0, -1));
+  return key !== undefined && parent !== undefined && Object.hasOwn(parent, key) ? path : path.slice(0, -1);
+}
+
+function drop(root: unknown, path: Path): void {
+  const key = path.at(-1);
+  const parent = holder(root, path.slice(0, -1));
+  if (key === undefined || parent === undefined) return;
+  if (Array.isArray(parent) && typeof key === "number") parent.splice(key, 1);
+  else delete (parent as Record<PropertyKey, unknown>)[key];
+}
+
+/**
+ * Reads what can be read of a finding the strict schema refused: a copy of the detail loses each unreadable part
+ * (the deepest value zod names, or the object missing a required member, or that list item) and is parsed again by
+ * the salvage schema, until it parses. Undefined when the identity of the finding itself is unreadable. Written
+ * here because zod reports issues but has no "parse what is valid" mode; `z.catch` would hide the issues.
+ */
+function salvage(detail: Record<string, unknown>, issues: z.core.$ZodIssue[]): GuardDutyFinding | undefined {
+  const copy: unknown = structuredClone(detail);
+  let pending = issues;
+  for (let round = 0; round < MAX_SALVAGE_ROUNDS; round++) {
+    const parts = pending.map((i) => partToDrop(copy, i.path));
+    if (parts.some((p) => p.length === 0 || (p.length === 1 && IDENTITY.has(p[0] as PropertyKey)))) return undefined;
+    const unique = [...new Map(parts.map((p) => [JSON.stringify(p.map(String)), p])).values()];
+    // Deepest and last first, so removing a list item never shifts the index of another part still to remove.
+    const outer = unique.filter(
+      (p) => !unique.some((q) => q !== p && q.length < p.length && comparePaths(q, p.slice(0, q.length)) === 0),
+    );
+    for (const part of outer.sort((a, b) => comparePaths(b, a))) drop(copy, part);
+    const again = guardDutySalvageSchema().safeParse(copy);
+    if (again.success) return again.data;
+    pending = again.error.issues;
+  }
+  return undefined;
+}
+
+/** True when `additionalInfo` marks a sample finding: `sample: true`, or `value` holding the JSON text `{"sample":true}`. */
+function isSample(info: { sample?: boolean | null | undefined; value?: unknown } | null | undefined): boolean {
+  if (!info) return false;
+  if (info.sample === true) return true;
+  if (typeof info.value !== "string" || !info.value.includes("sample")) return false;
+  try {
+    const parsed: unknown = JSON.parse(info.value);
+    return typeof parsed === "object" && parsed !== null && (parsed as { sample?: unknown }).sample === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses the detail of a GuardDuty finding into a signal. A finding that is readable only in part is still a signal,
+ * with the unreadable paths in `unreadable` (it is alerted on, never acted on); one whose identity (id, type,
+ * account, region, severity) cannot be read throws {@link SignalParseError}.
+ */
 export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
   const result = safeParseHot(guardDutyFindingSchema(), envelope.detail);
-  if (!result.success) {
-    const issues = toInputIssues(result.error, envelope.detail, "detail");
-    throw new SignalParseError(`malformed GuardDuty finding: ${summarizeIssues(issues)}`, issues);
-  }
-  const f = result.data;
-  const { resource, service } = f;
-  const k8s = resource.kubernetesDetails;
-  const action = service.action;
+  if (result.success) return toSignal(envelope, result.data, []);
+  const issues = toInputIssues(result.error, envelope.detail, "detail");
+  const partial = salvage(envelope.detail, result.error.issues);
+  if (!partial) throw new SignalParseError(`malformed GuardDuty finding: ${summarizeIssues(issues)}`, issues);
+  return toSignal(envelope, partial, issues);
+}
+
+function toSignal(envelope: Envelope, f: GuardDutyFinding, unreadable: InputIssue[]): GuardDutySignal {
+  const resource = f.resource;
+  const service = f.service;
+  const k8s = resource?.kubernetesDetails;
+  const action = service?.action;
   const remote =
     action?.networkConnectionAction?.remoteIpDetails ??
     action?.kubernetesApiCallAction?.remoteIpDetails ??
     action?.awsApiCallAction?.remoteIpDetails;
   const remotePort = action?.networkConnectionAction?.remotePortDetails?.port ?? undefined;
   const instance = toInstance(f);
+  // A finding whose times were unreadable is known by the envelope's time (stable across redeliveries).
+  const updatedAt = f.updatedAt ?? f.createdAt ?? envelope.time;
   const signal: GuardDutySignal = {
     family: "guardduty",
     envelopeId: envelope.id,
     account: f.accountId,
     region: f.region,
-    time: f.updatedAt,
+    time: updatedAt,
     findingId: f.id,
     findingType: f.type,
     severity: f.severity,
-    title: f.title,
-    sample: service.additionalInfo?.sample === true,
-    createdAt: f.createdAt,
-    updatedAt: f.updatedAt,
-    resourceType: resource.resourceType,
+    title: f.title ?? f.type,
+    sample: isSample(service?.additionalInfo),
+    createdAt: f.createdAt ?? updatedAt,
+    updatedAt,
+    resourceType: resource?.resourceType ?? "unknown",
   };
+  if (unreadable.length > 0) signal.unreadable = unreadable;
   if (f.arn) signal.findingArn = f.arn;
   if (f.description) signal.description = f.description;
-  if (service.count !== undefined && service.count !== null) signal.count = service.count;
-  if (service.resourceRole) signal.resourceRole = service.resourceRole;
-  if (service.featureName) signal.featureName = service.featureName;
-  if (resource.eksClusterDetails) {
+  if (service?.count !== undefined && service.count !== null) signal.count = service.count;
+  if (service?.resourceRole) signal.resourceRole = service.resourceRole;
+  if (service?.featureName) signal.featureName = service.featureName;
+  if (resource?.eksClusterDetails) {
     const c = resource.eksClusterDetails;
     signal.cluster = {
       name: c.name,
@@ -121,13 +222,21 @@ export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
     };
   }
   if (instance) signal.instance = instance;
-  const proc = service.runtimeDetails?.process;
-  if (proc) {
-    signal.process = {
-      ...(proc.name ? { name: proc.name } : {}),
-      ...(proc.executablePath ? { executablePath: proc.executablePath } : {}),
-      ...(typeof proc.pid === "number" ? { pid: proc.pid } : {}),
+  const runtime = service?.runtimeDetails;
+  const actor = toProcess(runtime?.process);
+  if (actor) signal.process = actor;
+  const context = runtime?.context;
+  if (context) {
+    const target = toProcess(context.targetProcess);
+    const modifying = toProcess(context.modifyingProcess);
+    const path = context.threatFilePath ?? context.filePath ?? context.scriptPath ?? context.mountTarget;
+    const runtimeTarget = {
+      ...(target ? { process: target } : {}),
+      ...(modifying ? { modifyingProcess: modifying } : {}),
+      ...(path ? { path } : {}),
+      ...(context.toolName ? { tool: context.toolName } : {}),
     };
+    if (Object.keys(runtimeTarget).length > 0) signal.runtimeTarget = runtimeTarget;
   }
   if (remote || remotePort !== undefined) {
     const ip = remote?.ipAddressV4 ?? remote?.ipAddressV6;
@@ -139,4 +248,19 @@ export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
     };
   }
   return signal;
+}
+
+function toProcess(
+  p:
+    | { name?: string | undefined; executablePath?: string | undefined; pid?: number | null | undefined }
+    | null
+    | undefined,
+): RuntimeProcess | undefined {
+  if (!p) return undefined;
+  const out: RuntimeProcess = {
+    ...(p.name ? { name: p.name } : {}),
+    ...(p.executablePath ? { executablePath: p.executablePath } : {}),
+    ...(typeof p.pid === "number" ? { pid: p.pid } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
 }

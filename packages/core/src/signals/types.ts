@@ -1,3 +1,5 @@
+import type { InputIssue } from "../errors.ts";
+
 /**
  * Signals: validated, normalised incoming events. Detectors only ever see these shapes, never raw JSON, so the quirks
  * of CloudTrail and GuardDuty (empty lists written as `{}`, numbers as strings, renamed fields, URL-encoded ARNs) are
@@ -169,6 +171,8 @@ export interface InstanceRef {
   availabilityZone?: string;
   tags: Record<string, string>;
   networkInterfaces: NetworkInterface[];
+  /** Network interfaces the finding lists without an id: a plan built from the event would not cover them. */
+  networkInterfacesWithoutId?: number;
   /** Derived from the instance tags EKS puts on its nodes; undefined when the instance is not a known EKS node. */
   eksNode?: { cluster: string; nodegroup?: string; autoScalingGroup?: string };
 }
@@ -201,8 +205,22 @@ export interface GuardDutySignal extends SignalBase {
     containers: { name?: string; image?: string; privileged?: boolean }[];
   };
   instance?: InstanceRef;
-  process?: { name?: string; executablePath?: string; pid?: number };
+  /** Runtime Monitoring: the process that did it (the actor), `service.runtimeDetails.process`. */
+  process?: RuntimeProcess;
+  /** Runtime Monitoring: what the actor acted on, from `service.runtimeDetails.context`. */
+  runtimeTarget?: { process?: RuntimeProcess; modifyingProcess?: RuntimeProcess; path?: string; tool?: string };
   remote?: { ip?: string; port?: number; country?: string };
+  /**
+   * The parts of the finding that could not be read (path and why), when it was read only partly: such a finding
+   * raises an alert with what was read and is never acted on.
+   */
+  unreadable?: InputIssue[];
+}
+
+export interface RuntimeProcess {
+  name?: string;
+  executablePath?: string;
+  pid?: number;
 }
 
 export type Signal = CloudTrailSignal | GuardDutySignal;

@@ -1,0 +1,290 @@
+import { describe, expect, it } from "vitest";
+import { defaultPolicy, type EventResult, parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
+import { type JsonObject, loadFixture, must, objectAt } from "../../helpers/fixtures.ts";
+import { guardDutySignalOf as finding } from "../../helpers/guardduty.ts";
+
+/**
+ * GuardDuty findings as others write them: odd but readable fields, and findings readable only in part. Variants
+ * are made in memory from the fixtures (the files are never changed). Field types follow the GuardDuty API
+ * reference (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Finding.html and the pages it links).
+ */
+const NODE = "guardduty/backdoor-runtime-c-cactivity-b-dns/eks-node-instance.json";
+const POD = "guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json";
+const EC2_ACTOR = "guardduty/backdoor-ec2-c-cactivity-b/eks-node-actor.json";
+const WORKLOAD = "guardduty/privilegeescalation-kubernetes-privilegedcontainer/blueprint-transformed.json";
+const S3 = "guardduty/policy-s3-bucketblockpublicaccessdisabled/bucket-bpa-disabled.json";
+
+function variant(relPath: string, change: (detail: JsonObject) => void): JsonObject {
+  const envelope = loadFixture(relPath);
+  change(objectAt(envelope, "detail"));
+  return envelope;
+}
+
+function firstEni(detail: JsonObject): JsonObject {
+  return must((objectAt(detail, "resource", "instanceDetails").networkInterfaces as JsonObject[])[0]);
+}
+
+function reasons(result: EventResult): string[] {
+  return result.decisions.flatMap((d) => d.reasons);
+}
+
+describe("GuardDuty findings with odd but readable fields", () => {
+  it("reads numbers written as strings (severity, count, port, pid) as numbers", () => {
+    // prepare
+    const event = variant(POD, (d) => {
+      d.severity = "8";
+      objectAt(d, "service").count = "3";
+      objectAt(d, "service", "action", "networkConnectionAction", "remotePortDetails").port = "443";
+      objectAt(d, "service", "runtimeDetails", "process").pid = "1873";
+    });
+
+    // act
+    const signal = finding(event);
+
+    // assess
+    expect(signal.severity).toBe(8);
+    expect(signal.count).toBe(3);
+    expect(signal.remote?.port).toBe(443);
+    expect(signal.process?.pid).toBe(1873);
+    expect(signal.unreadable).toBeUndefined();
+  });
+
+  it("reads epoch times (seconds or milliseconds) as ISO text, and keeps the idempotency key stable", () => {
+    // prepare
+    const seconds = variant(NODE, (d) => {
+      d.createdAt = 1746685531.702;
+      d.updatedAt = 1746685531.702;
+    });
+    const millis = variant(NODE, (d) => {
+      d.createdAt = 1746685531702;
+      d.updatedAt = 1746685531702;
+    });
+
+    // act
+    const a = finding(seconds);
+    const b = finding(millis);
+
+    // assess
+    expect(a.updatedAt).toBe("2025-05-08T06:25:31.702Z");
+    expect(a.createdAt).toBe("2025-05-08T06:25:31.702Z");
+    expect(b.updatedAt).toBe(a.updatedAt);
+    expect(processEvent(seconds, defaultPolicy()).signal?.key).toBe(processEvent(millis, defaultPolicy()).signal?.key);
+  });
+
+  it("reads empty lists and unknown extra fields, giving the same signal as the finding without them", () => {
+    // prepare
+    const original = finding(loadFixture(POD));
+    const event = variant(POD, (d) => {
+      d.newTopLevelField = { nested: [1, 2, 3] };
+      objectAt(d, "resource").somethingAwsAddsLater = "x";
+      objectAt(d, "resource", "kubernetesDetails", "kubernetesWorkloadDetails").volumes = [];
+      firstEni(d).ipv6Addresses = [];
+    });
+
+    // act
+    const signal = finding(event);
+
+    // assess
+    expect({ ...signal, envelopeId: "same" }).toEqual({ ...original, envelopeId: "same" });
+  });
+
+  it("reads a network interface without an id, and then only alerts: the isolation plan would miss it", () => {
+    // prepare
+    const event = variant(NODE, (d) => {
+      delete firstEni(d).networkInterfaceId;
+    });
+
+    // act
+    const signal = finding(event);
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(signal.unreadable).toBeUndefined();
+    expect(signal.instance?.networkInterfaces).toEqual([]);
+    expect(signal.instance?.networkInterfacesWithoutId).toBe(1);
+    expect(signal.instance?.vpcId).toBe("vpc-0a1b2c3d4e5f67890");
+    const a = must(result.assessments.find((x) => x.detectorId === "guardduty-runtime-threat"));
+    expect(a.doubts).toEqual([
+      "1 network interface of i-0f1e2d3c4b5a69788 is listed without an id: the plan would not cover it",
+    ]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+  });
+});
+
+describe("GuardDuty findings readable only in part", () => {
+  it("alerts on an EC2 finding whose instance cannot be read, with what was read and the path in the reasons", () => {
+    // prepare
+    const event = variant(EC2_ACTOR, (d) => {
+      objectAt(d, "resource", "instanceDetails").instanceId = 12345;
+    });
+
+    // act
+    const signal = finding(event);
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(signal.unreadable).toEqual([
+      { path: "detail.resource.instanceDetails.instanceId", message: "expected string, got 12345" },
+    ]);
+    expect(signal.instance).toBeUndefined();
+    expect(result.signal?.unreadable).toEqual(["detail.resource.instanceDetails.instanceId"]);
+    const a = must(result.assessments[0]);
+    expect(a.detectorId).toBe("guardduty-compromised-node");
+    expect([a.severity, a.account, a.region]).toEqual(["high", "111122223333", "eu-west-1"]);
+    expect(a.title).toMatch(/^Backdoor:EC2\/C&CActivity\.B: /);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+    expect(reasons(result)).toContain(
+      "fail closed, alert only: the finding could not be fully read: detail.resource.instanceDetails.instanceId expected string, got 12345; it is reported with what was read",
+    );
+  });
+
+  it("keeps the readable part of a workload when one container is unreadable, and says which", () => {
+    // prepare
+    const event = variant(WORKLOAD, (d) => {
+      const workload = objectAt(d, "resource", "kubernetesDetails", "kubernetesWorkloadDetails");
+      (workload.containers as unknown[]).unshift("not-a-container");
+    });
+
+    // act
+    const signal = finding(event);
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(signal.workload?.namespace).toBe("argocd");
+    expect(signal.workload?.containers).toHaveLength(1);
+    expect(signal.unreadable?.map((i) => i.path)).toEqual([
+      "detail.resource.kubernetesDetails.kubernetesWorkloadDetails.containers[0]",
+    ]);
+    expect(result.outcome).toBe("alert");
+    expect(reasons(result).some((r) => r.startsWith("fail closed: the finding could not be fully read"))).toBe(true);
+  });
+
+  it("alerts on a runtime finding whose resource, service and times are all unreadable: type, severity, account, region", () => {
+    // prepare
+    const event = variant(POD, (d) => {
+      d.resource = "broken";
+      d.service = 42;
+      d.title = null;
+      d.updatedAt = "yesterday";
+    });
+
+    // act
+    const signal = finding(event);
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(signal.findingType).toBe("CryptoCurrency:Runtime/BitcoinTool.B");
+    expect(signal.title).toBe("CryptoCurrency:Runtime/BitcoinTool.B");
+    expect(signal.resourceType).toBe("unknown");
+    expect(signal.updatedAt).toBe(signal.createdAt);
+    expect(signal.unreadable?.map((i) => i.path).sort()).toEqual([
+      "detail.resource",
+      "detail.service",
+      "detail.title",
+      "detail.updatedAt",
+    ]);
+    const a = must(result.assessments[0]);
+    expect(a.detectorId).toBe("guardduty-runtime-threat");
+    expect(a.actions).toEqual([]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+  });
+
+  it("alerts on a finding of an unreadable cluster even when the policy is scoped to clusters", () => {
+    // prepare
+    const event = variant(WORKLOAD, (d) => {
+      objectAt(d, "resource", "eksClusterDetails").name = "";
+    });
+
+    // act
+    const result = processEvent(event, parsePolicy({ scope: { clusters: ["prod-eks"] } }));
+
+    // assess
+    expect(result.outcome).toBe("alert");
+    expect(result.skipped).toBeUndefined();
+  });
+
+  it("is never acted on in mode auto either: the doubts fail it closed", () => {
+    // prepare
+    const event = variant(EC2_ACTOR, (d) => {
+      objectAt(d, "resource", "instanceDetails").tags = "env=prod";
+    });
+    const policy = parsePolicy({ dryRun: false, detectors: { "guardduty-compromised-node": { mode: "auto" } } });
+
+    // act
+    const result = processEvent(event, policy, { forceDryRun: false });
+
+    // assess
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+  });
+
+  it("skips a finding that is not about EKS whatever it could read, saying what it could not", () => {
+    // prepare
+    const event = variant(S3, (d) => {
+      objectAt(d, "service").count = "many";
+    });
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(result.skipped).toBe("no-finding");
+    expect(result.reason).toMatch(/S3Bucket, which is not an EKS cluster.*; read in part, detail\.service\.count/);
+  });
+
+  it.each([
+    ["id", (d: JsonObject) => delete d.id],
+    ["type", (d: JsonObject) => (d.type = "not a finding type")],
+    ["accountId", (d: JsonObject) => (d.accountId = "me")],
+    ["region", (d: JsonObject) => (d.region = "the moon")],
+    ["severity", (d: JsonObject) => (d.severity = "high")],
+  ])("stays invalid when the finding's %s cannot be read: there is nothing to name in an alert", (key, change) => {
+    // prepare
+    const event = variant(POD, change);
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(result.outcome).toBe("invalid");
+    expect(result.error?.issues.map((i) => i.path)).toEqual([`detail.${key}`]);
+  });
+});
+
+describe("GuardDuty sample findings", () => {
+  it("counts the sample marker written as JSON text under additionalInfo.value as a sample", () => {
+    // prepare
+    const event = variant(POD, (d) => {
+      objectAt(d, "service").additionalInfo = { value: '{"sample":true}', type: "default" };
+    });
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(finding(event).sample).toBe(true);
+    expect(result.skipped).toBe("sample-finding");
+    expect(result.plan).toEqual([]);
+  });
+
+  it.each([
+    ['{"sample":false}', false],
+    ['{"threatListName":"Amazon","sample":"true"}', false],
+    ["sample: true", false],
+    ['{"threatListName":"Amazon","sample":true}', true],
+  ])("reads additionalInfo.value %s as sample = %s", (value, sample) => {
+    // prepare
+    const event = variant(POD, (d) => {
+      objectAt(d, "service").additionalInfo = { value, type: "default" };
+    });
+
+    // act
+    const signal = finding(event);
+
+    // assess
+    expect(signal.sample).toBe(sample);
+  });
+});
