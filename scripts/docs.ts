@@ -74,6 +74,9 @@ ${action.rollbackPermissions.length ? action.rollbackPermissions.map((p) => `- \
 ## Preconditions
 ${action.preconditions.map((p) => `- ${p}`).join("\n")}
 
+## What it does not cover
+${action.notCovered.map((n) => `- ${n}`).join("\n")}
+
 ## Rollback
 ${action.rollbackSummary}
 

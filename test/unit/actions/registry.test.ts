@@ -32,6 +32,18 @@ describe("the action registry", () => {
     for (const id of ids) expect(id).toMatch(/^(ec2|eks|ssm):[a-z]+(-[a-z]+)+$/);
   });
 
+  it.each(ACTIONS.map((a) => [a.id, a] as const))(
+    "%s: says what it does not cover, in sentences its doc page shows",
+    (_id, action) => {
+      expect(action.notCovered.length).toBeGreaterThan(0);
+      const page = readFileSync(join(ROOT, actionDocPath(action.id)), "utf8");
+      for (const gap of action.notCovered) {
+        expect(gap).toMatch(/^[A-Za-z].{20,}[^.]$/);
+        expect(page).toContain(`- ${gap}`);
+      }
+    },
+  );
+
   it.each(ACTIONS.map((a) => [a.id, a] as const))("%s: its example parses and plans", (_id, action) => {
     const params = action.params.parse(action.example);
     const result = action.plan(params, CONTEXT);

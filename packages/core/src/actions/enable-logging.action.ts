@@ -84,6 +84,11 @@ export const enableLogging: ActionDefinition<typeof params> = {
     "a cluster whose live tags carry one of the policy's exemption tags is left alone (refused)",
     "an update already in progress is waited for (bounded) and the call retried",
   ],
+  notCovered: [
+    "logs written while the types were off are not recovered",
+    "CloudWatch Logs charges for what the cluster writes, and the log group is created without a retention period",
+    "an update already in progress on the cluster makes the change fail (EKS allows one at a time)",
+  ],
   rollbackSummary: "turn the same log types off again",
   plan(p) {
     return {

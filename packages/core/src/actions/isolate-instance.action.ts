@@ -485,6 +485,13 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "the instance is a node of a known EKS cluster",
     "the instance is running and its network interfaces are the ones named",
   ],
+  notCovered: [
+    "connections EC2 already tracks (through NAT gateways, load balancers, transit gateways) stay open until they close: security groups only refuse new ones",
+    "DNS queries to the Route 53 Resolver are never blocked by security groups",
+    "pods with security groups of their own (branch network interfaces) are not moved",
+    "the node role's credentials stay valid on the instance: revoke its sessions in IAM if they may have been taken",
+    "Auto Scaling health-check replacement and EKS node auto repair can still replace the instance",
+  ],
   rollbackSummary:
     "move every network interface back to its recorded groups and lift the protections (snapshots are kept)",
   check,

@@ -189,6 +189,11 @@ export const patchNodes: ActionDefinition<typeof params> = {
     "only instances SSM manages with an online agent are targeted; the others are reported by id with the reason",
     "at most 50 instances per SendCommand; MaxConcurrency and MaxErrors from the parameters",
   ],
+  notCovered: [
+    "Bottlerocket and other platforms Patch Manager does not cover are not patched",
+    "RebootIfNeeded reboots a node without draining it",
+    "nodes tagged only aws:eks:cluster-name are not found",
+  ],
   rollbackSummary: "none: installed patches are not removed",
   plan(p) {
     const base = {

@@ -114,6 +114,10 @@ export const restrictEndpoint: ActionDefinition<typeof params> = {
     "a cluster whose live tags carry one of the policy's exemption tags is left alone (refused)",
     "an update already in progress is waited for (bounded) and the call retried",
   ],
+  notCovered: [
+    "clients outside the allowed CIDRs lose the public endpoint, nodes included when they reach it through NAT addresses not in the list and private access is off",
+    "an update already in progress on the cluster makes the change fail (EKS allows one at a time)",
+  ],
   rollbackSummary:
     "restore the previous endpointPublicAccess, endpointPrivateAccess and publicAccessCidrs read before the change",
   plan(p) {

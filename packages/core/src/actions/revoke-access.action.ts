@@ -244,6 +244,11 @@ export const revokeAccess: ActionDefinition<typeof params> = {
     "the principal is not on the policy's allowlist",
     "the live cluster carries no exemption tag of the policy (the access entry's own tags are not honoured: they are set with the grant)",
   ],
+  notCovered: [
+    "grants made through the aws-auth ConfigMap are outside its reach",
+    "Kubernetes RBAC bindings of the principal's groups or username are not changed",
+    "sessions already authenticated keep their token until it expires (up to 15 minutes)",
+  ],
   rollbackSummary:
     "re-associate the same access policy with the same scope, restore the entry's groups, or recreate the entry",
   plan(p) {

@@ -312,6 +312,11 @@ export const revokeIngress: ActionDefinition<typeof params> = {
     "a rule that ModifySecurityGroupRules changed is read first and never revoked if it is an egress rule",
     "the live security group carries no exemption tag of the policy",
   ],
+  notCovered: [
+    "connections already open through the revoked rules stay open while EC2 tracks them (security group connection tracking): only new connections are refused",
+    "a rule re-added by whatever opened it (an IaC tool, a controller) is revoked again only when its own CloudTrail event arrives",
+    "the cluster security group's rules are treated like any other group's",
+  ],
   rollbackSummary: "re-authorize the revoked rules from their recorded description",
   plan(p, context) {
     const note = p.ruleIds

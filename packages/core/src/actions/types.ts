@@ -93,6 +93,11 @@ export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   destructive: boolean;
   reversible: boolean;
   preconditions: readonly string[];
+  /**
+   * What the action does not cover: what stays open or possible after it ran, and what can undo it, each in one
+   * sentence (docs/actions/*, "What it does not cover"). Never empty: every remediation leaves something.
+   */
+  notCovered: readonly string[];
   /** How the action is undone, in one sentence (for docs and messages). */
   rollbackSummary: string;
   plan(params: z.output<S>, context: PlanContext): PlanResult;
