@@ -155,11 +155,58 @@ ${sns.Message.split("\n--- JSON ---")[0]}
   return `${GENERATED}
 # Notifications
 
-One outcome record feeds every message. These are exactly what the code renders for three bundled events under
-\`examples/policy.json\` (\`packages/core/src/notify/slack.ts\`, \`sns.ts\`). Every string that comes from an event (user
-agents, principal names, pod names) is escaped so it cannot inject Slack formatting, links or mentions; console links
-are built only from validated resource ids. Delivery retries 429 (after \`Retry-After\`) and 5xx; a notification that
+One outcome record feeds every message. Delivery retries 429 (after \`Retry-After\`) and 5xx; a notification that
 keeps failing is recorded and never blocks or undoes a remediation.
+
+## What each format does to event text
+Every string that comes from an event (user agents, principal names, titles, descriptions, pod names) is escaped once,
+where it enters its format, by one function of \`packages/core/src/notify/escape.ts\`. All of them share two steps:
+
+- **Nothing hidden, nothing deleted.** Control characters (C0, C1, DEL), bidi controls (U+061C, U+200E/F,
+  U+202A-U+202E, U+2066-U+2069), zero-width and other invisible or format characters (U+200B-U+200D, U+2060, U+FEFF,
+  U+180E, U+00AD, variation selectors, tag characters U+E0000-U+E007F) are shown as \`[U+XXXX]\`, so an analyst sees
+  that something was there: an ANSI colour code reads \`[U+001B][31m\`, a right-to-left override in a file
+  name reads \`invoice[U+202E]gnp.exe\`. Lone surrogates become U+FFFD (the replacement character). Line breaks, tabs and other spaces become one space,
+  so event text never starts a line of its own.
+- **No clickable link from an event.** Slack auto-links URLs and bare domains, mail clients auto-link URLs and
+  \`x.y\` names: \`http(s):\` becomes \`hxxp(s):\`, another \`scheme://\` \`scheme[:]//\`, \`mailto:\` \`mailto[:]\`, and every
+  dot of a host name \`[.]\` (\`evil[.]example[.]com\`). A host name is a dotted name with a label from the IANA list of
+  top-level domains, or one after \`//\` or \`@\`, or one starting with \`www\`; version numbers, IP addresses and names
+  such as \`aws.ec2\` stay as they are. The only links are the console links built from validated ids.
+
+| format | function | on top of the shared steps |
+| --- | --- | --- |
+| Slack mrkdwn (sections, fields, context, \`text\`) | \`escapeMrkdwn\` | \`&\` \`<\` \`>\` as \`&amp;\` \`&lt;\` \`&gt;\` (Slack's escaping rule, so no \`<!channel>\`, \`<@U…>\` or \`<url\\|label>\`); \`*\` \`_\` \`~\` and the backtick as look-alikes; a soft hyphen before a leading \`&gt;\`; every text object \`verbatim: true\` |
+| Slack plain_text (header) | \`escapePlainText\` | \`&\` \`<\` \`>\` as entities |
+| SNS subject (e-mail subject) | \`escapeSnsSubject\` | printable ASCII only: accents folded, \`<\` \`>\` as \`(\` \`)\`, any other character as \`?\`; one line |
+| SNS message, readable part (e-mail body) | \`escapeEmailText\` | nothing more: plain text |
+| SNS message, JSON part | \`emailSafeJson\` | \`<\` \`>\` \`&\` and hidden characters as \`\\uXXXX\`, links defanged with JSON escapes (\`evil\\u002eexample\`, \`https\\u003a//\`): the parsed JSON is exactly the outcome |
+| terminal (\`eks-responder\` output) | \`escapeTerminal\` | nothing more; what the operator typed (file paths, a queue URL) is not defanged |
+| approval page (HTML) | \`escapeHtml\` | \`&\` \`<\` \`>\` \`"\` \`'\` as entities; the verified token and the nonce through \`escapeHtmlAttribute\` (entities only) |
+
+A value longer than its cap is cut with a visible note, \`… (trimmed: 12,345 more characters)\`; a cut never falls inside
+an entity, a link, a surrogate pair or a dotted name (\`aws.ec2\` cut to \`aws.ec\` would be a host name).
+
+## Limits checked before the call
+The renderers lay messages out inside these limits, and \`packages/core/src/notify/limits.ts\` checks the finished
+message once more right before it is sent (\`fitSlackMessage\` before every Slack post and digest, \`fitSnsPublish\`
+before every SNS Publish). Over a limit, a text is trimmed with the note above, never refused at run time.
+
+| where | limit | source |
+| --- | --- | --- |
+| Slack message | 50 blocks (the 50th becomes "… (trimmed: N more blocks)") | Block Kit reference |
+| Slack header | plain_text of 150 characters | Block Kit reference, header block |
+| Slack section | text of 3000 characters; 10 fields of 2000 characters | Block Kit reference, section block |
+| Slack context | 10 elements of 3000 characters | Block Kit reference, context block |
+| Slack \`text\` | 40,000 characters (the message keeps its own to 3000) | chat.postMessage |
+| SNS subject | less than 100 characters, no line break or control character: at most 99 printable ASCII, cut with \`...\` | SNS API Reference, Publish |
+| SNS message | 262,144 bytes (256 KiB) in UTF-8, counting the message, each attribute's name, type and value, and the subject; the JSON part shrinks first (long strings capped, then a summary) | SNS API Reference, Publish and MessageAttributeValue; SNS quotas |
+
+Characters are counted in UTF-16 code units (never fewer than the characters Slack counts); SNS sizes in bytes, so a
+message of 100,000 \`€\` (300,000 bytes) is trimmed although it has fewer than 262,144 characters.
+
+These are exactly what the code renders for three bundled events under \`examples/policy.json\`
+(\`packages/core/src/notify/slack.ts\`, \`sns.ts\`).
 
 ${sections.join("\n")}`;
 }

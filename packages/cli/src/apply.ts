@@ -1,8 +1,15 @@
-import { type Assessment, type AwsClients, createAwsClients, type Decision, runPlaybook } from "@eks-responder/core";
+import {
+  type Assessment,
+  type AwsClients,
+  createAwsClients,
+  type Decision,
+  escapeTerminal,
+  runPlaybook,
+} from "@eks-responder/core";
 import type { ExemptTag } from "@eks-responder/core/policy/exempt-tags.ts";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
 import type { FileResult } from "./replay.ts";
-import { type Io, safe } from "./terminal.ts";
+import type { Io } from "./terminal.ts";
 
 /** What was carried out for one assessment. */
 export interface AppliedAssessment {
@@ -72,8 +79,11 @@ export class Applier {
     assessment: Assessment,
     decision: Decision,
   ): Promise<AppliedAssessment> {
-    const steps = decision.plan.map((s) => `    ${s.service}:${s.operation} ${JSON.stringify(s.params)}`).join("\n");
-    const question = `\n${safe(assessment.title)}\n  ${decision.mode === "approve" ? "needs approval" : "auto"}: ${assessment.actions.map((a) => a.action).join(", ")}\n${safe(steps)}\nApply?`;
+    // Each step escaped on its own: the line breaks between them are this prompt's, not the event's.
+    const steps = decision.plan
+      .map((s) => `    ${s.service}:${s.operation} ${escapeTerminal(JSON.stringify(s.params))}`)
+      .join("\n");
+    const question = `\n${escapeTerminal(assessment.title)}\n  ${decision.mode === "approve" ? "needs approval" : "auto"}: ${assessment.actions.map((a) => a.action).join(", ")}\n${steps}\nApply?`;
     const base = { assessmentId: assessment.id, title: assessment.title };
     if (!(await this.confirm(question))) return { ...base, results: [], declined: true };
     const results: JournalResult[] = await runPlaybook(assessment, {

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AuditRecord, listAudit } from "@eks-responder/core";
+import { type AuditRecord, escapeTerminal, listAudit } from "@eks-responder/core";
 import { listEntryIds, readEntry } from "./journal.ts";
-import { type Io, painter, safe } from "./terminal.ts";
+import { type Io, painter } from "./terminal.ts";
 
 export interface AuditOptions {
   /** The deployment's DynamoDB table; without it, the local journal of `replay --apply` is listed. */
@@ -51,7 +51,9 @@ export async function audit(options: AuditOptions, io: Io): Promise<number> {
   if (options.since !== undefined) {
     const ms = parseDuration(options.since);
     if (ms === undefined) {
-      io.stderr.write(`eks-responder: --since "${safe(options.since)}" is not a duration such as 30m, 24h or 7d\n`);
+      io.stderr.write(
+        `eks-responder: --since "${escapeTerminal(options.since, { links: "keep" })}" is not a duration such as 30m, 24h or 7d\n`,
+      );
       return 2;
     }
     since = new Date(Date.now() - ms);
@@ -95,7 +97,7 @@ export async function audit(options: AuditOptions, io: Io): Promise<number> {
   if (rows.length === 0) io.stdout.write("no records\n");
   for (const row of rows) {
     io.stdout.write(
-      `${paint("dim", row.recordedAt)}  ${row.assessmentId}  ${paint("bold", row.outcome.padEnd(16))} ${row.detectorId}${row.cluster ? ` (${safe(row.cluster)})` : ""}  ${safe(row.summary)}\n`,
+      `${paint("dim", row.recordedAt)}  ${row.assessmentId}  ${paint("bold", row.outcome.padEnd(16))} ${row.detectorId}${row.cluster ? ` (${escapeTerminal(row.cluster)})` : ""}  ${escapeTerminal(row.summary)}\n`,
     );
   }
   return 0;

@@ -1,7 +1,7 @@
-import type { Assessment, Decision, OutcomeStatus, PlanStep } from "@eks-responder/core";
+import { type Assessment, type Decision, escapeTerminal, type OutcomeStatus, type PlanStep } from "@eks-responder/core";
 import type { AppliedAssessment } from "./apply.ts";
 import type { FileResult, ReplaySummary } from "./replay.ts";
-import { type painter, safe } from "./terminal.ts";
+import type { painter } from "./terminal.ts";
 
 type Paint = ReturnType<typeof painter>;
 
@@ -37,27 +37,27 @@ function formatAssessment(a: Assessment, d: Decision | undefined, paint: Paint):
   let out = line(
     paint,
     a.severity.toUpperCase(),
-    `${paint(SEVERITY_STYLE[a.severity], safe(a.title))} ${paint("dim", `[${a.detectorId}]`)}`,
+    `${paint(SEVERITY_STYLE[a.severity], escapeTerminal(a.title))} ${paint("dim", `[${a.detectorId}]`)}`,
   );
-  for (const e of a.evidence) out += more(paint("dim", safe(e)));
+  for (const e of a.evidence) out += more(paint("dim", escapeTerminal(e)));
   if (!d) return out;
   const mode = d.skipped
     ? `skipped (${d.skipped})`
     : `${d.mode}${d.dryRun && (d.mode === "auto" || d.mode === "approve") ? ", dry-run" : ""}`;
   out += line(paint, "decision", paint("bold", mode));
-  for (const reason of d.reasons) out += more(`- ${safe(reason)}`);
-  if (d.notify.length) out += more(`notify: ${d.notify.map(safe).join(", ")}`);
+  for (const reason of d.reasons) out += more(`- ${escapeTerminal(reason)}`);
+  if (d.notify.length) out += more(`notify: ${d.notify.map((n) => escapeTerminal(n)).join(", ")}`);
   return out;
 }
 
 function formatStep(step: PlanStep, paint: Paint): string {
-  const call = `${step.service}:${step.operation} ${safe(JSON.stringify(step.params))}`;
-  return `${more(call)}${step.note ? more(paint("dim", `  ${safe(step.note)}`)) : ""}`;
+  const call = `${step.service}:${step.operation} ${escapeTerminal(JSON.stringify(step.params))}`;
+  return `${more(call)}${step.note ? more(paint("dim", `  ${escapeTerminal(step.note)}`)) : ""}`;
 }
 
 /** One event, for a person: what it is, what is wrong, what would be done and why. */
 export function formatResult(result: FileResult, paint: Paint): string {
-  let out = `${paint("bold", safe(result.file))}\n`;
+  let out = `${paint("bold", escapeTerminal(result.file, { links: "keep" }))}\n`;
   if (result.rules)
     out += line(
       paint,
@@ -73,7 +73,11 @@ export function formatResult(result: FileResult, paint: Paint): string {
   if (s) {
     const who = s.actor ? ` · by ${s.actor}` : "";
     const sample = s.sample ? " · GuardDuty SAMPLE" : "";
-    out += line(paint, "signal", safe(`${s.source} ${s.name} · ${s.account} ${s.region} · ${s.time}${who}${sample}`));
+    out += line(
+      paint,
+      "signal",
+      escapeTerminal(`${s.source} ${s.name} · ${s.account} ${s.region} · ${s.time}${who}${sample}`),
+    );
   }
   for (const a of result.assessments) {
     out += formatAssessment(
@@ -83,7 +87,7 @@ export function formatResult(result: FileResult, paint: Paint): string {
     );
   }
   for (const d of result.decisions.filter((x) => !result.assessments.some((a) => a.id === x.assessmentId))) {
-    out += line(paint, "decision", `${d.mode}: ${d.reasons.map(safe).join("; ")}`);
+    out += line(paint, "decision", `${d.mode}: ${d.reasons.map((n) => escapeTerminal(n)).join("; ")}`);
   }
   if (result.plan.length) {
     out += line(paint, "plan", `${result.plan.length} AWS call${result.plan.length === 1 ? "" : "s"}`);
@@ -92,9 +96,10 @@ export function formatResult(result: FileResult, paint: Paint): string {
   out += line(
     paint,
     "outcome",
-    `${paint(OUTCOME_STYLE[result.outcome], result.outcome.toUpperCase())} ${safe(result.reason)}`,
+    `${paint(OUTCOME_STYLE[result.outcome], result.outcome.toUpperCase())} ${escapeTerminal(result.reason)}`,
   );
-  for (const issue of result.error?.issues ?? []) out += more(`- ${safe(issue.path)}: ${safe(issue.message)}`);
+  for (const issue of result.error?.issues ?? [])
+    out += more(`- ${escapeTerminal(issue.path)}: ${escapeTerminal(issue.message)}`);
   return `${out}\n`;
 }
 
@@ -118,10 +123,12 @@ export function formatApplied(applied: readonly AppliedAssessment[], paint: Pain
       out += line(
         paint,
         "applied",
-        `${paint(APPLY_STYLE[r.status] ?? "bold", r.status.toUpperCase())} ${r.action}: ${safe(r.reason)}`,
+        `${paint(APPLY_STYLE[r.status] ?? "bold", r.status.toUpperCase())} ${r.action}: ${escapeTerminal(r.reason)}`,
       );
       for (const c of r.calls)
-        out += more(paint("dim", `${c.service}:${c.operation} → ${c.result}${c.error ? ` (${safe(c.error)})` : ""}`));
+        out += more(
+          paint("dim", `${c.service}:${c.operation} → ${c.result}${c.error ? ` (${escapeTerminal(c.error)})` : ""}`),
+        );
       if (r.rolledBack !== undefined)
         out += more(
           r.rolledBack

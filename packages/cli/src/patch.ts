@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { createAwsClients, getAction } from "@eks-responder/core";
+import { createAwsClients, escapeTerminal, getAction } from "@eks-responder/core";
 import { writeEntry } from "./journal.ts";
-import { type Io, painter, safe } from "./terminal.ts";
+import { type Io, painter } from "./terminal.ts";
 
 export interface PatchOptions {
   cluster: string;
@@ -36,7 +36,11 @@ export async function patch(options: PatchOptions, io: Io): Promise<number> {
       io.stderr.write("eks-responder: patch confirms on a terminal, and standard input is not one; add --yes\n");
       return 2;
     }
-    const answer = (await io.prompt(`Patch the nodes of ${safe(target)} (reboot: ${options.reboot})? [y/N] `))
+    const answer = (
+      await io.prompt(
+        `Patch the nodes of ${escapeTerminal(target, { links: "keep" })} (reboot: ${options.reboot})? [y/N] `,
+      )
+    )
       .trim()
       .toLowerCase();
     if (answer !== "y" && answer !== "yes") {
@@ -76,11 +80,13 @@ export async function patch(options: PatchOptions, io: Io): Promise<number> {
   else {
     const paint = painter(io.stdout, io.env);
     io.stdout.write(
-      `${paint(result.status === "failed" ? ["bold", "red"] : "bold", result.status.toUpperCase())} ${safe(result.reason)}\n`,
+      `${paint(result.status === "failed" ? ["bold", "red"] : "bold", result.status.toUpperCase())} ${escapeTerminal(result.reason)}\n`,
     );
     const details = (result.details ?? {}) as { statuses?: Record<string, string>; skipped?: Record<string, string> };
-    for (const [id, status] of Object.entries(details.statuses ?? {})) io.stdout.write(`  ${id}  ${safe(status)}\n`);
-    for (const [id, why] of Object.entries(details.skipped ?? {})) io.stdout.write(`  ${id}  skipped: ${safe(why)}\n`);
+    for (const [id, status] of Object.entries(details.statuses ?? {}))
+      io.stdout.write(`  ${id}  ${escapeTerminal(status)}\n`);
+    for (const [id, why] of Object.entries(details.skipped ?? {}))
+      io.stdout.write(`  ${id}  skipped: ${escapeTerminal(why)}\n`);
   }
   return result.status === "failed" ? 1 : result.status === "refused" ? 2 : 0;
 }

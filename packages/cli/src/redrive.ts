@@ -1,4 +1,5 @@
-import { type Io, painter, safe } from "./terminal.ts";
+import { escapeTerminal } from "@eks-responder/core";
+import { type Io, painter } from "./terminal.ts";
 
 export interface RedriveOptions {
   queueUrl: string;
@@ -30,7 +31,7 @@ export async function redrive(options: RedriveOptions, io: Io): Promise<number> 
     }
     const answer = (
       await io.prompt(
-        `Redrive up to ${options.max} events from ${safe(options.queueUrl)} to ${safe(options.functionName)}? [y/N] `,
+        `Redrive up to ${options.max} events from ${escapeTerminal(options.queueUrl, { links: "keep" })} to ${escapeTerminal(options.functionName, { links: "keep" })}? [y/N] `,
       )
     )
       .trim()
@@ -98,7 +99,7 @@ export async function redrive(options: RedriveOptions, io: Io): Promise<number> 
     const paint = painter(io.stdout, io.env);
     for (const r of results) {
       io.stdout.write(
-        `${r.messageId}  ${paint(r.status === "redriven" ? "green" : ["bold", "red"], r.status)}${r.outcome ? ` ${r.outcome}` : ""}${r.error ? `  ${safe(r.error)}` : ""}\n`,
+        `${r.messageId}  ${paint(r.status === "redriven" ? "green" : ["bold", "red"], r.status)}${r.outcome ? ` ${r.outcome}` : ""}${r.error ? `  ${escapeTerminal(r.error)}` : ""}\n`,
       );
     }
     io.stdout.write(

@@ -1,6 +1,13 @@
-import { type ApplyResult, createAwsClients, getAction, getAudit, recordAudit } from "@eks-responder/core";
+import {
+  type ApplyResult,
+  createAwsClients,
+  escapeTerminal,
+  getAction,
+  getAudit,
+  recordAudit,
+} from "@eks-responder/core";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";
-import { type Io, painter, safe } from "./terminal.ts";
+import { type Io, painter } from "./terminal.ts";
 
 export interface RollbackOptions {
   outcomeId: string;
@@ -40,7 +47,7 @@ async function fromJournal(options: RollbackOptions, io: Io): Promise<Recorded |
   }
   if ("corrupt" in read) {
     io.stderr.write(
-      `eks-responder: the record of ${options.outcomeId} is not readable (${safe(read.corrupt)}); nothing was changed\n`,
+      `eks-responder: the record of ${options.outcomeId} is not readable (${escapeTerminal(read.corrupt)}); nothing was changed\n`,
     );
     return 2;
   }
@@ -72,7 +79,9 @@ async function fromAudit(options: RollbackOptions & { table: string }, io: Io): 
   });
   const record = await getAudit(client, options.table, options.outcomeId);
   if (!record) {
-    io.stderr.write(`eks-responder: no audit record of ${options.outcomeId} in table ${safe(options.table)}\n`);
+    io.stderr.write(
+      `eks-responder: no audit record of ${options.outcomeId} in table ${escapeTerminal(options.table, { links: "keep" })}\n`,
+    );
     return 2;
   }
   return {
@@ -101,7 +110,7 @@ async function fromAudit(options: RollbackOptions & { table: string }, io: Io): 
 export async function rollback(options: RollbackOptions, io: Io): Promise<number> {
   if (!OUTCOME_ID.test(options.outcomeId)) {
     io.stderr.write(
-      `eks-responder: "${safe(options.outcomeId)}" is not an outcome id (asm- followed by 20 hex digits)\n`,
+      `eks-responder: "${escapeTerminal(options.outcomeId, { links: "keep" })}" is not an outcome id (asm- followed by 20 hex digits)\n`,
     );
     return 2;
   }
@@ -119,13 +128,15 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     io.stderr.write(`eks-responder: ${options.outcomeId} changed nothing that can be undone\n`);
     return 2;
   }
-  const describe = undoable.map((r) => `  undo ${r.action}: ${safe(r.reason)}`).join("\n");
+  const describe = undoable.map((r) => `  undo ${r.action}: ${escapeTerminal(r.reason)}`).join("\n");
   if (!options.yes) {
     if (!io.prompt) {
       io.stderr.write("eks-responder: rollback confirms on a terminal, and standard input is not one; add --yes\n");
       return 2;
     }
-    const answer = (await io.prompt(`${safe(entry.title)}\n${describe}\nRoll back? [y/N] `)).trim().toLowerCase();
+    const answer = (await io.prompt(`${escapeTerminal(entry.title)}\n${describe}\nRoll back? [y/N] `))
+      .trim()
+      .toLowerCase();
     if (answer !== "y" && answer !== "yes") {
       io.stdout.write("nothing was changed\n");
       return 0;
@@ -160,7 +171,7 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     const paint = painter(io.stdout, io.env);
     for (const r of results) {
       io.stdout.write(
-        `${paint(r.status === "failed" ? ["bold", "red"] : ["bold", "green"], r.status.toUpperCase())} rollback ${r.action}: ${safe(r.reason)}\n`,
+        `${paint(r.status === "failed" ? ["bold", "red"] : ["bold", "green"], r.status.toUpperCase())} rollback ${r.action}: ${escapeTerminal(r.reason)}\n`,
       );
     }
   }

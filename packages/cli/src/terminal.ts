@@ -24,24 +24,3 @@ export function painter(stream: OutputStream, env: Io["env"]): (style: Style, te
   const enabled = stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
   return (style, text) => (enabled ? styleText(style, text, { validateStream: false }) : text);
 }
-
-/**
- * Makes text from an event safe to print on a terminal: control characters (ANSI escapes, carriage returns, bells)
- * and bidirectional overrides (which reorder what is shown, "Trojan Source") are shown as `\u001b`-style escapes
- * instead of being interpreted.
- */
-export function safe(text: string): string {
-  let out = "";
-  for (const char of text) {
-    const code = char.codePointAt(0) ?? 0;
-    const control =
-      code < 0x20 ||
-      (code >= 0x7f && code <= 0x9f) ||
-      code === 0x2028 ||
-      code === 0x2029 ||
-      (code >= 0x202a && code <= 0x202e) ||
-      (code >= 0x2066 && code <= 0x2069);
-    out += control ? `\\u${code.toString(16).padStart(4, "0")}` : char;
-  }
-  return out;
-}

@@ -47,6 +47,15 @@ export { isTransient, TransientActionError } from "./guardrails/faults.ts";
 export { createKillSwitch } from "./guardrails/kill-switch.ts";
 export { createNotifier, type Delivery, DeliveryError } from "./notify/deliver.ts";
 export { flushDigests, slackDigest, slackPoster } from "./notify/digest.ts";
+export {
+  escapeEmailText,
+  escapeHtml,
+  escapeMrkdwn,
+  escapePlainText,
+  escapeSnsSubject,
+  escapeTerminal,
+} from "./notify/escape.ts";
+export { fitSlackMessage, fitSnsPublish, SLACK_LIMITS, SNS_LIMITS } from "./notify/limits.ts";
 export { slackMessage } from "./notify/slack.ts";
 export { snsMessage } from "./notify/sns.ts";
 export { type DecideOptions, decide } from "./pipeline/decide.ts";

@@ -5,6 +5,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
 import { createNotifier, DeliveryError } from "../../../packages/core/src/notify/deliver.ts";
+import { SLACK_LIMITS, SNS_LIMITS, snsPublishBytes } from "../../../packages/core/src/notify/limits.ts";
 import { startSlackServer } from "../../helpers/slack-server.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
@@ -139,5 +140,44 @@ describe("createNotifier", () => {
     expect((input?.Subject ?? "").length).toBeLessThanOrEqual(100);
     expect(input?.MessageAttributes?.severity).toEqual({ DataType: "String", StringValue: "critical" });
     expect(input?.MessageAttributes?.cluster).toEqual({ DataType: "String", StringValue: "prod-eks" });
+  });
+
+  it("sends only what fits Slack's and SNS's limits, for an event with huge, multi-byte, hostile text", async () => {
+    // Publish answers a MessageId (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, Response Elements).
+    sns.on(PublishCommand).resolves({ MessageId: "m-2" });
+    const slack = await startSlackServer([{ status: 200 }]);
+    stops.push(slack.stop);
+    const huge = structuredClone(adminGrant);
+    const a = huge.assessments[0];
+    if (!a) throw new Error("the admin grant must assess");
+    a.title = `<!channel> https://evil.example.com \u202e${"\u20ac".repeat(200_000)}`;
+    a.evidence = Array.from({ length: 50 }, (_, i) => `${i} user agent ${"\ud83d\ude00".repeat(20_000)}`);
+    huge.reason = "R".repeat(100_000);
+    const notifier = createNotifier({
+      routes: policy.notify.routes,
+      slack: { webhookUrl: `${slack.url}/hook` },
+      sns: new SNSClient({ region: "eu-west-1" }),
+      sleep,
+    });
+    await notifier.notify(huge);
+
+    const body = JSON.parse(slack.requests[0]?.body ?? "{}") as { text: string; blocks: { type: string }[] };
+    expect(body.text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
+    expect(body.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+    expect(slack.requests[0]?.body).not.toContain("https://evil.example.com");
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    const sent = {
+      Subject: input?.Subject ?? "",
+      Message: input?.Message ?? "",
+      MessageAttributes: Object.fromEntries(
+        Object.entries(input?.MessageAttributes ?? {}).map(([k, v]) => [
+          k,
+          { DataType: v.DataType ?? "", StringValue: v.StringValue ?? "" },
+        ]),
+      ),
+    };
+    expect(snsPublishBytes(sent)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes);
+    expect(sent.Subject).toMatch(/^[\x20-\x7e]{1,99}$/);
+    expect(sent.Message).not.toContain("https://evil.example.com");
   });
 });

@@ -479,10 +479,11 @@ describe("handleApprovalRequest", () => {
     for (const raw of ["<script", "<img", "<!channel>", "<!here>", "<@U0123ABCD>", "<https://evil.example"])
       expect(page.body).not.toContain(raw);
     expect(page.body).toContain("&lt;!channel&gt; &lt;@U0123ABCD&gt;");
-    expect(page.body).toContain("&lt;https://evil.example|click&gt;");
+    expect(page.body).toContain("&lt;hxxps://evil[.]example|click&gt;");
     expect(page.body).toContain("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect(page.body).toContain("ALERT RESOLVED");
-    expect(page.body).not.toContain("[31m");
+    // The escape sequence is shown, not run and not hidden: the ESC as [U+001B], the rest as the text it is.
+    expect(page.body).toContain("[U+001B][31mALERT RESOLVED[U+001B][0m");
+    expect(page.body).not.toContain("\u001b");
     expect(hiddenCharacters(page.body)).toEqual([]);
   });
 

@@ -283,8 +283,9 @@ describe("eks-responder replay", () => {
         .slice(1)
         .every((rest) => /^\[[0-9;]*m/.test(rest)),
     ).toBe(true);
-    expect(printed).toContain("\\u001b[31mALERT RESOLVED");
-    expect(printed).toContain("\\u202e");
+    expect(printed).toContain("[U+001B][31mALERT RESOLVED");
+    expect(printed).toContain("[U+202E]gnp.exe");
+    expect(printed).toContain("hxxps://evil[.]example");
   });
 });
 

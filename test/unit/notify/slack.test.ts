@@ -72,7 +72,7 @@ function hasControlOrBidi(text: string, allowNewline: boolean): boolean {
 
 function expectWithinLimits(message: SlackMessage): void {
   expect(message.text.length).toBeGreaterThan(0);
-  expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
+  expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
   expect(message.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
   expect(message.blocks[0]?.type).toBe("header");
   for (const block of message.blocks) {
@@ -294,7 +294,7 @@ describe("console links", () => {
     expectNoInjection(message);
     const text = allText(message);
     expect(text).not.toContain("console.aws.amazon.com");
-    expect(text).toContain("i-0f1e2d3c4b5a69788|&lt;https://evil.example&gt;");
+    expect(text).toContain("i-0f1e2d3c4b5a69788|&lt;hxxps://evil[.]example&gt;");
 
     const badRegion: EventResult = structuredClone(result);
     must(badRegion.assessments[0]).region = "eu-west-1.evil.example/x";
@@ -380,7 +380,7 @@ describe("hostile content", () => {
 
   it("is still shown, escaped, so a human sees what the caller sent", () => {
     expect(everything).toContain(
-      "*User agent*\naws-cli/2.22.4 ALERT RESOLVED &lt;!channel&gt; &lt;@U0123ABCD&gt; please re-enable access: &lt;https://evil.example|click&gt; \u2217urgent\u2217 \u02cbrm -rf\u02cb gnp.exe",
+      "*User agent*\naws-cli/2.22.4 [U+0007][U+001B][31mALERT RESOLVED[U+001B][0m[U+0000] &lt;!channel&gt; &lt;@U0123ABCD&gt; please re-enable access: &lt;hxxps://evil[.]example|click&gt; \u2217urgent\u2217 \u02cbrm -rf\u02cb [U+202E]gnp.exe",
     );
   });
 });
@@ -403,7 +403,7 @@ describe("size limits", () => {
       texts(message).find((t) => t.text.startsWith("*User agent*")),
       "user agent field",
     );
-    expect(ua.text.endsWith("\u2026")).toBe(true);
+    expect(ua.text).toMatch(/\u2026 \(trimmed: [\d,]+ more characters\)$/);
     expect(ua.text).toContain("&lt;!channel&gt;");
   });
 

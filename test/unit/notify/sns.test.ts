@@ -3,14 +3,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type EventResult, type Policy, parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
-import {
-  asciiSubject,
-  chatSafeJson,
-  JSON_SEPARATOR,
-  SNS_LIMITS,
-  type SnsMessage,
-  snsMessage,
-} from "../../../packages/core/src/notify/sns.ts";
+import { emailSafeJson, escapeSnsSubject } from "../../../packages/core/src/notify/escape.ts";
+import { snsPublishBytes } from "../../../packages/core/src/notify/limits.ts";
+import { JSON_SEPARATOR, SNS_LIMITS, type SnsMessage, snsMessage } from "../../../packages/core/src/notify/sns.ts";
 import { fixtureText, listFixtures, loadFixture, must, objectAt } from "../../helpers/fixtures.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
@@ -61,10 +56,6 @@ function expectValidAttributes(message: SnsMessage): void {
   }
 }
 
-function bytes(text: string): number {
-  return new TextEncoder().encode(text).length;
-}
-
 describe("snsMessage over every fixture and example", () => {
   const results = allResults();
 
@@ -78,7 +69,7 @@ describe("snsMessage over every fixture and example", () => {
       const { text, json } = parts(message);
       expect(text.length, name).toBeGreaterThan(0);
       expect(JSON.parse(json), name).toEqual(JSON.parse(JSON.stringify(result)));
-      expect(bytes(message.Message)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes - SNS_LIMITS.reservedBytes);
+      expect(snsPublishBytes(message)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes);
     }
   });
 
@@ -140,15 +131,24 @@ describe("content", () => {
     expect(invalid.MessageAttributes).toEqual({ outcome: { DataType: "String", StringValue: "invalid" } });
     expect(invalid.Subject.startsWith("eks-responder INVALID EVENT: ")).toBe(true);
     const result = processEvent(exampleText("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json"), examplePolicy);
-    must(result.assessments[0]).cluster = " \u202e\u0000 ";
+    must(result.assessments[0]).cluster = " \t\r\n ";
     expect(snsMessage(result).MessageAttributes.cluster).toBeUndefined();
+    // Hiding characters are shown, not dropped: the attribute says that something was there.
+    must(result.assessments[0]).cluster = " \u202e\u0000 ";
+    expect(snsMessage(result).MessageAttributes.cluster).toEqual({
+      DataType: "String",
+      StringValue: "[U+202E][U+0000]",
+    });
   });
 });
 
 describe("subject", () => {
-  it("folds accents, drops other non-ASCII, turns < > into ( ) and cuts at 99 with ...", () => {
-    expect(asciiSubject("Clúster ünïcode ✓ <x>\r\n\tdone")).toBe("Cluster unicode (x) done");
-    const long = asciiSubject(`eks-responder ${"word ".repeat(50)}`);
+  it("folds accents, shows other non-ASCII as ?, turns < > into ( ), line breaks into spaces, and cuts at 99 with ...", () => {
+    expect(escapeSnsSubject("Clúster ünïcode ✓ <x>\r\n\tdone")).toBe("Cluster unicode ? (x) done");
+    expect(escapeSnsSubject("a\u202eb\u0007c https://evil.example.com")).toBe(
+      "a[U+202E]b[U+0007]c hxxps://evil[.]example[.]com",
+    );
+    const long = escapeSnsSubject(`eks-responder ${"word ".repeat(50)}`);
     expect(long).toHaveLength(99);
     expect(long.endsWith("...")).toBe(true);
   });
@@ -156,7 +156,7 @@ describe("subject", () => {
   it("property: always printable ASCII, one line, under 100 characters", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 400 }), (text) => {
-        const subject = asciiSubject(`eks-responder ${text}`);
+        const subject = escapeSnsSubject(`eks-responder ${text}`);
         expectValidSubject(subject);
       }),
       { numRuns: 1000 },
@@ -176,7 +176,9 @@ describe("hostile content", () => {
   });
 
   it("reaches the text part without control or bidi characters", () => {
-    expect(text).toContain("User agent: aws-cli/2.22.4 ALERT RESOLVED");
+    expect(text).toContain(
+      "User agent: aws-cli/2.22.4 [U+0007][U+001B][31mALERT RESOLVED[U+001B][0m[U+0000] <!channel> <@U0123ABCD> please re-enable access: <hxxps://evil[.]example|click> *urgent* `rm -rf` [U+202E]gnp.exe",
+    );
     for (const char of text) {
       const code = char.codePointAt(0) ?? 0;
       if (code === 0x0a) continue;
@@ -189,16 +191,17 @@ describe("hostile content", () => {
     expect(json).not.toMatch(/[<>&\u202e]/u);
     expect(json).toContain("\\u003c!channel\\u003e");
     expect(json).toContain("\\u202e");
+    expect(json).toContain("https\\u003a//evil\\u002eexample");
     const parsed: unknown = JSON.parse(json);
     expect(parsed).toEqual(JSON.parse(JSON.stringify(result)));
   });
 
-  it("chatSafeJson is the same JSON value for any input", () => {
+  it("emailSafeJson is the same JSON value for any input", () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (value, s) => {
-        const doc = { value, s: `${s}<!channel>&\u2028\u202e\u0085` };
-        const out = chatSafeJson(doc);
-        expect(out).not.toMatch(/[<>&\u2028\u2029\u202e\u0085]/u);
+        const doc = { value, s: `${s}<!channel>&\u2028\u202e\u0085\u{e0041} https://evil.example.com` };
+        const out = emailSafeJson(doc);
+        expect(out).not.toMatch(/[<>&\u2028\u2029\u202e\u0085\u{e0041}]|https:|evil\.example|example\.com/u);
         expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(doc)));
       }),
       { numRuns: 500 },
@@ -216,7 +219,7 @@ describe("size limits", () => {
     a.evidence.push("E".repeat(300_000));
     const message = snsMessage(result);
     expectValidSubject(message.Subject);
-    expect(bytes(message.Message)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes - SNS_LIMITS.reservedBytes);
+    expect(snsPublishBytes(message)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes);
     const { json } = parts(message);
     const parsed = JSON.parse(json) as { outcome?: string };
     expect(parsed.outcome).toBe("dry-run");
@@ -227,7 +230,7 @@ describe("size limits", () => {
     const a = must(result.assessments[0]);
     a.evidence = Array.from({ length: 400 }, (_, i) => `${i} ${"x".repeat(5_000)}`);
     const message = snsMessage(result);
-    expect(bytes(message.Message)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes - SNS_LIMITS.reservedBytes);
+    expect(snsPublishBytes(message)).toBeLessThanOrEqual(SNS_LIMITS.publishBytes);
     const parsed = JSON.parse(parts(message).json) as { truncated?: boolean; assessmentIds?: string[] };
     expect(parsed.truncated).toBe(true);
     expect(parsed.assessmentIds).toEqual([a.id]);

@@ -17,7 +17,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { SFNClient } from "@aws-sdk/client-sfn";
-import { sanitizeText, truncate } from "../notify/escape.ts";
+import { escapeHtml, escapeHtmlAttribute } from "../notify/escape.ts";
 import * as z from "../zod.ts";
 import {
   APPROVAL_DECISIONS,
@@ -152,21 +152,8 @@ async function refuse(
 // ---------------------------------------------------------------------------------------------------------------
 // HTML
 
-const HTML_ENTITIES: Readonly<Record<string, string>> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/**
- * `text` safe inside HTML text and quoted attribute values: sanitised like every other surface (`sanitizeText`: no
- * control, bidi or zero-width characters), capped at `max` code units, then `& < > " '` entity-encoded.
- */
-export function escapeHtml(text: string, max = 1000): string {
-  return truncate(sanitizeText(text), max).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? "");
-}
+// Event text goes through `escapeHtml` (escape.ts) once, where it enters the page; the verified token and the nonce
+// through `escapeHtmlAttribute`, which changes nothing but the five HTML characters, so they come back byte for byte.
 
 const STYLE = [
   "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}",
@@ -188,8 +175,9 @@ function page(title: string, main: string): string {
   ].join("\n");
 }
 
-function list(items: readonly string[], max = 500): string {
-  return items.length === 0 ? "" : `<ul>${items.map((i) => `<li>${escapeHtml(i, max)}</li>`).join("")}</ul>`;
+/** A list of event text, or of configured text (`links: "keep"`: the approvers' addresses are not defanged). */
+function list(items: readonly string[], max = 500, links: "defang" | "keep" = "defang"): string {
+  return items.length === 0 ? "" : `<ul>${items.map((i) => `<li>${escapeHtml(i, max, { links })}</li>`).join("")}</ul>`;
 }
 
 function approvalPage(
@@ -236,12 +224,12 @@ function approvalPage(
     list(decision.reasons),
     assessment.notes.length > 0 ? `<h2>Notes</h2>${list(assessment.notes)}` : "",
     "<h2>Who may decide</h2>",
-    `<p>This link was sent to <strong>${escapeHtml(link.sub, 320)}</strong> and expires at ${escapeHtml(new Date(link.exp * 1000).toISOString(), 40)}.</p>`,
-    `<p>Decisions are accepted from:</p>${list(deps.approvers.emails, 320)}`,
+    `<p>This link was sent to <strong>${escapeHtml(link.sub, 320, { links: "keep" })}</strong> and expires at ${escapeHtml(new Date(link.exp * 1000).toISOString(), 40)}.</p>`,
+    `<p>Decisions are accepted from:</p>${list(deps.approvers.emails, 320, "keep")}`,
     "<p>The first decision counts; the link cannot be used again.</p>",
     `<form method="post" action="${APPROVAL_PATHS.decide}">`,
-    `<input type="hidden" name="token" value="${escapeHtml(token, 8000)}">`,
-    `<input type="hidden" name="nonce" value="${escapeHtml(nonce, 500)}">`,
+    `<input type="hidden" name="token" value="${escapeHtmlAttribute(token)}">`,
+    `<input type="hidden" name="nonce" value="${escapeHtmlAttribute(nonce)}">`,
     buttons,
     "</form>",
   ].join("\n");

@@ -4,7 +4,8 @@ import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { EksResponderError } from "../errors.ts";
-import { escapeMrkdwn, truncate } from "../notify/escape.ts";
+import { escapeEmailText, escapeMrkdwn, truncate } from "../notify/escape.ts";
+import { fitSnsPublish } from "../notify/limits.ts";
 import type { Decision, PlanStep } from "../pipeline/types.ts";
 import type { ExemptTag } from "../policy/exempt-tags.ts";
 import { APPROVER_ATTRIBUTE, approverChannelKey } from "./approver-channel.ts";
@@ -53,8 +54,9 @@ export interface RequestApprovalDeps {
   now: () => Date;
 }
 
-function planLines(plan: readonly PlanStep[]): string {
-  return plan.map((s) => `• ${s.service}:${s.operation} ${truncate(JSON.stringify(s.params), 300)}`).join("\n");
+/** One plan step as a line of text (not yet escaped: each format escapes it once, line by line). */
+function planLine(s: PlanStep): string {
+  return `• ${s.service}:${s.operation} ${truncate(JSON.stringify(s.params), 300)}`;
 }
 
 function decisionOf(input: ApprovalExecutionInput): Decision {
@@ -77,7 +79,8 @@ export function approvalSlackMessage(
   expiresAt: Date,
 ): { text: string; blocks: SlackBlock[] } {
   const title = escapeMrkdwn(input.assessment.title, 300);
-  const plan = escapeMrkdwn(planLines(input.plan), 2500);
+  // Each step escaped on its own, so the line breaks between steps stay line breaks.
+  const plan = input.plan.map((step) => escapeMrkdwn(planLine(step), 400)).join("\n");
   const mentions = input.approvers.slackUserIds.map((u) => `<@${u}>`).join(" ");
   return {
     text: `Approval needed: ${title}`,
@@ -97,7 +100,8 @@ export function approvalSlackMessage(
         elements: [
           {
             type: "mrkdwn",
-            text: `Approvers: ${mentions} · expires ${expiresAt.toISOString()} · ${input.assessment.id}`,
+            text: `Approvers: ${mentions} · expires ${expiresAt.toISOString()} · ${escapeMrkdwn(input.assessment.id)}`,
+            verbatim: true,
           },
         ],
       },
@@ -130,8 +134,12 @@ export function approvalEmailMessage(
   link: string,
   expiresAt: Date,
 ): string {
-  const why = input.reasons.map((r) => `- ${truncate(r, 300)}`).join("\n");
-  return `Approval needed: ${input.assessment.title}\n\nThe exact plan:\n${planLines(input.plan)}\n\nWhy:\n${why}\n\nThis link is for ${approver} only, works once, and expires ${expiresAt.toISOString()}. Opening it shows the plan; nothing is decided until you press a button there.\n\n${link}\n`;
+  // Event text is escaped for e-mail once, line by line (hiding characters shown, links defanged); the link, which
+  // this function signs, comes before anything that a size limit could cut.
+  const title = escapeEmailText(input.assessment.title, 300);
+  const plan = input.plan.map((step) => escapeEmailText(planLine(step), 400)).join("\n");
+  const why = input.reasons.map((r) => `- ${escapeEmailText(r, 300)}`).join("\n");
+  return `Approval needed: ${title}\n\nThis link is for ${approver} only, works once, and expires ${expiresAt.toISOString()}. Opening it shows the plan; nothing is decided until you press a button there.\n\n${link}\n\nThe exact plan:\n${plan}\n\nWhy:\n${why}\n`;
 }
 
 /** Why the email approvers cannot be reached, or undefined when every one of them can. */
@@ -197,17 +205,16 @@ export async function requestApproval(
         decisionAllowed: ["approve", "reject"],
         expiresAt,
       });
-      await email.client.send(
-        new PublishCommand({
-          TopicArn: email.topicArn,
-          Subject: "eks-responder: approval needed",
-          Message: approvalEmailMessage(input, approver, `${callbackUrl}/approve?token=${token}`, expiresAt),
-          MessageAttributes: {
-            [APPROVER_ATTRIBUTE]: { DataType: "String", StringValue: approverChannelKey(approver) },
-            kind: { DataType: "String", StringValue: "approval-request" },
-          },
-        }),
-      );
+      // SNS's size limits checked before the call (notify/limits.ts): a long plan is cut at its end, after the link.
+      const fields = fitSnsPublish({
+        Subject: "eks-responder: approval needed",
+        Message: approvalEmailMessage(input, approver, `${callbackUrl}/approve?token=${token}`, expiresAt),
+        MessageAttributes: {
+          [APPROVER_ATTRIBUTE]: { DataType: "String", StringValue: approverChannelKey(approver) },
+          kind: { DataType: "String", StringValue: "approval-request" },
+        },
+      });
+      await email.client.send(new PublishCommand({ TopicArn: email.topicArn, ...fields }));
       asked.push(`email:${approver}`);
     }
   }

@@ -1,6 +1,7 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { EventResult } from "../pipeline/types.ts";
 import type { Policy } from "../policy/schema.ts";
+import { fitSlackMessage, fitSnsPublish } from "./limits.ts";
 import { slackMessage } from "./slack.ts";
 import { snsMessage } from "./sns.ts";
 
@@ -105,7 +106,10 @@ export function createNotifier(config: NotifierConfig) {
         if (route.slack && (await deferredToDigest(config, route.slack.channel, result))) {
           deliveries.push({ route: route.name, target: "slack", ok: true, attempts: 0, deferred: true });
         } else if (route.slack) {
-          const message = slackMessage(result, config.consoleBaseUrl ? { consoleBaseUrl: config.consoleBaseUrl } : {});
+          // Slack's limits, checked on the finished message right before the call (limits.ts).
+          const message = fitSlackMessage(
+            slackMessage(result, config.consoleBaseUrl ? { consoleBaseUrl: config.consoleBaseUrl } : {}),
+          );
           try {
             if (config.slack?.token) {
               const { WebClient } = await import("@slack/web-api");
@@ -146,7 +150,8 @@ export function createNotifier(config: NotifierConfig) {
           try {
             if (!config.sns) throw new Error("no SNS client configured");
             const { PublishCommand } = await import("@aws-sdk/client-sns");
-            const message = snsMessage(result);
+            // SNS's limits (subject, 256 KiB with the attributes), checked right before the call (limits.ts).
+            const message = fitSnsPublish(snsMessage(result));
             await config.sns.send(new PublishCommand({ TopicArn: route.sns.topicArn, ...message }));
             deliveries.push({ route: route.name, target: "sns", ok: true, attempts: 1 });
           } catch (error) {

@@ -39,7 +39,8 @@ import type { EventResult } from "../pipeline/types.ts";
 import { documentCommands } from "../store/document-commands.ts";
 import { isConditionFailure } from "../store/idempotency.ts";
 import { epochSeconds, keyPart, PK, SK, TTL_ATTRIBUTE, wellFormed } from "../store/table.ts";
-import { escapeMrkdwn, truncate } from "./escape.ts";
+import { escapeMrkdwn, trimEscaped } from "./escape.ts";
+import { fitSlackMessage } from "./limits.ts";
 import { type Block, bySeverity, OUTCOME_LABELS, SLACK_LIMITS, type SlackMessage } from "./slack.ts";
 
 export const DIGEST_LIMITS = {
@@ -139,10 +140,10 @@ export function digestLine(result: EventResult): string {
   if (!top) {
     const id = result.signal?.id ?? result.eventId;
     const what = `*${outcome}* · ${escapeMrkdwn(result.reason, 150)}`;
-    return truncate(id ? `${what} · event \`${escapeMrkdwn(id, 80)}\`` : what, DIGEST_LIMITS.lineChars);
+    return trimEscaped(id ? `${what} · event \`${escapeMrkdwn(id, 80)}\`` : what, DIGEST_LIMITS.lineChars);
   }
   const more = others.length > 0 ? ` (+${others.length} more)` : "";
-  return truncate(
+  return trimEscaped(
     `*${top.severity.toUpperCase()}* · ${outcome} · ${escapeMrkdwn(top.title, 150)}${more} · \`${escapeMrkdwn(top.id, 80)}\``,
     DIGEST_LIMITS.lineChars,
   );
@@ -213,7 +214,7 @@ export async function appendToDigest(
             ExpressionAttributeValues: {
               ...values,
               ":empty": [],
-              ":line": [truncate(wellFormed(options.line), DIGEST_LIMITS.lineChars)],
+              ":line": [trimEscaped(wellFormed(options.line), DIGEST_LIMITS.lineChars)],
             },
           }
         : {
@@ -396,13 +397,13 @@ export function digestMessages(items: readonly PendingDigest[], now: Date): Plan
   const since = duration(epochSeconds(now) - oldest);
   return groups.map((group, n) => {
     const part = groups.length > 1 ? ` (${n + 1}/${groups.length})` : "";
-    const title = truncate(`${plural(total, "alert")} in the last ${since}${part}`, SLACK_LIMITS.headerText);
+    const title = trimEscaped(`${plural(total, "alert")} in the last ${since}${part}`, SLACK_LIMITS.headerText);
     const blocks: Block[] = [{ type: "header", text: { type: "plain_text", text: title, emoji: true } }];
     for (const section of group) {
       const text = section.map((e) => e.item.lines[e.index] ?? "").join("\n");
       blocks.push({
         type: "section",
-        text: { type: "mrkdwn", text: truncate(text, SLACK_LIMITS.sectionText), verbatim: true },
+        text: { type: "mrkdwn", text: trimEscaped(text, SLACK_LIMITS.sectionText), verbatim: true },
       });
     }
     const notes: string[] = [];
@@ -625,7 +626,8 @@ export function slackPoster(config: {
   webhookUrl?: string;
   apiUrl?: string;
 }): (channel: string, message: SlackMessage) => Promise<void> {
-  return async (channel, message) => {
+  return async (channel, planned) => {
+    const message = fitSlackMessage(planned);
     if (config.token) {
       const { WebClient } = await import("@slack/web-api");
       const client = new WebClient(config.token, {

@@ -1,18 +1,22 @@
 /**
  * One outcome record (an EventResult) as a Slack Block Kit message. Pure: no network, no clock, no randomness.
  *
- * Every string taken from the event goes through `escapeMrkdwn`; the only `<…>` sequences in the message are console
- * links built here from ids that passed a strict pattern (security group, instance, EKS cluster name, region).
- * Every mrkdwn text object is `verbatim: true`, so Slack does not auto-link URLs or parse mentions in it.
+ * Every string taken from the event goes through `escapeMrkdwn` (or `escapePlainText` in the header) exactly once, at
+ * the point where it is put into the message; the only `<…>` sequences in the message are console links built here
+ * from ids that passed a strict pattern (security group, instance, EKS cluster name, region). Every mrkdwn text object
+ * is `verbatim: true`, so Slack does not parse mentions or channel names in it; links in event text are defanged by
+ * the escaping anyway (see escape.ts), since Slack clients auto-link URLs and domains.
  *
- * Limits followed (Slack Block Kit reference, https://docs.slack.dev/reference/block-kit/blocks/): header text ≤ 150
- * characters (plain_text only); section text ≤ 3000; section fields ≤ 10 items of ≤ 2000 each; context elements ≤ 10;
- * ≤ 50 blocks per message. `text` is the notification fallback (chat.postMessage, https://docs.slack.dev/reference/methods/chat.postMessage).
+ * The message is laid out inside Slack's limits (see limits.ts): each value is capped, whole lines are kept per
+ * block, and `fitSlackMessage` checks the finished message once more right before it is posted.
  */
 import { getAction } from "../actions/registry.ts";
 import type { Assessment, Severity } from "../detectors/types.ts";
 import type { Decision, EventResult, OutcomeStatus, PlanStep } from "../pipeline/types.ts";
-import { escapeMrkdwn, truncate } from "./escape.ts";
+import { escapeMrkdwn, escapePlainText, trimEscaped, truncate } from "./escape.ts";
+import { SLACK_LIMITS } from "./limits.ts";
+
+export { SLACK_LIMITS } from "./limits.ts";
 
 export interface PlainTextObject {
   type: "plain_text";
@@ -63,17 +67,8 @@ export interface SlackMessageOptions {
   consoleBaseUrl?: string;
 }
 
-export const SLACK_LIMITS = {
-  headerText: 150,
-  sectionText: 3000,
-  fields: 10,
-  fieldText: 2000,
-  contextElements: 10,
-  contextText: 3000,
-  blocks: 50,
-  /** Slack truncates `text` after 40,000 characters; a notification needs far less. */
-  fallbackText: 3000,
-} as const;
+/** The fallback `text` kept short: it is the notification line; Slack's own limit is 40,000 characters. */
+const FALLBACK_TEXT_MAX = 3000;
 
 /** Per-value caps, so a whole line always fits its block and is never cut in the middle of an escape. */
 const CAP = { title: 300, value: 500, evidence: 300, reason: 400, param: 120, step: 600, userAgent: 400 } as const;
@@ -269,7 +264,7 @@ function joinLines(lines: readonly string[], max: number): string {
     out.push(line);
     length += added;
   }
-  return truncate(out.join("\n"), max);
+  return trimEscaped(out.join("\n"), max);
 }
 
 function section(lines: readonly string[]): SectionBlock {
@@ -277,13 +272,15 @@ function section(lines: readonly string[]): SectionBlock {
 }
 
 function field(label: string, value: string): MrkdwnTextObject {
-  return mrkdwn(truncate(`*${label}*\n${value}`, SLACK_LIMITS.fieldText));
+  return mrkdwn(trimEscaped(`*${label}*\n${value}`, SLACK_LIMITS.fieldText));
 }
 
 function context(elements: readonly string[]): ContextBlock {
   return {
     type: "context",
-    elements: elements.slice(0, SLACK_LIMITS.contextElements).map((e) => mrkdwn(truncate(e, SLACK_LIMITS.contextText))),
+    elements: elements
+      .slice(0, SLACK_LIMITS.contextElements)
+      .map((e) => mrkdwn(trimEscaped(e, SLACK_LIMITS.contextText))),
   };
 }
 
@@ -293,8 +290,8 @@ function headerText(result: EventResult, top: Assessment | undefined): PlainText
     OUTCOME_LABELS[result.outcome],
   ];
   const detector = safeDetectorId(top?.detectorId);
-  if (detector) parts.push(detector);
-  return { type: "plain_text", text: truncate(parts.join(" · "), SLACK_LIMITS.headerText), emoji: true };
+  if (detector) parts.push(escapePlainText(detector, 64));
+  return { type: "plain_text", text: trimEscaped(parts.join(" · "), SLACK_LIMITS.headerText), emoji: true };
 }
 
 function isDryRun(result: EventResult): boolean {
@@ -451,7 +448,7 @@ function fallbackText(result: EventResult, top: Assessment | undefined, dryRun: 
   const what = top ? esc(top.title, CAP.title) : esc(result.reason, CAP.reason);
   const more = result.assessments.length > 1 ? ` (+${result.assessments.length - 1} more)` : "";
   const marker = dryRun ? " · DRY-RUN, nothing was changed" : "";
-  return truncate(`${severity}${OUTCOME_LABELS[result.outcome]}: ${what}${more}${marker}`, SLACK_LIMITS.fallbackText);
+  return trimEscaped(`${severity}${OUTCOME_LABELS[result.outcome]}: ${what}${more}${marker}`, FALLBACK_TEXT_MAX);
 }
 
 /** The Slack Block Kit message for one outcome. */

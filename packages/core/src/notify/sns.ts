@@ -1,20 +1,22 @@
 /**
  * One outcome record (an EventResult) as an Amazon SNS Publish request (Subject, Message, MessageAttributes). Pure.
+ * E-mail subscribers read the subject and the message, so event text is escaped for them exactly once, where it is
+ * put in: `escapeSnsSubject` for the subject, `escapeEmailText` for the readable part, `emailSafeJson` for the JSON
+ * part (see escape.ts: no control, bidi or invisible character, no clickable link from event text).
  *
  * Rules followed (Amazon SNS API Reference, Publish, https://docs.aws.amazon.com/sns/latest/api/API_Publish.html, and
  * "Amazon SNS message attributes", https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html):
- * - Subject: no line breaks or control characters, less than 100 characters; ASCII printable only (what the SNS email
- *   transport accepts), starting with a letter. Here: ≤ 99 ASCII characters in U+0020-U+007E.
- * - Message: UTF-8, at most 256 KB (262,144 bytes) including the message attributes.
+ * - Subject: no line breaks or control characters, less than 100 characters. Here: ≤ 99 printable ASCII characters.
+ * - Message: UTF-8, at most 256 KiB (262,144 bytes) together with the message attributes' names, types and values.
  * - Message attributes: name, type and value must not be empty; a String value has the message body's restrictions.
  *
- * The Message is a readable text part, a line `--- JSON ---`, then the EventResult as JSON. In the JSON, `<`, `>`,
- * `&`, C1 controls, bidirectional and zero-width characters and U+2028/U+2029 are written as `\uXXXX` escapes: the
- * same JSON value, but nothing in it renders as a mention, a link or reversed text if the message is forwarded to chat.
+ * The Message is a readable text part, a line `--- JSON ---`, then the EventResult as JSON, shrunk to what the byte
+ * budget leaves (see limits.ts; `fitSnsPublish` checks the finished request once more right before the call).
  */
 import type { Assessment } from "../detectors/types.ts";
 import type { Decision, EventResult, PlanStep } from "../pipeline/types.ts";
-import { isInvisibleOrControl, sanitizeText, truncate } from "./escape.ts";
+import { emailSafeJson, escapeEmailText, escapeSnsSubject, sanitizeText, truncate } from "./escape.ts";
+import { SNS_LIMITS, snsPublishBytes, utf8Bytes } from "./limits.ts";
 import {
   actorDetails,
   bySeverity,
@@ -25,6 +27,8 @@ import {
   safeDetectorId,
   shortParams,
 } from "./slack.ts";
+
+export { SNS_LIMITS } from "./limits.ts";
 
 export interface SnsMessageAttribute {
   DataType: "String";
@@ -37,15 +41,8 @@ export interface SnsMessage {
   MessageAttributes: Record<string, SnsMessageAttribute>;
 }
 
-export const SNS_LIMITS = {
-  /** "less than 100 characters". */
-  subject: 99,
-  /** 256 KB, message and attributes together. */
-  publishBytes: 262_144,
-  /** Room kept for the attributes and the request's own overhead. */
-  reservedBytes: 8_192,
-  attributeValue: 256,
-} as const;
+/** A cap of ours on attribute values (they are for filter policies, not for reading). */
+const ATTRIBUTE_VALUE_MAX = 256;
 
 export const JSON_SEPARATOR = "--- JSON ---";
 
@@ -54,32 +51,16 @@ const MAX_ASSESSMENTS_SHOWN = 20;
 const MAX_EVIDENCE_LINES = 8;
 const MAX_STEPS_SHOWN = 20;
 
-/** Text from an event for a plain-text surface: sanitised and capped. */
+/** Text from an event for the e-mail body: escaped for it and capped. */
 function plain(text: string, max: number = CAP.value): string {
-  return truncate(sanitizeText(text), max);
-}
-
-/**
- * A subject SNS accepts: printable ASCII only (accents are folded, `<` `>` become `(` `)`, anything else is dropped),
- * one line, at most 99 characters, ending with `...` when cut.
- */
-export function asciiSubject(text: string): string {
-  const folded = sanitizeText(text).normalize("NFKD");
-  let out = "";
-  for (const char of folded) {
-    const code = char.codePointAt(0) ?? 0;
-    if (code < 0x20 || code > 0x7e) continue;
-    out += char === "<" ? "(" : char === ">" ? ")" : char;
-  }
-  out = out.replace(/ {2,}/g, " ").trim();
-  return truncate(out, SNS_LIMITS.subject, "...");
+  return escapeEmailText(text, max);
 }
 
 function subjectFor(result: EventResult, top: Assessment | undefined): string {
   const label = OUTCOME_LABELS[result.outcome];
-  if (!top) return asciiSubject(`eks-responder ${label}: ${result.reason}`);
+  if (!top) return escapeSnsSubject(`eks-responder ${label}: ${result.reason}`);
   const more = result.assessments.length > 1 ? ` (+${result.assessments.length - 1})` : "";
-  return asciiSubject(`eks-responder ${top.severity.toUpperCase()} ${label}${more}: ${top.title}`);
+  return escapeSnsSubject(`eks-responder ${top.severity.toUpperCase()} ${label}${more}: ${top.title}`);
 }
 
 function decisionFor(result: EventResult, assessment: Assessment): Decision | undefined {
@@ -196,37 +177,15 @@ function textPart(result: EventResult, ordered: readonly Assessment[]): string {
   return lines.join("\n");
 }
 
-/** JSON.stringify, then `<`, `>`, `&`, U+2028/U+2029 and invisible or control characters above U+007E as `\uXXXX`. */
-export function chatSafeJson(value: unknown, replacer?: (key: string, value: unknown) => unknown): string {
-  const json = JSON.stringify(value, replacer, 2) ?? "null";
-  let out = "";
-  for (let i = 0; i < json.length; i++) {
-    const code = json.charCodeAt(i);
-    const unsafe =
-      code === 0x3c ||
-      code === 0x3e ||
-      code === 0x26 ||
-      code === 0x2028 ||
-      code === 0x2029 ||
-      (code >= 0x7f && isInvisibleOrControl(code));
-    out += unsafe ? `\\u${code.toString(16).padStart(4, "0")}` : json.charAt(i);
-  }
-  return out;
-}
-
-function byteLength(text: string): number {
-  return new TextEncoder().encode(text).length;
-}
-
 /** The outcome as JSON, shrunk (long strings capped, then a summary) when it would not fit SNS's size limit. */
 function jsonPart(result: EventResult, budget: number): string {
-  const full = chatSafeJson(result);
-  if (byteLength(full) <= budget) return full;
-  const capped = chatSafeJson(result, (_key, value) =>
+  const full = emailSafeJson(result);
+  if (utf8Bytes(full) <= budget) return full;
+  const capped = emailSafeJson(result, (_key, value) =>
     typeof value === "string" ? truncate(value, CAP.jsonString) : value,
   );
-  if (byteLength(capped) <= budget) return capped;
-  return chatSafeJson({
+  if (utf8Bytes(capped) <= budget) return capped;
+  return emailSafeJson({
     truncated: true,
     eventId: result.eventId,
     outcome: result.outcome,
@@ -239,7 +198,7 @@ function attributes(result: EventResult, top: Assessment | undefined): Record<st
   const out: Record<string, SnsMessageAttribute> = {};
   const put = (name: string, value: string | undefined): void => {
     if (value === undefined) return;
-    const clean = truncate(sanitizeText(value), SNS_LIMITS.attributeValue);
+    const clean = truncate(sanitizeText(value), ATTRIBUTE_VALUE_MAX);
     if (clean.length > 0) out[name] = { DataType: "String", StringValue: clean };
   };
   const decision = (top ? decisionFor(result, top) : undefined) ?? result.decisions[0];
@@ -251,16 +210,13 @@ function attributes(result: EventResult, top: Assessment | undefined): Record<st
   return out;
 }
 
-/** The SNS Publish fields for one outcome. */
+/** The SNS Publish fields for one outcome, within SNS's byte limit. */
 export function snsMessage(result: EventResult): SnsMessage {
   const ordered = bySeverity(result);
   const top = ordered[0];
-  const text = textPart(result, ordered);
-  const head = `${text}\n${JSON_SEPARATOR}\n`;
-  const budget = SNS_LIMITS.publishBytes - SNS_LIMITS.reservedBytes - byteLength(head);
-  return {
-    Subject: subjectFor(result, top),
-    Message: head + jsonPart(result, budget),
-    MessageAttributes: attributes(result, top),
-  };
+  const head = `${textPart(result, ordered)}\n${JSON_SEPARATOR}\n`;
+  const Subject = subjectFor(result, top);
+  const MessageAttributes = attributes(result, top);
+  const budget = SNS_LIMITS.publishBytes - snsPublishBytes({ Subject, Message: head, MessageAttributes });
+  return { Subject, Message: head + jsonPart(result, budget), MessageAttributes };
 }

@@ -1,0 +1,56 @@
+/** The approval request's texts (approval/tasks.ts): event text escaped once per format, the signed link never cut. */
+import { describe, expect, it } from "vitest";
+import { approvalEmailMessage, approvalSlackMessage } from "../../../packages/core/src/approval/tasks.ts";
+import { defaultPolicy, processEvent } from "../../../packages/core/src/index.ts";
+import { fixtureText } from "../../helpers/fixtures.ts";
+
+const processed = processEvent(fixtureText("hostile/useragent-control-chars-slack-injection.json"), defaultPolicy());
+const assessment = processed.assessments[0];
+if (!assessment) throw new Error("the hostile fixture must assess");
+const EXPIRES = new Date("2026-12-01T12:00:00.000Z");
+const LINK = "https://approve.example.lambda-url.eu-west-1.on.aws/approve?token=signed";
+
+function input(title: string) {
+  if (!assessment) throw new Error("no assessment");
+  return {
+    assessment: { ...assessment, title },
+    plan: processed.plan,
+    reasons: ["mode approve set in the policy\u202e, see http://evil.example/x"],
+    approvers: { slackUserIds: ["U0123ABCD"], emails: ["alice@example.com"] },
+    timeoutSeconds: 3600,
+  };
+}
+
+describe("approvalEmailMessage", () => {
+  it("escapes the event's text for e-mail (hiding characters shown, links defanged) and keeps the signed link whole", () => {
+    // act
+    const text = approvalEmailMessage(
+      input("Open \u202eSSH\u200b see https://evil.example/login"),
+      "alice@example.com",
+      LINK,
+      EXPIRES,
+    );
+
+    // assess
+    expect(text).not.toMatch(/[\u202e\u200b]/);
+    expect(text).toContain("[U+202E]");
+    expect(text).not.toContain("https://evil.example");
+    expect(text).not.toContain("http://evil.example");
+    expect(text).toContain(`\n${LINK}\n`);
+    expect(text.indexOf(LINK)).toBeLessThan(text.indexOf("The exact plan"));
+  });
+});
+
+describe("approvalSlackMessage", () => {
+  it("puts each plan step on its own line, each escaped on its own", () => {
+    // act
+    const message = approvalSlackMessage(input("title"), "apr-1", EXPIRES);
+    const plan = JSON.stringify(message.blocks[2]);
+
+    // assess
+    expect(processed.plan.length).toBeGreaterThan(0);
+    const section = message.blocks[2] as { text: { text: string } };
+    expect(section.text.text.split("\n").filter((l) => l.startsWith("•"))).toHaveLength(processed.plan.length);
+    expect(plan).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e]/);
+  });
+});
