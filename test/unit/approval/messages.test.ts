@@ -49,8 +49,12 @@ describe("approvalSlackMessage", () => {
 
     // assess
     expect(processed.plan.length).toBeGreaterThan(0);
-    const section = message.blocks[2] as { text: { text: string } };
-    expect(section.text.text.split("\n").filter((l) => l.startsWith("•"))).toHaveLength(processed.plan.length);
+    const section = message.blocks[2]?.text as { text?: unknown } | undefined;
+    expect(
+      String(section?.text)
+        .split("\n")
+        .filter((l) => l.startsWith("•")),
+    ).toHaveLength(processed.plan.length);
     expect(plan).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e]/);
   });
 });
