@@ -4,6 +4,7 @@ import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCom
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { ApprovalInputTooLargeError } from "../../../packages/core/src/approval/execution-input.ts";
 import {
   type ApprovalStart,
   ClaimHeldError,
@@ -400,6 +401,29 @@ describe("respond", () => {
     expect(parseCheckpoint(JSON.stringify(saved[0]))).toEqual(saved[0]);
     expect(parseCheckpoint("{not json")).toBeUndefined();
     expect(parseCheckpoint(JSON.stringify({ version: 2, done: [], partial: [] }))).toBeUndefined();
+  });
+
+  it("alerts instead when the approval request cannot fit Step Functions, and never loses the event", async () => {
+    // prepare
+    const f = fakes(
+      { dryRun: false, detectors: { "ec2-open-ingress": { mode: "approve" } } },
+      {
+        startApproval: async () => {
+          throw new ApprovalInputTooLargeError(300_000, 131_072);
+        },
+      },
+    );
+
+    // act
+    const result = await respond(SSH_OPEN, f.deps);
+
+    // assess
+    expect(result.outcome).toBe("alert");
+    expect(result.decisions[0]?.reasons.at(-1)).toMatch(
+      /fail closed, alert only: the approval request is 300000 bytes/,
+    );
+    expect(f.notified).toHaveLength(1);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
   });
 
   it("records an invalid event instead of dropping it, and acts on nothing", async () => {

@@ -222,11 +222,20 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
           result.decisions[index] = downgrade(current, "no approval workflow is configured");
           continue;
         }
-        const started = await deps.startApproval({
-          assessment,
-          decision: current,
-          ...(processed.eventId ? { eventId: processed.eventId } : {}),
-        });
+        let started: { executionArn: string };
+        try {
+          started = await deps.startApproval({
+            assessment,
+            decision: current,
+            ...(processed.eventId ? { eventId: processed.eventId } : {}),
+          });
+        } catch (error) {
+          // A request that cannot be put to an approver (too large for Step Functions even with no plan step shown)
+          // is not a reason to lose the event: it alerts, with why. Anything else goes to the retry policy.
+          if (!(error instanceof Error && "code" in error && error.code === "APPROVAL.INPUT_TOO_LARGE")) throw error;
+          result.decisions[index] = downgrade(current, error.message);
+          continue;
+        }
         result.approvals.push({ assessmentId: assessment.id, executionArn: started.executionArn });
         checkpoint.done.push({ decision: current, executionArn: started.executionArn });
       } else {
