@@ -5,5 +5,10 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     env: { AWS_EC2_METADATA_DISABLED: "true" },
     allowOnly: false,
+    // Several tests start real processes and local servers (dynalite, esbuild bundles, Chromium): on a 2-core machine
+    // under load they take a few seconds where vitest's default limit is 5 s. A limit is not an assertion: timings are
+    // measured by `npm run bench`, never by tests.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });
