@@ -1,6 +1,6 @@
 /** The approval request's texts (approval/tasks.ts): event text escaped once per format, the signed link never cut. */
 import { describe, expect, it } from "vitest";
-import { approvalEmailMessage, approvalSlackMessage } from "../../../packages/core/src/approval/tasks.ts";
+import { approvalEmailMessage, approvalSlackMessage, stepsWithin } from "../../../packages/core/src/approval/tasks.ts";
 import { defaultPolicy, processEvent } from "../../../packages/core/src/index.ts";
 import { fixtureText } from "../../helpers/fixtures.ts";
 import { hiddenCharacters } from "../../helpers/texts.ts";
@@ -57,5 +57,30 @@ describe("approvalSlackMessage", () => {
         .filter((l) => l.startsWith("•")),
     ).toHaveLength(processed.plan.length);
     expect(hiddenCharacters(plan, { allowed: "\n" })).toEqual([]);
+  });
+});
+
+describe("stepsWithin", () => {
+  it("keeps whole steps within Slack's section limit and says how many more the approval page lists", () => {
+    // prepare
+    const steps = Array.from({ length: 40 }, (_, i) => `• ec2:RevokeSecurityGroupIngress step ${i} ${"x".repeat(100)}`);
+
+    // act
+    const text = stepsWithin(steps, 3000 - "The exact plan:\n".length);
+    const message = approvalSlackMessage(
+      { ...input("title"), plan: Array.from({ length: 40 }, () => processed.plan[0]).filter((s) => s !== undefined) },
+      "apr-1",
+      EXPIRES,
+    );
+
+    // assess
+    expect(text.length).toBeLessThanOrEqual(2984);
+    const lines = text.split("\n");
+    expect(lines.at(-1)).toMatch(/^… \d+ more steps: the approval page lists them all$/);
+    expect(lines.slice(0, -1).every((l, i) => l === steps[i])).toBe(true);
+    expect(Number(/… (\d+) more/.exec(lines.at(-1) ?? "")?.[1]) + lines.length - 1).toBe(40);
+    const section = message.blocks[2]?.text as { text?: unknown } | undefined;
+    expect(String(section?.text).length).toBeLessThanOrEqual(3000);
+    expect(stepsWithin(["a", "b"], 100)).toBe("a\nb");
   });
 });

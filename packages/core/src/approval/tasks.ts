@@ -5,7 +5,7 @@ import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { EksResponderError } from "../errors.ts";
 import { escapeEmailText, escapeMrkdwn, truncate } from "../notify/escape.ts";
-import { fitSnsPublish } from "../notify/limits.ts";
+import { fitSnsPublish, SLACK_LIMITS } from "../notify/limits.ts";
 import type { Decision, PlanStep } from "../pipeline/types.ts";
 import type { ExemptTag } from "../policy/exempt-tags.ts";
 import { APPROVER_ATTRIBUTE, approverChannelKey } from "./approver-channel.ts";
@@ -54,6 +54,22 @@ export interface RequestApprovalDeps {
   now: () => Date;
 }
 
+/** As many whole lines as fit in `max` characters, then a line that says how many more there are. */
+export function stepsWithin(lines: readonly string[], max: number): string {
+  const note = (n: number) => `… ${n} more step${n === 1 ? "" : "s"}: the approval page lists them all`;
+  let out = "";
+  for (const [index, line] of lines.entries()) {
+    const next = out === "" ? line : `${out}\n${line}`;
+    const rest = lines.length - index - 1;
+    if (next.length + (rest > 0 ? note(rest).length + 1 : 0) > max) {
+      const more = lines.length - index;
+      return out === "" ? note(more) : `${out}\n${note(more)}`;
+    }
+    out = next;
+  }
+  return out;
+}
+
 /** One plan step as a line of text (not yet escaped: each format escapes it once, line by line). */
 function planLine(s: PlanStep): string {
   return `• ${s.service}:${s.operation} ${truncate(JSON.stringify(s.params), 300)}`;
@@ -79,8 +95,12 @@ export function approvalSlackMessage(
   expiresAt: Date,
 ): { text: string; blocks: SlackBlock[] } {
   const title = escapeMrkdwn(input.assessment.title, 300);
-  // Each step escaped on its own, so the line breaks between steps stay line breaks.
-  const plan = input.plan.map((step) => escapeMrkdwn(planLine(step), 400)).join("\n");
+  // Each step escaped on its own, so the line breaks between steps stay line breaks; the section keeps to Slack's
+  // 3,000 characters (notify/limits.ts) by showing the first steps and how many more the approval page lists.
+  const plan = stepsWithin(
+    input.plan.map((step) => escapeMrkdwn(planLine(step), 400)),
+    SLACK_LIMITS.sectionText - "The exact plan:\n".length,
+  );
   const mentions = input.approvers.slackUserIds.map((u) => `<@${u}>`).join(" ");
   return {
     text: `Approval needed: ${title}`,
