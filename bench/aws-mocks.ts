@@ -147,8 +147,8 @@ export function mockHappyPath() {
   asg.on(SetInstanceProtectionCommand).resolves({});
   ssm.on(DescribeInstanceInformationCommand).resolves({
     InstanceInformationList: [
-      { InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online" },
-      { InstanceId: "i-0bbbbbbbbbbbbbbbb", PingStatus: "Online" },
+      { InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online", PlatformType: "Linux", PlatformName: "Amazon Linux" },
+      { InstanceId: "i-0bbbbbbbbbbbbbbbb", PingStatus: "Online", PlatformType: "Linux", PlatformName: "Amazon Linux" },
     ],
   });
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1" } });

@@ -40,6 +40,7 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
  */
 import { QUARANTINE_GROUP_TAG, QUARANTINE_TAG } from "../packages/core/src/actions/isolate-instance.action.ts";
+import { PATCH_RUN_TAG } from "../packages/core/src/actions/patch-nodes.action.ts";
 import { ACTIONS } from "../packages/core/src/actions/registry.ts";
 import { GSI_BY_CLUSTER, GSI_BY_TIME } from "../packages/core/src/store/table.ts";
 import type { FunctionId, ParameterKey } from "./naming.ts";
@@ -133,6 +134,11 @@ function managedAccessPolicies(c: IamContext): string {
   return `arn:${c.partition}:eks::aws:cluster-access-policy/*`;
 }
 
+/** A tagging request that sets or removes this one tag key and no other (`aws:TagKeys` present, every key equal). */
+function onlyTagKey(key: string): ConditionBlock {
+  return { "ForAllValues:StringEquals": { "aws:TagKeys": [key] }, Null: { "aws:TagKeys": ["false"] } };
+}
+
 /** Remediation and rollback scopes, in the order their statements are written. */
 const SCOPES = {
   ec2Describe: { sid: "Ec2DescribeNoResourceType", resources: () => ["*"], condition: inRegion },
@@ -173,10 +179,13 @@ const SCOPES = {
   ec2QuarantineTag: {
     sid: "Ec2QuarantineTagOnInstances",
     resources: (c) => [arn(c, "ec2", "instance/*")],
-    condition: () => ({
-      "ForAllValues:StringEquals": { "aws:TagKeys": [QUARANTINE_TAG] },
-      Null: { "aws:TagKeys": ["false"] },
-    }),
+    condition: () => onlyTagKey(QUARANTINE_TAG),
+  },
+  // patch-nodes names the nodes of one run (more than SendCommand's 50 InstanceIds) by this tag alone.
+  ec2PatchRunTag: {
+    sid: "Ec2PatchRunTagOnInstances",
+    resources: (c) => [arn(c, "ec2", "instance/*")],
+    condition: () => onlyTagKey(PATCH_RUN_TAG),
   },
   ec2Instances: { sid: "Ec2Instances", resources: (c) => [arn(c, "ec2", "instance/*")] },
   ec2NetworkInterfaces: {
@@ -249,8 +258,8 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:AuthorizeSecurityGroupIngress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:AuthorizeSecurityGroupEgress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:CreateSecurityGroup": ["ec2CreateQuarantineGroup"],
-  "ec2:CreateTags": ["ec2TagNewGroup", "ec2TagNewSnapshot", "ec2QuarantineTag"],
-  "ec2:DeleteTags": ["ec2QuarantineTag"],
+  "ec2:CreateTags": ["ec2TagNewGroup", "ec2TagNewSnapshot", "ec2QuarantineTag", "ec2PatchRunTag"],
+  "ec2:DeleteTags": ["ec2QuarantineTag", "ec2PatchRunTag"],
   "ec2:DescribeInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],

@@ -23,8 +23,10 @@ Commands:
       Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first: from the local record
       of replay --apply, or from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE).
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
-      Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), only on instances SSM manages,
-      and follow the command to the end.
+      Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), in one command, only on nodes
+      SSM manages that run an OS Patch Manager supports (Bottlerocket is reported, not patched), and follow the
+      command to the end. Nodes are found by eks:cluster-name, aws:eks:cluster-name and kubernetes.io/cluster/NAME.
+      Your confirmation (or --yes) allows RebootIfNeeded; --no-reboot sends NoReboot.
   audit [--since DURATION] [--cluster NAME] [--table TABLE] [--limit N] [--json]
       List what was decided and done, newest first: the deployment's DynamoDB audit with --table (or
       $EKS_RESPONDER_TABLE), else the local record of replay --apply. DURATION: 30m, 24h, 7d.

@@ -62,6 +62,8 @@ export async function patch(options: PatchOptions, io: Io): Promise<number> {
     sleep: io.sleep ?? realSleep,
     // An operator's explicit command on named instances (patch-nodes reads no tags).
     exemptTags: [],
+    // The operator confirmed (on the terminal, or with --yes): a human approved, so RebootIfNeeded may be sent.
+    ...(options.dryRun ? {} : { approvedBy: `cli:${io.env.USER ?? "operator"}` }),
   });
   if (!options.dryRun) {
     await writeEntry(options.stateDir, {

@@ -104,18 +104,20 @@ describe("the action registry", () => {
     for (const call of live.calls) expect(call.params).not.toHaveProperty("DryRun");
   });
 
-  it("splits SSM patching into calls of at most 50 instances", () => {
+  it("plans SSM patching of more than 50 instances as one command on the run tag, without a reboot unapproved", () => {
     const ids = Array.from({ length: 120 }, (_, i) => `i-${i.toString(16).padStart(17, "0")}`);
     const result = planAction("ssm:patch-nodes", { instanceIds: ids }, CONTEXT);
     if (!("calls" in result)) throw new Error("must plan");
     const sends = result.calls.filter((c) => c.operation === "SendCommand");
-    expect(sends.map((c) => (c.params.InstanceIds as string[]).length)).toEqual([50, 50, 20]);
+    expect(sends).toHaveLength(1);
     expect(sends[0]?.params).toMatchObject({
       DocumentName: "AWS-RunPatchBaseline",
-      Parameters: { Operation: ["Install"], RebootOption: ["RebootIfNeeded"] },
+      Targets: [{ Key: "tag:eks-responder:patch-run", Values: [CONTEXT.assessmentId] }],
+      Parameters: { Operation: ["Install"], RebootOption: ["NoReboot"] },
       MaxConcurrency: "10%",
       MaxErrors: "0",
     });
+    expect(sends[0]?.params).not.toHaveProperty("InstanceIds");
   });
 });
 

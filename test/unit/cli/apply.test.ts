@@ -193,9 +193,16 @@ describe("eks-responder patch", () => {
     ec2.on(DescribeInstancesCommand).resolves({
       Reservations: [{ Instances: [{ InstanceId: "i-0aaaaaaaaaaaaaaaa" }, { InstanceId: "i-0bbbbbbbbbbbbbbbb" }] }],
     });
-    ssm
-      .on(DescribeInstanceInformationCommand)
-      .resolves({ InstanceInformationList: [{ InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online" }] });
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [
+        {
+          InstanceId: "i-0aaaaaaaaaaaaaaaa",
+          PingStatus: "Online",
+          PlatformType: "Linux",
+          PlatformName: "Amazon Linux",
+        },
+      ],
+    });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1" } });
     ssm
       .on(ListCommandInvocationsCommand)
@@ -205,6 +212,7 @@ describe("eks-responder patch", () => {
     expect(
       await main(["patch", "--cluster", "prod-eks", "--nodegroup", "general", "--region", "eu-west-1", "--yes"], c.io),
     ).toBe(0);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(3);
     expect(ec2.commandCalls(DescribeInstancesCommand)[0]?.args[0].input).toEqual({
       Filters: [
         { Name: "tag:eks:cluster-name", Values: ["prod-eks"] },

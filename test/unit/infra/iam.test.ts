@@ -66,6 +66,7 @@ const ASG = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8f9e1c2d-
 const TABLE = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/eks-responder-prod`;
 const STATE_MACHINE = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:eks-responder-prod-approval`;
 const QUARANTINE_TAG = "eks-responder:quarantined";
+const PATCH_RUN_TAG = "eks-responder:patch-run";
 
 const GROUP_ROLE_TAG = "aws:ResourceTag/eks-responder:quarantine-group";
 const ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
@@ -106,9 +107,14 @@ const APPLY_CALLS: Record<string, Call[]> = {
     { action: "ec2:CreateTags", resource: SG, context: { "ec2:CreateAction": "CreateSecurityGroup" } },
     { action: "ec2:CreateTags", resource: SNAPSHOT, context: { "ec2:CreateAction": "CreateSnapshots" } },
     { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } },
+    // patch-nodes' run tag (more than 50 nodes)
+    { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG] } },
   ],
-  // isolate-instance's own undo after a failure partway
-  "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } }],
+  // isolate-instance's own undo after a failure partway; patch-nodes' run tag removed after the command
+  "ec2:DeleteTags": [
+    { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } },
+    { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG] } },
+  ],
   "ec2:DescribeInstanceAttribute": [{ action: "ec2:DescribeInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyNetworkInterfaceAttribute": [ENI, INSTANCE, SG, SUBNET].map((resource) => ({
@@ -367,6 +373,8 @@ const DANGEROUS: Call[] = [
   { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": ["eks:cluster-name"] } },
   { action: "ec2:CreateTags", resource: SG },
   { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": ["Name"] } },
+  { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG, "eks:nodegroup-name"] } },
+  { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG, "Name"] } },
   {
     action: "ec2:CreateSecurityGroup",
     resource: SG,

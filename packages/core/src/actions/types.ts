@@ -19,6 +19,12 @@ export interface PlanContext {
   assessmentId: string;
   account: string;
   region: string;
+  /**
+   * Who approved this decision, when a human did: set by the CLI after its confirmation (and by the approval workflow
+   * once it passes its approver on). Absent on the automatic path. Actions that disrupt workloads without the
+   * Kubernetes side draining first (ssm:patch-nodes' reboots) do so only when it is set.
+   */
+  approvedBy?: string;
 }
 
 /** A plan, or the reason the action refuses to plan (then the decision falls back to an alert). */

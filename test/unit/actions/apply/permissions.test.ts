@@ -37,6 +37,8 @@ const autoscaling = mockClient(AutoScalingClient);
 const stubs = { ec2, eks, ssm, autoscaling };
 
 const INSTANCE = "i-0f1e2d3c4b5a69788";
+/** More nodes than SendCommand's 50 InstanceIds: patch-nodes tags them for its one command. */
+const MANY = Array.from({ length: 51 }, (_, i) => `i-${i.toString(16).padStart(17, "0")}`);
 const VPC = "vpc-0a1b2c3d4e5f67890";
 const GROUP = "sg-0632fa4ee8a8468a4";
 const RULE = "sgr-09be5c962afdc06ed";
@@ -110,13 +112,22 @@ function worldWhereEveryChangeIsNeeded(findGroups: boolean): void {
   eks.on(DescribeAccessEntryCommand).resolves({
     accessEntry: { principalArn: PRINCIPAL, kubernetesGroups: ["system:masters"], type: "STANDARD" },
   });
-  // ssm:patch-nodes
-  ssm.on(DescribeInstanceInformationCommand).resolves({
-    InstanceInformationList: [{ InstanceId: INSTANCE, PingStatus: "Online" }],
-  });
+  // ssm:patch-nodes: every node asked about is online on Amazon Linux, and the command succeeds on each of MANY
+  ssm.on(DescribeInstanceInformationCommand).callsFake((input: { Filters?: { Values?: string[] }[] }) => ({
+    InstanceInformationList: (input.Filters?.[0]?.Values ?? []).map((InstanceId) => ({
+      InstanceId,
+      PingStatus: "Online",
+      PlatformType: "Linux",
+      PlatformName: "Amazon Linux",
+    })),
+  }));
   ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1" } });
   ssm.on(ListCommandInvocationsCommand).resolves({
-    CommandInvocations: [{ CommandId: "cmd-1", InstanceId: INSTANCE, Status: "Success" }],
+    CommandInvocations: [INSTANCE, ...MANY].map((InstanceId) => ({
+      CommandId: "cmd-1",
+      InstanceId,
+      Status: "Success",
+    })),
   });
 }
 
@@ -179,6 +190,12 @@ const CASES: Case[] = [
     label: "ssm:patch-nodes by instance ids",
     action: byId("ssm:patch-nodes"),
     params: { instanceIds: [INSTANCE] },
+    findGroups: false,
+  },
+  {
+    label: "ssm:patch-nodes on more than 50 nodes (the run tag)",
+    action: byId("ssm:patch-nodes"),
+    params: { instanceIds: MANY },
     findGroups: false,
   },
 ];

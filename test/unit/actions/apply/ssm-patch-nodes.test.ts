@@ -1,4 +1,4 @@
-import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import type { CommandInvocationStatus } from "@aws-sdk/client-ssm";
 import {
   DescribeInstanceInformationCommand,
@@ -8,8 +8,13 @@ import {
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { MAX_POLLS, POLL_INTERVAL_MS, patchNodes } from "../../../../packages/core/src/actions/patch-nodes.action.ts";
-import { ASSESSMENT_ID, applyContext, commandsSent, namesSent, ssmError } from "./helpers.ts";
+import {
+  MAX_POLLS,
+  PATCH_RUN_TAG,
+  POLL_INTERVAL_MS,
+  patchNodes,
+} from "../../../../packages/core/src/actions/patch-nodes.action.ts";
+import { ASSESSMENT_ID, applyContext, commandsSent, ec2Error, namesSent, ssmError } from "./helpers.ts";
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
@@ -21,19 +26,23 @@ function instanceIdOf(i: number): string {
 }
 
 const ALL = Array.from({ length: 126 }, (_, i) => instanceIdOf(i));
-/** Among the 126: three whose agent lost its connection, three SSM does not know. */
+/** Among the 126: three whose agent lost its connection, three SSM does not know, two Bottlerocket, one Flatcar. */
 const CONNECTION_LOST = [instanceIdOf(0), instanceIdOf(60), instanceIdOf(125)];
 const UNMANAGED = [instanceIdOf(10), instanceIdOf(70), instanceIdOf(100)];
-const ONLINE = ALL.filter((id) => !CONNECTION_LOST.includes(id) && !UNMANAGED.includes(id));
+const BOTTLEROCKET = [instanceIdOf(20), instanceIdOf(90)];
+const FLATCAR = [instanceIdOf(30)];
+const ONLINE = ALL.filter((id) => ![...CONNECTION_LOST, ...UNMANAGED, ...BOTTLEROCKET, ...FLATCAR].includes(id));
+const BOTTLEROCKET_REASON =
+  "Bottlerocket: Patch Manager does not patch it (AWS-RunPatchBaseline would patch its control container); update the node group's AMI (eks:UpdateNodegroupVersion, which drains nodes within the node group's update config) or let Karpenter replace the node";
 
-function sendCommandInput(InstanceIds: string[]) {
+function sendCommandInput(reboot: "RebootIfNeeded" | "NoReboot", target: Record<string, unknown>) {
   return {
     DocumentName: "AWS-RunPatchBaseline",
-    InstanceIds,
-    Parameters: { Operation: ["Install"], RebootOption: ["RebootIfNeeded"] },
+    Parameters: { Operation: ["Install"], RebootOption: [reboot] },
     MaxConcurrency: "10%",
     MaxErrors: "0",
     Comment: `eks-responder ${ASSESSMENT_ID}`,
+    ...target,
   };
 }
 
@@ -41,7 +50,13 @@ interface InfoFilter {
   Filters?: { Key?: string; Values?: string[] }[];
 }
 
-/** SSM knows every instance but UNMANAGED; CONNECTION_LOST ones are not online. */
+/**
+ * SSM knows every instance but UNMANAGED; CONNECTION_LOST ones are not online. Each entry as DescribeInstanceInformation
+ * returns it (InstanceInformation: PingStatus Online | ConnectionLost | Inactive, PlatformType Windows | Linux | MacOS,
+ * PlatformName and PlatformVersion of the OS,
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_InstanceInformation.html). A Bottlerocket node's
+ * agent reports the host's os-release NAME, "Bottlerocket" (aws/amazon-ssm-agent, agent/platform/platform_unix.go).
+ */
 function ssmInventory(): void {
   ssm.on(DescribeInstanceInformationCommand).callsFake((input: InfoFilter) => ({
     InstanceInformationList: (input.Filters?.[0]?.Values ?? [])
@@ -49,17 +64,37 @@ function ssmInventory(): void {
       .map((InstanceId) => ({
         InstanceId,
         PingStatus: CONNECTION_LOST.includes(InstanceId) ? "ConnectionLost" : "Online",
+        PlatformType: "Linux",
+        ...(BOTTLEROCKET.includes(InstanceId)
+          ? { PlatformName: "Bottlerocket", PlatformVersion: "1.20.3" }
+          : FLATCAR.includes(InstanceId)
+            ? { PlatformName: "Flatcar Container Linux by Kinvolk", PlatformVersion: "3815.2.0" }
+            : { PlatformName: "Amazon Linux", PlatformVersion: "2023" }),
       })),
   }));
 }
 
-/** Each SendCommand gets its own command id; invocations report `statusOf(instance, poll)` on each poll. */
+/**
+ * SendCommand answers the new command (Command.CommandId, Status Pending,
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html); ListCommandInvocations one
+ * invocation per node it reached (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommandInvocations.html),
+ * reporting `statusOf(instance, poll)` on each poll. Tag targets resolve to `tagged` (what CreateTags set).
+ */
 function commands(statusOf: (instanceId: string, poll: number) => CommandInvocationStatus): void {
+  const tagged: string[] = [];
+  // CreateTags and DeleteTags answer only `return` true on success
+  // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html, API_DeleteTags.html), which the SDK's
+  // output types do not model: an empty output.
+  ec2.on(CreateTagsCommand).callsFake((input: { Resources?: string[] }) => {
+    tagged.push(...(input.Resources ?? []));
+    return {};
+  });
+  ec2.on(DeleteTagsCommand).resolves({});
   const targets = new Map<string, string[]>();
   const polls = new Map<string, number>();
-  ssm.on(SendCommandCommand).callsFake((input: { InstanceIds?: string[] }) => {
+  ssm.on(SendCommandCommand).callsFake((input: { InstanceIds?: string[]; Targets?: unknown[] }) => {
     const CommandId = `cmd-${targets.size + 1}`;
-    targets.set(CommandId, input.InstanceIds ?? []);
+    targets.set(CommandId, input.InstanceIds ?? (input.Targets ? [...tagged] : []));
     return { Command: { CommandId, Status: "Pending" } };
   });
   ssm.on(ListCommandInvocationsCommand).callsFake((input: { CommandId?: string }) => {
@@ -76,6 +111,19 @@ function commands(statusOf: (instanceId: string, poll: number) => CommandInvocat
   });
 }
 
+const RUN_TAG = [{ Key: PATCH_RUN_TAG, Value: ASSESSMENT_ID }];
+const SKIPPED = {
+  ...Object.fromEntries(CONNECTION_LOST.map((id) => [id, "SSM agent ConnectionLost"])),
+  ...Object.fromEntries(UNMANAGED.map((id) => [id, "not managed by SSM"])),
+  ...Object.fromEntries(BOTTLEROCKET.map((id) => [id, BOTTLEROCKET_REASON])),
+  ...Object.fromEntries(
+    FLATCAR.map((id) => [
+      id,
+      "Flatcar Container Linux by Kinvolk: not an operating system Patch Manager supports; update the node's AMI instead",
+    ]),
+  ),
+};
+
 beforeEach(() => {
   ec2.reset();
   ssm.reset();
@@ -87,7 +135,7 @@ afterAll(() => {
 });
 
 describe("ssm:patch-nodes", () => {
-  it("sends AWS-RunPatchBaseline in batches of 50/50/20 to the online instances only, and follows them to the end", async () => {
+  it("sends ONE command to more than 50 nodes, through the run tag set on exactly the checked ones, then removes it", async () => {
     const { ctx, waits } = applyContext(false);
     ssmInventory();
     commands((_id, poll) => (poll === 0 ? "InProgress" : "Success"));
@@ -95,53 +143,98 @@ describe("ssm:patch-nodes", () => {
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ALL }), ctx);
 
     expect(result.status).toBe("applied");
-    expect(
-      ssm.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input.Filters?.[0]?.Values),
-    ).toEqual([ALL.slice(0, 50), ALL.slice(50, 100), ALL.slice(100)]);
-    expect(ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input)).toEqual([
-      sendCommandInput(ONLINE.slice(0, 50)),
-      sendCommandInput(ONLINE.slice(50, 100)),
-      sendCommandInput(ONLINE.slice(100)),
-    ]);
-    expect(ONLINE.slice(100)).toHaveLength(20);
-    expect(namesSent(stubs)).toEqual([
-      ...Array<string>(3).fill("DescribeInstanceInformation"),
-      ...Array<string>(3).fill("SendCommand"),
-      ...Array<string>(6).fill("ListCommandInvocations"),
-    ]);
-    expect(ssm.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input)).toEqual([
-      { CommandId: "cmd-1" },
-      { CommandId: "cmd-2" },
-      { CommandId: "cmd-3" },
-      { CommandId: "cmd-1" },
-      { CommandId: "cmd-2" },
-      { CommandId: "cmd-3" },
+    expect(ONLINE).toHaveLength(117);
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: ALL.slice(0, 50) }] }],
+      ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: ALL.slice(50, 100) }] }],
+      ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: ALL.slice(100) }] }],
+      ["CreateTags", { Resources: ONLINE, Tags: RUN_TAG }],
+      // One command, so MaxConcurrency and MaxErrors hold across all 117 nodes; not Bottlerocket, Flatcar or offline.
+      [
+        "SendCommand",
+        sendCommandInput("NoReboot", { Targets: [{ Key: `tag:${PATCH_RUN_TAG}`, Values: [ASSESSMENT_ID] }] }),
+      ],
+      ["ListCommandInvocations", { CommandId: "cmd-1" }],
+      ["ListCommandInvocations", { CommandId: "cmd-1" }],
+      ["DeleteTags", { Resources: ONLINE, Tags: RUN_TAG }],
     ]);
     expect(waits).toEqual([POLL_INTERVAL_MS]);
     expect(result.details).toEqual({
-      commandIds: ["cmd-1", "cmd-2", "cmd-3"],
+      commandIds: ["cmd-1"],
       statuses: Object.fromEntries(ONLINE.map((id) => [id, "Success"])),
-      skipped: {
-        ...Object.fromEntries(CONNECTION_LOST.map((id) => [id, "SSM agent ConnectionLost"])),
-        ...Object.fromEntries(UNMANAGED.map((id) => [id, "not managed by SSM"])),
-      },
+      skipped: SKIPPED,
+      rebootOption: "NoReboot",
     });
   });
 
-  it("finds the running nodes of a cluster and node group by their EKS tags, every page", async () => {
+  it("names up to 50 nodes in InstanceIds (no tag written) and reboots only when a human approved", async () => {
+    const nodes = ONLINE.slice(0, 50);
+    for (const [approvedBy, reboot] of [
+      [undefined, "NoReboot"],
+      ["cli:alice", "RebootIfNeeded"],
+    ] as const) {
+      ec2.reset();
+      ssm.reset();
+      const { ctx } = applyContext(false);
+      ssmInventory();
+      commands(() => "Success");
+
+      const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: nodes }), {
+        ...ctx,
+        ...(approvedBy ? { approvedBy } : {}),
+      });
+
+      expect(result.status).toBe("applied");
+      expect(result.reason).toBe(`patched 50 instance(s) (${reboot})`);
+      expect(commandsSent(stubs)).toEqual([
+        ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: nodes }] }],
+        ["SendCommand", sendCommandInput(reboot, { InstanceIds: nodes })],
+        ["ListCommandInvocations", { CommandId: "cmd-1" }],
+      ]);
+    }
+  });
+
+  it("never sends AWS-RunPatchBaseline to Bottlerocket or an unknown platform: refused, with the reason per node", async () => {
     const { ctx } = applyContext(false);
-    const filters = [
-      { Name: "tag:eks:cluster-name", Values: ["prod-eks"] },
-      { Name: "tag:eks:nodegroup-name", Values: ["general"] },
-      { Name: "instance-state-name", Values: ["running"] },
-    ];
-    const [first = "", second = ""] = ONLINE;
+    ssmInventory();
+    commands(() => "Success");
+
+    const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: [...BOTTLEROCKET, ...FLATCAR] }), {
+      ...ctx,
+      approvedBy: "cli:alice",
+    });
+
+    expect(result.status).toBe("refused");
+    expect(result.reason).toBe("no target runs a platform Patch Manager supports with an online SSM agent");
+    expect(namesSent(stubs)).toEqual(["DescribeInstanceInformation"]);
+    expect(result.details).toEqual({
+      skipped: Object.fromEntries([...BOTTLEROCKET, ...FLATCAR].map((id) => [id, SKIPPED[id]])),
+    });
+  });
+
+  it("finds a cluster's nodes by each kind's tags: managed, EKS/Karpenter-launched, self-managed; each once", async () => {
+    const { ctx } = applyContext(false);
+    const [managed = "", launched = "", selfManaged = ""] = ONLINE;
+    const running = { Name: "instance-state-name", Values: ["running"] };
+    const nodegroup = { Name: "tag:eks:nodegroup-name", Values: ["general"] };
+    const byManaged = [{ Name: "tag:eks:cluster-name", Values: ["prod-eks"] }, nodegroup, running];
+    const byLaunched = [{ Name: "tag:aws:eks:cluster-name", Values: ["prod-eks"] }, nodegroup, running];
+    const bySelfManaged = [{ Name: "tag-key", Values: ["kubernetes.io/cluster/prod-eks"] }, nodegroup, running];
+    // DescribeInstances answers Reservations[].Instances[] and a NextToken while more pages remain:
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html
     ec2
-      .on(DescribeInstancesCommand, { Filters: filters }, true)
-      .resolves({ Reservations: [{ Instances: [{ InstanceId: first }] }], NextToken: "page-2" });
+      .on(DescribeInstancesCommand, { Filters: byManaged }, true)
+      .resolves({ Reservations: [{ Instances: [{ InstanceId: managed }] }], NextToken: "page-2" });
     ec2
-      .on(DescribeInstancesCommand, { Filters: filters, NextToken: "page-2" }, true)
-      .resolves({ Reservations: [{ Instances: [{ InstanceId: second }] }] });
+      .on(DescribeInstancesCommand, { Filters: byManaged, NextToken: "page-2" }, true)
+      .resolves({ Reservations: [{ Instances: [{ InstanceId: launched }] }] });
+    // A managed node carries aws:eks:cluster-name too: found twice, patched once.
+    ec2
+      .on(DescribeInstancesCommand, { Filters: byLaunched }, true)
+      .resolves({ Reservations: [{ Instances: [{ InstanceId: launched }] }] });
+    ec2
+      .on(DescribeInstancesCommand, { Filters: bySelfManaged }, true)
+      .resolves({ Reservations: [{ Instances: [{ InstanceId: selfManaged }] }] });
     ssmInventory();
     commands(() => "Success");
 
@@ -149,12 +242,45 @@ describe("ssm:patch-nodes", () => {
 
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
-      ["DescribeInstances", { Filters: filters }],
-      ["DescribeInstances", { Filters: filters, NextToken: "page-2" }],
-      ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: [first, second] }] }],
-      ["SendCommand", sendCommandInput([first, second])],
+      ["DescribeInstances", { Filters: byManaged }],
+      ["DescribeInstances", { Filters: byManaged, NextToken: "page-2" }],
+      ["DescribeInstances", { Filters: byLaunched }],
+      ["DescribeInstances", { Filters: bySelfManaged }],
+      ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: [managed, launched, selfManaged] }] }],
+      ["SendCommand", sendCommandInput("NoReboot", { InstanceIds: [managed, launched, selfManaged] })],
       ["ListCommandInvocations", { CommandId: "cmd-1" }],
     ]);
+  });
+
+  it("removes the run tag even when SendCommand fails, and fails with the error code", async () => {
+    const { ctx } = applyContext(false);
+    ssmInventory();
+    commands(() => "Success");
+    // AccessDeniedException, HTTP 400: "You do not have sufficient access to perform this action"
+    // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html)
+    ssm.on(SendCommandCommand).rejects(ssmError("AccessDeniedException", 400));
+
+    const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ALL }), ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("AccessDeniedException");
+    expect(namesSent(stubs).slice(3)).toEqual(["CreateTags", "SendCommand", "DeleteTags"]);
+    expect(ec2.commandCalls(DeleteTagsCommand)[0]?.args[0].input).toEqual({ Resources: ONLINE, Tags: RUN_TAG });
+  });
+
+  it("reports a run tag it could not remove, without failing a patch that succeeded", async () => {
+    const { ctx } = applyContext(false);
+    ssmInventory();
+    commands(() => "Success");
+    // RequestLimitExceeded: "The maximum request rate permitted by the Amazon EC2 APIs has been exceeded"
+    // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
+    ec2.on(DeleteTagsCommand).rejects(ec2Error("RequestLimitExceeded", 503));
+
+    const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ALL }), ctx);
+
+    expect(result.status).toBe("applied");
+    expect(result.details).toMatchObject({ runTagLeft: `${PATCH_RUN_TAG}=${ASSESSMENT_ID}` });
+    expect(result.calls.at(-1)).toMatchObject({ operation: "DeleteTags", result: "error" });
   });
 
   it("fails when an instance's patching fails, with each instance's status in the details", async () => {
@@ -172,7 +298,24 @@ describe("ssm:patch-nodes", () => {
       commandIds: ["cmd-1"],
       statuses: { [ok]: "Success", [broken]: "Failed" },
       skipped: {},
+      rebootOption: "NoReboot",
     });
+  });
+
+  it("reports a node the one command never reached (MaxErrors stopped it) as Pending, and fails", async () => {
+    const { ctx } = applyContext(false);
+    const [first = "", second = ""] = ONLINE;
+    ssmInventory();
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1", Status: "Pending" } });
+    // With MaxErrors 0 the first failure stops the command; the node not yet started is not in the invocations.
+    ssm.on(ListCommandInvocationsCommand).resolves({
+      CommandInvocations: [{ CommandId: "cmd-1", InstanceId: first, Status: "Failed" }],
+    });
+
+    const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: [first, second] }), ctx);
+
+    expect(result.status).toBe("failed");
+    expect(result.details).toMatchObject({ statuses: { [first]: "Failed", [second]: "Pending" } });
   });
 
   it("reads every page of ListCommandInvocations (NextToken) before judging an instance", async () => {
@@ -233,20 +376,7 @@ describe("ssm:patch-nodes", () => {
     const result = await patchNodes.apply(patchNodes.params.parse(patchNodes.example), ctx);
 
     expect(result.status).toBe("refused");
-    expect(namesSent(stubs)).toEqual(["DescribeInstances"]);
-  });
-
-  it("fails on AccessDeniedException with the error code, after exactly one SendCommand", async () => {
-    const { ctx } = applyContext(false);
-    ssmInventory();
-    ssm.on(SendCommandCommand).rejects(ssmError("AccessDeniedException", 400));
-
-    const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ONLINE.slice(0, 3) }), ctx);
-
-    expect(result.status).toBe("failed");
-    expect(result.error?.code).toBe("AccessDeniedException");
-    expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(1);
-    expect(ssm.commandCalls(ListCommandInvocationsCommand)).toHaveLength(0);
+    expect(namesSent(stubs)).toEqual(["DescribeInstances", "DescribeInstances", "DescribeInstances"]);
   });
 
   it("in dry-run, only reads and reports would-succeed with the online and skipped instances", async () => {
@@ -256,9 +386,44 @@ describe("ssm:patch-nodes", () => {
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ALL }), ctx);
 
     expect(result.status).toBe("would-succeed");
-    expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
     expect(namesSent(stubs)).toEqual(Array<string>(3).fill("DescribeInstanceInformation"));
-    expect(result.details).toMatchObject({ online: ONLINE });
+    expect(result.details).toEqual({ online: ONLINE, skipped: SKIPPED, rebootOption: "NoReboot" });
+  });
+
+  it("plans NoReboot, saying why, unless a human approved; RebootIfNeeded once approved", () => {
+    const context = { dryRun: false, assessmentId: ASSESSMENT_ID, account: "111122223333", region: "eu-west-1" };
+    const p = patchNodes.params.parse({ instanceIds: ONLINE.slice(0, 2) });
+
+    const automatic = patchNodes.plan(p, context);
+    const approved = patchNodes.plan(p, { ...context, approvedBy: "slack:U024BE7LH" });
+
+    if (!("calls" in automatic) || !("calls" in approved)) throw new Error("must plan");
+    const send = (calls: typeof automatic.calls) => calls.find((c) => c.operation === "SendCommand");
+    expect(send(automatic.calls)?.params).toEqual(sendCommandInput("NoReboot", { InstanceIds: ONLINE.slice(0, 2) }));
+    expect(send(automatic.calls)?.note).toContain("RebootIfNeeded is sent only when a human approves");
+    expect(send(approved.calls)?.params).toEqual(
+      sendCommandInput("RebootIfNeeded", { InstanceIds: ONLINE.slice(0, 2) }),
+    );
+    expect(send(approved.calls)?.note).toContain("approved by slack:U024BE7LH");
+    expect(automatic.calls.map((c) => c.operation)).toEqual(["DescribeInstanceInformation", "SendCommand"]);
+  });
+
+  it("plans one command for a cluster: three tag queries, the run tag set and removed around it", () => {
+    const context = { dryRun: false, assessmentId: ASSESSMENT_ID, account: "111122223333", region: "eu-west-1" };
+
+    const plan = patchNodes.plan(patchNodes.params.parse(patchNodes.example), context);
+
+    if (!("calls" in plan)) throw new Error("must plan");
+    expect(plan.calls.map((c) => c.operation)).toEqual([
+      "DescribeInstances",
+      "DescribeInstances",
+      "DescribeInstances",
+      "DescribeInstanceInformation",
+      "CreateTags",
+      "SendCommand",
+      "DeleteTags",
+    ]);
+    expect(plan.calls.filter((c) => c.operation === "SendCommand")).toHaveLength(1);
   });
 
   it("is irreversible: no rollback and no undo", async () => {
