@@ -110,13 +110,15 @@ export const enableLogging: ActionDefinition<typeof params> = {
   preconditions: [
     "only the required types that are off now are turned on",
     "a cluster whose live tags carry one of the policy's exemption tags is left alone (refused)",
-    'an update already in progress is waited for (30 s in the respond function, then the event is retried; 10 minutes in the approval apply), and EKS\'s "no changes needed" answer counts as already done',
+    'an update already in progress is waited for (30 s by default, which fits the respond function; the event is then retried), and EKS\'s "no changes needed" answer counts as already done',
     "applied only when DescribeUpdate says Successful; an update that ends Failed or Cancelled (for example IpNotAvailable: a subnet of the cluster has no free IP address) is a failure with EKS's errors",
   ],
   notCovered: [
     "logs written while the types were off are not recovered",
     "CloudWatch Logs charges ingestion and storage for the control-plane logs (https://aws.amazon.com/cloudwatch/pricing/), and EKS creates /aws/eks/<cluster>/cluster without a retention period: the action recommends one in its plan and outcome but does not set it (no logs:PutRetentionPolicy grant)",
     "an update that stays in progress past the respond function's wait and every retry of the event ends in the dead-letter queue, with the change possibly made later by EKS and recorded by no outcome",
+    "the approval's Apply task waits no longer than the respond function (30 s) for an update: it does not pass a longer updateWaitMs yet, so a slow update there ends as a failed apply",
+    "a change that completes on a retry of the event is reported already done, without the undo the first attempt recorded (the respond path keeps the undo of applied outcomes only)",
     "whoever turned the types off can turn them off again; the next UpdateClusterConfig event is handled like this one",
   ],
   rollbackSummary: "turn the same log types off again",

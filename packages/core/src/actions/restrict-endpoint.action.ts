@@ -183,6 +183,8 @@ export const restrictEndpoint: ActionDefinition<typeof params> = {
     "clients outside the allowed CIDRs and outside the VPC lose the endpoint: people, CI runners, nodes in another VPC or on premises (hybrid nodes) whose addresses are not in the list",
     "with private access turned on, clients in the VPC reach the API server through the cluster's network interfaces: their traffic must be allowed by the cluster security group (nodes of managed node groups are), and a VPC whose DHCP options do not use AmazonProvidedDNS does not resolve the private endpoint (not checked)",
     "an update that stays in progress past the respond function's wait and every retry of the event ends in the dead-letter queue, with the change possibly made later by EKS and recorded by no outcome",
+    "the approval's Apply task waits no longer than the respond function (30 s) for an update: it does not pass a longer updateWaitMs yet, so a slow update there ends as a failed apply",
+    "a change that completes on a retry of the event is reported already done, without the undo the first attempt recorded (the respond path keeps the undo of applied outcomes only)",
     "whoever widened the CIDRs can widen them again; the next UpdateClusterConfig event is handled like this one",
   ],
   rollbackSummary:
