@@ -46,14 +46,14 @@ const SCENARIOS: Scenario[] = [
     action: "eks:restrict-endpoint",
     params: { clusterName: "prod-eks", publicAccessCidrs: ["203.0.113.0/24"] },
     minimum: 1,
-    why: "+1 read: the live endpoint state, so a cluster is never cut off and rollback restores it",
+    why: "+4 reads: the live endpoint state (so a cluster is never cut off and rollback restores it), the VPC's two DNS attributes (private access is turned on with the narrowing) and DescribeUpdate (applied only once Successful)",
   },
   {
     key: "eks:enable-logging",
     action: "eks:enable-logging",
     params: { clusterName: "prod-eks", logTypes: ["api", "audit", "authenticator"] },
     minimum: 1,
-    why: "+1 read: only the types still off are turned on",
+    why: "+2 reads: only the types still off are turned on, and DescribeUpdate (applied only once Successful)",
   },
   {
     key: "eks:revoke-access",

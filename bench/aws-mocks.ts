@@ -15,6 +15,7 @@ import {
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   type DescribeSecurityGroupsCommandInput,
+  DescribeVpcAttributeCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
@@ -23,6 +24,7 @@ import {
 import {
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
+  DescribeUpdateCommand,
   DisassociateAccessPolicyCommand,
   EKSClient,
   ListAssociatedAccessPoliciesCommand,
@@ -113,6 +115,7 @@ export function mockHappyPath() {
   eks.on(DescribeClusterCommand).resolves({
     cluster: {
       resourcesVpcConfig: {
+        vpcId: "vpc-0a1b2c3d4e5f67890",
         endpointPublicAccess: true,
         endpointPrivateAccess: false,
         publicAccessCidrs: ["0.0.0.0/0"],
@@ -120,7 +123,15 @@ export function mockHappyPath() {
       logging: { clusterLogging: [{ types: ["api", "audit", "authenticator"], enabled: false }] },
     },
   });
-  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "u-1" } });
+  // The VPC resolves the private endpoint (restrict-endpoint turns private access on):
+  // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcAttribute.html
+  ec2
+    .on(DescribeVpcAttributeCommand)
+    .resolves({ EnableDnsSupport: { Value: true }, EnableDnsHostnames: { Value: true } });
+  // An update starts InProgress and DescribeUpdate says Successful:
+  // https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeUpdate.html
+  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "u-1", status: "InProgress" } });
+  eks.on(DescribeUpdateCommand).resolves({ update: { id: "u-1", status: "Successful" } });
   eks.on(ListAssociatedAccessPoliciesCommand).resolves({
     associatedAccessPolicies: [
       {

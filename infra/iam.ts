@@ -201,6 +201,8 @@ const SCOPES = {
     sid: "Ec2ForensicSnapshots",
     resources: (c) => [arn(c, "ec2", "instance/*"), arn(c, "ec2", "volume/*"), arn(c, "ec2", "snapshot/*", "")],
   },
+  // DescribeVpcAttribute: vpc (required), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+  ec2Vpcs: { sid: "Ec2VpcAttributes", resources: (c) => [arn(c, "ec2", "vpc/*")] },
   eksClusters: { sid: "EksClusters", resources: (c) => [arn(c, "eks", "cluster/*")] },
   // What apply sends: public access narrowed or off, private access on, log types on. Turning logging or private
   // access off, and every other setting, is denied. Not expressible: publicAccessCidrs has no condition key, so a
@@ -264,7 +266,10 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:ModifyInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],
   "ec2:CreateSnapshots": ["ec2Snapshots"],
+  "ec2:DescribeVpcAttribute": ["ec2Vpcs"],
   "eks:DescribeCluster": ["eksClusters"],
+  // DescribeUpdate: cluster (required; nodegroup and addon optional, not used).
+  "eks:DescribeUpdate": ["eksClusters"],
   "eks:UpdateClusterConfig": ["eksClusterConfigApply"],
   "eks:ListAssociatedAccessPolicies": ["eksAccessEntries"],
   "eks:DescribeAccessEntry": ["eksAccessEntries"],
@@ -286,6 +291,7 @@ export const ROLLBACK_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
   "ec2:ModifyInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],
   "eks:UpdateClusterConfig": ["eksClusterConfigRollback"],
+  "eks:DescribeUpdate": ["eksClusters"],
   "eks:AssociateAccessPolicy": ["eksAssociateManagedPolicy"],
   "eks:UpdateAccessEntry": ["eksAccessEntries"],
   "eks:CreateAccessEntry": ["eksCreateAccessEntry"],

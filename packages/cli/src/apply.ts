@@ -6,6 +6,7 @@ import {
   escapeTerminal,
   runPlaybook,
 } from "@eks-responder/core";
+import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
 import type { ExemptTag } from "@eks-responder/core/policy/exempt-tags.ts";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
 import type { FileResult } from "./replay.ts";
@@ -93,6 +94,8 @@ export class Applier {
       account: assessment.account,
       region: assessment.region,
       sleep: this.io.sleep ?? realSleep,
+      // The operator waits at the terminal: an EKS update is followed to its end (minutes), not handed to a retry.
+      updateWaitMs: LONG_UPDATE_WAIT_MS,
       exemptTags: this.options.exemptTags,
     });
     const entry: JournalEntry = {

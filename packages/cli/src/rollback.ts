@@ -6,6 +6,7 @@ import {
   getAudit,
   recordAudit,
 } from "@eks-responder/core";
+import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";
 import { type Io, painter } from "./terminal.ts";
 
@@ -152,6 +153,8 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     account: entry.account,
     region: entry.region,
     sleep: io.sleep ?? realSleep,
+    // The operator waits at the terminal: an EKS update is followed to its end (minutes).
+    updateWaitMs: LONG_UPDATE_WAIT_MS,
     // Undoing a recorded change puts back what was there: no exemption applies to it.
     exemptTags: [],
   };

@@ -78,6 +78,22 @@ const UPDATE_STARTED = eksJson(200, {
   update: { id: "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d", status: "InProgress", type: "LoggingUpdate" },
 });
 
+/** DescribeUpdate (GET /clusters/<name>/updates/<id>): https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeUpdate.html */
+const UPDATE_PATH = "/clusters/prod-eks/updates/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d";
+const UPDATE_SUCCESSFUL = eksJson(200, {
+  update: { id: "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d", status: "Successful", type: "LoggingUpdate" },
+});
+
+/** The cluster with logging off, its update's DescribeUpdate Successful, and UpdateClusterConfig answered by `update`. */
+function loggingCluster(update: () => Reply): (request: Seen) => Reply {
+  return (request) =>
+    request.method === "GET" && request.path === "/clusters/prod-eks"
+      ? CLUSTER_WITH_LOGGING_OFF
+      : request.path.startsWith(UPDATE_PATH)
+        ? UPDATE_SUCCESSFUL
+        : update();
+}
+
 /** Answers each request of one kind with the next reply of the list (the last one repeats). */
 function inTurn(replies: Reply[]): () => Reply {
   let next = 0;
@@ -245,8 +261,7 @@ describe("createAwsClients retry", () => {
         eksJson(429, { message: "Rate exceeded" }, "ThrottlingException"),
         UPDATE_STARTED,
       ]);
-      handler = (request) =>
-        request.method === "GET" && request.path === "/clusters/prod-eks" ? CLUSTER_WITH_LOGGING_OFF : update();
+      handler = loggingCluster(update);
 
       const result = await enableLogging.apply(loggingParams, ctx);
 
@@ -254,7 +269,8 @@ describe("createAwsClients retry", () => {
       expect(seen.filter((r) => r.method === "GET" && r.path === "/clusters/prod-eks")).toHaveLength(1);
       const updates = updateConfigRequests();
       expect(updates).toHaveLength(3);
-      expect(seen).toHaveLength(4);
+      expect(seen.filter((r) => r.method === "GET" && r.path.startsWith(UPDATE_PATH))).toHaveLength(1);
+      expect(seen).toHaveLength(5);
       expect(updates.map((r) => r.headers["amz-sdk-request"])).toEqual([
         "attempt=1; max=5",
         "attempt=2; max=5",
@@ -273,6 +289,44 @@ describe("createAwsClients retry", () => {
     },
     RETRY_TEST_TIMEOUT_MS,
   );
+
+  it("EKS: ResourceInUseException (409) as the SDK reads it is waited out, not retried by the SDK; then DescribeUpdate says Successful", async () => {
+    const ctx = context();
+    const update = inTurn([
+      eksJson(
+        409,
+        {
+          message:
+            "Cannot LoggingUpdate because cluster prod-eks currently has update 408c0738-828c-42b2-aaa5-38691b63f738 in progress",
+        },
+        "ResourceInUseException",
+      ),
+      UPDATE_STARTED,
+    ]);
+    handler = loggingCluster(update);
+
+    const result = await enableLogging.apply(loggingParams, ctx);
+
+    expect(result.status).toBe("applied");
+    // Two update requests, each a first attempt: the SDK does not retry a 409 itself; the action waits and resends.
+    expect(updateConfigRequests().map((r) => r.headers["amz-sdk-request"])).toEqual([
+      "attempt=1; max=5",
+      "attempt=1; max=5",
+    ]);
+  });
+
+  it('EKS: "No changes needed" (400 InvalidParameterException) as the SDK reads it is already done', async () => {
+    const ctx = context();
+    handler = (request) =>
+      request.method === "GET" && request.path === "/clusters/prod-eks"
+        ? CLUSTER_WITH_LOGGING_OFF
+        : eksJson(400, { message: "No changes needed for the logging config provided" }, "InvalidParameterException");
+
+    const result = await enableLogging.apply(loggingParams, ctx);
+
+    expect(result.status).toBe("already-done");
+    expect(updateConfigRequests()).toHaveLength(1);
+  });
 
   it("EKS: does not retry AccessDeniedException (403): eks:enable-logging fails after exactly 1 update request", async () => {
     const ctx = context();

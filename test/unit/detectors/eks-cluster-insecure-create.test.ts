@@ -123,7 +123,11 @@ describe("eks-cluster-insecure-create", () => {
         operation: "UpdateClusterConfig",
         params: {
           name: "sandbox-eks",
-          resourcesVpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
+          resourcesVpcConfig: {
+            endpointPublicAccess: true,
+            endpointPrivateAccess: true,
+            publicAccessCidrs: ["203.0.113.0/24"],
+          },
         },
       },
     ]);

@@ -104,7 +104,11 @@ describe("eks-public-endpoint", () => {
         operation: "UpdateClusterConfig",
         params: {
           name: "prod-eks",
-          resourcesVpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["198.51.100.0/24", "203.0.113.0/24"] },
+          resourcesVpcConfig: {
+            endpointPublicAccess: true,
+            endpointPrivateAccess: true,
+            publicAccessCidrs: ["198.51.100.0/24", "203.0.113.0/24"],
+          },
         },
       },
     ]);

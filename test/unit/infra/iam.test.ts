@@ -123,9 +123,17 @@ const APPLY_CALLS: Record<string, Call[]> = {
   })),
   "ec2:CreateSnapshots": [INSTANCE, VOLUME, SNAPSHOT].map((resource) => ({ action: "ec2:CreateSnapshots", resource })),
   "eks:DescribeCluster": [{ action: "eks:DescribeCluster", resource: CLUSTER }],
-  // restrict-endpoint (narrow, or public off with private on) and enable-logging (types on)
+  // restrict-endpoint and enable-logging follow their update to its end
+  "eks:DescribeUpdate": [{ action: "eks:DescribeUpdate", resource: CLUSTER }],
+  // restrict-endpoint reads the VPC's DNS attributes before it turns private access on
+  "ec2:DescribeVpcAttribute": [{ action: "ec2:DescribeVpcAttribute", resource: VPC }],
+  // restrict-endpoint (narrow with private on, or public off with private on) and enable-logging (types on)
   "eks:UpdateClusterConfig": [
-    { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:endpointPublicAccess": "true" } },
+    {
+      action: "eks:UpdateClusterConfig",
+      resource: CLUSTER,
+      context: { "eks:endpointPublicAccess": "true", "eks:endpointPrivateAccess": "true" },
+    },
     {
       action: "eks:UpdateClusterConfig",
       resource: CLUSTER,
@@ -183,6 +191,7 @@ const ROLLBACK_CALLS: Record<string, Call[]> = {
     },
     { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:loggingType/audit": "false" } },
   ],
+  "eks:DescribeUpdate": [{ action: "eks:DescribeUpdate", resource: CLUSTER }],
   "eks:AssociateAccessPolicy": [
     {
       action: "eks:AssociateAccessPolicy",

@@ -123,7 +123,11 @@ describe("the bundled sample events (npm run replay)", () => {
     );
     expect(withCidrs.plan[0]?.params).toEqual({
       name: "prod-eks",
-      resourcesVpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
+      resourcesVpcConfig: {
+        endpointPublicAccess: true,
+        endpointPrivateAccess: true,
+        publicAccessCidrs: ["203.0.113.0/24"],
+      },
     });
     const withoutCidrs = replay("ct-07-eks-update-cluster-config-public-endpoint-open.json");
     expect(withoutCidrs.outcome).toBe("alert");

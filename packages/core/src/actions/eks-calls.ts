@@ -1,11 +1,37 @@
-import type { Cluster, EKSClient } from "@aws-sdk/client-eks";
-import { awsErrorCode } from "../aws/errors.ts";
+import type { Cluster, EKSClient, ErrorDetail, Update } from "@aws-sdk/client-eks";
+import { awsErrorCode, awsErrorMessage } from "../aws/errors.ts";
 import type { CallLog } from "./calls.ts";
-import type { ApplyContext } from "./types.ts";
+import type { ApplyContext, ApplyResult } from "./types.ts";
 
-/** EKS refuses a second update while one is in progress; wait and try again this many times. */
-export const UPDATE_ATTEMPTS = 6;
-export const UPDATE_RETRY_WAIT_MS = 10_000;
+/**
+ * EKS cluster updates are asynchronous: UpdateClusterConfig starts one and answers its id, DescribeUpdate says when it
+ * is `Successful`, `Failed` (with its errors) or `Cancelled`; EKS runs one update at a time and answers
+ * ResourceInUseException (409, "Cannot LoggingUpdate because cluster <name> currently has update <id> in progress")
+ * while another runs.
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeUpdate.html
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_Update.html
+ */
+
+/** How often an update in progress (ours or another) is looked at again. */
+export const UPDATE_POLL_MS = 5_000;
+/**
+ * How long an action waits, in total, for an EKS update when the caller says nothing (ApplyContext.updateWaitMs): the
+ * respond function has 60 s, and needs the rest for reading, recording and notifying. Past it the outcome is a
+ * transient failure (UPDATE_STILL_IN_PROGRESS) and the event goes back to its retry policy, whose redelivery re-reads
+ * the cluster and finds the change made (already done) or still to make.
+ */
+export const RESPOND_UPDATE_WAIT_MS = 30_000;
+/** What the approval's Apply task (900 s) and the CLI may wait: EKS says updates "should finish within a few minutes". */
+export const LONG_UPDATE_WAIT_MS = 600_000;
+
+/**
+ * The error code of an outcome whose update did not end within the wait: another update kept the cluster busy, or
+ * ours is still InProgress. guardrails/faults.ts counts it as transient.
+ */
+export const UPDATE_STILL_IN_PROGRESS = "EksUpdateStillInProgress";
+/** The error code of an update that EKS accepted and then reported Failed or Cancelled (permanent). */
+export const UPDATE_FAILED = "EksUpdateFailed";
 
 export async function describeCluster(ctx: ApplyContext, log: CallLog, name: string): Promise<Cluster> {
   const { DescribeClusterCommand } = await import("@aws-sdk/client-eks");
@@ -20,25 +46,122 @@ export async function describeCluster(ctx: ApplyContext, log: CallLog, name: str
 type UpdateInput = ConstructorParameters<typeof import("@aws-sdk/client-eks").UpdateClusterConfigCommand>[0];
 
 /**
- * UpdateClusterConfig with a bounded wait when another update is in progress (ResourceInUseException): at most
- * UPDATE_ATTEMPTS tries, UPDATE_RETRY_WAIT_MS apart. Returns the update id.
+ * EKS's answer to a change the cluster already has: InvalidParameterException with "No changes needed for the logging
+ * config provided", or "Cluster is already at the desired configuration with endpointPrivateAccess: …" for the
+ * endpoint (as EKS answers them, e.g. aws-quickstart/quickstart-amazon-eks-cluster-resource-provider#38 and
+ * crossplane-contrib/provider-aws#1047). A retry of a change an earlier attempt made meets it.
  */
-export async function updateClusterConfig(
-  ctx: ApplyContext,
-  log: CallLog,
-  input: UpdateInput,
-): Promise<string | undefined> {
-  const { UpdateClusterConfigCommand } = await import("@aws-sdk/client-eks");
+export function isNoChangeNeeded(error: unknown): boolean {
+  if (awsErrorCode(error) !== "InvalidParameterException") return false;
+  return /no changes needed|already at the desired configuration|is already enabled/i.test(awsErrorMessage(error));
+}
+
+/** How one cluster update ended, as the actions report it. */
+export type UpdateOutcome =
+  | { status: "successful"; updateId: string }
+  | { status: "no-change"; message: string }
+  | { status: "failed"; updateId: string; updateStatus: string; errors: string }
+  /** `started`: EKS accepted our update and it is still running (it may yet succeed); false: another one kept it busy. */
+  | { status: "still-in-progress"; started: boolean; reason: string };
+
+/** The errors of a Failed update, in one line: "IpNotAvailable: … (subnet-…)". */
+function errorsOf(errors: readonly ErrorDetail[] | undefined): string {
+  const parts = (errors ?? []).map((e) => {
+    const ids = e.resourceIds?.length ? ` (${e.resourceIds.join(", ")})` : "";
+    return `${e.errorCode ?? "Unknown"}: ${e.errorMessage ?? "no message"}${ids}`;
+  });
+  return parts.length > 0 ? parts.join("; ") : "EKS gave no error detail";
+}
+
+/**
+ * Starts one UpdateClusterConfig and follows it to its end, within the caller's wait (ApplyContext.updateWaitMs):
+ * ResourceInUseException is waited out and the call sent again; "no changes needed" means the change is already
+ * there; then DescribeUpdate is polled until Successful, Failed or Cancelled. Waits are counted, not timed: each is
+ * UPDATE_POLL_MS through ctx.sleep. Any other error is thrown (the action records it as failed).
+ */
+export async function runClusterUpdate(ctx: ApplyContext, log: CallLog, input: UpdateInput): Promise<UpdateOutcome> {
+  const { DescribeUpdateCommand, UpdateClusterConfigCommand } = await import("@aws-sdk/client-eks");
   const eks: EKSClient = await ctx.clients.eks();
-  for (let attempt = 1; ; attempt++) {
+  const budget = ctx.updateWaitMs ?? RESPOND_UPDATE_WAIT_MS;
+  let waited = 0;
+  let update: Update | undefined;
+  while (update === undefined) {
     try {
       const output = await log.send("eks", "UpdateClusterConfig", { ...input }, () =>
         eks.send(new UpdateClusterConfigCommand(input)),
       );
-      return output === "dry-run-ok" ? undefined : output.update?.id;
+      update = output === "dry-run-ok" || !output.update ? {} : output.update;
     } catch (error) {
-      if (awsErrorCode(error) !== "ResourceInUseException" || attempt >= UPDATE_ATTEMPTS) throw error;
-      await ctx.sleep(UPDATE_RETRY_WAIT_MS);
+      if (isNoChangeNeeded(error)) return { status: "no-change", message: awsErrorMessage(error) };
+      if (awsErrorCode(error) !== "ResourceInUseException") throw error;
+      if (waited + UPDATE_POLL_MS > budget) {
+        return {
+          status: "still-in-progress",
+          started: false,
+          reason: `another update of ${input.name} was still in progress after ${waited / 1000} s (${awsErrorMessage(error)})`,
+        };
+      }
+      await ctx.sleep(UPDATE_POLL_MS);
+      waited += UPDATE_POLL_MS;
     }
+  }
+  const updateId = update.id;
+  if (!updateId) throw new Error(`UpdateClusterConfig of ${input.name} answered no update id: its outcome is unknown`);
+  for (;;) {
+    const status = update.status;
+    if (status === "Successful") return { status: "successful", updateId };
+    if (status === "Failed" || status === "Cancelled") {
+      return { status: "failed", updateId, updateStatus: status, errors: errorsOf(update.errors) };
+    }
+    if (waited + UPDATE_POLL_MS > budget) {
+      return {
+        status: "still-in-progress",
+        started: true,
+        reason: `update ${updateId} of ${input.name} was still ${status ?? "InProgress"} after ${waited / 1000} s`,
+      };
+    }
+    await ctx.sleep(UPDATE_POLL_MS);
+    waited += UPDATE_POLL_MS;
+    const request = { name: input.name, updateId };
+    const output = await log.send("eks", "DescribeUpdate", request, () => eks.send(new DescribeUpdateCommand(request)));
+    if (output === "dry-run-ok" || !output.update) throw new Error(`DescribeUpdate returned no update ${updateId}`);
+    update = output.update;
+  }
+}
+
+/**
+ * The ApplyResult of an update that did not succeed (or needed no change), for apply and rollback alike. A change
+ * still in progress keeps its `before` and `undo`: it may succeed, and then this is how it is undone.
+ */
+export function updateResult(
+  log: CallLog,
+  action: string,
+  outcome: Exclude<UpdateOutcome, { status: "successful" }>,
+  what: string,
+  extra: Partial<ApplyResult> = {},
+): ApplyResult {
+  switch (outcome.status) {
+    case "no-change":
+      return log.result(action, "already-done", `${what}: EKS answered that no change is needed (${outcome.message})`, {
+        ...(extra.before ? { before: extra.before } : {}),
+      });
+    case "failed":
+      return log.result(
+        action,
+        "failed",
+        `${what}: update ${outcome.updateId} ${outcome.updateStatus}: ${outcome.errors}`,
+        {
+          ...(extra.before ? { before: extra.before } : {}),
+          error: {
+            code: UPDATE_FAILED,
+            message: `update ${outcome.updateId} ${outcome.updateStatus}: ${outcome.errors}`,
+          },
+        },
+      );
+    case "still-in-progress":
+      return log.result(action, "failed", `${what}: ${outcome.reason}; to be tried again`, {
+        ...(outcome.started ? extra : extra.before ? { before: extra.before } : {}),
+        error: { code: UPDATE_STILL_IN_PROGRESS, message: outcome.reason },
+      });
   }
 }

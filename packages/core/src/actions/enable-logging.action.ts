@@ -2,7 +2,7 @@ import { isNotFound } from "../aws/errors.ts";
 import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
-import { describeCluster, updateClusterConfig } from "./eks-calls.ts";
+import { describeCluster, runClusterUpdate, updateResult } from "./eks-calls.ts";
 import { clusterName } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
@@ -10,6 +10,27 @@ const logType = z.enum(["api", "audit", "authenticator", "controllerManager", "s
 const params = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
 type Params = z.output<typeof params>;
 const undoSchema = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
+
+/** The log group EKS writes the control-plane logs to (created by EKS on first use, with no retention period). */
+export function controlPlaneLogGroup(cluster: string): string {
+  return `/aws/eks/${cluster}/cluster`;
+}
+
+/**
+ * What the logs cost, said in the plan: "CloudWatch Logs ingestion, archive storage, and data scanning rates apply to
+ * exported control plane logs" (https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html;
+ * rates: https://aws.amazon.com/cloudwatch/pricing/). The retention is recommended, not set: the log group may not
+ * exist until the update has run, and how long audit logs are kept is the account's compliance decision, not a
+ * responder's (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
+ */
+function costNote(cluster: string): string {
+  const group = controlPlaneLogGroup(cluster);
+  return (
+    `costs: CloudWatch Logs charges ingestion and storage for what the control plane writes to ${group} ` +
+    "(see https://aws.amazon.com/cloudwatch/pricing/); EKS creates that log group without a retention period: set one " +
+    `(aws logs put-retention-policy --log-group-name ${group} --retention-in-days <days>)`
+  );
+}
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   const cluster = await describeCluster(ctx, log, p.clusterName);
@@ -39,14 +60,19 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
         before: checked.before,
       });
     }
-    await updateClusterConfig(ctx, log, {
+    const undo = { clusterName: p.clusterName, logTypes: missing };
+    const outcome = await runClusterUpdate(ctx, log, {
       name: p.clusterName,
       logging: { clusterLogging: [{ types: missing, enabled: true }] },
     });
-    return log.result(id, "applied", `turned ${missing.join(", ")} logging on for ${p.clusterName}`, {
-      before: checked.before,
-      undo: { clusterName: p.clusterName, logTypes: missing },
-    });
+    const what = `turning ${missing.join(", ")} logging on for ${p.clusterName}`;
+    if (outcome.status !== "successful") return updateResult(log, id, outcome, what, { before: checked.before, undo });
+    return log.result(
+      id,
+      "applied",
+      `turned ${missing.join(", ")} logging on for ${p.clusterName} (update ${outcome.updateId} Successful); ${costNote(p.clusterName)}`,
+      { before: checked.before, undo },
+    );
   } catch (error) {
     if (isNotFound(error)) return log.result(id, "already-done", `cluster ${p.clusterName} no longer exists`);
     return log.failed(id, error);
@@ -57,14 +83,16 @@ async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promi
   const u = undoSchema.parse(undo);
   const log = new CallLog();
   try {
-    await updateClusterConfig(ctx, log, {
+    const outcome = await runClusterUpdate(ctx, log, {
       name: u.clusterName,
       logging: { clusterLogging: [{ types: u.logTypes, enabled: false }] },
     });
+    const what = `turning ${u.logTypes.join(", ")} logging off again for ${u.clusterName}`;
+    if (outcome.status !== "successful") return updateResult(log, enableLogging.id, outcome, what);
     return log.result(
       enableLogging.id,
       "applied",
-      `turned ${u.logTypes.join(", ")} logging off again for ${u.clusterName}`,
+      `turned ${u.logTypes.join(", ")} logging off again for ${u.clusterName} (update ${outcome.updateId} Successful)`,
     );
   } catch (error) {
     return log.failed(enableLogging.id, error);
@@ -75,19 +103,23 @@ export const enableLogging: ActionDefinition<typeof params> = {
   id: "eks:enable-logging",
   summary: "Turn control-plane log types back on.",
   params,
-  permissions: ["eks:UpdateClusterConfig", "eks:DescribeCluster"],
-  rollbackPermissions: ["eks:UpdateClusterConfig"],
+  permissions: ["eks:UpdateClusterConfig", "eks:DescribeCluster", "eks:DescribeUpdate"],
+  rollbackPermissions: ["eks:UpdateClusterConfig", "eks:DescribeUpdate"],
   destructive: false,
   reversible: true,
   preconditions: [
     "only the required types that are off now are turned on",
     "a cluster whose live tags carry one of the policy's exemption tags is left alone (refused)",
-    "an update already in progress is waited for (bounded) and the call retried",
+    'an update already in progress is waited for (30 s by default, which fits the respond function; the event is then retried), and EKS\'s "no changes needed" answer counts as already done',
+    "applied only when DescribeUpdate says Successful; an update that ends Failed or Cancelled (for example IpNotAvailable: a subnet of the cluster has no free IP address) is a failure with EKS's errors",
   ],
   notCovered: [
     "logs written while the types were off are not recovered",
-    "CloudWatch Logs charges for what the cluster writes, and the log group is created without a retention period",
-    "an update already in progress on the cluster makes the change fail (EKS allows one at a time)",
+    "CloudWatch Logs charges ingestion and storage for the control-plane logs (https://aws.amazon.com/cloudwatch/pricing/), and EKS creates /aws/eks/<cluster>/cluster without a retention period: the action recommends one in its plan and outcome but does not set it (no logs:PutRetentionPolicy grant)",
+    "an update that stays in progress past the respond function's wait and every retry of the event ends in the dead-letter queue, with the change possibly made later by EKS and recorded by no outcome",
+    "the approval's Apply task waits no longer than the respond function (30 s) for an update: it does not pass a longer updateWaitMs yet, so a slow update there ends as a failed apply",
+    "a change that completes on a retry of the event is reported already done, without the undo the first attempt recorded (the respond path keeps the undo of applied outcomes only)",
+    "whoever turned the types off can turn them off again; the next UpdateClusterConfig event is handled like this one",
   ],
   rollbackSummary: "turn the same log types off again",
   plan(p) {
@@ -97,7 +129,7 @@ export const enableLogging: ActionDefinition<typeof params> = {
           service: "eks",
           operation: "UpdateClusterConfig",
           params: { name: p.clusterName, logging: { clusterLogging: [{ types: p.logTypes, enabled: true }] } },
-          note: `turn ${p.logTypes.join(", ")} logging back on for ${p.clusterName} (only those still off)`,
+          note: `turn ${p.logTypes.join(", ")} logging back on for ${p.clusterName} (only those still off); applied when DescribeUpdate says Successful; ${costNote(p.clusterName)}`,
         },
       ],
     };

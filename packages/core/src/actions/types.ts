@@ -40,6 +40,12 @@ export interface ApplyContext extends PlanContext {
   exemptTags: readonly ExemptTag[];
   /** Waits between polls (EKS updates in progress, SSM commands); replaced by tests. */
   sleep(ms: number): Promise<void>;
+  /**
+   * How long an action may wait, in total, for an asynchronous change to end (an EKS update in progress, eks-calls.ts).
+   * Absent: RESPOND_UPDATE_WAIT_MS, which fits the respond function's 60 s; past it the outcome is a transient failure
+   * and the event is retried. The approval's Apply task (900 s) and the CLI may pass LONG_UPDATE_WAIT_MS.
+   */
+  updateWaitMs?: number;
 }
 
 /** One AWS call an action made, as recorded in its outcome. */

@@ -44,7 +44,20 @@ const SERVER = [
 /** Node.js socket and DNS errors. */
 const NETWORK = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"];
 
-export const TRANSIENT_CODES: ReadonlySet<string> = new Set([...THROTTLING, ...TIMEOUTS, ...SERVER, ...NETWORK]);
+/**
+ * An asynchronous change that did not end within the invocation's wait (actions/eks-calls.ts UPDATE_STILL_IN_PROGRESS:
+ * EKS runs one cluster update at a time, and one can take minutes): the redelivery re-reads the cluster and finds the
+ * change made (already done) or waits again.
+ */
+const STILL_IN_PROGRESS = ["EksUpdateStillInProgress"];
+
+export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
+  ...THROTTLING,
+  ...TIMEOUTS,
+  ...SERVER,
+  ...NETWORK,
+  ...STILL_IN_PROGRESS,
+]);
 
 /** True when an action failure with this error code may succeed if the event is delivered again. */
 export function isTransient(code: string | undefined): boolean {

@@ -12,6 +12,7 @@ import {
 import {
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
+  DescribeUpdateCommand,
   EKSClient,
   ListAssociatedAccessPoliciesCommand,
   UpdateClusterConfigCommand,
@@ -104,7 +105,9 @@ function worldWhereEveryChangeIsNeeded(findGroups: boolean): void {
       logging: { clusterLogging: [{ types: ["api", "audit", "authenticator"], enabled: false }] },
     },
   });
-  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "upd-1" } });
+  eks.on(UpdateClusterConfigCommand).resolves({ update: { id: "upd-1", status: "InProgress" } });
+  // https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeUpdate.html
+  eks.on(DescribeUpdateCommand).resolves({ update: { id: "upd-1", status: "Successful" } });
   // eks:revoke-access
   eks
     .on(ListAssociatedAccessPoliciesCommand)
