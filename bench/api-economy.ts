@@ -75,8 +75,8 @@ const SCENARIOS: Scenario[] = [
       vpcId: "vpc-0a1b2c3d4e5f67890",
       networkInterfaceIds: ["eni-0a9b8c7d6e5f43210"],
     },
-    minimum: 8,
-    why: "minimum: find the groups, 2 attribute changes, scale-in protection, 2 swaps per interface, tag, snapshots; +5 reads: the instance, its two attributes and its scale-in protection (the checks and an exact rollback), and the quarantine group's rules (it must have none)",
+    minimum: 9,
+    why: "minimum: find the groups, 2 swaps per interface, tag, 2 attribute changes, scale-in protection, Standby, snapshots; +5 reads: the instance, its two attributes and its Auto Scaling state (the checks and an exact rollback), and the quarantine group's rules (it must have none); a node with a trunk interface adds one read for its pods' branch interfaces",
   },
   {
     key: "ssm:patch-nodes",

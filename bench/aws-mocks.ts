@@ -5,6 +5,7 @@
 import {
   AutoScalingClient,
   DescribeAutoScalingInstancesCommand,
+  EnterStandbyCommand,
   SetInstanceProtectionCommand,
 } from "@aws-sdk/client-auto-scaling";
 import {
@@ -156,6 +157,8 @@ export function mockHappyPath() {
     })),
   }));
   asg.on(SetInstanceProtectionCommand).resolves({});
+  // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_EnterStandby.html: the activities it started.
+  asg.on(EnterStandbyCommand).resolves({ Activities: [] });
   ssm.on(DescribeInstanceInformationCommand).resolves({
     InstanceInformationList: [
       { InstanceId: "i-0aaaaaaaaaaaaaaaa", PingStatus: "Online", PlatformType: "Linux", PlatformName: "Amazon Linux" },

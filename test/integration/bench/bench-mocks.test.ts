@@ -19,7 +19,7 @@ describe("the benchmarks' AWS mocks", () => {
       "eks:restrict-endpoint": [5, 1],
       "eks:enable-logging": [3, 1],
       "eks:revoke-access": [3, 1],
-      "ec2:isolate-instance": [13, 8],
+      "ec2:isolate-instance": [14, 9],
       "ssm:patch-nodes": [3, 2],
     });
     for (const [key, c] of Object.entries(calls)) {

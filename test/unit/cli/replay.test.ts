@@ -66,7 +66,7 @@ describe("eks-responder replay", () => {
     expect(c.stdout()).toContain("examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
     expect(c.stdout()).toContain('ec2:RevokeSecurityGroupIngress {"GroupId":"sg-0632fa4ee8a8468a4"');
     expect(c.stdout()).toMatch(
-      /summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 14 planned AWS calls · all 11 delivered by the deployed rules/,
+      /summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 16 planned AWS calls · all 11 delivered by the deployed rules/,
     );
     // The README's sample output is this run's: its first event's header and rule line, and its summary line.
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -95,7 +95,7 @@ describe("eks-responder replay", () => {
         skipped: 2,
         invalid: 0,
       },
-      plannedCalls: 14,
+      plannedCalls: 16,
       invalid: 0,
       delivered: 11,
       undelivered: 0,

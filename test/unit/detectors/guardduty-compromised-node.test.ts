@@ -135,18 +135,14 @@ describe("guardduty-compromised-node", () => {
       },
       {
         service: "ec2",
-        operation: "ModifyInstanceAttribute",
-        params: { InstanceId: instance, DisableApiTermination: { Value: true }, DryRun: true },
-      },
-      {
-        service: "ec2",
-        operation: "ModifyInstanceAttribute",
-        params: { InstanceId: instance, InstanceInitiatedShutdownBehavior: { Value: "stop" }, DryRun: true },
-      },
-      {
-        service: "autoscaling",
-        operation: "SetInstanceProtection",
-        params: { AutoScalingGroupName: ASG, InstanceIds: [instance], ProtectedFromScaleIn: true },
+        operation: "DescribeNetworkInterfaces",
+        params: {
+          Filters: [
+            { Name: "interface-type", Values: ["branch"] },
+            { Name: "tag:vpcresources.k8s.aws/trunk-eni-id", Values: [`<trunk interfaces of ${instance}>`] },
+          ],
+          MaxResults: 1000,
+        },
       },
       {
         service: "ec2",
@@ -165,6 +161,26 @@ describe("guardduty-compromised-node", () => {
       },
       {
         service: "ec2",
+        operation: "ModifyInstanceAttribute",
+        params: { InstanceId: instance, DisableApiTermination: { Value: true }, DryRun: true },
+      },
+      {
+        service: "ec2",
+        operation: "ModifyInstanceAttribute",
+        params: { InstanceId: instance, InstanceInitiatedShutdownBehavior: { Value: "stop" }, DryRun: true },
+      },
+      {
+        service: "autoscaling",
+        operation: "SetInstanceProtection",
+        params: { AutoScalingGroupName: ASG, InstanceIds: [instance], ProtectedFromScaleIn: true },
+      },
+      {
+        service: "autoscaling",
+        operation: "EnterStandby",
+        params: { AutoScalingGroupName: ASG, InstanceIds: [instance], ShouldDecrementDesiredCapacity: true },
+      },
+      {
+        service: "ec2",
         operation: "CreateSnapshots",
         params: {
           InstanceSpecification: { InstanceId: instance, ExcludeBootVolume: false },
@@ -179,7 +195,7 @@ describe("guardduty-compromised-node", () => {
     expect(decision.mode).toBe("approve");
     expect(decision.reasons).toEqual([
       "mode approve: default for guardduty-compromised-node (isolation takes a node out of service; a human confirms first)",
-      "would ask for approval, then apply 8 calls (dry-run: nothing is changed)",
+      "would ask for approval, then apply 10 calls (dry-run: nothing is changed)",
     ]);
   });
 
@@ -214,7 +230,7 @@ describe("guardduty-compromised-node", () => {
     // assess
     expect(must(mine(result)[0]).actions.map((x) => x.action)).toEqual(["ec2:isolate-instance"]);
     expect(result.plan.every((p) => p.action === "ec2:isolate-instance")).toBe(true);
-    expect(result.plan).toHaveLength(8);
+    expect(result.plan).toHaveLength(10);
   });
 
   it.each([NON_EKS, STANDALONE, S3])("produces no assessment for %s (not EKS)", (relPath) => {

@@ -89,15 +89,17 @@ describe("guardduty-runtime-threat", () => {
     expect(a.actions).toEqual([{ action: "ec2:isolate-instance", params: isolateParams }]);
     expect(result.plan.map((p) => `${p.service}:${p.operation}`)).toEqual([
       "ec2:DescribeSecurityGroups",
-      "ec2:ModifyInstanceAttribute",
-      "ec2:ModifyInstanceAttribute",
-      "autoscaling:SetInstanceProtection",
+      "ec2:DescribeNetworkInterfaces",
       "ec2:ModifyNetworkInterfaceAttribute",
       "ec2:ModifyNetworkInterfaceAttribute",
       "ec2:CreateTags",
+      "ec2:ModifyInstanceAttribute",
+      "ec2:ModifyInstanceAttribute",
+      "autoscaling:SetInstanceProtection",
+      "autoscaling:EnterStandby",
       "ec2:CreateSnapshots",
     ]);
-    expect(must(result.plan[1]).params).toEqual({
+    expect(must(result.plan[5]).params).toEqual({
       InstanceId: "i-0f1e2d3c4b5a69788",
       DisableApiTermination: { Value: true },
       DryRun: true,

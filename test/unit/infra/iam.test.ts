@@ -77,6 +77,7 @@ const ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdm
  */
 const APPLY_CALLS: Record<string, Call[]> = {
   "ec2:DescribeInstances": [{ action: "ec2:DescribeInstances", resource: "*" }],
+  "ec2:DescribeNetworkInterfaces": [{ action: "ec2:DescribeNetworkInterfaces", resource: "*" }],
   "ec2:DescribeSecurityGroups": [{ action: "ec2:DescribeSecurityGroups", resource: "*" }],
   "ec2:DescribeSecurityGroupRules": [{ action: "ec2:DescribeSecurityGroupRules", resource: "*" }],
   // revoke-ingress on any group; isolate-instance empties its quarantine group
@@ -110,11 +111,8 @@ const APPLY_CALLS: Record<string, Call[]> = {
     // patch-nodes' run tag (more than 50 nodes)
     { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG] } },
   ],
-  // isolate-instance's own undo after a failure partway; patch-nodes' run tag removed after the command
-  "ec2:DeleteTags": [
-    { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } },
-    { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG] } },
-  ],
+  // patch-nodes' run tag removed after the command (the quarantine tag is removed by rollback only)
+  "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG] } }],
   "ec2:DescribeInstanceAttribute": [{ action: "ec2:DescribeInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyNetworkInterfaceAttribute": [ENI, INSTANCE, SG, SUBNET].map((resource) => ({
@@ -168,6 +166,7 @@ const APPLY_CALLS: Record<string, Call[]> = {
   ],
   "autoscaling:DescribeAutoScalingInstances": [{ action: "autoscaling:DescribeAutoScalingInstances", resource: "*" }],
   "autoscaling:SetInstanceProtection": [{ action: "autoscaling:SetInstanceProtection", resource: ASG }],
+  "autoscaling:EnterStandby": [{ action: "autoscaling:EnterStandby", resource: ASG }],
 };
 
 /** Every AWS request the actions' rollbacks make: one entry per `rollbackPermissions` entry. */
@@ -211,6 +210,7 @@ const ROLLBACK_CALLS: Record<string, Call[]> = {
       },
     },
   ],
+  "autoscaling:ExitStandby": [{ action: "autoscaling:ExitStandby", resource: ASG }],
   "autoscaling:SetInstanceProtection": [{ action: "autoscaling:SetInstanceProtection", resource: ASG }],
 };
 
@@ -420,6 +420,7 @@ describe("remediation permissions (iam.ts)", () => {
   it('use "*" only for actions that support no resource type, always pinned to the region', () => {
     const wildcardOnly = new Set([
       "ec2:DescribeInstances",
+      "ec2:DescribeNetworkInterfaces",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeSecurityGroupRules",
       "ssm:DescribeInstanceInformation",
@@ -451,7 +452,10 @@ describe("remediation permissions (iam.ts)", () => {
     const statements = functionPolicy("respond", context).Statement;
     const permissions = toSstPermissions(statements);
     expect(permissions).toHaveLength(statements.length);
-    const tags = permissions.find((p) => p.actions.includes("ec2:DeleteTags"));
+    // The quarantine tag's statement (CreateTags on instances; DeleteTags is the rollback role's only).
+    const tags = permissions.find(
+      (p) => p.actions.includes("ec2:CreateTags") && p.conditions?.some((c) => c.variable === "aws:TagKeys"),
+    );
     expect(tags?.conditions).toEqual([
       { test: "ForAllValues:StringEquals", variable: "aws:TagKeys", values: [QUARANTINE_TAG] },
       { test: "Null", variable: "aws:TagKeys", values: ["false"] },

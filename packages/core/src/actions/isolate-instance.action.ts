@@ -1,12 +1,22 @@
-import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
-import { awsErrorCode, isNotFound } from "../aws/errors.ts";
+import { awsErrorCode, awsErrorMessage, isNotFound } from "../aws/errors.ts";
 import { eksNodeFromTags } from "../signals/guardduty.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
-import { ec2TagRecord } from "./ec2-tags.ts";
 import { clusterName, dryRunParam, instanceId, networkInterfaceId, securityGroupId, vpcId } from "./ids.ts";
+import {
+  branchFilter,
+  type EniState,
+  findGroups,
+  type Live,
+  QUARANTINE_GROUP_TAG,
+  QUARANTINE_TAG,
+  readInstance,
+} from "./isolate-instance.live.ts";
+import { notDone, protect, unprotect } from "./isolate-instance.protect.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
+
+export { QUARANTINE_GROUP_TAG, QUARANTINE_TAG } from "./isolate-instance.live.ts";
 
 const params = z.strictObject({
   instanceId,
@@ -21,129 +31,43 @@ const params = z.strictObject({
 });
 type Params = z.output<typeof params>;
 
-export const QUARANTINE_TAG = "eks-responder:quarantined";
-export const QUARANTINE_GROUP_TAG = "eks-responder:quarantine-group";
-
 const eniState = z.strictObject({ networkInterfaceId, groups: z.array(securityGroupId).check(z.minLength(1)) });
+/**
+ * What rollback undoes. A protection field is present only when apply's step succeeded (records written before the
+ * protections became best effort always carry termination protection and shutdown behaviour: both are restored).
+ */
 const undoSchema = z.strictObject({
   instanceId,
   networkInterfaces: z.array(eniState),
-  disableApiTermination: z.boolean(),
-  shutdownBehavior: z.string(),
+  /** Branch interfaces of pods with their own security groups, moved like the instance's own. */
+  branchInterfaces: z.optional(z.array(eniState)),
+  disableApiTermination: z.optional(z.boolean()),
+  shutdownBehavior: z.optional(z.string()),
   autoScalingGroupName: z.optional(z.string()),
+  standbyGroupName: z.optional(z.string()),
   tagged: z.boolean(),
 });
 type Undo = z.output<typeof undoSchema>;
 
-interface Live {
-  vpcId: string;
-  state: string;
-  tags: Record<string, string>;
-  networkInterfaces: { networkInterfaceId: string; groups: string[] }[];
-  disableApiTermination: boolean;
-  shutdownBehavior: string;
-  /** The group DescribeAutoScalingInstances places the instance in now (the live answer, not the event's). */
-  autoScalingGroupName?: string;
-  /** The group the event or the instance's tag named while DescribeAutoScalingInstances places it in none. */
-  detachedFrom?: string;
-  /** Whether the instance was already protected from scale-in (then isolation leaves, and rollback keeps, it so). */
-  protectedFromScaleIn: boolean;
-}
-
 /**
- * The instance's Auto Scaling group as AWS answers now. The event and the `aws:autoscaling:groupName` tag (which
- * DetachInstances leaves on the instance) only say which instances to ask about: an instance detached during the
- * incident is in no group, and DescribeAutoScalingInstances describes only instances in a group (an id it does not
- * know "is ignored with no error"), so its answer is an empty list. Then no scale-in protection is set or lifted.
- * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingInstances.html
+ * Why no network ACL is changed (decided for this action; what stays open is in the plan and in notCovered):
+ * - A network ACL entry matches one CIDR, the source of inbound traffic and the destination of outbound traffic, so
+ *   the ACL of the node's own subnet cannot single the node out: denying its addresses there matches nothing of its
+ *   traffic. Cutting it takes deny entries in the ACLs of the *other* subnets (of the NAT gateways, load balancers,
+ *   transit gateway attachments it talks to), ACLs shared by every workload of those subnets.
+ *   https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html
+ * - Traffic inside a subnet never crosses its ACL: peers in the node's own subnet stay reachable whatever the ACLs.
+ * - An ACL holds 20 inbound and 20 outbound rules by default (40 at most), and a VPC CNI node has an address per pod
+ *   or /28 prefixes: the entries would not fit, and a wrong rule number in a shared ACL cuts other workloads.
+ *   https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html
+ * The node's addresses are in the outcome (`details.addresses`) for the operator who decides to add those entries.
  */
-async function readAutoScaling(
-  instance: string,
-  hint: string | undefined,
-  asgClient: () => Promise<AutoScalingClient>,
-  log: CallLog,
-): Promise<Pick<Live, "autoScalingGroupName" | "detachedFrom" | "protectedFromScaleIn">> {
-  if (hint === undefined) return { protectedFromScaleIn: false };
-  const asgSdk = await import("@aws-sdk/client-auto-scaling");
-  const client = await asgClient();
-  const request = { InstanceIds: [instance] };
-  const out = await log.send("autoscaling", "DescribeAutoScalingInstances", request, () =>
-    client.send(new asgSdk.DescribeAutoScalingInstancesCommand(request)),
-  );
-  const member = out === "dry-run-ok" ? undefined : out.AutoScalingInstances?.find((i) => i.InstanceId === instance);
-  if (!member?.AutoScalingGroupName) return { detachedFrom: hint, protectedFromScaleIn: false };
-  return {
-    autoScalingGroupName: member.AutoScalingGroupName,
-    protectedFromScaleIn: member.ProtectedFromScaleIn === true,
-  };
-}
+const STAYS_OPEN =
+  "still open: connections EC2 tracks automatically (NAT gateway, Network and Gateway Load Balancer, transit gateway, interface endpoint) until they close, and DNS to the Route 53 Resolver; no network ACL is changed (see the action's page)";
 
-async function readInstance(
-  p: Params,
-  ec2: EC2Client,
-  asgClient: () => Promise<AutoScalingClient>,
-  log: CallLog,
-): Promise<Live | undefined> {
-  const sdk = await import("@aws-sdk/client-ec2");
-  const described = await log.send("ec2", "DescribeInstances", { InstanceIds: [p.instanceId] }, () =>
-    ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [p.instanceId] })),
-  );
-  const instance = described === "dry-run-ok" ? undefined : described.Reservations?.[0]?.Instances?.[0];
-  if (!instance?.VpcId) return undefined;
-  const attribute = async (Attribute: "disableApiTermination" | "instanceInitiatedShutdownBehavior") => {
-    const request = { InstanceId: p.instanceId, Attribute };
-    const out = await log.send("ec2", "DescribeInstanceAttribute", request, () =>
-      ec2.send(new sdk.DescribeInstanceAttributeCommand(request)),
-    );
-    return out === "dry-run-ok" ? undefined : out;
-  };
-  const termination = await attribute("disableApiTermination");
-  const shutdown = await attribute("instanceInitiatedShutdownBehavior");
-  const tags = ec2TagRecord(instance.Tags);
-  const autoScaling = await readAutoScaling(
-    p.instanceId,
-    tags["aws:autoscaling:groupName"] ?? p.autoScalingGroupName,
-    asgClient,
-    log,
-  );
-  return {
-    vpcId: instance.VpcId,
-    state: instance.State?.Name ?? "unknown",
-    tags,
-    networkInterfaces: (instance.NetworkInterfaces ?? []).map((n) => ({
-      networkInterfaceId: n.NetworkInterfaceId ?? "",
-      groups: (n.Groups ?? []).map((g) => g.GroupId ?? "").filter(Boolean),
-    })),
-    disableApiTermination: termination?.DisableApiTermination?.Value ?? false,
-    shutdownBehavior: shutdown?.InstanceInitiatedShutdownBehavior?.Value ?? "stop",
-    ...autoScaling,
-  };
-}
-
-/** The transition and quarantine groups of a VPC, found by tag. */
-async function findGroups(
-  vpc: string,
-  ec2: EC2Client,
-  log: CallLog,
-): Promise<{ transition?: string; quarantine?: string }> {
-  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
-  const request = {
-    Filters: [
-      { Name: "vpc-id", Values: [vpc] },
-      { Name: `tag:${QUARANTINE_GROUP_TAG}`, Values: ["transition", "quarantine"] },
-    ],
-  };
-  const out = await log.send("ec2", "DescribeSecurityGroups", request, () =>
-    ec2.send(new DescribeSecurityGroupsCommand(request)),
-  );
-  const groups: { transition?: string; quarantine?: string } = {};
-  if (out === "dry-run-ok") return groups;
-  for (const g of out?.SecurityGroups ?? []) {
-    const role = g.Tags?.find((t) => t.Key === QUARANTINE_GROUP_TAG)?.Value;
-    if ((role === "transition" || role === "quarantine") && g.GroupId) groups[role] ??= g.GroupId;
-  }
-  return groups;
-}
+/** The node role's credentials, which no network change revokes (said in the plan and in the outcome). */
+const CREDENTIALS =
+  "the node role's credentials stay valid: any already taken from the instance work until they expire; to cut only this instance's, deny all to the role on condition ec2:SourceInstanceARN = this instance (revoking the role's sessions cuts every node of the role until it refreshes)";
 
 const ALL_TRAFFIC = [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }], Ipv6Ranges: [{ CidrIpv6: "::/0" }] }];
 
@@ -227,7 +151,7 @@ async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promis
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
   const ec2 = await ctx.clients.ec2();
-  const live = await readInstance(p, ec2, () => ctx.clients.autoscaling(), log);
+  const live = await readInstance(p.instanceId, p.autoScalingGroupName, ec2, () => ctx.clients.autoscaling(), log);
   if (!live) return { status: "refused", reason: `instance ${p.instanceId} was not found` };
   const before = { ...live };
   if (live.state === "terminated" || live.state === "shutting-down") {
@@ -241,9 +165,8 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
     };
   }
   const groups = await findGroups(live.vpcId, ec2, log);
-  const halfway = live.networkInterfaces.filter(
-    (n) => groups.transition !== undefined && n.groups.includes(groups.transition),
-  );
+  const all = [...live.networkInterfaces, ...live.branchInterfaces];
+  const halfway = all.filter((n) => groups.transition !== undefined && n.groups.includes(groups.transition));
   if (halfway.length > 0) {
     return {
       status: "refused",
@@ -251,49 +174,95 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
       before,
     };
   }
+  const empty = all.filter((n) => n.groups.length === 0);
+  if (empty.length > 0) {
+    // Never seen from AWS (an interface always has a group); their groups could not be put back: refused.
+    return {
+      status: "refused",
+      reason: `${empty.map((n) => n.networkInterfaceId).join(", ")} ${empty.length > 1 ? "have" : "has"} no security group in the answer: the groups to restore are not known`,
+      before,
+    };
+  }
   if (live.tags[QUARANTINE_TAG] !== undefined) {
-    const isolated = live.networkInterfaces.every((n) => n.groups.length === 1 && n.groups[0] === groups.quarantine);
+    const isolated = all.every((n) => n.groups.length === 1 && n.groups[0] === groups.quarantine);
     if (isolated) return { status: "already-done", reason: `${p.instanceId} is already quarantined`, before };
   }
   return { status: "needed", before: { ...before, groups } };
 }
 
+/** Moves one interface through the transition group to the quarantine group and records its groups before. */
+async function quarantineInterface(
+  eni: EniState,
+  groups: { transition: string; quarantine: string },
+  record: EniState[],
+  ec2: EC2Client,
+  log: CallLog,
+): Promise<void> {
+  const sdk = await import("@aws-sdk/client-ec2");
+  record.push({ networkInterfaceId: eni.networkInterfaceId, groups: eni.groups });
+  for (const group of [groups.transition, groups.quarantine]) {
+    const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: [group] };
+    await log.send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
+      ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
+    );
+  }
+}
+
 /**
- * Undoes an isolation, in order: the quarantine tag, the network interfaces back to their groups, shutdown behaviour,
- * termination protection, and last scale-in protection (so the instance cannot be scaled in while it is restored).
+ * Undoes an isolation, in order: the quarantine tag, the network interfaces (the instance's, then the branch ones)
+ * back to their groups, then the protections apply set (unprotect). A branch interface that is gone (its pod was
+ * deleted, and the VPC resource controller deleted the interface) has nothing to restore.
  */
-async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void> {
+async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<string[]> {
   const sdk = await import("@aws-sdk/client-ec2");
   const ec2 = await ctx.clients.ec2();
   if (u.tagged) {
     const request = { Resources: [u.instanceId], Tags: [{ Key: QUARANTINE_TAG }] };
     await log.send("ec2", "DeleteTags", request, () => ec2.send(new sdk.DeleteTagsCommand(request)));
   }
-  for (const eni of u.networkInterfaces) {
+  const gone: string[] = [];
+  for (const [eni, branch] of [
+    ...u.networkInterfaces.map((n) => [n, false] as const),
+    ...(u.branchInterfaces ?? []).map((n) => [n, true] as const),
+  ]) {
     const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: eni.groups };
-    await log.send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
-      ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
-    );
+    try {
+      await log.send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
+        ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
+      );
+    } catch (error) {
+      if (!branch || awsErrorCode(error) !== "InvalidNetworkInterfaceID.NotFound") throw error;
+      gone.push(eni.networkInterfaceId);
+    }
   }
-  const shutdown = { InstanceId: u.instanceId, InstanceInitiatedShutdownBehavior: { Value: u.shutdownBehavior } };
-  await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
-    ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
-  );
-  const termination = { InstanceId: u.instanceId, DisableApiTermination: { Value: u.disableApiTermination } };
-  await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
-    ec2.send(new sdk.ModifyInstanceAttributeCommand(termination)),
-  );
-  if (u.autoScalingGroupName) {
-    const asgSdk = await import("@aws-sdk/client-auto-scaling");
-    const asg = await ctx.clients.autoscaling();
-    const request = {
-      AutoScalingGroupName: u.autoScalingGroupName,
-      InstanceIds: [u.instanceId],
-      ProtectedFromScaleIn: false,
-    };
-    await log.send("autoscaling", "SetInstanceProtection", request, () =>
-      asg.send(new asgSdk.SetInstanceProtectionCommand(request)),
-    );
+  await unprotect(u, ctx, log);
+  return gone;
+}
+
+async function dryRun(p: Params, live: Live, ctx: ApplyContext, log: CallLog, id: string): Promise<ApplyResult> {
+  // EC2 checks permissions and parameters without acting; nothing to undo. A Spot instance's termination protection
+  // is refused whatever the permissions (UnsupportedOperation): reported, as apply would.
+  const sdk = await import("@aws-sdk/client-ec2");
+  const ec2 = await ctx.clients.ec2();
+  const dry = dryRunParam(true);
+  let refused = "";
+  try {
+    const request = { InstanceId: p.instanceId, DisableApiTermination: { Value: true }, ...dry };
+    try {
+      await log.send("ec2", "ModifyInstanceAttribute", request, () =>
+        ec2.send(new sdk.ModifyInstanceAttributeCommand(request)),
+      );
+    } catch (error) {
+      if (awsErrorCode(error) !== "UnsupportedOperation") throw error;
+      refused = `; termination protection would be refused (${awsErrorCode(error)}: ${awsErrorMessage(error)})`;
+    }
+    const snap = { InstanceSpecification: { InstanceId: p.instanceId }, ...dry };
+    await log.send("ec2", "CreateSnapshots", snap, () => ec2.send(new sdk.CreateSnapshotsCommand(snap)));
+    return log.result(id, "would-succeed", `dry-run: EC2 would allow isolating ${p.instanceId}${refused}`, {
+      before: { ...live },
+    });
+  } catch (error) {
+    return log.failed(id, error, { before: { ...live } });
   }
 }
 
@@ -310,101 +279,57 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   if (checked.status !== "needed")
     return log.result(id, checked.status, checked.reason, checked.before ? { before: checked.before } : {});
   const live = checked.before as unknown as Live;
+  if (ctx.dryRun) return dryRun(p, live, ctx, log, id);
   const sdk = await import("@aws-sdk/client-ec2");
   const ec2 = await ctx.clients.ec2();
-  const dry = dryRunParam(ctx.dryRun);
-  if (ctx.dryRun) {
-    // EC2 checks permissions and parameters without acting; nothing to undo.
-    try {
-      const request = { InstanceId: p.instanceId, DisableApiTermination: { Value: true }, ...dry };
-      await log.send("ec2", "ModifyInstanceAttribute", request, () =>
-        ec2.send(new sdk.ModifyInstanceAttributeCommand(request)),
-      );
-      const snap = { InstanceSpecification: { InstanceId: p.instanceId }, ...dry };
-      await log.send("ec2", "CreateSnapshots", snap, () => ec2.send(new sdk.CreateSnapshotsCommand(snap)));
-      return log.result(id, "would-succeed", `dry-run: EC2 would allow isolating ${p.instanceId}`, {
-        before: checked.before,
-      });
-    } catch (error) {
-      return log.failed(id, error, { before: checked.before });
-    }
-  }
-  // What has been changed so far, undone in full if a later step fails.
-  const undo: Undo = {
-    instanceId: p.instanceId,
-    networkInterfaces: [],
-    disableApiTermination: live.disableApiTermination,
-    shutdownBehavior: live.shutdownBehavior,
-    tagged: false,
-  };
-  let changedAttributes = false;
+  // What has been changed so far, undone in full if a later step of the network isolation fails.
+  const undo: Undo = { instanceId: p.instanceId, networkInterfaces: [], tagged: false };
+  const branchUndo: EniState[] = [];
   let quarantineId: string | undefined;
   try {
+    // Network first: the interfaces (the instance's, then its pods' branch interfaces) and the tag; nothing before
+    // it can fail for a reason of the instance's kind (Spot, capacity block) and hold the isolation up.
     const groups = (checked.before.groups as { transition?: string; quarantine?: string } | undefined) ?? {};
     const transition = groups.transition ?? (await createGroup("transition", live.vpcId, ec2, log));
     const found = groups.quarantine;
     const quarantine = found ?? (await createGroup("quarantine", live.vpcId, ec2, log));
     quarantineId = quarantine;
     if (found) await emptyGroup(found, ec2, log);
-    changedAttributes = true;
-    const termination = { InstanceId: p.instanceId, DisableApiTermination: { Value: true } };
-    await log.send("ec2", "ModifyInstanceAttribute", termination, () =>
-      ec2.send(new sdk.ModifyInstanceAttributeCommand(termination)),
-    );
-    const shutdown = { InstanceId: p.instanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" } };
-    await log.send("ec2", "ModifyInstanceAttribute", shutdown, () =>
-      ec2.send(new sdk.ModifyInstanceAttributeCommand(shutdown)),
-    );
-    const asgName = live.autoScalingGroupName;
-    if (asgName && !live.protectedFromScaleIn) {
-      const asgSdk = await import("@aws-sdk/client-auto-scaling");
-      const asg = await ctx.clients.autoscaling();
-      const request = { AutoScalingGroupName: asgName, InstanceIds: [p.instanceId], ProtectedFromScaleIn: true };
-      await log.send("autoscaling", "SetInstanceProtection", request, () =>
-        asg.send(new asgSdk.SetInstanceProtectionCommand(request)),
-      );
-      undo.autoScalingGroupName = asgName;
-    }
-    for (const eni of live.networkInterfaces) {
-      undo.networkInterfaces.push({ networkInterfaceId: eni.networkInterfaceId, groups: eni.groups });
-      for (const group of [transition, quarantine]) {
-        const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: [group] };
-        await log.send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
-          ec2.send(new sdk.ModifyNetworkInterfaceAttributeCommand(request)),
-        );
-      }
-    }
+    for (const eni of live.networkInterfaces)
+      await quarantineInterface(eni, { transition, quarantine }, undo.networkInterfaces, ec2, log);
+    if (live.branchInterfaces.length > 0) undo.branchInterfaces = branchUndo;
+    for (const eni of live.branchInterfaces)
+      await quarantineInterface(eni, { transition, quarantine }, branchUndo, ec2, log);
     const tag = { Resources: [p.instanceId], Tags: [{ Key: QUARANTINE_TAG, Value: ctx.assessmentId }] };
     await log.send("ec2", "CreateTags", tag, () => ec2.send(new sdk.CreateTagsCommand(tag)));
     undo.tagged = true;
-    const snap = {
-      InstanceSpecification: { InstanceId: p.instanceId, ExcludeBootVolume: false },
-      Description: `eks-responder forensic snapshot of ${p.instanceId} (${ctx.assessmentId})`,
-      TagSpecifications: [
-        { ResourceType: "snapshot" as const, Tags: [{ Key: QUARANTINE_TAG, Value: ctx.assessmentId }] },
-      ],
-      CopyTagsFromSource: "volume" as const,
-    };
-    const snapshots = await log.send("ec2", "CreateSnapshots", snap, () =>
-      ec2.send(new sdk.CreateSnapshotsCommand(snap)),
-    );
-    const snapshotIds = snapshots === "dry-run-ok" ? [] : (snapshots.Snapshots ?? []).map((s) => s.SnapshotId ?? "");
+    const kept = await protect(live, undo, ctx, log);
     const detached = live.detachedFrom
-      ? `; ${p.instanceId} is in no Auto Scaling group any more (DescribeAutoScalingInstances; it was in ${live.detachedFrom}): no scale-in protection set`
+      ? `; ${p.instanceId} is in no Auto Scaling group any more (DescribeAutoScalingInstances; it was in ${live.detachedFrom}): no scale-in protection or Standby set`
       : "";
+    const branches =
+      live.branchInterfaces.length > 0 ? ` with ${live.branchInterfaces.length} branch interface(s) of its pods` : "";
+    const open = notDone(kept.steps);
     return log.result(
       id,
       "applied",
-      `${p.instanceId} isolated in ${quarantine}${detached}; snapshots ${snapshotIds.join(", ") || "requested"}`,
+      `${p.instanceId} isolated in ${quarantine}${branches}${detached}; snapshots ${kept.snapshotIds.join(", ") || "none"}${open ? `; not done: ${open}` : ""}; ${CREDENTIALS}`,
       {
         before: checked.before,
         undo: { ...undo },
-        details: { quarantineGroup: quarantine, transitionGroup: transition, snapshots: snapshotIds },
+        details: {
+          quarantineGroup: quarantine,
+          transitionGroup: transition,
+          snapshots: kept.snapshotIds,
+          protections: kept.steps,
+          lifecycle: live.lifecycle,
+          addresses: live.addresses,
+        },
       },
     );
   } catch (error) {
     let rolledBack = true;
-    if (changedAttributes) {
+    if (undo.networkInterfaces.length > 0 || branchUndo.length > 0 || undo.tagged) {
       try {
         await undoSteps(undo, ctx, log);
       } catch {
@@ -414,7 +339,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     if (!rolledBack && quarantineId) {
       // The undo failed too: never leave an interface in the transition group (it allows all traffic). Move what was
       // touched on to quarantine, and keep the undo so the isolation can be rolled back once AWS answers again.
-      for (const eni of undo.networkInterfaces) {
+      for (const eni of [...undo.networkInterfaces, ...branchUndo]) {
         const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: [quarantineId] };
         await log
           .send("ec2", "ModifyNetworkInterfaceAttribute", request, () =>
@@ -436,11 +361,13 @@ async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promi
   const u = undoSchema.parse(undo);
   const log = new CallLog();
   try {
-    await undoSteps(u, ctx, log);
+    const gone = await undoSteps(u, ctx, log);
+    const note =
+      gone.length > 0 ? `; ${gone.join(", ")} no longer exist (their pods are gone): nothing to restore` : "";
     return log.result(
       isolateInstance.id,
       "applied",
-      `${u.instanceId} is back in its groups; protections lifted (snapshots kept)`,
+      `${u.instanceId} is back in its groups; protections lifted (snapshots kept)${note}`,
     );
   } catch (error) {
     return log.failed(isolateInstance.id, error);
@@ -450,8 +377,9 @@ async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promi
 export const isolateInstance: ActionDefinition<typeof params> = {
   id: "ec2:isolate-instance",
   summary:
-    "Cut a compromised node off the network and keep it for forensics: quarantine security group, termination " +
-    "protection, scale-in protection, tag, EBS snapshots.",
+    "Cut a compromised node off the network and keep it for forensics: quarantine security group on every interface " +
+    "(its pods' branch interfaces too), tag, then termination protection, stop on shutdown, scale-in protection, " +
+    "Standby and EBS snapshots, each reported when AWS refuses it.",
   params,
   permissions: [
     "ec2:DescribeSecurityGroups",
@@ -461,22 +389,25 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "ec2:AuthorizeSecurityGroupIngress",
     "ec2:AuthorizeSecurityGroupEgress",
     "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
     "ec2:ModifyInstanceAttribute",
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:CreateTags",
     "ec2:CreateSnapshots",
     "ec2:DescribeInstanceAttribute",
-    "ec2:DeleteTags",
     "ec2:DescribeSecurityGroupRules",
     "autoscaling:DescribeAutoScalingInstances",
     "autoscaling:SetInstanceProtection",
+    "autoscaling:EnterStandby",
   ],
-  // The same calls as apply's own undo after a failure partway (undoSteps): that undo only removes the quarantine tag
-  // and puts back what apply itself changed, so the functions keep it (DeleteTags is scoped to the quarantine tag).
+  // Apply's own undo after a failure partway only moves interfaces back (the tag is the last step that can fail, and
+  // the protections come after it), so the functions keep ModifyNetworkInterfaceAttribute only; removing the tag,
+  // lifting the protections and leaving Standby are rollback only (DeleteTags is scoped to the quarantine tag).
   rollbackPermissions: [
     "ec2:DeleteTags",
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:ModifyInstanceAttribute",
+    "autoscaling:ExitStandby",
     "autoscaling:SetInstanceProtection",
   ],
   destructive: true,
@@ -486,14 +417,16 @@ export const isolateInstance: ActionDefinition<typeof params> = {
     "the instance is running and its network interfaces are the ones named",
   ],
   notCovered: [
-    "connections EC2 already tracks (through NAT gateways, load balancers, transit gateways) stay open until they close: security groups only refuse new ones",
+    "connections EC2 tracks automatically (through NAT gateways, Network and Gateway Load Balancers, transit gateways, interface endpoints) stay open until they close: security groups only refuse new ones, and no network ACL is changed (an ACL entry cannot single out a node in its own subnet, and the ACLs of the other subnets are shared and hold 20 rules a direction by default); the outcome lists the node's addresses for entries an operator adds",
     "DNS queries to the Route 53 Resolver are never blocked by security groups",
-    "pods with security groups of their own (branch network interfaces) are not moved",
-    "the node role's credentials stay valid on the instance: revoke its sessions in IAM if they may have been taken",
-    "Auto Scaling health-check replacement and EKS node auto repair can still replace the instance",
+    "pods scheduled on the node after the isolation get new branch interfaces with their own security groups: cordon the node",
+    "the node role's credentials stay valid on the instance and wherever they were taken: deny the role on condition ec2:SourceInstanceARN of this instance, or revoke its sessions (every node of the role then refreshes)",
+    "EKS node auto repair is set per managed node group (nodeRepairConfig), with no per-node opt-out: a node group with it on can still replace the node once it turns NotReady",
+    "EC2 refuses termination protection for Spot instances and can still interrupt them (two-minute notice): the outcome reports the refusal, and only the snapshots keep the disks",
+    "Standby is refused when the group is at its minimum size (the desired capacity cannot drop below it): the outcome reports it, scale-in protection still holds, Auto Scaling health checks can still replace the instance",
   ],
   rollbackSummary:
-    "move every network interface back to its recorded groups and lift the protections (snapshots are kept)",
+    "move every network interface (branch ones too) back to its recorded groups, take the instance out of Standby and lift the protections (snapshots are kept)",
   check,
   apply,
   rollback,
@@ -521,29 +454,11 @@ export const isolateInstance: ActionDefinition<typeof params> = {
       },
       {
         service: "ec2",
-        operation: "ModifyInstanceAttribute",
-        params: { InstanceId: p.instanceId, DisableApiTermination: { Value: true }, ...dry },
-        note: "termination protection on",
-      },
-      {
-        service: "ec2",
-        operation: "ModifyInstanceAttribute",
-        params: { InstanceId: p.instanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" }, ...dry },
-        note: "a shutdown from inside stops the instance instead of terminating it",
+        operation: "DescribeNetworkInterfaces",
+        params: { Filters: branchFilter([`<trunk interfaces of ${p.instanceId}>`]), MaxResults: 1000 },
+        note: "only when the instance has a trunk interface (security groups for pods): its pods' branch interfaces, which DescribeInstances does not list; each is moved like the instance's own interfaces",
       },
     ];
-    if (p.autoScalingGroupName) {
-      calls.push({
-        service: "autoscaling",
-        operation: "SetInstanceProtection",
-        params: {
-          AutoScalingGroupName: p.autoScalingGroupName,
-          InstanceIds: [p.instanceId],
-          ProtectedFromScaleIn: true,
-        },
-        note: "the Auto Scaling group will not scale this instance in; sent to the group DescribeAutoScalingInstances names when the node is isolated, and not at all if it is in no Auto Scaling group any more (detached)",
-      });
-    }
     for (const eni of p.networkInterfaceIds) {
       calls.push(
         {
@@ -556,7 +471,7 @@ export const isolateInstance: ActionDefinition<typeof params> = {
           service: "ec2",
           operation: "ModifyNetworkInterfaceAttribute",
           params: { NetworkInterfaceId: eni, Groups: [quarantine], ...dry },
-          note: "then to the empty quarantine group, which cuts every connection",
+          note: `then to the empty quarantine group, which cuts every untracked connection; ${STAYS_OPEN}`,
         },
       );
     }
@@ -565,22 +480,57 @@ export const isolateInstance: ActionDefinition<typeof params> = {
         service: "ec2",
         operation: "CreateTags",
         params: { Resources: [p.instanceId], Tags: [{ Key: QUARANTINE_TAG, Value: context.assessmentId }], ...dry },
+        note: `the network is cut once this is done; every step after it is reported when AWS refuses it, never undoing the isolation. Then: ${CREDENTIALS}`,
       },
       {
         service: "ec2",
-        operation: "CreateSnapshots",
-        params: {
-          InstanceSpecification: { InstanceId: p.instanceId, ExcludeBootVolume: false },
-          Description: `eks-responder forensic snapshot of ${p.instanceId} (${context.assessmentId})`,
-          TagSpecifications: [
-            { ResourceType: "snapshot", Tags: [{ Key: QUARANTINE_TAG, Value: context.assessmentId }] },
-          ],
-          CopyTagsFromSource: "volume",
-          ...dry,
-        },
-        note: "snapshots of every EBS volume of the instance, for forensics",
+        operation: "ModifyInstanceAttribute",
+        params: { InstanceId: p.instanceId, DisableApiTermination: { Value: true }, ...dry },
+        note: "termination protection on (EC2 refuses it for Spot instances: reported)",
+      },
+      {
+        service: "ec2",
+        operation: "ModifyInstanceAttribute",
+        params: { InstanceId: p.instanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" }, ...dry },
+        note: "a shutdown from inside stops the instance instead of terminating it",
       },
     );
+    if (p.autoScalingGroupName) {
+      calls.push(
+        {
+          service: "autoscaling",
+          operation: "SetInstanceProtection",
+          params: {
+            AutoScalingGroupName: p.autoScalingGroupName,
+            InstanceIds: [p.instanceId],
+            ProtectedFromScaleIn: true,
+          },
+          note: "the Auto Scaling group will not scale this instance in; sent to the group DescribeAutoScalingInstances names when the node is isolated, and not at all if it is in no Auto Scaling group any more (detached)",
+        },
+        {
+          service: "autoscaling",
+          operation: "EnterStandby",
+          params: {
+            AutoScalingGroupName: p.autoScalingGroupName,
+            InstanceIds: [p.instanceId],
+            ShouldDecrementDesiredCapacity: true,
+          },
+          note: "Standby: no health-check replacement, no scale-in, and no replacement launched (desired capacity decremented); only when the instance is InService; refused at the group's minimum size (reported)",
+        },
+      );
+    }
+    calls.push({
+      service: "ec2",
+      operation: "CreateSnapshots",
+      params: {
+        InstanceSpecification: { InstanceId: p.instanceId, ExcludeBootVolume: false },
+        Description: `eks-responder forensic snapshot of ${p.instanceId} (${context.assessmentId})`,
+        TagSpecifications: [{ ResourceType: "snapshot", Tags: [{ Key: QUARANTINE_TAG, Value: context.assessmentId }] }],
+        CopyTagsFromSource: "volume",
+        ...dry,
+      },
+      note: "snapshots of every EBS volume of the instance, for forensics",
+    });
     return { calls };
   },
   example: {

@@ -1,6 +1,9 @@
 import {
   AutoScalingClient,
+  AutoScalingServiceException,
   DescribeAutoScalingInstancesCommand,
+  EnterStandbyCommand,
+  ExitStandbyCommand,
   SetInstanceProtectionCommand,
 } from "@aws-sdk/client-auto-scaling";
 import type { Instance, Tag } from "@aws-sdk/client-ec2";
@@ -11,9 +14,11 @@ import {
   DeleteTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   EC2Client,
+  EC2ServiceException,
   ModifyInstanceAttributeCommand,
   ModifyNetworkInterfaceAttributeCommand,
 } from "@aws-sdk/client-ec2";
@@ -38,6 +43,16 @@ const ASG = "eks-general-8ac6f1b2";
 const NODE_GROUPS = ["sg-0aaaaaaaaaaaaaaa1", "sg-0aaaaaaaaaaaaaaa2"];
 const TRANSITION = "sg-0ddddddddddddddd1";
 const QUARANTINE = "sg-0eeeeeeeeeeeeeee1";
+const TRUNK = "eni-03e61f90252a662d1";
+const BRANCH = "eni-047ff73e04f5b733c";
+const POD_GROUP = "sg-01d949d847be58d1c";
+/** EC2's answer to termination protection on a Spot instance. */
+const SPOT_REFUSAL = new EC2ServiceException({
+  name: "UnsupportedOperation",
+  $fault: "client",
+  $metadata: { httpStatusCode: 400 },
+  message: "Modifying 'disableApiTermination' is not supported for spot instances.",
+});
 const EKS_TAGS: Tag[] = [
   { Key: "eks:cluster-name", Value: "prod-eks" },
   { Key: "eks:nodegroup-name", Value: "general" },
@@ -64,21 +79,30 @@ const READS: [string, unknown][] = [
   ["DescribeInstanceAttribute", { InstanceId: INSTANCE, Attribute: "instanceInitiatedShutdownBehavior" }],
   ["DescribeAutoScalingInstances", { InstanceIds: [INSTANCE] }],
 ];
-/** The isolation itself, once the transition and quarantine groups are known. */
+const STANDBY = { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE], ShouldDecrementDesiredCapacity: true };
+/**
+ * The isolation itself, once the transition and quarantine groups are known: network first (the interface, then the
+ * tag), then the protections and the snapshots, each of which AWS may refuse without undoing the isolation.
+ */
 const ISOLATION: [string, unknown][] = [
-  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: true } }],
-  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: "stop" } }],
-  ["SetInstanceProtection", { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE], ProtectedFromScaleIn: true }],
   ["ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: ENI, Groups: [TRANSITION] }],
   ["ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: ENI, Groups: [QUARANTINE] }],
   ["CreateTags", { Resources: [INSTANCE], Tags: [{ Key: QUARANTINE_TAG, Value: ASSESSMENT_ID }] }],
+  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: true } }],
+  ["ModifyInstanceAttribute", { InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: "stop" } }],
+  ["SetInstanceProtection", { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE], ProtectedFromScaleIn: true }],
+  ["EnterStandby", STANDBY],
   ["CreateSnapshots", SNAPSHOTS],
 ];
-/** The reversal, in the required order: ENI groups, shutdown behaviour, termination protection, scale-in protection. */
+/**
+ * The reversal, in the required order: ENI groups, shutdown behaviour, termination protection, out of Standby, and
+ * scale-in protection last.
+ */
 const RESTORE: [string, unknown][] = [
   ["ModifyNetworkInterfaceAttribute", { NetworkInterfaceId: ENI, Groups: NODE_GROUPS }],
   ["ModifyInstanceAttribute", { InstanceId: INSTANCE, InstanceInitiatedShutdownBehavior: { Value: "terminate" } }],
   ["ModifyInstanceAttribute", { InstanceId: INSTANCE, DisableApiTermination: { Value: false } }],
+  ["ExitStandby", { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE] }],
   ["SetInstanceProtection", { AutoScalingGroupName: ASG, InstanceIds: [INSTANCE], ProtectedFromScaleIn: false }],
 ];
 const MUTATIONS = new Set([
@@ -92,6 +116,8 @@ const MUTATIONS = new Set([
   "DeleteTags",
   "CreateSnapshots",
   "SetInstanceProtection",
+  "EnterStandby",
+  "ExitStandby",
 ]);
 
 function mutatingCalls(): number {
@@ -147,13 +173,24 @@ function liveNode(instance: Instance = node()): void {
       },
     ],
   });
+  inGroup(ASG, "InService");
+  // EnterStandby and ExitStandby answer the activities they started:
+  // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_EnterStandby.html
+  asg.on(EnterStandbyCommand).resolves({ Activities: [] });
+  asg.on(ExitStandbyCommand).resolves({ Activities: [] });
+}
+
+const PLAN_CONTEXT = { dryRun: false, assessmentId: ASSESSMENT_ID, account: "111122223333", region: "eu-west-1" };
+
+/** DescribeAutoScalingInstances places the instance in this group, in this lifecycle state, unprotected. */
+function inGroup(AutoScalingGroupName: string, LifecycleState: string): void {
   asg.on(DescribeAutoScalingInstancesCommand).resolves({
     AutoScalingInstances: [
       {
         InstanceId: INSTANCE,
-        AutoScalingGroupName: ASG,
+        AutoScalingGroupName,
         AvailabilityZone: "eu-west-1b",
-        LifecycleState: "InService",
+        LifecycleState,
         HealthStatus: "HEALTHY",
         ProtectedFromScaleIn: false,
       },
@@ -206,12 +243,14 @@ describe("ec2:isolate-instance", () => {
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([...READS_WITH_GROUPS, ...ISOLATION]);
     expect(ec2.commandCalls(CreateSecurityGroupCommand)).toHaveLength(0);
-    expect(result.undo).toEqual({ ...UNDO_NO_ASG, autoScalingGroupName: ASG });
-    expect(result.details).toEqual({
+    expect(result.undo).toEqual({ ...UNDO_NO_ASG, autoScalingGroupName: ASG, standbyGroupName: ASG });
+    expect(result.details).toMatchObject({
       quarantineGroup: QUARANTINE,
       transitionGroup: TRANSITION,
       snapshots: ["snap-0123456789abcdef0"],
+      lifecycle: "on-demand",
     });
+    expect(result.reason).toContain("ec2:SourceInstanceARN");
   });
 
   it("creates the transition and quarantine groups when DescribeSecurityGroups finds none", async () => {
@@ -443,7 +482,7 @@ describe("ec2:isolate-instance", () => {
     ]);
   });
 
-  it("undoes every step when the second ENI swap fails partway, in the required order", async () => {
+  it("undoes every step when the second ENI swap fails partway, before any protection", async () => {
     const { ctx } = applyContext(false);
     liveNode();
     groupsExist();
@@ -462,9 +501,10 @@ describe("ec2:isolate-instance", () => {
       ...READS,
       ["DescribeSecurityGroups", FIND_GROUPS],
       CHECK_QUARANTINE,
-      ...ISOLATION.slice(0, 5),
+      ...ISOLATION.slice(0, 2),
     ]);
-    expect(sent.slice(failedAt + 1)).toEqual(RESTORE);
+    // Network first: no protection was set yet, so only the interface goes back.
+    expect(sent.slice(failedAt + 1)).toEqual(RESTORE.slice(0, 1));
     expect(ec2.commandCalls(CreateTagsCommand)).toHaveLength(0);
     expect(ec2.commandCalls(DeleteTagsCommand)).toHaveLength(0);
   });
@@ -473,13 +513,18 @@ describe("ec2:isolate-instance", () => {
     const { ctx } = applyContext(false);
     liveNode();
     groupsExist();
-    ec2.on(CreateSnapshotsCommand).rejects(ec2Error("SnapshotLimitExceeded"));
-    ec2.on(DeleteTagsCommand).rejects(ec2Error("UnauthorizedOperation", 403));
+    // TagLimitExceeded, then the interface cannot be moved back (RequestLimitExceeded, throttled):
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+    ec2.on(CreateTagsCommand).rejects(ec2Error("TagLimitExceeded"));
+    ec2
+      .on(ModifyNetworkInterfaceAttributeCommand, { Groups: NODE_GROUPS })
+      .rejects(ec2Error("RequestLimitExceeded", 503));
 
     const result = await isolateInstance.apply(params, ctx);
 
     expect(result.status).toBe("failed");
-    expect(result.error?.code).toBe("SnapshotLimitExceeded");
+    expect(result.error?.code).toBe("TagLimitExceeded");
+    expect(ec2.commandCalls(DeleteTagsCommand)).toHaveLength(0);
     expect(result.rolledBack).toBe(false);
     // Never left in the transition group: the interface ends in quarantine, and the undo is kept for a later rollback.
     const moves = ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups);
@@ -529,7 +574,7 @@ describe("ec2:isolate-instance", () => {
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
       ...READS_WITH_GROUPS,
-      ...ISOLATION.filter(([name]) => name !== "SetInstanceProtection"),
+      ...ISOLATION.filter(([name]) => name !== "SetInstanceProtection" && name !== "EnterStandby"),
     ]);
     expect(asg.commandCalls(SetInstanceProtectionCommand)).toHaveLength(0);
     expect(result.reason).toContain(`${INSTANCE} is in no Auto Scaling group any more`);
@@ -549,18 +594,7 @@ describe("ec2:isolate-instance", () => {
     liveNode();
     groupsExist();
     const moved = "eks-general-replacement-5d1e";
-    asg.on(DescribeAutoScalingInstancesCommand).resolves({
-      AutoScalingInstances: [
-        {
-          InstanceId: INSTANCE,
-          AutoScalingGroupName: moved,
-          AvailabilityZone: "eu-west-1b",
-          LifecycleState: "InService",
-          HealthStatus: "HEALTHY",
-          ProtectedFromScaleIn: false,
-        },
-      ],
-    });
+    inGroup(moved, "InService");
 
     const result = await isolateInstance.apply(params, ctx);
 
@@ -572,12 +606,7 @@ describe("ec2:isolate-instance", () => {
   });
 
   it("says in its plan that scale-in protection follows the live Auto Scaling answer", () => {
-    const planned = isolateInstance.plan(params, {
-      dryRun: false,
-      assessmentId: ASSESSMENT_ID,
-      account: "111122223333",
-      region: "eu-west-1",
-    });
+    const planned = isolateInstance.plan(params, PLAN_CONTEXT);
     const step = ("calls" in planned ? planned.calls : []).find((c) => c.operation === "SetInstanceProtection");
     expect(step?.note).toContain("DescribeAutoScalingInstances");
     expect(step?.note).toContain("no Auto Scaling group");
@@ -593,5 +622,226 @@ describe("ec2:isolate-instance", () => {
     expect(result.status).toBe("refused");
     expect(result.reason).toContain("transition group");
     expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(0);
+  });
+
+  it("isolates a Spot node whose termination protection EC2 refuses: reported, the isolation stands", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(node({ InstanceLifecycle: "spot" }));
+    groupsExist();
+    // "You can't enable termination protection for Spot Instances":
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_ChangingDisableAPITermination.html
+    // EC2 answers UnsupportedOperation (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
+    // with this message (as AWS returns it, quoted in cloud-custodian/cloud-custodian#2083).
+    ec2.on(ModifyInstanceAttributeCommand, { DisableApiTermination: { Value: true } }).rejects(SPOT_REFUSAL);
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([...READS_WITH_GROUPS, ...ISOLATION]);
+    expect(result.reason).toContain(
+      "termination-protection refused (UnsupportedOperation: Modifying 'disableApiTermination' is not supported for spot instances.)",
+    );
+    expect(result.details).toMatchObject({
+      lifecycle: "spot",
+      protections: [
+        {
+          step: "termination-protection",
+          status: "refused",
+          reason: "UnsupportedOperation: Modifying 'disableApiTermination' is not supported for spot instances.",
+        },
+        { step: "stop-on-shutdown", status: "done" },
+        { step: "scale-in-protection", status: "done" },
+        { step: "standby", status: "done" },
+        { step: "snapshots", status: "done" },
+      ],
+    });
+    // Nothing was rolled back, and the undo does not claim a termination protection that was never set.
+    expect(result.undo).not.toHaveProperty("disableApiTermination");
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.Groups)).toEqual([
+      [TRANSITION],
+      [QUARANTINE],
+    ]);
+
+    ec2.resetHistory();
+    asg.resetHistory();
+    const undone = await must(isolateInstance.rollback, "rollback")(must(result.undo, "undo"), ctx);
+    expect(undone.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      ["DeleteTags", { Resources: [INSTANCE], Tags: [{ Key: QUARANTINE_TAG }] }],
+      ...RESTORE.filter(([, input]) => !JSON.stringify(input).includes("DisableApiTermination")),
+    ]);
+  });
+
+  it("in dry-run, reports that a Spot node's termination protection would be refused, and still would succeed", async () => {
+    const { ctx } = applyContext(true);
+    liveNode(node({ InstanceLifecycle: "spot" }));
+    groupsExist();
+    ec2.on(ModifyInstanceAttributeCommand).rejects(SPOT_REFUSAL);
+    ec2.on(CreateSnapshotsCommand).rejects(ec2Error("DryRunOperation", 412));
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("would-succeed");
+    expect(result.reason).toContain("termination protection would be refused (UnsupportedOperation");
+  });
+
+  it("finds its pods' branch interfaces through the trunk interface and isolates them too; rollback restores them", async () => {
+    const { ctx } = applyContext(false);
+    // With security groups for pods the node has a trunk interface (InterfaceType "trunk", attached); each such pod has
+    // a branch interface (InterfaceType "branch", not attached to the instance, so DescribeInstances omits it) tagged
+    // with the trunk's id by the VPC resource controller:
+    // https://docs.aws.amazon.com/eks/latest/userguide/security-groups-for-pods.html
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html (interface-type)
+    liveNode(
+      node({
+        NetworkInterfaces: [
+          { NetworkInterfaceId: ENI, InterfaceType: "interface", Groups: NODE_GROUPS.map((GroupId) => ({ GroupId })) },
+          { NetworkInterfaceId: TRUNK, InterfaceType: "trunk", Groups: NODE_GROUPS.map((GroupId) => ({ GroupId })) },
+        ],
+      }),
+    );
+    groupsExist();
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        {
+          NetworkInterfaceId: BRANCH,
+          InterfaceType: "branch",
+          Description: "aws-k8s-branch-eni",
+          Status: "in-use",
+          VpcId: VPC,
+          Groups: [{ GroupId: POD_GROUP, GroupName: "payments-pods" }],
+          PrivateIpAddress: "10.0.12.77",
+          PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: "10.0.12.77" }],
+          TagSet: [
+            { Key: "vpcresources.k8s.aws/vlan-id", Value: "1" },
+            { Key: "vpcresources.k8s.aws/trunk-eni-id", Value: TRUNK },
+            { Key: "eks:eni:owner", Value: "eks-vpc-resource-controller" },
+          ],
+        },
+      ],
+    });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(ec2.commandCalls(DescribeNetworkInterfacesCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        Filters: [
+          { Name: "interface-type", Values: ["branch"] },
+          { Name: "tag:vpcresources.k8s.aws/trunk-eni-id", Values: [TRUNK] },
+        ],
+        MaxResults: 1000,
+      },
+    ]);
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input)).toEqual(
+      [ENI, TRUNK, BRANCH].flatMap((id) => [
+        { NetworkInterfaceId: id, Groups: [TRANSITION] },
+        { NetworkInterfaceId: id, Groups: [QUARANTINE] },
+      ]),
+    );
+    expect(result.undo).toMatchObject({ branchInterfaces: [{ networkInterfaceId: BRANCH, groups: [POD_GROUP] }] });
+    expect(result.details).toMatchObject({ addresses: ["10.0.12.77"] });
+
+    // The pod was deleted meanwhile and its branch interface with it: nothing to restore there, the rest is restored.
+    ec2.resetHistory();
+    ec2
+      .on(ModifyNetworkInterfaceAttributeCommand, { NetworkInterfaceId: BRANCH })
+      .rejects(ec2Error("InvalidNetworkInterfaceID.NotFound"));
+    const undone = await must(isolateInstance.rollback, "rollback")(must(result.undo, "undo"), ctx);
+    expect(undone.status).toBe("applied");
+    expect(undone.reason).toContain(`${BRANCH} no longer exist`);
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input)).toEqual([
+      { NetworkInterfaceId: ENI, Groups: NODE_GROUPS },
+      { NetworkInterfaceId: TRUNK, Groups: NODE_GROUPS },
+      { NetworkInterfaceId: BRANCH, Groups: [POD_GROUP] },
+    ]);
+  });
+
+  it("is not already done while a branch interface of its pods is outside the quarantine group", async () => {
+    const { ctx } = applyContext(false);
+    liveNode(
+      node({
+        Tags: [...EKS_TAGS, { Key: QUARANTINE_TAG, Value: "asm-earlier" }],
+        NetworkInterfaces: [{ NetworkInterfaceId: TRUNK, InterfaceType: "trunk", Groups: [{ GroupId: QUARANTINE }] }],
+      }),
+    );
+    groupsExist();
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [{ NetworkInterfaceId: BRANCH, InterfaceType: "branch", Groups: [{ GroupId: POD_GROUP }] }],
+    });
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(
+      ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand).map((c) => c.args[0].input.NetworkInterfaceId),
+    ).toContain(BRANCH);
+  });
+
+  it("reports a Standby refused at the group's minimum size; scale-in protection still holds", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    // With ShouldDecrementDesiredCapacity, "the instances can enter standby as long as the desired capacity ... after
+    // the instances are placed into standby is equal to or greater than the minimum capacity of the group"; else a
+    // ValidationError (the Auto Scaling client error for a request AWS rejects):
+    // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_EnterStandby.html
+    // https://docs.aws.amazon.com/autoscaling/ec2/APIReference/CommonErrors.html
+    asg.on(EnterStandbyCommand).rejects(
+      new AutoScalingServiceException({
+        name: "ValidationError",
+        $fault: "client",
+        $metadata: { httpStatusCode: 400 },
+        message: "(test) the desired capacity would fall below the group's minimum size",
+      }),
+    );
+
+    const result = await isolateInstance.apply(params, ctx);
+
+    expect(result.status).toBe("applied");
+    expect(result.reason).toContain("standby refused (ValidationError");
+    expect(result.undo).toMatchObject({ autoScalingGroupName: ASG });
+    expect(result.undo).not.toHaveProperty("standbyGroupName");
+    expect(ec2.commandCalls(ModifyNetworkInterfaceAttributeCommand)).toHaveLength(2);
+  });
+
+  it("leaves an instance already in Standby there: no EnterStandby, and rollback does not take it out", async () => {
+    const { ctx } = applyContext(false);
+    liveNode();
+    groupsExist();
+    inGroup(ASG, "Standby");
+
+    const result = await isolateInstance.apply(params, ctx);
+    const undone = await must(isolateInstance.rollback, "rollback")(must(result.undo, "undo"), ctx);
+
+    expect(result.status).toBe("applied");
+    expect(result.reason).toContain("standby skipped (already in Standby)");
+    expect(asg.commandCalls(EnterStandbyCommand)).toHaveLength(0);
+    expect(undone.status).toBe("applied");
+    expect(asg.commandCalls(ExitStandbyCommand)).toHaveLength(0);
+  });
+
+  it("says in its plan what stays open and that the node role's credentials remain valid", () => {
+    const planned = isolateInstance.plan(params, PLAN_CONTEXT);
+    const calls = "calls" in planned ? planned.calls : [];
+    const notes = calls.map((c) => c.note ?? "").join("\n");
+    expect(calls.map((c) => c.operation)).toEqual([
+      "DescribeSecurityGroups",
+      "DescribeNetworkInterfaces",
+      "ModifyNetworkInterfaceAttribute",
+      "ModifyNetworkInterfaceAttribute",
+      "CreateTags",
+      "ModifyInstanceAttribute",
+      "ModifyInstanceAttribute",
+      "SetInstanceProtection",
+      "EnterStandby",
+      "CreateSnapshots",
+    ]);
+    expect(notes).toContain("NAT gateway");
+    expect(notes).toContain("Route 53 Resolver");
+    expect(notes).toContain("no network ACL is changed");
+    expect(notes).toContain("node role's credentials stay valid");
+    expect(notes).toContain("ec2:SourceInstanceARN");
+    for (const note of notes.split("\n")) expect(note.length).toBeLessThanOrEqual(500);
   });
 });

@@ -2,6 +2,7 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import {
   CreateSecurityGroupCommand,
   CreateSnapshotsCommand,
+  CreateTagsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
   DescribeSecurityGroupRulesCommand,
@@ -244,10 +245,11 @@ describe("ACTIONS permissions", () => {
 
   it("ec2:isolate-instance: apply's own undo after a failure partway needs only the apply permissions", async () => {
     worldWhereEveryChangeIsNeeded(false);
-    // The last step fails after the tag was set, so apply undoes everything it did (undoSteps), the tag included.
-    // SnapshotLimitExceeded: "You've reached the limit on the number of Amazon EBS snapshots that you can create"
-    // (client error), https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
-    ec2.on(CreateSnapshotsCommand).rejects(ec2Error("SnapshotLimitExceeded"));
+    // The last step of the network isolation (the tag) fails after every interface was moved, so apply moves them
+    // back (undoSteps); the protections after it never ran. TagLimitExceeded: "You've reached the limit on the number
+    // of tags that you can assign to the specified resource" (client error),
+    // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+    ec2.on(CreateTagsCommand).rejects(ec2Error("TagLimitExceeded"));
     const action = byId("ec2:isolate-instance");
     const { ctx } = applyContext(false);
 
@@ -256,7 +258,9 @@ describe("ACTIONS permissions", () => {
     expect(applied.status).toBe("failed");
     expect(applied.rolledBack).toBe(true);
     const sent = used();
-    expect(sent).toContain("ec2:DeleteTags");
+    expect(sent).toContain("ec2:ModifyNetworkInterfaceAttribute");
+    expect(sent).not.toContain("ec2:DeleteTags");
+    expect(sent).not.toContain("ec2:ModifyInstanceAttribute");
     expect(sent.filter((permission) => !action.permissions.includes(permission))).toEqual([]);
   });
 
