@@ -38,11 +38,10 @@ let events = 0;
 beforeAll(async () => {
   dynamo = await startDynalite();
   table = await dynamo.createTable();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ACCESS_KEY_ID: "AKIDTEST",
-    AWS_SECRET_ACCESS_KEY: "x",
-  });
+  // The CLI's own DynamoDB client (rollback --table) reaches the local server through the SDK's endpoint variable.
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_ACCESS_KEY_ID = "AKIDTEST";
+  process.env.AWS_SECRET_ACCESS_KEY = "x";
 });
 afterAll(async () => {
   ec2.restore();
