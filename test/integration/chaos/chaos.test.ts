@@ -139,7 +139,7 @@ describe("runChaos", () => {
     expect(broken.counts.respondedTwice).toBeGreaterThan(0);
     expect(broken.counts.rulesRevokedTwice).toBeGreaterThan(0);
     expect(broken.counts.duplicatesSuppressed).toBe(0);
-  });
+  }, 60_000);
 });
 
 describe("runChaos with the SDK's bounded retry", () => {
