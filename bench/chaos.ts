@@ -33,6 +33,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
 import { TransientActionError, transientFailure } from "../packages/core/src/guardrails/faults.ts";
 import { createKillSwitch } from "../packages/core/src/guardrails/kill-switch.ts";
+import { ruleGuards } from "../packages/core/src/guardrails/rule-guards.ts";
 import { fitCheckpoint, type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { parsePolicy } from "../packages/core/src/policy/load.ts";
 import { parseEvent } from "../packages/core/src/signals/parse.ts";
@@ -47,6 +48,7 @@ import {
 } from "../packages/core/src/store/idempotency.ts";
 import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
 import { liveGroups } from "../test/helpers/ec2-groups.ts";
+import { ownRevokeEvent, RESPOND_ROLE_ARN, transitionGroupEvent } from "../test/helpers/own-events.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const INGRESS_TEMPLATE = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json";
@@ -92,6 +94,12 @@ export interface ChaosOptions {
    * for good, running nothing more (no release, no catch), as a Lambda that crashes or runs out of memory does.
    */
   killShare: number;
+  /**
+   * The responder's own events in the stream: per 10 open-ingress events, one AuthorizeSecurityGroupIngress of the
+   * transition group isolate-instance opens (all traffic, by the respond role) and one of its own revokes. 0 actions on
+   * them is an invariant.
+   */
+  ownEventShare: number;
 }
 
 /**
@@ -123,6 +131,7 @@ export const DEFAULT_CHAOS_OPTIONS: Omit<ChaosOptions, "seed"> = {
   ambiguousTimeouts: false,
   idempotency: true,
   killShare: 0.2,
+  ownEventShare: 0.1,
 };
 
 /** How an event ended; "lost" and "other" (an unexpected outcome) break the run. */
@@ -228,6 +237,12 @@ export interface ChaosCounts {
    * transiently): in the queue with their reason; redrive records them. Not counted as unaudited.
    */
   deadLetteredAfterChange: number;
+  /** The responder's own events delivered: its isolation's transition-group ingress, and its own revokes. */
+  ownEvents: { isolation: number; revokes: number };
+  /** How they ended, by skip code (own-call, unsupported-event). */
+  ownSkipped: Record<string, number>;
+  /** Own events acted on or alerted (a revoke, an approval, an alert): must be 0. */
+  ownActedOn: number;
   durationMs: number;
 }
 
@@ -381,6 +396,28 @@ function buildEvents(options: ChaosOptions, random: () => number): Built[] {
   return built;
 }
 
+interface OwnBuilt {
+  kind: "isolation" | "revoke";
+  event: Json;
+  groupId: string;
+}
+
+/** The responder's own events: each isolation's transition-group ingress, and a revoke of its own. */
+function buildOwnEvents(options: ChaosOptions, random: () => number): OwnBuilt[] {
+  const own: OwnBuilt[] = [];
+  for (let i = 0; i < Math.round(options.events * options.ownEventShare); i++) {
+    const groupId = `sg-${hex(random, 17)}`;
+    own.push({ kind: "isolation", event: transitionGroupEvent({ eventId: uuid(random), groupId }), groupId });
+    const revoked = `sg-${hex(random, 17)}`;
+    own.push({
+      kind: "revoke",
+      event: ownRevokeEvent({ eventId: uuid(random), groupId: revoked, ruleId: `sgr-${hex(random, 17)}` }),
+      groupId: revoked,
+    });
+  }
+  return own;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The fake EC2
 
@@ -477,7 +514,14 @@ async function pool<T>(items: readonly T[], concurrency: number, run: (item: T) 
 }
 
 function validate(options: ChaosOptions): void {
-  const shares = ["faultRate", "permanentShare", "duplicateShare", "alreadyFixedShare", "killShare"] as const;
+  const shares = [
+    "faultRate",
+    "permanentShare",
+    "duplicateShare",
+    "alreadyFixedShare",
+    "killShare",
+    "ownEventShare",
+  ] as const;
   for (const name of shares) {
     const v = options[name];
     if (!(v >= 0 && v <= 1)) throw new RangeError(`${name} must be from 0 to 1, got ${v}`);
@@ -507,6 +551,8 @@ export async function runChaos(
   const started = performance.now();
   const random = rng(options.seed);
   const built = buildEvents(options, random);
+  const own = buildOwnEvents(options, random);
+  const ownGroups = new Set(own.map((o) => o.groupId));
 
   const rules = new Map<string, RuleState>();
   for (const b of built) {
@@ -541,6 +587,7 @@ export async function runChaos(
   const faultsInjected: Record<string, number> = {};
   const callsPerGroup = new Map<string, number>();
   let revokeCalls = 0;
+  let ownRevokeCalls = 0;
   const ec2 = mockClient(EC2Client);
   // The read of the group's tags before a revoke (the policy's exemption tag): untagged, no faults.
   ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups());
@@ -549,6 +596,7 @@ export async function runChaos(
     .callsFake(
       async (input: RevokeSecurityGroupIngressCommandInput): Promise<RevokeSecurityGroupIngressCommandOutput> => {
         const groupId = input.GroupId ?? "";
+        if (ownGroups.has(groupId)) ownRevokeCalls++;
         const holder = holderOf(groupId);
         if (holder?.killAt === "before-change") return holder.kill("before-change");
         let fault: ReturnType<typeof faultFor>;
@@ -607,7 +655,12 @@ export async function runChaos(
   const db = dynamo ?? (await startDynalite());
   try {
     const table = await db.createTable(`eks-responder-chaos-${options.seed}-${Date.now()}`);
-    const policy = parsePolicy({ dryRun: false, detectors: { "ec2-open-ingress": { mode: "auto" } } });
+    const policy = parsePolicy({
+      dryRun: false,
+      detectors: { "ec2-open-ingress": { mode: "auto" } },
+      // The deployment's own role, as the functions get it (RESPONDER_ROLE_ARNS).
+      responder: { roleArns: [RESPOND_ROLE_ARN] },
+    });
     const clients = new Map<string, AwsClients>();
     const clientsOf = (region: string): AwsClients => {
       let c = clients.get(region);
@@ -696,6 +749,8 @@ export async function runChaos(
         sleep: async () => {},
         ...(options.idempotency ? claims : {}),
         killSwitch,
+        // The rule guards as the respond function wires them (every ingress event has its own group: never held).
+        holdBack: ruleGuards(db.docClient, table, policy, () => now),
         async record(result) {
           // A transient failure goes back to the retry policy, unrecorded: the final attempt is what the audit keeps.
           const transient = transientFailure(result);
@@ -749,11 +804,37 @@ export async function runChaos(
       }
     }
 
-    // Round 1: every event, its duplicates delivered together with it; later rounds: the redeliveries.
-    let round: Delivery[][] = shuffle(
-      built.map((b) => Array.from({ length: 1 + b.duplicates }, () => ({ built: b, attempt: 1 }))),
+    const ownSkipped: Record<string, number> = {};
+    let ownActedOn = 0;
+    /** One of the responder's own events, delivered once: it must be skipped, never acted on or alerted. */
+    async function deliverOwn(o: OwnBuilt): Promise<void> {
+      deliveries++;
+      const life = invocation(undefined, () => {});
+      // Its own deps: recorded in the audit like any event, but outside the ingress events' claims and notifications.
+      const {
+        claim: _claim,
+        checkpoint: _checkpoint,
+        complete: _complete,
+        release: _release,
+        ...deps
+      } = depsFor({ built: built[0] as Built, attempt: 1 }, life);
+      const result = await respond(o.event, { ...deps, notify: async () => {} });
+      if (result.outcome !== "skipped" || result.applied.length > 0 || result.approvals.length > 0) ownActedOn++;
+      const code = result.skipped ?? result.outcome;
+      ownSkipped[code] = (ownSkipped[code] ?? 0) + 1;
+    }
+
+    // Round 1: every event, its duplicates delivered together with it, the responder's own events among them; later
+    // rounds: the redeliveries.
+    const first = shuffle<Delivery[] | OwnBuilt>(
+      [...built.map((b) => Array.from({ length: 1 + b.duplicates }, () => ({ built: b, attempt: 1 }))), ...own],
       random,
     );
+    let round: Delivery[][] = [];
+    await pool(first, options.concurrency, async (item) => {
+      if (Array.isArray(item)) await Promise.all(item.map((d) => deliver(d, round)));
+      else await deliverOwn(item);
+    });
     while (round.length > 0) {
       const next: Delivery[][] = [];
       await pool(round, options.concurrency, async (batch) => {
@@ -859,6 +940,12 @@ export async function runChaos(
       notifiedTwice: events.filter((e) => e.notified > 1).length,
       recheckedAfterKill,
       deadLetteredAfterChange,
+      ownEvents: {
+        isolation: own.filter((o) => o.kind === "isolation").length,
+        revokes: own.filter((o) => o.kind === "revoke").length,
+      },
+      ownSkipped: Object.fromEntries(Object.entries(ownSkipped).sort(([a], [b]) => a.localeCompare(b))),
+      ownActedOn: ownActedOn + ownRevokeCalls,
       durationMs: Math.round(performance.now() - started),
     };
     return { counts, events, audit, table };
@@ -891,6 +978,11 @@ export function formatCounts(c: ChaosCounts): string {
     `  audit mismatches      ${c.auditMismatches}; lost claims ${c.lostClaims}`,
     `  kill points           ${KILL_POINTS.map((p) => `${p} ${c.kills[p]}`).join(", ")}; ${c.claimHeld} deliveries found the claim held (retried), ${c.takeovers} claims taken over`,
     `  after the kills       lost ${c.lost}, double-applied ${c.rulesRevokedTwice}, unaudited ${c.revokesMissingFromAudit}, unnotified ${c.unnotified}; notified twice ${c.notifiedTwice} (a kill after the notification: at least once), re-checked after a kill after the change ${c.recheckedAfterKill}, dead-lettered after a change ${c.deadLetteredAfterChange} (redrive records it)`,
+    `  own events            ${c.ownEvents.isolation + c.ownEvents.revokes} (${c.ownEvents.isolation} transition-group ingress of its isolations, ${c.ownEvents.revokes} of its own revokes): acted on ${c.ownActedOn}; skipped ${Object.entries(
+      c.ownSkipped,
+    )
+      .map(([code, n]) => `${code} ${n}`)
+      .join(", ")}`,
     `  took                  ${c.durationMs} ms`,
   ].join("\n");
 }
@@ -939,10 +1031,11 @@ async function main(): Promise<void> {
     c.auditMismatches > 0 ||
     c.lostClaims > 0 ||
     c.respondedTwice > 0 ||
-    c.unnotified > 0;
+    c.unnotified > 0 ||
+    c.ownActedOn > 0;
   if (broken) {
     process.stderr.write(
-      "chaos: an invariant broke (lost, half-applied, responded twice, unnotified, audit or claims): see above\n",
+      "chaos: an invariant broke (lost, half-applied, responded twice, unnotified, audit, claims, or own events acted on): see above\n",
     );
     process.exitCode = 1;
   }

@@ -1,5 +1,11 @@
 import { functionStatements, type IamContext, lambdaTrustPolicy, toSstPermissions } from "./iam.ts";
-import { FUNCTIONS, type FunctionId, RESPOND_RESERVED_CONCURRENCY, type Settings } from "./naming.ts";
+import {
+  FUNCTIONS,
+  type FunctionId,
+  RESPOND_RESERVED_CONCURRENCY,
+  responderRoleArns,
+  type Settings,
+} from "./naming.ts";
 
 export interface FunctionDeps {
   settings: Settings;
@@ -26,6 +32,8 @@ export function commonEnvironment(deps: FunctionDeps): Record<string, $util.Inpu
     SLACK_SIGNING_SECRET_PARAMETER_NAME: p.slackSigningSecret,
     APPROVAL_LINK_SECRET_PARAMETER_NAME: p.approvalLinkSecret,
     POWERTOOLS_SERVICE_NAME: deps.settings.app,
+    // The deployment's own roles: CloudTrail events of calls made with them are never acted on.
+    RESPONDER_ROLE_ARNS: deps.iam.apply((c) => responderRoleArns(c.partition, c.account, deps.settings).join(",")),
   };
 }
 
@@ -62,6 +70,8 @@ export function createFunction(
     ...(id === "approval-callback" ? { url: { authorization: "none" as const, cors: false } } : {}),
     transform: {
       role: (args) => {
+        // A fixed name (naming.ts), so the functions can tell their own calls in CloudTrail (RESPONDER_ROLE_ARNS).
+        args.name = deps.settings.functionRoleNames[id];
         args.managedPolicyArns = [];
         args.assumeRolePolicy = JSON.stringify(lambdaTrustPolicy());
       },

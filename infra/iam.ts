@@ -380,6 +380,10 @@ export const TABLE_ITEMS = {
   digestPending: "DIGEST",
   /** notify/digest.ts: `DIGESTLEASE#<channel>` */
   digestLease: "DIGESTLEASE#*",
+  /** guardrails/restored.ts: `RESTORED#<account/region/group>` (a rule a rollback put back) */
+  restored: "RESTORED#*",
+  /** guardrails/flapping.ts: `FLAP#<account/region/group>` (revocations per rule) */
+  flapping: "FLAP#*",
 } as const;
 
 export type ItemFamily = keyof typeof TABLE_ITEMS;
@@ -432,6 +436,9 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       blastRadius: ["GetItem", "PutItem", "UpdateItem"],
       // GetItem: a record written again by an invocation resuming another's is recognised, not written twice.
       audit: ["GetItem", "PutItem"],
+      // Read before acting: rules a rollback put back (never written here), and the revocations counted per rule.
+      restored: ["GetItem"],
+      flapping: ["GetItem", "PutItem"],
       // The Slack rate gate and the digest a refused message goes to (notify/digest.ts, slackDigest).
       slackGate: ["PutItem"],
       digestSequence: ["UpdateItem"],
@@ -685,7 +692,8 @@ export function rollbackRolePolicy(c: IamContext): PolicyDocument {
     Version: "2012-10-17",
     Statement: [
       ...rollbackStatements(c),
-      ...tableStatements({ audit: ["GetItem", "PutItem", "Query"] }, c),
+      // RESTORED#: the marker of each rule it puts back, so the re-add's own event is not revoked again.
+      ...tableStatements({ audit: ["GetItem", "PutItem", "Query"], restored: ["PutItem"] }, c),
       {
         Sid: "AuditIndexes",
         Effect: "Allow",

@@ -152,6 +152,11 @@ export interface Settings {
   stateMachineName: string;
   stateMachineLogGroupName: string;
   functionNames: Record<FunctionId, string>;
+  /**
+   * The execution role of each function, named (not generated) so the functions know their own roles: CloudTrail
+   * names the role of every call they make, and those calls are never acted on (guardrails/own-calls.ts).
+   */
+  functionRoleNames: Record<FunctionId, string>;
   parameterNames: Record<ParameterKey, string>;
   /** An email address subscribed to the alarm topic, if any (EKS_RESPONDER_ALERT_EMAIL). */
   alertEmail: string | undefined;
@@ -257,6 +262,8 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
     stateMachineName: `${prefix}-approval`,
     stateMachineLogGroupName: `/aws/vendedlogs/states/${prefix}-approval`,
     functionNames,
+    // Role names and function names are separate namespaces: each role is named after its function (64 at most).
+    functionRoleNames: { ...functionNames },
     parameterNames: { policy: `${base}/policy`, killSwitch: `${base}/kill-switch`, ...secrets },
     alertEmail,
     rollbackRoleName,
@@ -279,4 +286,14 @@ export function parameterTier(value: string): "Standard" | "Advanced" {
   if (bytes <= 4096) return "Standard";
   if (bytes <= 8192) return "Advanced";
   throw new Error(`the policy is ${bytes} bytes once minified; an SSM parameter holds 8,192 at most`);
+}
+
+/**
+ * The IAM role ARNs of a deployment: every function's execution role and the rollback role. The functions get them
+ * (RESPONDER_ROLE_ARNS) so that CloudTrail events of their own calls are recognised and never acted on.
+ */
+export function responderRoleArns(partition: string, account: string, s: Settings): string[] {
+  return [...FUNCTION_IDS.map((id) => s.functionRoleNames[id]), s.rollbackRoleName].map(
+    (name) => `arn:${partition}:iam::${account}:role/${name}`,
+  );
 }

@@ -7,6 +7,8 @@ import {
   recordAudit,
 } from "@eks-responder/core";
 import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
+import { markRestored } from "@eks-responder/core/guardrails/restored.ts";
+import { fingerprintsOf, REVOKE_INGRESS } from "@eks-responder/core/guardrails/rule-targets.ts";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";
 import { type Io, painter } from "./terminal.ts";
 
@@ -35,6 +37,11 @@ interface Recorded {
   results: ApplyResult[];
   alreadyRolledBack: boolean;
   save(results: ApplyResult[]): Promise<void>;
+  /**
+   * Marks the rules an undo is about to put back (the deployment's table, `--table`), so the re-add's own CloudTrail
+   * event is not revoked again while the policy's hold lasts (core guardrails/restored.ts).
+   */
+  markRestored?(recorded: ApplyResult): Promise<void>;
 }
 
 async function fromJournal(options: RollbackOptions, io: Io): Promise<Recorded | number> {
@@ -92,6 +99,18 @@ async function fromAudit(options: RollbackOptions & { table: string }, io: Io): 
     assessmentId: record.assessmentId,
     results: record.results ?? [],
     alreadyRolledBack: record.reasons[0] === ROLLBACK_REASON,
+    async markRestored(recorded) {
+      if (recorded.action !== REVOKE_INGRESS || !recorded.undo) return;
+      const groupId = recorded.undo.groupId;
+      const fingerprints = fingerprintsOf(recorded.undo);
+      if (typeof groupId !== "string" || fingerprints.length === 0) return;
+      await markRestored(
+        client,
+        options.table,
+        { account: record.account, region: record.region, groupId, fingerprints },
+        { outcomeId: record.assessmentId, by: "eks-responder rollback" },
+      );
+    },
     async save(results) {
       await recordAudit(client, options.table, {
         ...record,
@@ -161,6 +180,8 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
   const results: ApplyResult[] = [];
   for (const recorded of undoable) {
     const action = getAction(recorded.action);
+    // Before the call: the re-add's CloudTrail event can never reach the respond path ahead of its marker.
+    if (action.rollback) await entry.markRestored?.(recorded);
     const result = action.rollback
       ? await action.rollback(recorded.undo ?? {}, context)
       : { action: action.id, status: "refused" as const, reason: "not reversible", calls: [] };

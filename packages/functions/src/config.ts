@@ -1,3 +1,5 @@
+import { isRoleArn, ROLE_ARN_MESSAGE } from "@eks-responder/core/guardrails/own-calls.ts";
+
 /** The environment contract of the functions (set by infra/functions.ts). A missing variable fails at cold start. */
 export interface FunctionConfig {
   tableName: string;
@@ -14,10 +16,26 @@ export interface FunctionConfig {
   approvalsTopicArn?: string;
   /** The approver addresses the approvals topic has a filtered subscription for (APPROVER_EMAILS, comma-separated). */
   approverEmails?: string[];
+  /**
+   * The IAM role ARNs of this deployment (every function role and the rollback role; RESPONDER_ROLE_ARNS,
+   * comma-separated, set by infra/functions.ts): calls made with them are the responder's own, never acted on.
+   */
+  responderRoleArns: string[];
 }
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+}
+
+function roleArns(value: string | undefined): string[] {
+  const arns = (value ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+  for (const arn of arns) {
+    if (!isRoleArn(arn)) throw new ConfigError(`RESPONDER_ROLE_ARNS: "${arn}": ${ROLE_ARN_MESSAGE}`);
+  }
+  return arns;
 }
 
 export function readConfig(env: Record<string, string | undefined>): FunctionConfig {
@@ -30,8 +48,9 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
   const config: FunctionConfig = {
     tableName: required("TABLE_NAME"),
     policyParameterName: required("POLICY_PARAMETER_NAME"),
+    responderRoleArns: roleArns(env.RESPONDER_ROLE_ARNS),
   };
-  const map: [Exclude<keyof FunctionConfig, "approverEmails">, string][] = [
+  const map: [Exclude<keyof FunctionConfig, "approverEmails" | "responderRoleArns">, string][] = [
     ["killSwitchParameterName", "KILL_SWITCH_PARAMETER_NAME"],
     ["stateMachineArn", "STATE_MACHINE_ARN"],
     ["snsTopicArn", "SNS_TOPIC_ARN"],

@@ -1,6 +1,7 @@
 // Deep imports, not the package index (see runtime.ts).
 import { takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
+import { ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
 import { fitCheckpoint, type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
@@ -73,6 +74,8 @@ export async function handleEvent(
         limit: policy.limits.automaticActionsPerAccount,
         windowSeconds: policy.limits.windowSeconds,
       }),
+    // Rules a rollback put back, and rules re-added again and again: alerted on, not revoked (the table's markers).
+    holdBack: ruleGuards(dynamo, table, policy),
     ...(stateMachineArn
       ? {
           async startApproval({ assessment, decision }) {

@@ -72,7 +72,10 @@ export class Runtime {
   async policy(): Promise<Policy> {
     const text = await readParameter(this.config.policyParameterName, { maxAge: POLICY_CACHE_SECONDS });
     if (text === undefined) throw new Error(`SSM parameter ${this.config.policyParameterName} is empty`);
-    return parsePolicy(JSON.parse(text), `SSM parameter ${this.config.policyParameterName}`);
+    const policy = parsePolicy(JSON.parse(text), `SSM parameter ${this.config.policyParameterName}`);
+    // The deployment's own roles join the policy's: their calls are never acted on (guardrails/own-calls.ts).
+    const own = this.config.responderRoleArns.filter((arn) => !policy.responder.roleArns.includes(arn));
+    return own.length === 0 ? policy : { ...policy, responder: { roleArns: [...policy.responder.roleArns, ...own] } };
   }
 
   async secret(name: string | undefined): Promise<string | undefined> {

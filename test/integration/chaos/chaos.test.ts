@@ -39,6 +39,18 @@ describe("runChaos", () => {
     expect(counts.deadLettered).toBeGreaterThan(0);
   });
 
+  it("acts on none of the responder's own events in the stream: its isolations' ingress and its own revokes", () => {
+    // assess
+    const { counts } = run;
+    expect(counts.ownEvents.isolation).toBeGreaterThan(0);
+    expect(counts.ownEvents.revokes).toBe(counts.ownEvents.isolation);
+    expect(counts.ownActedOn).toBe(0);
+    expect(counts.ownSkipped).toEqual({
+      "own-call": counts.ownEvents.isolation,
+      "unsupported-event": counts.ownEvents.revokes,
+    });
+  });
+
   it("half-applies nothing: no rule revoked twice, every revoke in the audit with its undo", () => {
     // assess
     const { counts } = run;
@@ -127,7 +139,7 @@ describe("runChaos", () => {
     expect(broken.counts.respondedTwice).toBeGreaterThan(0);
     expect(broken.counts.rulesRevokedTwice).toBeGreaterThan(0);
     expect(broken.counts.duplicatesSuppressed).toBe(0);
-  });
+  }, 60_000);
 });
 
 describe("runChaos with the SDK's bounded retry", () => {

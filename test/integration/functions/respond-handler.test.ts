@@ -167,8 +167,9 @@ describe("respond.handler", () => {
   });
 
   it("fails a delivery while a dead invocation's claim holds, then takes the event over once the claim expires", async () => {
-    // prepare: an invocation claimed the event and died (no release, no completion); its claim holds 90 s
-    setPolicy({ dryRun: false });
+    // prepare: an invocation claimed the event and died (no release, no completion); its claim holds 90 s. Earlier
+    // tests of this file revoke the same rule of the same group (ct-01) in the same table: not flapping here.
+    setPolicy({ dryRun: false, limits: { flapping: { revocations: 100 } } });
     const open = event("ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
     const died = { ...open, detail: { ...(open.detail as Record<string, unknown>), eventID: "died-holding-claim" } };
     const key = idempotencyKey(parseEvent(died));

@@ -9,6 +9,8 @@
 import type { FunctionId } from "../../../infra/naming.ts";
 import type { ApprovalRecord } from "../../../packages/core/src/approval/links.ts";
 import { takeAutomaticSlot, windowStartOf } from "../../../packages/core/src/guardrails/blast-radius.ts";
+import { takeRevocation } from "../../../packages/core/src/guardrails/flapping.ts";
+import { markRestored, restoredRule } from "../../../packages/core/src/guardrails/restored.ts";
 import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
 import { appendToDigest, flushDigests, takeSlackSlot } from "../../../packages/core/src/notify/digest.ts";
 import { dynamoApprovalStore } from "../../../packages/core/src/store/approvals.ts";
@@ -20,6 +22,13 @@ import { recordingDynamo, type TableCall } from "../../helpers/recording-dynamo.
 const TABLE = "eks-responder-prod";
 const NOW = new Date("2025-06-15T10:51:12.000Z");
 const ACCOUNT = "111122223333";
+/** One rule of one group, as the rule guards key it (guardrails/rule-targets.ts). */
+const RULE = {
+  account: ACCOUNT,
+  region: "eu-west-1",
+  groupId: "sg-0632fa4ee8a8468a4",
+  fingerprints: ["tcp|22|22|0.0.0.0/0"],
+};
 
 function sample() {
   const policy = parsePolicy({ dryRun: false, detectors: { "ec2-open-ingress": { mode: "approve" } } });
@@ -90,6 +99,15 @@ async function respond(): Promise<TableCall[]> {
   await takeAutomaticSlot(first.client, TABLE, { account: ACCOUNT, limit: 20, windowSeconds: 600, now: NOW });
   const counted = recordingDynamo({ "dynamodb:GetItem": () => ({ Item: currentCounter() }) });
   await takeAutomaticSlot(counted.client, TABLE, { account: ACCOUNT, limit: 20, windowSeconds: 600, now: NOW });
+  // The rule guards (guardrails/rule-guards.ts): the rollback marker read, a revocation counted (GetItem, PutItem).
+  await restoredRule(first.client, TABLE, RULE, { holdSeconds: 86_400, now: NOW });
+  await takeRevocation(first.client, TABLE, RULE, {
+    eventKey: "ct:event-1",
+    actor: "arn:aws:sts::111122223333:assumed-role/terraform/ci",
+    limit: 3,
+    windowSeconds: 3600,
+    now: NOW,
+  });
   await recordAudit(first.client, TABLE, audit);
   // The same record again (an invocation resuming one that died after recording): its key is taken, and read.
   const taken = auditKeyTaken();
@@ -179,6 +197,12 @@ export async function rollbackCliTableCalls(): Promise<TableCall[]> {
   const { audit } = sample();
   const recording = recordingDynamo();
   await getAudit(recording.client, TABLE, audit.assessmentId);
+  // The marker of each rule put back, before the rollback's call (guardrails/restored.ts).
+  await markRestored(recording.client, TABLE, RULE, {
+    outcomeId: audit.assessmentId,
+    by: "eks-responder rollback",
+    now: NOW,
+  });
   await recordAudit(recording.client, TABLE, { ...audit, reasons: ["rolled back with eks-responder rollback"] });
   // A rollback record whose key is taken: the record there is read (the same one is kept once).
   const taken = auditKeyTaken();

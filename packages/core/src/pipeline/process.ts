@@ -3,6 +3,7 @@ import { classifyFinding } from "../detectors/guardduty-families.ts";
 import { DETECTORS } from "../detectors/registry.ts";
 import type { Assessment, DetectContext } from "../detectors/types.ts";
 import { EksResponderError, SignalTooLargeError } from "../errors.ts";
+import { ownRoleOf } from "../guardrails/own-calls.ts";
 import type { Policy } from "../policy/schema.ts";
 import { type ParsedEvent, parseEvent, readEventText } from "../signals/parse.ts";
 import type { Signal } from "../signals/types.ts";
@@ -161,6 +162,21 @@ export function processParsed(parsed: ParsedEvent, policy: Policy, options: Deci
       outcome: "skipped",
       skipped: "failed-call",
       reason: `the ${signal.eventName} call failed (${signal.error.code}): nothing changed`,
+      assessments: [],
+      decisions: [],
+      plan: [],
+    };
+  }
+  // The responder's own change (the transition group isolate-instance opens to all traffic, a revoke) or a rollback's
+  // undo: never acted on, recorded with the role that made it. CloudTrail events carry no tags, so the caller is
+  // what says it (guardrails/own-calls.ts).
+  const own = signal.family === "cloudtrail" ? ownRoleOf(signal.actor, policy.responder.roleArns) : undefined;
+  if (own !== undefined) {
+    return {
+      ...base,
+      outcome: "skipped",
+      skipped: "own-call",
+      reason: `the ${summary.name} call was made by eks-responder's own role ${own} (${summary.actor}): its own change or a rollback, never acted on`,
       assessments: [],
       decisions: [],
       plan: [],

@@ -4,7 +4,7 @@ import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { Policy } from "../policy/schema.ts";
 import { processEvent } from "./process.ts";
-import type { Decision, EventResult } from "./types.ts";
+import type { Decision, EventResult, SignalSummary } from "./types.ts";
 
 /** What an approval needs: the assessment, the decision with its exact plan, and who may decide. */
 export interface ApprovalStart {
@@ -80,6 +80,12 @@ export interface RespondDeps {
    * instead (or alerts, when no approval workflow is configured), with the reason.
    */
   takeAutomaticSlot?(account: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+  /**
+   * The guards of rules the responder revoked before, read before anything is acted on (guardrails/restored.ts,
+   * guardrails/flapping.ts): a reason (a rule a rollback put back, a rule revoked again and again) turns the decision
+   * into an alert with it. `signal` says which event it is and who made the change it reports.
+   */
+  holdBack?(assessment: Assessment, decision: Decision, signal: SignalSummary | undefined): Promise<string | undefined>;
   startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
@@ -183,6 +189,11 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       if (done.has(decision.assessmentId) || decision.dryRun || decision.plan.length === 0) continue;
       const assessment = result.assessments.find((a) => a.id === decision.assessmentId);
       if (!assessment) continue;
+      const held = deps.holdBack ? await deps.holdBack(assessment, decision, result.signal) : undefined;
+      if (held !== undefined) {
+        result.decisions[index] = downgrade(decision, held);
+        continue;
+      }
       if (decision.mode === "auto" && deps.takeAutomaticSlot) {
         const slot = await deps.takeAutomaticSlot(assessment.account);
         if (!slot.allowed) {

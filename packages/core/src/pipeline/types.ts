@@ -36,6 +36,8 @@ export type SkipCode =
   | "out-of-scope"
   | "sample-finding"
   | "exempt"
+  /** The call was made by one of the responder's own roles (policy responder.roleArns): its own change, or an undo. */
+  | "own-call"
   | "duplicate";
 
 /** A planned call, with the action and assessment it serves. */

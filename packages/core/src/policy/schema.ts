@@ -1,6 +1,7 @@
 import { ARN_PARTITION, REGION_MESSAGE, REGION_PATTERN } from "../aws/partitions.ts";
 import { DETECTORS } from "../detectors/registry.ts";
 import { MODES, SEVERITIES } from "../detectors/types.ts";
+import { isRoleArn, ROLE_ARN_MESSAGE } from "../guardrails/own-calls.ts";
 import { parseCidr } from "../net/cidr.ts";
 import * as z from "../zod.ts";
 
@@ -8,6 +9,7 @@ const cidr = z
   .string()
   .check(z.refine((v) => parseCidr(v) !== undefined, { message: "expected a CIDR such as 203.0.113.0/24" }));
 const accountId = z.string().check(z.regex(/^\d{12}$/, "expected a 12-digit AWS account id"));
+const roleArn = z.string().check(z.refine(isRoleArn, { message: ROLE_ARN_MESSAGE }));
 const mode = z.enum(MODES as [string, ...string[]]);
 const severity = z.enum(SEVERITIES as [string, ...string[]]);
 
@@ -72,13 +74,42 @@ export const policySchema = z.strictObject({
     }),
     { allowedPublicCidrs: [] },
   ),
+  /** The responder's own identity: calls made with these roles are its own changes, never acted on. */
+  responder: z._default(
+    z.strictObject({
+      /**
+       * IAM role ARNs of this deployment (function roles, rollback role), exact. The deployed functions add their own
+       * (RESPONDER_ROLE_ARNS, set by the infra); set them here for `replay`.
+       */
+      roleArns: z._default(z.array(roleArn).check(z.maxLength(100)), []),
+    }),
+    { roleArns: [] },
+  ),
   limits: z._default(
     z.strictObject({
       /** Blast radius: at most this many automatic actions per account in any window; beyond it, approval is asked. */
       automaticActionsPerAccount: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 20),
       windowSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86_400)), 600),
+      /**
+       * Flapping: a rule revoked this many times within windowSeconds (re-added each time) is not revoked again; the
+       * next re-add is an alert naming who re-adds it.
+       */
+      flapping: z._default(
+        z.strictObject({
+          revocations: z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 3),
+          windowSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(7 * 86_400)), 3600),
+        }),
+        { revocations: 3, windowSeconds: 3600 },
+      ),
+      /** How long a rule put back by `eks-responder rollback` is not fixed again (an alert instead). */
+      restoredHoldSeconds: z._default(z.number().check(z.int(), z.gte(0), z.lte(30 * 86_400)), 86_400),
     }),
-    { automaticActionsPerAccount: 20, windowSeconds: 600 },
+    {
+      automaticActionsPerAccount: 20,
+      windowSeconds: 600,
+      flapping: { revocations: 3, windowSeconds: 3600 },
+      restoredHoldSeconds: 86_400,
+    },
   ),
   approvals: z._default(
     z.strictObject({
