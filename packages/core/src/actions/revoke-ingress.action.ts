@@ -314,8 +314,9 @@ export const revokeIngress: ActionDefinition<typeof params> = {
   ],
   notCovered: [
     "connections already open through the revoked rules stay open while EC2 tracks them (security group connection tracking): only new connections are refused",
-    "a rule re-added by whatever opened it (an IaC tool, a controller) is revoked again only when its own CloudTrail event arrives",
-    "the cluster security group's rules are treated like any other group's",
+    "a rule re-added by whatever opened it (an IaC tool, a controller) is revoked again when its own CloudTrail event arrives, up to limits.flapping.revocations in its window; after that it is an alert naming who re-adds it, and the rule stays open",
+    "a rule put back by eks-responder rollback --table stays open for limits.restoredHoldSeconds: its re-add is an alert, not revoked",
+    "the cluster security group's rules are treated like any other group's: revoking a widened self-rule of it can cut the control plane from the nodes",
   ],
   rollbackSummary: "re-authorize the revoked rules from their recorded description",
   plan(p, context) {
