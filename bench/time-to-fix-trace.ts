@@ -27,7 +27,7 @@ registerHooks({
     const loaded = nextLoad(url, context);
     if (!url.startsWith(bundleDir) || loaded.format !== "module" || loaded.source === undefined) return loaded;
     const name = url.slice(bundleDir.length);
-    const source = typeof loaded.source === "string" ? loaded.source : Buffer.from(loaded.source).toString("utf8");
+    const source = typeof loaded.source === "string" ? loaded.source : new TextDecoder().decode(loaded.source);
     return { ...loaded, source: `${source}\n;globalThis.__benchTrace(${JSON.stringify(`import ${name}`)});\n` };
   },
 });

@@ -53,7 +53,7 @@ async function readInstance(
   asgClient: () => Promise<AutoScalingClient>,
   log: CallLog,
 ): Promise<Live | undefined> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const described = await log.send("ec2", "DescribeInstances", { InstanceIds: [p.instanceId] }, () =>
     ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [p.instanceId] })),
   );
@@ -101,7 +101,7 @@ async function findGroups(
   ec2: EC2Client,
   log: CallLog,
 ): Promise<{ transition?: string; quarantine?: string }> {
-  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeSecurityGroupsCommand } = await import("../aws/ec2.ts");
   const request = {
     Filters: [
       { Name: "vpc-id", Values: [vpc] },
@@ -132,7 +132,7 @@ async function createGroup(
   ec2: EC2Client,
   log: CallLog,
 ): Promise<string> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const request = {
     GroupName: `eks-responder-${role}-${vpc}`,
     Description:
@@ -176,7 +176,7 @@ async function createGroup(
  * ingress and egress rule it has is revoked, by id.
  */
 async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promise<void> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const read = { Filters: [{ Name: "group-id", Values: [groupId] }] };
   const rules = await log.send("ec2", "DescribeSecurityGroupRules", read, () =>
     ec2.send(new sdk.DescribeSecurityGroupRulesCommand(read)),
@@ -200,7 +200,7 @@ async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promis
   }
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const ec2 = await ctx.clients.ec2();
   const live = await readInstance(p, ec2, () => ctx.clients.autoscaling(), log);
   if (!live) return { status: "refused", reason: `instance ${p.instanceId} was not found` };
@@ -238,7 +238,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
  * termination protection, and last scale-in protection (so the instance cannot be scaled in while it is restored).
  */
 async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   if (u.tagged) {
     const request = { Resources: [u.instanceId], Tags: [{ Key: QUARANTINE_TAG }] };
@@ -274,7 +274,7 @@ async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<void
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = isolateInstance.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   let checked: CheckResult;
   try {
     checked = await check(p, ctx, log);
@@ -285,7 +285,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   if (checked.status !== "needed")
     return log.result(id, checked.status, checked.reason, checked.before ? { before: checked.before } : {});
   const live = checked.before as unknown as Live;
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const dry = dryRunParam(ctx.dryRun);
   if (ctx.dryRun) {
@@ -406,7 +406,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     await undoSteps(u, ctx, log);
     return log.result(

@@ -40,7 +40,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 /** The instances to patch: the ids given, or the running nodes of the cluster (and node group) by their EKS tags. */
 async function targets(p: Params, ctx: ApplyContext, log: CallLog): Promise<string[]> {
   if (p.instanceIds) return p.instanceIds;
-  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeInstancesCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const Filters = [
     { Name: "tag:eks:cluster-name", Values: [p.clusterName ?? ""] },
@@ -94,7 +94,7 @@ async function managed(
   return { online, skipped };
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const ids = await targets(p, ctx, log);
   if (ids.length === 0) return { status: "refused", reason: "no running instance matches the targets" };
   const { online, skipped } = await managed(ids, ctx, log);
@@ -104,7 +104,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = patchNodes.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed") {

@@ -30,7 +30,7 @@ function target(p: Params) {
     : { endpointPublicAccess: false, endpointPrivateAccess: true };
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const cluster = await describeCluster(ctx, log, p.clusterName);
   const vpc = cluster.resourcesVpcConfig ?? {};
   const before = {
@@ -62,7 +62,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = restrictEndpoint.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed")
@@ -85,7 +85,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     await updateClusterConfig(ctx, log, {
       name: u.clusterName,

@@ -34,6 +34,12 @@ export interface ApplyContext extends PlanContext {
   exemptTags: readonly ExemptTag[];
   /** Waits between polls (EKS updates in progress, SSM commands); replaced by tests. */
   sleep(ms: number): Promise<void>;
+  /**
+   * Awaited before each call that changes something (CallLog sends reads at once): the respond path passes its
+   * blast-radius slot here, so an action's live reads run while the slot is taken and its first change waits for it.
+   * Rejecting stops the action before any change (it reports a failure, which the caller then discards).
+   */
+  beforeChange?: () => Promise<void>;
 }
 
 /** One AWS call an action made, as recorded in its outcome. */
