@@ -11,7 +11,7 @@
  *   really removed by the revoke and put back before the next sample.
  * The policy does not notify (no route), so no SNS or Slack call is on the path.
  *
- * The child process records its own critical path (bench/time-to-fix-trace.ts): when each chunk of the bundle finished
+ * The child process records its own critical path (bench/time-to-fix-trace.mjs): when each chunk of the bundle finished
  * evaluating and when each HTTP request was sent and answered (the servers name the operation in a response header).
  *
  * `node bench/time-to-fix.ts` runs this part alone; `npm run bench` runs it with the rest.
@@ -96,6 +96,13 @@ export interface TimeToFixResult {
   loadAverage: { start: number; end: number };
   wallMs: number;
   byLatency: TimeToFix[];
+  /** With `baseline`: the same figures for that bundle, sampled in the same rounds (interleaved). */
+  baseline?: { entry: string; byLatency: TimeToFix[] };
+}
+
+/** Builds the respond bundle as SST builds it into `outdir`; the entry file to import. */
+export async function buildRespond(outdir: string): Promise<string> {
+  return (await bundle(join(ROOT, "packages/functions/src/respond.handler.ts"), outdir)).entryPath;
 }
 
 function body(request: IncomingMessage): Promise<string> {
@@ -340,7 +347,7 @@ const REVOKE = "ec2 RevokeSecurityGroupIngress";
 
 /** One fresh process: trace hooks, import the bundle, hand it the event; the trace comes back on stdout. */
 async function sample(entry: string, event: Record<string, unknown>, env: Record<string, string>) {
-  const trace = pathToFileURL(join(import.meta.dirname, "time-to-fix-trace.ts")).href;
+  const trace = pathToFileURL(join(import.meta.dirname, "time-to-fix-trace.mjs")).href;
   const code = `const { handler } = await import(${JSON.stringify(pathToFileURL(entry).href)});
 globalThis.__benchTrace("ready");
 const context = { functionName: "respond", awsRequestId: "bench", invokedFunctionArn: "arn:aws:lambda:us-east-1:${OWNER}:function:respond", getRemainingTimeInMillis: () => 60000 };
@@ -384,53 +391,65 @@ function median(values: number[]): number {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
-export async function measureTimeToFix(samples = TIME_TO_FIX_SAMPLES): Promise<TimeToFixResult> {
+/**
+ * `samples` fresh processes per latency. With `baseline` (the entry of a respond bundle built from other code, say
+ * the commit before a change: `buildRespond`), that bundle is sampled in the same rounds, for a comparison that the
+ * machine's load moves alike.
+ */
+export async function measureTimeToFix(
+  samples = TIME_TO_FIX_SAMPLES,
+  options: { baseline?: string } = {},
+): Promise<TimeToFixResult> {
   const started = performance.now();
   const loadStart = Number((loadavg()[0] ?? 0).toFixed(2));
   const tmp = mkdtempSync(join(tmpdir(), "eks-responder-time-to-fix-"));
   const stubs = await startStubs();
   try {
-    const built = await bundle(join(ROOT, "packages/functions/src/respond.handler.ts"), join(tmp, "respond"));
-    const byLatency = new Map<number, TimeToFixSample[]>(TIME_TO_FIX_LATENCIES.map((l) => [l, []]));
-    // Interleaved rounds: every latency once per round, so a slower moment of the machine hits both.
+    const entries = [await buildRespond(join(tmp, "respond")), ...(options.baseline ? [options.baseline] : [])];
+    const byEntry = entries.map(() => new Map<number, TimeToFixSample[]>(TIME_TO_FIX_LATENCIES.map((l) => [l, []])));
+    // Interleaved rounds: every latency (and bundle) once per round, so a slower moment of the machine hits all.
     for (let i = 0; i < samples; i++) {
       for (const latencyMs of TIME_TO_FIX_LATENCIES) {
-        stubs.latency.ms = latencyMs;
-        stubs.reopen();
-        const event = firstEvent("notified", i * 100 + latencyMs);
-        const out = await sample(built.entryPath, event, stubs.env);
-        const s = summarize(out.path, out.outcome);
-        if (stubs.isOpen() || !Number.isFinite(s.fixedMs)) {
-          throw new Error(`time-to-fix sample ${i} (${latencyMs} ms): the rule was not revoked (${out.outcome})`);
+        for (const [index, entry] of entries.entries()) {
+          stubs.latency.ms = latencyMs;
+          stubs.reopen();
+          const event = firstEvent("notified", i * 100 + latencyMs + index * 10);
+          const out = await sample(entry, event, stubs.env);
+          const s = summarize(out.path, out.outcome);
+          if (stubs.isOpen() || !Number.isFinite(s.fixedMs)) {
+            throw new Error(`time-to-fix sample ${i} (${latencyMs} ms): the rule was not revoked (${out.outcome})`);
+          }
+          byEntry[index]?.get(latencyMs)?.push(s);
         }
-        byLatency.get(latencyMs)?.push(s);
       }
     }
-    const result: TimeToFix[] = TIME_TO_FIX_LATENCIES.map((latencyMs) => {
-      const list = byLatency.get(latencyMs) ?? [];
-      const fixed = median(list.map((s) => s.fixedMs));
-      const typical = [...list].sort((a, b) => a.fixedMs - b.fixedMs)[Math.floor(list.length / 2)];
-      const outcomes: Record<string, number> = {};
-      for (const s of list) outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
-      return {
-        latencyMs,
-        samples: list.length,
-        readyMs: median(list.map((s) => s.readyMs)),
-        fixedMs: fixed,
-        answeredMs: median(list.map((s) => s.answeredMs)),
-        readyToRevokeSentMs: median(list.map((s) => s.readyToRevokeSentMs)),
-        calls: typical?.calls ?? 0,
-        callsBeforeFix: typical?.callsBeforeFix ?? 0,
-        roundTripsBeforeFix: typical?.roundTripsBeforeFix ?? 0,
-        outcomes,
-        path: (typical?.path ?? []).map((p) => ({ at: round(p.at), what: p.what })),
-      };
-    });
+    const figures = (byLatency: Map<number, TimeToFixSample[]> | undefined): TimeToFix[] =>
+      TIME_TO_FIX_LATENCIES.map((latencyMs) => {
+        const list = byLatency?.get(latencyMs) ?? [];
+        const fixed = median(list.map((s) => s.fixedMs));
+        const typical = [...list].sort((a, b) => a.fixedMs - b.fixedMs)[Math.floor(list.length / 2)];
+        const outcomes: Record<string, number> = {};
+        for (const s of list) outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
+        return {
+          latencyMs,
+          samples: list.length,
+          readyMs: median(list.map((s) => s.readyMs)),
+          fixedMs: fixed,
+          answeredMs: median(list.map((s) => s.answeredMs)),
+          readyToRevokeSentMs: median(list.map((s) => s.readyToRevokeSentMs)),
+          calls: typical?.calls ?? 0,
+          callsBeforeFix: typical?.callsBeforeFix ?? 0,
+          roundTripsBeforeFix: typical?.roundTripsBeforeFix ?? 0,
+          outcomes,
+          path: (typical?.path ?? []).map((p) => ({ at: round(p.at), what: p.what })),
+        };
+      });
     return {
       samplesPerLatency: samples,
       loadAverage: { start: loadStart, end: Number((loadavg()[0] ?? 0).toFixed(2)) },
       wallMs: Math.round(performance.now() - started),
-      byLatency: result,
+      byLatency: figures(byEntry[0]),
+      ...(options.baseline ? { baseline: { entry: options.baseline, byLatency: figures(byEntry[1]) } } : {}),
     };
   } finally {
     await stubs.stop();
@@ -441,9 +460,20 @@ export async function measureTimeToFix(samples = TIME_TO_FIX_SAMPLES): Promise<T
 /** The lines `npm run bench` and `node bench/time-to-fix.ts` print. */
 export function timeToFixLines(r: TimeToFixResult): string[] {
   const lines = [
-    `time to fix: ${r.samplesPerLatency} fresh processes per latency, load ${r.loadAverage.start} → ${r.loadAverage.end}, ${(r.wallMs / 1000).toFixed(1)} s`,
+    `time to fix: ${r.samplesPerLatency} fresh processes per latency${r.baseline ? " and bundle" : ""}, load ${r.loadAverage.start} → ${r.loadAverage.end}, ${(r.wallMs / 1000).toFixed(1)} s`,
   ];
-  for (const t of r.byLatency) {
+  if (r.baseline) {
+    lines.push(`baseline ${r.baseline.entry}:`);
+    lines.push(...figureLines(r.baseline.byLatency));
+    lines.push("this code:");
+  }
+  lines.push(...figureLines(r.byLatency));
+  return lines;
+}
+
+function figureLines(byLatency: TimeToFix[]): string[] {
+  const lines: string[] = [];
+  for (const t of byLatency) {
     lines.push(
       `  ${t.latencyMs} ms per call: ready ${t.readyMs} ms, revoked ${t.fixedMs} ms, answered ${t.answeredMs} ms; ready → revoke sent ${t.readyToRevokeSentMs} ms; ${t.calls} calls, ${t.callsBeforeFix} before the revoke in ${t.roundTripsBeforeFix} round trips in series; outcomes ${Object.entries(
         t.outcomes,
@@ -457,9 +487,23 @@ export function timeToFixLines(r: TimeToFixResult): string[] {
   return lines;
 }
 
+/**
+ * `node bench/time-to-fix.ts [samples] [--json] [--baseline <entry.mjs>]`, or `--build <dir>` to only build this code's
+ * respond bundle (to measure it later as another commit's baseline).
+ */
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const samples = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? TIME_TO_FIX_SAMPLES);
-  const result = await measureTimeToFix(samples);
+  const flag = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const buildDir = flag("--build");
+  if (buildDir) {
+    process.stdout.write(`${await buildRespond(resolve(buildDir))}\n`);
+    process.exit(0);
+  }
+  const samples = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? TIME_TO_FIX_SAMPLES);
+  const baseline = flag("--baseline");
+  const result = await measureTimeToFix(samples, baseline ? { baseline: resolve(baseline) } : {});
   process.stdout.write(`${timeToFixLines(result).join("\n")}\n`);
   if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
