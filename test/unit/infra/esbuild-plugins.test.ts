@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build, type Plugin } from "esbuild";
+import { type BuildOptions, build, type Plugin } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import plugins, {
   literalSchemaKeys,
@@ -15,19 +15,26 @@ import plugins, {
 const dir = mkdtempSync(join(tmpdir(), "eks-responder-plugins-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Bundles `source` as the functions are bundled (ESM, node22) and reports what importing it loaded. */
-async function importInFreshNode(name: string, source: string, pluginList: Plugin[]) {
+const ROOT = join(import.meta.dirname, "../../..");
+
+/** Writes `source` as `<name>.ts` and bundles it as the functions are bundled (ESM, node22), with `options` on top. */
+function buildEntry(name: string, source: string, options: BuildOptions) {
   writeFileSync(join(dir, `${name}.ts`), source);
-  await build({
+  return build({
     entryPoints: [join(dir, `${name}.ts`)],
     bundle: true,
     platform: "node",
     target: "node22",
     format: "esm",
-    outfile: join(dir, `${name}.mjs`),
-    plugins: pluginList,
+    nodePaths: [join(ROOT, "node_modules")],
     logLevel: "silent",
+    ...options,
   });
+}
+
+/** Bundles `source` as the functions are bundled (ESM, node22) and reports what importing it loaded. */
+async function importInFreshNode(name: string, source: string, pluginList: Plugin[]) {
+  await buildEntry(name, source, { outfile: join(dir, `${name}.mjs`), plugins: pluginList });
   const code = `const m = await import(${JSON.stringify(pathToFileURL(join(dir, `${name}.mjs`)).href)});
 process.stdout.write(JSON.stringify({ undici: process.moduleLoadList.some((l) => l.includes("undici")), result: await m.probe() }));`;
   return JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", code], { encoding: "utf8" })) as {
@@ -76,21 +83,10 @@ describe("infra/esbuild-plugins.mjs", () => {
   });
 });
 
-/** Bundles `entry` (ESM, node22, not minified) with or without the plugins, into `dir`, and imports it. */
+/** Bundles `source` (not minified) with the given plugins, and imports it. */
 async function bundleAndImport(name: string, source: string, pluginList: Plugin[]): Promise<Record<string, unknown>> {
-  writeFileSync(join(dir, `${name}.ts`), source);
   const outfile = join(dir, `${name}.mjs`);
-  await build({
-    entryPoints: [join(dir, `${name}.ts`)],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    outfile,
-    plugins: pluginList,
-    nodePaths: [join(ROOT, "node_modules")],
-    logLevel: "silent",
-  });
+  await buildEntry(name, source, { outfile, plugins: pluginList });
   return (await import(pathToFileURL(outfile).href)) as Record<string, unknown>;
 }
 
@@ -99,7 +95,6 @@ function comparable(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === "function" ? `fn ${String(v)}` : v)));
 }
 
-const ROOT = join(import.meta.dirname, "../../..");
 const SCHEMA_FILES = readdirSync(join(ROOT, "node_modules/@aws-sdk"))
   .filter((p) => p.startsWith("client-"))
   .map((p) => join(ROOT, "node_modules/@aws-sdk", p, "dist-es/schemas/schemas_0.js"))
@@ -136,21 +131,14 @@ describe("shakableSdkSchemas", () => {
     const source = `import { DescribeSecurityGroupsCommand, EC2Client } from "@aws-sdk/client-ec2";
 export const probe = () => [typeof EC2Client, typeof DescribeSecurityGroupsCommand];`;
     const size = async (name: string, list: Plugin[]) => {
-      writeFileSync(join(dir, `${name}.ts`), source);
-      const out = await build({
-        entryPoints: [join(dir, `${name}.ts`)],
-        bundle: true,
-        platform: "node",
-        format: "esm",
+      const out = await buildEntry(name, source, {
         minify: true,
         // As the functions are bundled (bench/cold-start.ts): the SDK's ES modules, which esbuild can shake.
         mainFields: ["module", "main"],
         write: false,
         plugins: list,
-        nodePaths: [join(ROOT, "node_modules")],
-        logLevel: "silent",
       });
-      const text = out.outputFiles[0]?.text ?? "";
+      const text = out.outputFiles?.[0]?.text ?? "";
       return { bytes: text.length, allocateAddress: text.includes("AllocateAddressRequest") };
     };
     const without = await size("ec2-without", []);
