@@ -276,7 +276,10 @@ describe("idempotencyStore", () => {
 
     // act
     const foreign = await idempotencyStore(dynamo.docClient, table).checkpoint(key, "x", "not-the-token");
-    const tooLarge = store.checkpoint(key, "x".repeat(MAX_PROGRESS_BYTES + 1));
+    // The refusal is awaited below; its handler is attached now, so the rejection is never unhandled meanwhile.
+    const tooLarge = expect(store.checkpoint(key, "x".repeat(MAX_PROGRESS_BYTES + 1))).rejects.toThrow(
+      /over 307200: shrink it first/,
+    );
     await store.checkpoint(key, "kept-until-completion");
     await store.complete(key, RESULT);
     const { Item } = await dynamo.docClient.send(
@@ -285,7 +288,7 @@ describe("idempotencyStore", () => {
 
     // assess
     expect(foreign).toBe(false);
-    await expect(tooLarge).rejects.toThrow(/over 307200: shrink it first/);
+    await tooLarge;
     expect(Item?.status).toBe("COMPLETED");
     expect(Item?.progress).toBeUndefined();
   });
