@@ -4,6 +4,7 @@
  * live state before changing it, recording it for rollback), and each row says which.
  */
 
+import type { ApplyContext } from "../packages/core/src/actions/types.ts";
 import { createAwsClients, defaultPolicy, getAction } from "../packages/core/src/index.ts";
 import { mockHappyPath } from "./aws-mocks.ts";
 
@@ -14,7 +15,7 @@ export interface ApiEconomy {
   why: string;
 }
 
-interface Scenario {
+export interface Scenario {
   key: string;
   action: string;
   params: Record<string, unknown>;
@@ -22,7 +23,8 @@ interface Scenario {
   why: string;
 }
 
-const SCENARIOS: Scenario[] = [
+/** Each action's happy path, with parameters the mocks of bench/aws-mocks.ts answer. */
+export const SCENARIOS: Scenario[] = [
   {
     key: "ec2:revoke-ingress",
     action: "ec2:revoke-ingress",
@@ -87,22 +89,28 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** The context the scenarios run in: live, in the mocks' region, with the default policy's exemption tags. */
+export function scenarioContext(extra: Partial<ApplyContext> = {}): ApplyContext {
+  return {
+    clients: createAwsClients("eu-west-1"),
+    dryRun: false,
+    assessmentId: "asm-0123456789abcdef0123",
+    account: "111122223333",
+    region: "eu-west-1",
+    // As deployed: the default policy's exemption tags, which the actions that read tags check on live resources.
+    exemptTags: defaultPolicy().exemptions.tags,
+    sleep: async () => {},
+    ...extra,
+  };
+}
+
 export async function measureApiCalls(): Promise<Record<string, ApiEconomy>> {
   const out: Record<string, ApiEconomy> = {};
   const aws = mockHappyPath();
   for (const scenario of SCENARIOS) {
     aws.reset();
     const action = getAction(scenario.action);
-    const result = await action.apply(action.params.parse(scenario.params), {
-      clients: createAwsClients("eu-west-1"),
-      dryRun: false,
-      assessmentId: "asm-0123456789abcdef0123",
-      account: "111122223333",
-      region: "eu-west-1",
-      // As deployed: the default policy's exemption tags, which the actions that read tags check on live resources.
-      exemptTags: defaultPolicy().exemptions.tags,
-      sleep: async () => {},
-    });
+    const result = await action.apply(action.params.parse(scenario.params), scenarioContext());
     if (result.status !== "applied")
       throw new Error(`${scenario.key}: expected applied, got ${result.status}: ${result.reason}`);
     const measured = aws.calls();

@@ -175,6 +175,9 @@ export function mockHappyPath() {
   const mocks = [ec2, eks, ssm, asg];
   return {
     calls: () => mocks.reduce((n, m) => n + m.calls().length, 0),
+    /** The operations sent, in order (the command's class name without `Command`). */
+    operations: () =>
+      mocks.flatMap((m) => m.calls().map((c) => (c.args[0] as object).constructor.name.replace(/Command$/, ""))),
     reset: () => {
       for (const m of mocks) m.resetHistory();
     },

@@ -10,6 +10,7 @@
  * takes the builtin through `require` (no facade, no getter read) and re-exports its members, except the three undici
  * ones: importing one of them fails the build, loudly.
  */
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -43,4 +44,34 @@ export const httpThroughRequire = {
   },
 };
 
-export default [httpThroughRequire];
+/**
+ * The AWS SDK clients' schema files (`@aws-sdk/client-*\/dist-es/schemas/schemas_0.js`: one declaration per shape of
+ * the service) write XML and query names as computed keys of file-level string constants (`{ [_xN]: _sGI }`), and
+ * esbuild keeps every declaration with a computed key, as it cannot tell the key's conversion has no side effects: an
+ * EC2 bundle then carries the schemas of all its operations (about 535 KiB minified) whatever commands it imports,
+ * and the first EC2 call of a cold start waits while they load (bench/time-to-fix.ts). This writes each such key as
+ * the string literal the constant holds, the same object, so the bundler drops the shapes no imported command
+ * reaches. Hand-written: no package does this rewrite; test/unit/infra/esbuild-plugins.test.ts checks that the rewritten
+ * files export values equal to the originals, for every client the functions use.
+ */
+export const SCHEMA_FILE = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/;
+
+/** `source` with every computed key `[_name]:` whose `_name` is a top-level `const _name = "…";` written as that literal. */
+export function literalSchemaKeys(source) {
+  const strings = new Map();
+  for (const m of source.matchAll(/^const (_\w+) = ("(?:[^"\\\n]|\\.)*");$/gm)) strings.set(m[1], m[2]);
+  return source.replace(/\[(_\w+)\]:/g, (whole, name) => (strings.has(name) ? `${strings.get(name)}:` : whole));
+}
+
+/** @type {import("esbuild").Plugin} */
+export const shakableSdkSchemas = {
+  name: "shakable-sdk-schemas",
+  setup(build) {
+    build.onLoad({ filter: SCHEMA_FILE }, async (args) => ({
+      contents: literalSchemaKeys(await readFile(args.path, "utf8")),
+      loader: "js",
+    }));
+  },
+};
+
+export default [httpThroughRequire, shakableSdkSchemas];

@@ -544,7 +544,8 @@ export function functionStatements(id: FunctionId, c: IamContext): PolicyStateme
     out.push({
       Sid: "Parameters",
       Effect: "Allow",
-      Action: ["ssm:GetParameter"],
+      // respond reads the policy and the kill switch in one GetParameters (functions/src/runtime.ts respondSettings).
+      Action: id === "respond" ? ["ssm:GetParameter", "ssm:GetParameters"] : ["ssm:GetParameter"],
       Resource: access.parameters.map((key) => parameterArn(c, c.parameterNames[key])),
     });
   }

@@ -1,8 +1,9 @@
 // Deep imports, not the package index (see runtime.ts).
-import { takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
+import { readCounter, takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
 import { ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
 import { fitCheckpoint, type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
+import type { Policy } from "@eks-responder/core/policy/schema.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
 import {
@@ -19,10 +20,17 @@ const RECORD_TTL_SECONDS = 24 * 3600;
 /** The function's timeout (infra/naming.ts), for a caller without a Lambda context. */
 const DEFAULT_REMAINING_MS = 60_000;
 
-/** The kill switch, read from SSM past every cache; unreadable, missing or unknown values count as on. */
-function killSwitchFor(rt: Runtime): () => Promise<boolean> {
+/**
+ * The kill switch, read from SSM past every cache; unreadable, missing or unknown values count as on. `withPolicy` is
+ * the value read with the policy in this invocation's GetParameters, when the policy was not cached: read now, so
+ * fresh; otherwise the switch is read on its own.
+ */
+function killSwitchFor(
+  rt: Runtime,
+  withPolicy: Promise<{ killSwitch?: { value: string | undefined } }>,
+): () => Promise<boolean> {
   const name = rt.killSwitchParameter();
-  return createKillSwitch(() => rt.freshParameter(name), {
+  return createKillSwitch(async () => (await withPolicy).killSwitch?.value ?? rt.freshParameter(name), {
     cacheMs: 0,
     onError: (error) => logger.error("kill switch unreadable or unknown: acting as if it were on", { error }),
   });
@@ -34,19 +42,28 @@ export async function handleEvent(
   rt: Runtime,
   lambda: { getRemainingTimeInMillis(): number } = { getRemainingTimeInMillis: () => DEFAULT_REMAINING_MS },
 ): Promise<RespondResult> {
-  const killSwitch = killSwitchFor(rt);
-  const policy = await rt.policy();
+  rt.killSwitchParameter(); // a function without its kill switch setting refuses to run, before any read
+  // The policy (and with it the kill switch) is read while the DynamoDB client loads and the event is claimed.
+  const settings = rt.respondSettings();
+  const killSwitch = killSwitchFor(rt, settings);
+  // Assigned once the policy is read, before respond calls any port below that reads it.
+  let policy: Policy;
+  const policyRead = settings.then((s) => {
+    policy = s.policy;
+    return s.policy;
+  });
   const table = rt.config.tableName;
-  const dynamo = await rt.dynamo();
-  const store = idempotencyStore(dynamo, table);
+  const dynamo = rt.dynamo();
+  const store = dynamo.then((client) => idempotencyStore(client, table));
   const tokens = new Map<string, string>();
+  const counters = new Map<string, Promise<Record<string, unknown> | undefined>>();
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
-    policy,
+    policy: policyRead,
     clients: (region) => rt.clients(region),
     sleep,
     async claim(key) {
-      const claim = await store.claim(key, {
+      const claim = await (await store).claim(key, {
         inProgressTtlSeconds: claimTtlSeconds(lambda.getRemainingTimeInMillis()),
         recordTtlSeconds: RECORD_TTL_SECONDS,
       });
@@ -59,23 +76,38 @@ export async function handleEvent(
       );
     },
     async checkpoint(key, progress) {
-      await store.checkpoint(key, fitCheckpoint(progress, MAX_PROGRESS_BYTES), tokens.get(key));
+      await (await store).checkpoint(key, fitCheckpoint(progress, MAX_PROGRESS_BYTES), tokens.get(key));
     },
     async complete(key, r) {
-      await store.complete(key, r, tokens.get(key));
+      await (await store).complete(key, r, tokens.get(key));
     },
     async release(key) {
-      await store.release(key, tokens.get(key));
+      await (await store).release(key, tokens.get(key));
     },
     killSwitch,
-    takeAutomaticSlot: (account) =>
-      takeAutomaticSlot(dynamo, table, {
+    prepareSlot(account) {
+      if (counters.has(account)) return;
+      const read = dynamo.then((client) => readCounter(client, table, account));
+      read.catch(() => {}); // a failed read is read again by takeAutomaticSlot's first attempt
+      counters.set(account, read);
+    },
+    async takeAutomaticSlot(account) {
+      // The counter read ahead serves one slot: the next one reads what this one wrote.
+      const ahead = counters.get(account);
+      counters.delete(account);
+      const client = await dynamo;
+      const read = ahead?.catch(() => readCounter(client, table, account));
+      return takeAutomaticSlot(client, table, {
         account,
         limit: policy.limits.automaticActionsPerAccount,
         windowSeconds: policy.limits.windowSeconds,
-      }),
+        ...(read ? { read } : {}),
+      });
+    },
     // Rules a rollback put back, and rules re-added again and again: alerted on, not revoked (the table's markers).
-    holdBack: ruleGuards(dynamo, table, policy),
+    async holdBack(assessment, decision, signal) {
+      return ruleGuards(await dynamo, table, policy)(assessment, decision, signal);
+    },
     ...(stateMachineArn
       ? {
           async startApproval({ assessment, decision }) {
@@ -106,7 +138,8 @@ export async function handleEvent(
       });
       // Under the first claim's time: an invocation resuming after another died overwrites the same items.
       const at = r.recordedAt ? new Date(r.recordedAt) : new Date();
-      for (const entry of toAuditEntries(r, at)) await recordAudit(dynamo, table, entry);
+      const client = await dynamo;
+      for (const entry of toAuditEntries(r, at)) await recordAudit(client, table, entry);
     },
     async notify(r) {
       if (r.outcome === "skipped") return;
@@ -124,7 +157,7 @@ export async function handleEvent(
     result.outcome === "failed"
       ? result.reason
       : result.duplicate && result.signal
-        ? await previousFailure(store, result.signal.key)
+        ? await previousFailure(await store, result.signal.key)
         : undefined;
   if (failed !== undefined) throw new PermanentFailureError(`${result.eventId ?? "event"}: ${failed}`);
   return result;

@@ -55,12 +55,18 @@ export class Runtime {
 
   /** The DynamoDB document client, imported and created on first use. */
   readonly dynamo: () => Promise<DynamoDBDocumentClient> = loadOnce(async () => {
-    const [{ DynamoDBClient }, { DynamoDBDocumentClient }] = await Promise.all([
-      import("@aws-sdk/client-dynamodb"),
-      import("@aws-sdk/lib-dynamodb"),
-    ]);
+    const { DynamoDBClient, DynamoDBDocumentClient } = await import("@eks-responder/core/store/dynamodb-sdk.ts");
     return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
   });
+
+  /** The SSM client for the policy and the kill switch read together (respondSettings), created on first use. */
+  private readonly ssm = loadOnce(async () => {
+    const { GetParametersCommand, SSMClient } = await import("./ssm-sdk.ts");
+    return { client: new SSMClient({}), GetParametersCommand };
+  });
+
+  /** The respond function's policy, as read and validated, until it is POLICY_CACHE_SECONDS old. */
+  private cachedPolicy: { policy: Policy; until: number } | undefined;
 
   /** The SNS client, imported and created on first use. */
   readonly sns: () => Promise<SNSClient> = loadOnce(async () => {
@@ -76,6 +82,38 @@ export class Runtime {
     // The deployment's own roles join the policy's: their calls are never acted on (guardrails/own-calls.ts).
     const own = this.config.responderRoleArns.filter((arn) => !policy.responder.roleArns.includes(arn));
     return own.length === 0 ? policy : { ...policy, responder: { roleArns: [...policy.responder.roleArns, ...own] } };
+  }
+
+  /**
+   * What the respond path needs before it decides: the policy (cached POLICY_CACHE_SECONDS) and the kill switch. When
+   * the policy must be read, both are read in one GetParameters call, so the kill switch comes with it, fresh (read now,
+   * past every cache); when the policy is cached, `killSwitch` is absent and the kill switch is read on its own
+   * (freshParameter) once something could be acted on. A missing kill switch parameter is `{ value: undefined }`, which
+   * the kill switch counts as on; a missing or invalid policy throws (nothing is acted on); a failed GetParameters falls
+   * back to one read each. GetParameters lists names it
+   * does not find in InvalidParameters instead of failing
+   * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html).
+   */
+  async respondSettings(now = Date.now()): Promise<{ policy: Policy; killSwitch?: { value: string | undefined } }> {
+    if (this.cachedPolicy && now < this.cachedPolicy.until) return { policy: this.cachedPolicy.policy };
+    const policyName = this.config.policyParameterName;
+    const killName = this.killSwitchParameter();
+    const { client, GetParametersCommand } = await this.ssm();
+    let out: { Parameters?: { Name?: string; Value?: string }[] };
+    try {
+      out = await client.send(new GetParametersCommand({ Names: [policyName, killName] }));
+    } catch (error) {
+      // One parameter the function may not read fails the whole call: read them apart, so that an unreadable kill
+      // switch counts as on (an alert), as it does on its own, and only an unreadable policy fails the invocation.
+      logger.warn("GetParameters failed: reading the policy and the kill switch one at a time", { error });
+      return { policy: await this.policy() };
+    }
+    const read = (name: string) => out.Parameters?.find((p) => p.Name === name)?.Value;
+    const text = read(policyName);
+    if (text === undefined) throw new Error(`SSM parameter ${policyName} is missing or empty`);
+    const policy = parsePolicy(JSON.parse(text), `SSM parameter ${policyName}`);
+    this.cachedPolicy = { policy, until: now + POLICY_CACHE_SECONDS * 1000 };
+    return { policy, killSwitch: { value: read(killName) } };
   }
 
   async secret(name: string | undefined): Promise<string | undefined> {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -30,12 +30,33 @@ let dynamo: LocalDynamo;
 let table: string;
 const saved = { ...process.env };
 
+/** SSM's answers: GetParameter for one name, GetParameters for several (names not found in InvalidParameters). */
 function setPolicy(policy: unknown, killSwitch = "off") {
   ssm.reset();
+  const values = new Map([
+    ["/eks-responder/policy", JSON.stringify(policy)],
+    ["/eks-responder/kill-switch", killSwitch],
+  ]);
   ssm
     .on(GetParameterCommand, { Name: "/eks-responder/policy" })
     .resolves({ Parameter: { Value: JSON.stringify(policy) } });
   ssm.on(GetParameterCommand, { Name: "/eks-responder/kill-switch" }).resolves({ Parameter: { Value: killSwitch } });
+  ssm.on(GetParametersCommand).callsFake((input: { Names?: string[] }) => ({
+    Parameters: (input.Names ?? []).flatMap((Name) => {
+      const Value = values.get(Name);
+      return Value === undefined ? [] : [{ Name, Value }];
+    }),
+    InvalidParameters: (input.Names ?? []).filter((n) => !values.has(n)),
+  }));
+}
+
+/** Every read of the kill switch, alone (GetParameter) or with the policy (GetParameters). */
+function killSwitchReads(): number {
+  const name = "/eks-responder/kill-switch";
+  return (
+    ssm.commandCalls(GetParameterCommand).filter((c) => c.args[0].input.Name === name).length +
+    ssm.commandCalls(GetParametersCommand).filter((c) => c.args[0].input.Names?.includes(name)).length
+  );
 }
 
 beforeAll(async () => {
@@ -133,6 +154,9 @@ describe("respond.handler", () => {
     ssm
       .on(GetParameterCommand, { Name: "/eks-responder/kill-switch" })
       .rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
+    // One name the function may not read fails GetParameters whole (AccessDeniedException): the policy and the kill
+    // switch are then read one at a time, and the unreadable switch counts as on.
+    ssm.on(GetParametersCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDeniedException" }));
     const other = { ...gd, detail: { ...(gd.detail as Record<string, unknown>), eventID: "another-event-id" } };
     expect((await handler(other, context)).outcome).toBe("alert");
     expect(ec2.calls()).toHaveLength(0);
@@ -150,10 +174,9 @@ describe("respond.handler", () => {
     // assess
     expect(second.outcome).toBe("alert");
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
-    const reads = ssm
-      .commandCalls(GetParameterCommand)
-      .filter((c) => c.args[0].input.Name === "/eks-responder/kill-switch");
-    expect(reads).toHaveLength(2);
+    // assess: read with the policy for the first event (the policy was not cached yet), alone for the second
+    expect(killSwitchReads()).toBe(2);
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1);
   });
 
   it("refuses to run without a kill switch setting: a configuration error, never 'no switch'", async () => {
@@ -205,7 +228,8 @@ describe("respond.handler", () => {
     const fresh = { ...open, detail: { ...(open.detail as Record<string, unknown>), eventID: "blast-radius-event" } };
     const result = await handler(fresh, context);
     expect(result.outcome).toBe("pending-approval");
-    expect(ec2.calls()).toHaveLength(0);
+    // Nothing changed: only the group's tags were read, while the slot was being refused.
+    expect(ec2.calls().map((c) => c.args[0].constructor.name)).toEqual(["DescribeSecurityGroupsCommand"]);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
   });
 

@@ -5,6 +5,7 @@ import {
   blastRadiusKey,
   blastRadiusReason,
   MAX_ATTEMPTS,
+  readCounter,
   takeAutomaticSlot,
   windowStartOf,
 } from "../../../packages/core/src/guardrails/blast-radius.ts";
@@ -38,6 +39,34 @@ async function counter(account: string): Promise<Record<string, unknown> | undef
 }
 
 describe("takeAutomaticSlot", () => {
+  it("starts from a counter read ahead, and a read that other Lambdas overtook never lets a slot past the limit", async () => {
+    // prepare: two Lambdas read the account's counter ahead (none yet, then one slot taken)
+    const account = freshAccount();
+    const options = { account, limit: 2, windowSeconds: 600, now: T0 };
+    const empty = await readCounter(dynamo.docClient, table, account);
+    expect(await takeAutomaticSlot(dynamo.docClient, table, { ...options, read: Promise.resolve(empty) })).toEqual({
+      allowed: true,
+      count: 1,
+      windowStart: WINDOW_START,
+    });
+    const one = await readCounter(dynamo.docClient, table, account);
+    // Another Lambda takes the second slot after both reads.
+    expect((await takeAutomaticSlot(dynamo.docClient, table, options)).allowed).toBe(true);
+
+    // act: each stale read loses its conditional write and reads again
+    const fromEmpty = await takeAutomaticSlot(dynamo.docClient, table, { ...options, read: Promise.resolve(empty) });
+    const fromOne = await takeAutomaticSlot(dynamo.docClient, table, { ...options, read: Promise.resolve(one) });
+
+    // assess
+    expect(fromEmpty).toEqual({
+      allowed: false,
+      reason: blastRadiusReason(account, 2, 600),
+      windowStart: WINDOW_START,
+    });
+    expect(fromOne.allowed).toBe(false);
+    expect((await counter(account))?.count).toBe(2);
+  });
+
   it("never allows more than the limit when many Lambdas take slots at once", async () => {
     // prepare
     const account = freshAccount();

@@ -242,6 +242,11 @@ function ownCalls(id: FunctionId): Call[] {
         ...logs,
         ...table,
         ...params("policy", "killSwitch", "slackWebhook", "slackToken"),
+        // The policy and the kill switch, read together (respondSettings).
+        ...(["policy", "killSwitch"] as const).map((key) => ({
+          action: "ssm:GetParameters",
+          resource: parameter(p[key]),
+        })),
         ...publish,
         { action: "states:StartExecution", resource: STATE_MACHINE },
         { action: "sqs:SendMessage", resource: context.deadLetterQueueArn },

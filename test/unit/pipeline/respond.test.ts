@@ -17,6 +17,8 @@ import {
   type RespondResult,
   respond,
 } from "../../../packages/core/src/index.ts";
+import type { ClaimAnswer } from "../../../packages/core/src/pipeline/respond.ts";
+import type { Policy } from "../../../packages/core/src/policy/schema.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
@@ -77,6 +79,20 @@ function fakes(policy: PolicyInput, overrides: Partial<RespondDeps> = {}): Fakes
 }
 
 const GROUP = "sg-0632fa4ee8a8468a4";
+
+/** A promise the test settles. */
+function deferred<T>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Lets every pending callback run (promises and timers already due). */
+const ticks = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+};
 
 /** The live group of the SSH_OPEN event, with its tags: read for the policy's exemption tags before a revoke. */
 function liveGroup(tags: Record<string, string> = {}): void {
@@ -285,9 +301,92 @@ describe("respond", () => {
     const result = await respond(SSH_OPEN, f.deps);
     expect(result.outcome).toBe("pending-approval");
     expect(f.approvals[0]?.decision.reasons.at(-1)).toContain("blast-radius limit: 20 automatic actions per 600 s");
-    expect(ec2.calls()).toHaveLength(0);
+    // Nothing changed: the group's tags were read while the slot was being taken, and the revoke never sent.
+    expect(ec2.calls().map((c) => c.args[0].constructor.name)).toEqual(["DescribeSecurityGroupsCommand"]);
+    expect(f.approvals[0]?.decision.mode).toBe("approve");
+    expect(result.applied).toEqual([]);
     const g = fakes({ dryRun: false }, { takeAutomaticSlot: refused, startApproval: undefined });
     expect((await respond(SSH_OPEN, g.deps)).outcome).toBe("alert");
+  });
+
+  it("claims while the policy is read, reads the kill switch with the claim, and changes nothing before the claim, the switch and the slot answered", async () => {
+    // prepare: every guardrail answers only when the test says so
+    const policy = deferred<Policy>();
+    const claim = deferred<ClaimAnswer>();
+    const kill = deferred<boolean>();
+    const slot = deferred<{ allowed: true }>();
+    const order: string[] = [];
+    const f = fakes(
+      { dryRun: false },
+      {
+        policy: policy.promise,
+        claim: () => {
+          order.push("claim");
+          return claim.promise;
+        },
+        killSwitch: () => {
+          order.push("kill switch");
+          return kill.promise;
+        },
+        prepareSlot: (account) => order.push(`read counter ${account}`),
+        takeAutomaticSlot: () => {
+          order.push("slot");
+          return slot.promise;
+        },
+      },
+    );
+    const revokes = () => ec2.commandCalls(RevokeSecurityGroupIngressCommand).length;
+
+    // act + assess: the claim and the counter read go out before the policy is known
+    const running = respond(SSH_OPEN, f.deps);
+    await ticks();
+    expect(order).toEqual(["claim", "read counter 776520358045"]);
+    policy.resolve(parsePolicy({ dryRun: false }));
+    await ticks();
+    expect(order).toEqual(["claim", "read counter 776520358045", "kill switch"]);
+    // the claim held, the kill switch not answered yet: no slot, no call
+    claim.resolve({ claimed: true });
+    await ticks();
+    expect(order).not.toContain("slot");
+    expect(ec2.calls()).toHaveLength(0);
+    // the switch off: the slot is asked for, and the group's tags are read meanwhile; the revoke waits for the slot
+    kill.resolve(false);
+    await vi.waitFor(() => expect(ec2.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(1));
+    expect(order.at(-1)).toBe("slot");
+    await ticks();
+    expect(revokes()).toBe(0);
+    slot.resolve({ allowed: true });
+    const result = await running;
+    expect(result.outcome).toBe("applied");
+    expect(revokes()).toBe(1);
+  });
+
+  it("acts on nothing and takes no slot when the kill switch read with the policy is on", async () => {
+    const slots: string[] = [];
+    const f = fakes(
+      { dryRun: false },
+      {
+        policy: Promise.resolve(parsePolicy({ dryRun: false })),
+        killSwitch: async () => true,
+        takeAutomaticSlot: async (account) => {
+          slots.push(account);
+          return { allowed: true };
+        },
+      },
+    );
+    const result = await respond(SSH_OPEN, f.deps);
+    expect(result.outcome).toBe("alert");
+    expect(slots).toEqual([]);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+
+  it("gives the claim back when the policy cannot be read, and acts on nothing", async () => {
+    const f = fakes({ dryRun: false }, { policy: Promise.reject(new Error("SSM parameter /p is missing or empty")) });
+    await expect(respond(SSH_OPEN, f.deps)).rejects.toThrow("is missing or empty");
+    expect(f.claims).toEqual(["ct:776520358045:us-east-1:2aae5c69-4eaf-490d-b022-fd622c12a717"]);
+    expect(f.released).toEqual(f.claims);
+    expect(ec2.calls()).toHaveLength(0);
+    expect(f.records).toEqual([]);
   });
 
   it("sends the event back to its retry policy on a throttled call, releasing the claim, and records nothing yet", async () => {

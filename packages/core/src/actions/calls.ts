@@ -1,9 +1,25 @@
 import { awsErrorCode, awsErrorMessage, isDryRunSuccess, isNotFound } from "../aws/errors.ts";
-import type { ApplyResult, ApplyStatus, AwsService, CallRecord } from "./types.ts";
+import type { ApplyContext, ApplyResult, ApplyStatus, AwsService, CallRecord } from "./types.ts";
 
-/** Records every AWS call an action makes, for its outcome and audit. */
+/** Operations that only read: every other one changes something and waits for `beforeChange` first. */
+const READ_ONLY = /^(Describe|Get|List)[A-Z]/;
+
+/**
+ * Records every AWS call an action makes, for its outcome and audit. Every action sends its calls through one, so this
+ * is where `ApplyContext.beforeChange` holds back the first call that is not a read.
+ */
 export class CallLog {
   readonly calls: CallRecord[] = [];
+  private readonly beforeChange: (() => Promise<void>) | undefined;
+
+  constructor(ctx?: Pick<ApplyContext, "beforeChange">) {
+    this.beforeChange = ctx?.beforeChange;
+  }
+
+  /** Whether `operation` changes something (anything but Describe*, Get* and List*). */
+  static changes(operation: string): boolean {
+    return !READ_ONLY.test(operation);
+  }
 
   /**
    * Sends one call and records it. EC2's DryRunOperation answer is returned as `"dry-run-ok"` rather than thrown;
@@ -15,6 +31,8 @@ export class CallLog {
     params: Record<string, unknown>,
     exec: () => Promise<T>,
   ): Promise<T | "dry-run-ok"> {
+    // Reads go out at once; a change waits until the caller's guardrails have passed, and is never sent if they refuse.
+    if (this.beforeChange && CallLog.changes(operation)) await this.beforeChange();
     try {
       const output = await exec();
       this.calls.push({ service, operation, params, result: "ok" });

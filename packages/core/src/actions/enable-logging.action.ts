@@ -32,7 +32,7 @@ function costNote(cluster: string): string {
   );
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const cluster = await describeCluster(ctx, log, p.clusterName);
   const enabled = new Set(
     (cluster.logging?.clusterLogging ?? []).filter((l) => l.enabled).flatMap((l) => (l.types ?? []) as string[]),
@@ -49,7 +49,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = enableLogging.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed")
@@ -81,7 +81,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const outcome = await runClusterUpdate(ctx, log, {
       name: u.clusterName,

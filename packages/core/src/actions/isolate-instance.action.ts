@@ -81,7 +81,7 @@ async function createGroup(
   ec2: EC2Client,
   log: CallLog,
 ): Promise<string> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const request = {
     GroupName: `eks-responder-${role}-${vpc}`,
     Description:
@@ -125,7 +125,7 @@ async function createGroup(
  * ingress and egress rule it has is revoked, by id.
  */
 async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promise<void> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const read = { Filters: [{ Name: "group-id", Values: [groupId] }] };
   const rules = await log.send("ec2", "DescribeSecurityGroupRules", read, () =>
     ec2.send(new sdk.DescribeSecurityGroupRulesCommand(read)),
@@ -149,7 +149,7 @@ async function emptyGroup(groupId: string, ec2: EC2Client, log: CallLog): Promis
   }
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const ec2 = await ctx.clients.ec2();
   const live = await readInstance(p.instanceId, p.autoScalingGroupName, ec2, () => ctx.clients.autoscaling(), log);
   if (!live) return { status: "refused", reason: `instance ${p.instanceId} was not found` };
@@ -198,7 +198,7 @@ async function quarantineInterface(
   ec2: EC2Client,
   log: CallLog,
 ): Promise<void> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   record.push({ networkInterfaceId: eni.networkInterfaceId, groups: eni.groups });
   for (const group of [groups.transition, groups.quarantine]) {
     const request = { NetworkInterfaceId: eni.networkInterfaceId, Groups: [group] };
@@ -214,7 +214,7 @@ async function quarantineInterface(
  * deleted, and the VPC resource controller deleted the interface) has nothing to restore.
  */
 async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<string[]> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   if (u.tagged) {
     const request = { Resources: [u.instanceId], Tags: [{ Key: QUARANTINE_TAG }] };
@@ -242,7 +242,7 @@ async function undoSteps(u: Undo, ctx: ApplyContext, log: CallLog): Promise<stri
 async function dryRun(p: Params, live: Live, ctx: ApplyContext, log: CallLog, id: string): Promise<ApplyResult> {
   // EC2 checks permissions and parameters without acting; nothing to undo. A Spot instance's termination protection
   // is refused whatever the permissions (UnsupportedOperation): reported, as apply would.
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const dry = dryRunParam(true);
   let refused = "";
@@ -268,7 +268,7 @@ async function dryRun(p: Params, live: Live, ctx: ApplyContext, log: CallLog, id
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = isolateInstance.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   let checked: CheckResult;
   try {
     checked = await check(p, ctx, log);
@@ -280,7 +280,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     return log.result(id, checked.status, checked.reason, checked.before ? { before: checked.before } : {});
   const live = checked.before as unknown as Live;
   if (ctx.dryRun) return dryRun(p, live, ctx, log, id);
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   // What has been changed so far, undone in full if a later step of the network isolation fails.
   const undo: Undo = { instanceId: p.instanceId, networkInterfaces: [], tagged: false };
@@ -359,7 +359,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const gone = await undoSteps(u, ctx, log);
     const note =

@@ -111,7 +111,7 @@ export function branchFilter(trunks: readonly string[]) {
  */
 async function readBranchInterfaces(trunks: string[], ec2: EC2Client, log: CallLog): Promise<NetworkInterface[]> {
   if (trunks.length === 0) return [];
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const found: NetworkInterface[] = [];
   let token: string | undefined;
   do {
@@ -133,7 +133,7 @@ export async function readInstance(
   asgClient: () => Promise<AutoScalingClient>,
   log: CallLog,
 ): Promise<Live | undefined> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const described = await log.send("ec2", "DescribeInstances", { InstanceIds: [instanceId] }, () =>
     ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [instanceId] })),
   );
@@ -173,7 +173,7 @@ export async function findGroups(
   ec2: EC2Client,
   log: CallLog,
 ): Promise<{ transition?: string; quarantine?: string }> {
-  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeSecurityGroupsCommand } = await import("../aws/ec2.ts");
   const request = {
     Filters: [
       { Name: "vpc-id", Values: [vpc] },

@@ -51,7 +51,7 @@ async function attempt(
 }
 
 export async function protect(live: Live, undo: ProtectionUndo, ctx: ApplyContext, log: CallLog): Promise<Protections> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const instanceId = undo.instanceId;
   const steps: ProtectionStep[] = [];
@@ -150,7 +150,7 @@ async function protectInGroup(
  * https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_ExitStandby.html
  */
 export async function unprotect(u: ProtectionUndo, ctx: ApplyContext, log: CallLog): Promise<void> {
-  const sdk = await import("@aws-sdk/client-ec2");
+  const sdk = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   if (u.shutdownBehavior !== undefined) {
     const request = { InstanceId: u.instanceId, InstanceInitiatedShutdownBehavior: { Value: u.shutdownBehavior } };

@@ -130,7 +130,7 @@ function commandBase(p: Params, ctx: PlanContext) {
 /** The instances to patch: the ids given, or the running nodes of the cluster (and node group) by each kind's tags. */
 async function targets(p: Params, ctx: ApplyContext, log: CallLog): Promise<string[]> {
   if (p.instanceIds) return p.instanceIds;
-  const { DescribeInstancesCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeInstancesCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const ids = new Set<string>();
   for (const Filters of clusterFilters(p)) {
@@ -198,7 +198,7 @@ async function managed(
   return { online, skipped };
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const ids = await targets(p, ctx, log);
   if (ids.length === 0) return { status: "refused", reason: "no running instance matches the targets" };
   const { online, skipped } = await managed(ids, ctx, log);
@@ -214,7 +214,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 
 /** Sets or removes the run tag on the nodes, in batches. */
 async function runTag(ctx: ApplyContext, log: CallLog, ids: string[], operation: "CreateTags" | "DeleteTags") {
-  const { CreateTagsCommand, DeleteTagsCommand } = await import("@aws-sdk/client-ec2");
+  const { CreateTagsCommand, DeleteTagsCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   for (const Resources of chunks(ids, TAG_BATCH)) {
     const request = { Resources, Tags: [{ Key: PATCH_RUN_TAG, Value: ctx.assessmentId }] };
@@ -252,7 +252,7 @@ async function follow(ctx: ApplyContext, log: CallLog, commandId: string, online
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = patchNodes.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed") {

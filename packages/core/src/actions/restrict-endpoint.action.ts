@@ -47,7 +47,7 @@ function target(p: Params) {
  * off, or undefined when both are on.
  */
 async function vpcDnsOff(vpcId: string, ctx: ApplyContext, log: CallLog): Promise<string[]> {
-  const { DescribeVpcAttributeCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeVpcAttributeCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const off: string[] = [];
   for (const attribute of ["enableDnsSupport", "enableDnsHostnames"] as const) {
@@ -66,7 +66,7 @@ async function vpcDnsOff(vpcId: string, ctx: ApplyContext, log: CallLog): Promis
   return off;
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const cluster = await describeCluster(ctx, log, p.clusterName);
   const vpc = cluster.resourcesVpcConfig ?? {};
   const before = {
@@ -111,7 +111,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = restrictEndpoint.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed")
@@ -142,7 +142,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const outcome = await runClusterUpdate(ctx, log, {
       name: u.clusterName,

@@ -102,7 +102,7 @@ async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<
   return tag ? `cluster ${p.clusterName} carries the exemption tag ${tag}` : undefined;
 }
 
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   try {
     const exempt = await exemptionOf(p, ctx, log);
     if (exempt) return { status: "refused", reason: exempt };
@@ -138,7 +138,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = revokeAccess.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   const target = { clusterName: p.clusterName, principalArn: p.principalArn };
   try {
     const checked = await check(p, ctx, log);
@@ -193,7 +193,7 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
   const id = revokeAccess.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   const eksSdk = await import("@aws-sdk/client-eks");
   const eks = await ctx.clients.eks();
   const target = { clusterName: u.clusterName, principalArn: u.principalArn };

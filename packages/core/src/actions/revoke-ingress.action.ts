@@ -132,7 +132,7 @@ function toIpPermission(rule: Rule) {
  * (ModifySecurityGroupRules), the rules are read first: to record them for rollback, and because that event does not
  * say whether a rule is ingress or egress.
  */
-async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise<CheckResult> {
+async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
   const exempt = await exemptionOf(p, ctx, log);
   if (exempt) return { status: "refused", reason: exempt };
   if (!p.ruleIds || (p.rules && p.rules.length === p.ruleIds.length)) {
@@ -149,7 +149,7 @@ async function check(p: Params, ctx: ApplyContext, log = new CallLog()): Promise
 async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<string | undefined> {
   const exempt = ctx.exemptTags;
   if (exempt.length === 0) return undefined;
-  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeSecurityGroupsCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const request = { GroupIds: [p.groupId] };
   const page = await log.send("ec2", "DescribeSecurityGroups", request, () =>
@@ -166,7 +166,7 @@ async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<
  * rules that still exist; of those, only ingress rules of the group that are still open are kept.
  */
 async function readLive(p: Params, ids: readonly string[], ctx: ApplyContext, log: CallLog): Promise<CheckResult> {
-  const { DescribeSecurityGroupRulesCommand } = await import("@aws-sdk/client-ec2");
+  const { DescribeSecurityGroupRulesCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   const request = { Filters: [{ Name: "security-group-rule-id", Values: [...ids] }] };
   const page = await log.send("ec2", "DescribeSecurityGroupRules", request, () =>
@@ -197,13 +197,13 @@ function revokeRequest(p: Params, dryRun: boolean) {
 
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = revokeIngress.id;
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   try {
     const checked = await check(p, ctx, log);
     if (checked.status !== "needed") return log.result(id, checked.status, checked.reason);
     const liveIds = (checked.before.rules as Rule[]).map((r) => r.ruleId).filter((x): x is string => x !== undefined);
     const request = revokeRequest(p.ruleIds && !p.rules ? { ...p, ruleIds: liveIds } : p, ctx.dryRun);
-    const { RevokeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+    const { RevokeSecurityGroupIngressCommand } = await import("../aws/ec2.ts");
     const ec2 = await ctx.clients.ec2();
     const output = await log.send("ec2", "RevokeSecurityGroupIngress", request, () =>
       ec2.send(new RevokeSecurityGroupIngressCommand(request)),
@@ -250,7 +250,7 @@ async function revokeRemaining(p: Params, ctx: ApplyContext, log: CallLog): Prom
     const rules = checked.before.rules as Rule[];
     const ids = rules.map((r) => r.ruleId).filter((x): x is string => x !== undefined);
     const request = { GroupId: p.groupId, SecurityGroupRuleIds: ids, ...dryRunParam(ctx.dryRun) };
-    const { RevokeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+    const { RevokeSecurityGroupIngressCommand } = await import("../aws/ec2.ts");
     const ec2 = await ctx.clients.ec2();
     const output = await log.send("ec2", "RevokeSecurityGroupIngress", request, () =>
       ec2.send(new RevokeSecurityGroupIngressCommand(request)),
@@ -278,9 +278,9 @@ function goneUndo(p: Params): Partial<ApplyResult> {
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
   const u = undoSchema.parse(undo);
-  const log = new CallLog();
+  const log = new CallLog(ctx);
   const request = { GroupId: u.groupId, IpPermissions: u.rules.map(toIpPermission), ...dryRunParam(ctx.dryRun) };
-  const { AuthorizeSecurityGroupIngressCommand } = await import("@aws-sdk/client-ec2");
+  const { AuthorizeSecurityGroupIngressCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
   try {
     const output = await log.send("ec2", "AuthorizeSecurityGroupIngress", request, () =>

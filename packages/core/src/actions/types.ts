@@ -46,6 +46,12 @@ export interface ApplyContext extends PlanContext {
    * and the event is retried. The approval's Apply task (900 s) and the CLI may pass LONG_UPDATE_WAIT_MS.
    */
   updateWaitMs?: number;
+  /**
+   * Awaited before each call that changes something (CallLog sends reads at once): the respond path passes its
+   * blast-radius slot here, so an action's live reads run while the slot is taken and its first change waits for it.
+   * Rejecting stops the action before any change (it reports a failure, which the caller then discards).
+   */
+  beforeChange?: () => Promise<void>;
 }
 
 /** One AWS call an action made, as recorded in its outcome. */

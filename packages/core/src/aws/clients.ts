@@ -52,7 +52,7 @@ export function createAwsClients(region: string, options: ClientOptions = {}): A
   return {
     region,
     ec2: lazy(async () => {
-      const { EC2Client } = await import("@aws-sdk/client-ec2");
+      const { EC2Client } = await import("./ec2.ts");
       if (options.maxAttempts !== undefined) return new EC2Client(config);
       // Still the SDK's adaptive retry (client-side rate limiting), with more attempts and shorter waits.
       const { AdaptiveRetryStrategy } = await import("@smithy/core/retry");

@@ -40,6 +40,26 @@ export interface BlastRadiusOptions {
   windowSeconds: number;
   /** The clock (default: the current time). */
   now?: Date;
+  /**
+   * The counter item as the caller read it ahead (readCounter, strongly consistent), for the first attempt instead of a
+   * read of its own: the respond path reads it while the claim and the policy are in flight. It is only where the first
+   * attempt starts: every write is conditional on what was read, so a read that another Lambda has overtaken loses its
+   * write and the next attempt reads again.
+   */
+  read?: Promise<Record<string, unknown> | undefined>;
+}
+
+/** The account's counter item, read strongly consistent (what takeAutomaticSlot's `read` option takes). */
+export async function readCounter(
+  client: DynamoDBDocumentClient,
+  table: string,
+  account: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { GetCommand } = await documentCommands();
+  const { Item } = await client.send(
+    new GetCommand({ TableName: table, Key: blastRadiusKey(account), ConsistentRead: true }),
+  );
+  return Item;
 }
 
 export type SlotResult =
@@ -165,13 +185,13 @@ export async function takeAutomaticSlot(
   const reason = blastRadiusReason(account, limit, windowSeconds);
   const firstStart = windowStartOf(options.now ?? new Date(), windowSeconds);
   if (limit === 0) return { allowed: false, reason, windowStart: firstStart };
-  const { GetCommand, PutCommand, UpdateCommand } = await documentCommands();
+  const { PutCommand, UpdateCommand } = await documentCommands();
   const Key = blastRadiusKey(account);
   let start = firstStart;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     // The clock is read again on every attempt: a slot is counted in the window it is granted in.
     if (attempt > 1) start = windowStartOf(options.now ?? new Date(), windowSeconds);
-    const { Item } = await client.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
+    const Item = attempt === 1 && options.read ? await options.read : await readCounter(client, table, account);
     const read = counterOf(Item, start, windowSeconds);
     if (read && "damaged" in read) {
       return {

@@ -21,21 +21,33 @@ export function ruleGuards(client: DynamoDBDocumentClient, table: string, policy
     signal: SignalSummary | undefined,
   ): Promise<string | undefined> => {
     const at = now?.();
-    for (const target of revokeTargets(assessment)) {
-      const mark = await restoredRule(client, table, target, { holdSeconds, ...(at ? { now: at } : {}) });
-      if (mark) return restoredReason(target, mark, holdSeconds);
-    }
-    if (decision.mode !== "auto") return undefined;
-    for (const target of revokeTargets(assessment)) {
-      const slot = await takeRevocation(client, table, target, {
-        eventKey: signal?.key ?? assessment.id,
-        actor: signal?.actor ?? "an unknown principal",
-        limit: flapping.revocations,
-        windowSeconds: flapping.windowSeconds,
-        ...(at ? { now: at } : {}),
-      });
-      if (!slot.allowed) return slot.reason;
-    }
-    return undefined;
+    const targets = revokeTargets(assessment);
+    // Both guards at once (they sit before the first change of an automatic fix): a rule held after a rollback wins;
+    // a revocation counted for a rule that is then held only brings the flapping alert sooner (fail closed).
+    const restored = Promise.all(
+      targets.map(async (target) => {
+        const mark = await restoredRule(client, table, target, { holdSeconds, ...(at ? { now: at } : {}) });
+        return mark ? restoredReason(target, mark, holdSeconds) : undefined;
+      }),
+    );
+    const counted =
+      decision.mode === "auto"
+        ? Promise.all(
+            targets.map((target) =>
+              takeRevocation(client, table, target, {
+                eventKey: signal?.key ?? assessment.id,
+                actor: signal?.actor ?? "an unknown principal",
+                limit: flapping.revocations,
+                windowSeconds: flapping.windowSeconds,
+                ...(at ? { now: at } : {}),
+              }),
+            ),
+          )
+        : Promise.resolve([]);
+    const [holds, slots] = await Promise.all([restored, counted]);
+    const hold = holds.find((h) => h !== undefined);
+    if (hold !== undefined) return hold;
+    const refused = slots.find((slot) => !slot.allowed);
+    return refused && !refused.allowed ? refused.reason : undefined;
   };
 }

@@ -209,6 +209,18 @@ export function processParsed(parsed: ParsedEvent, policy: Policy, options: Deci
 }
 
 /**
+ * The event parsed as processEvent parses it, or undefined when processEvent would refuse it (it then says why): what
+ * the respond path needs to claim an event before its policy is read. Never throws.
+ */
+export function parseQuietly(input: unknown): ParsedEvent | undefined {
+  try {
+    return parseEvent(typeof input === "string" ? readEventText(input) : input);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The spine: one raw event (an object, or its JSON text) → what eks-responder would do and why. Never throws for bad
  * input: a malformed event comes back as an `invalid` result with a typed error.
  */
@@ -216,12 +228,14 @@ export function processEvent(
   input: unknown,
   policy: Policy,
   options: DecideOptions = { forceDryRun: true },
+  /** `parseEvent` of the same input, when the caller parsed it already (the respond path, to claim it early). */
+  parsed?: ParsedEvent,
 ): EventResult {
   // The JSON value, kept for the envelope id of an invalid event (text is read once, not again on a refusal).
   let raw: unknown;
   try {
     raw = typeof input === "string" ? readEventText(input) : input;
-    return processParsed(parseEvent(raw), policy, options);
+    return processParsed(parsed ?? parseEvent(raw), policy, options);
   } catch (error) {
     if (error instanceof EksResponderError) {
       // Text refused for its size was not read: read it for the id only, so the refusal names the event.

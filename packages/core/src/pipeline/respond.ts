@@ -1,9 +1,11 @@
-import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
+import { type ActionOutcome, runPlaybook, warmPlaybook } from "../actions/run.ts";
+import type { ApplyContext } from "../actions/types.ts";
 import type { AwsClients } from "../aws/clients.ts";
+import { signalKey } from "../detectors/common.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { Policy } from "../policy/schema.ts";
-import { processEvent } from "./process.ts";
+import { parseQuietly, processEvent } from "./process.ts";
 import type { Decision, EventResult, SignalSummary } from "./types.ts";
 
 /** What an approval needs: the assessment, the decision with its exact plan, and who may decide. */
@@ -61,7 +63,12 @@ export class ClaimHeldError extends Error {
  * servers. A missing `startApproval` makes approve-mode decisions fail closed (alert only).
  */
 export interface RespondDeps {
-  policy: Policy;
+  /**
+   * The policy, or its read in flight: the event is claimed (and, with `prepareSlot`, the account's blast-radius counter
+   * read) while the policy is read. A read that fails makes respond throw after giving the claim back: nothing is acted
+   * on, and the event goes to its retry policy.
+   */
+  policy: Policy | Promise<Policy>;
   clients(region: string): AwsClients;
   sleep(ms: number): Promise<void>;
   /** Claims the event for this invocation, or says who has it (see ClaimAnswer). */
@@ -86,6 +93,11 @@ export interface RespondDeps {
    * into an alert with it. `signal` says which event it is and who made the change it reports.
    */
   holdBack?(assessment: Assessment, decision: Decision, signal: SignalSummary | undefined): Promise<string | undefined>;
+  /**
+   * Starts reading what `takeAutomaticSlot(account)` will need (the counter, read ahead) while the claim and the policy
+   * are in flight. Reading only: the slot is taken later, if at all, once the claim is held and the kill switch is off.
+   */
+  prepareSlot?(account: string): void;
   startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
@@ -107,6 +119,26 @@ export interface RespondResult extends EventResult {
   /** Which claim of the event this was: more than 1 when it took over from an invocation that died or gave it back. */
   attempt?: number;
 }
+
+/** Why an action stopped before its first change: the blast-radius slot was refused (its outcome is then discarded). */
+class SlotRefusedError extends Error {
+  override name = "SlotRefusedError";
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** A promise whose rejection is held until it is awaited (no unhandled rejection when the path ends before that). */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+function unwrap<T>(settled: Settled<T>): T {
+  if (!settled.ok) throw settled.error;
+  return settled.value;
+}
+
+const isLive = (d: Decision) => d.mode === "auto" && !d.dryRun && d.plan.length > 0;
 
 function downgrade(decision: Decision, reason: string): Decision {
   return { ...decision, mode: "alert", plan: [], reasons: [...decision.reasons, `fail closed, alert only: ${reason}`] };
@@ -131,14 +163,45 @@ function mergeOutcomes(earlier: readonly ActionOutcome[] | undefined, now: Actio
  * Crash safety: the claim is held from before the first change until the event is complete. After each assessment is
  * acted on, a checkpoint says so; an invocation that takes over a dead one's claim resumes from it (nothing done twice),
  * re-checks live state for the rest, and records under the first claim's time (the audit is written once).
+ *
+ * Independent reads go out together, and nothing is changed before all of them have answered: the claim is sent as
+ * soon as the event is parsed, with the policy's read; the kill switch is read with the policy (or, with the policy
+ * cached, with the claim); the SDK clients of a live playbook start loading as soon as the assessment names them; an
+ * automatic action's live reads run while its blast-radius slot is taken, and its first change waits for the slot
+ * (ApplyContext.beforeChange). The loop below acts only once the claim is held and the kill switch was read off.
  */
 export async function respond(event: unknown, deps: RespondDeps): Promise<RespondResult> {
-  const processed = processEvent(event, deps.policy, { forceDryRun: false });
+  const parsed = parseQuietly(event);
+  const early = parsed?.status === "signal" ? parsed.signal : undefined;
+  const earlyKey = early ? signalKey(early) : undefined;
+  const claiming = earlyKey && deps.claim ? settle(deps.claim(earlyKey)) : undefined;
+  const policyPending = deps.policy instanceof Promise;
+  // The policy is not known yet: the counter is read ahead for any event that has an account (a read, never a slot).
+  if (early && policyPending) deps.prepareSlot?.(early.account);
+  let policy: Policy;
+  try {
+    policy = await deps.policy;
+  } catch (error) {
+    if (claiming && earlyKey) await giveBack(claiming, earlyKey, deps);
+    throw error;
+  }
+  const processed = processEvent(event, policy, { forceDryRun: false }, parsed);
   const result: RespondResult = { ...processed, applied: [], approvals: [] };
   const key = processed.signal?.key;
+  if (claiming && earlyKey && key !== earlyKey) await giveBack(claiming, earlyKey, deps);
+  const live = result.assessments.filter((a) => result.decisions.some((d) => d.assessmentId === a.id && isLive(d)));
+  // Read now, with the claim, when something could be acted on (with the policy just read, it came with it).
+  const killRead =
+    deps.killSwitch && result.decisions.some((d) => d.mode === "auto" || d.mode === "approve")
+      ? settle(deps.killSwitch())
+      : undefined;
+  for (const assessment of live) {
+    if (!policyPending) deps.prepareSlot?.(assessment.account);
+    warmPlaybook(assessment, deps.clients(assessment.region));
+  }
   let resume: RespondCheckpoint | undefined;
   if (key && deps.claim) {
-    const claim = await deps.claim(key);
+    const claim = claiming && key === earlyKey ? unwrap(await claiming) : await deps.claim(key);
     if (!claim.claimed) {
       if (claim.status === "IN_PROGRESS") throw new ClaimHeldError(key, claim.heldUntil);
       return {
@@ -169,7 +232,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
     }
     const open = (d: Decision) => (d.mode === "auto" || d.mode === "approve") && !done.has(d.assessmentId);
     // Read only when something could be acted on: an alert or a skipped event does not wait on the parameter.
-    if (result.decisions.some(open) && deps.killSwitch && (await deps.killSwitch())) {
+    if (result.decisions.some(open) && killRead && unwrap(await killRead)) {
       result.decisions = result.decisions.map((d) => (open(d) ? downgrade(d, "the kill switch is on") : d));
     }
     if ((result.attempt ?? 1) > 1) {
@@ -189,14 +252,49 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       if (done.has(decision.assessmentId) || decision.dryRun || decision.plan.length === 0) continue;
       const assessment = result.assessments.find((a) => a.id === decision.assessmentId);
       if (!assessment) continue;
-      const held = deps.holdBack ? await deps.holdBack(assessment, decision, result.signal) : undefined;
-      if (held !== undefined) {
-        result.decisions[index] = downgrade(decision, held);
-        continue;
-      }
+      // The rule guards (a rule a rollback put back, a rule re-added again and again) are read while the slot is
+      // taken and the playbook reads live state; no change is sent before both said yes.
+      const holding = deps.holdBack ? settle(deps.holdBack(assessment, decision, result.signal)) : undefined;
+      const heldBack = async (): Promise<string | undefined> => (holding ? unwrap(await holding) : undefined);
+      const context: ApplyContext = {
+        clients: deps.clients(assessment.region),
+        dryRun: false,
+        assessmentId: assessment.id,
+        account: assessment.account,
+        region: assessment.region,
+        sleep: deps.sleep,
+        exemptTags: policy.exemptions.tags,
+      };
+      let running: Promise<ActionOutcome[]> | undefined;
       if (decision.mode === "auto" && deps.takeAutomaticSlot) {
-        const slot = await deps.takeAutomaticSlot(assessment.account);
+        const slotting = settle(deps.takeAutomaticSlot(assessment.account));
+        // The playbook's reads go out while the slot is taken; its first change waits for it, and never comes if the
+        // slot is refused (that run changed nothing and is discarded).
+        running = runPlaybook(assessment, {
+          ...context,
+          async beforeChange() {
+            const taken = unwrap(await slotting);
+            if (!taken.allowed) throw new SlotRefusedError(taken.reason);
+            const held = await heldBack();
+            if (held !== undefined) throw new SlotRefusedError(held);
+          },
+        });
+        const settled = await slotting;
+        if (!settled.ok) await running;
+        const slot = unwrap(settled);
+        const held = await heldBack().catch(async (error: unknown) => {
+          await running;
+          throw error;
+        });
+        if (held !== undefined) {
+          // That run changed nothing (its first change waited for the guards) and is discarded.
+          await running;
+          result.decisions[index] = downgrade(decision, held);
+          continue;
+        }
         if (!slot.allowed) {
+          await running;
+          running = undefined;
           const reasons = [...decision.reasons, `${slot.reason}: asking for approval instead`];
           result.decisions[index] = deps.startApproval
             ? { ...decision, mode: "approve", reasons }
@@ -204,21 +302,17 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
           if (!deps.startApproval) continue;
         }
       }
+      if (!deps.takeAutomaticSlot || decision.mode !== "auto") {
+        const held = await heldBack();
+        if (held !== undefined) {
+          result.decisions[index] = downgrade(decision, held);
+          continue;
+        }
+      }
       const current = result.decisions[index] ?? decision;
       if (current.mode === "auto") {
         const earlier = resume?.partial.find((p) => p.assessmentId === assessment.id)?.outcomes;
-        const outcomes = mergeOutcomes(
-          earlier,
-          await runPlaybook(assessment, {
-            clients: deps.clients(assessment.region),
-            dryRun: false,
-            assessmentId: assessment.id,
-            account: assessment.account,
-            region: assessment.region,
-            sleep: deps.sleep,
-            exemptTags: deps.policy.exemptions.tags,
-          }),
-        );
+        const outcomes = mergeOutcomes(earlier, await (running ?? runPlaybook(assessment, context)));
         result.applied.push({ assessmentId: assessment.id, outcomes });
         // A refusal changed nothing: the decision reads as an alert, with the refusal, no plan and no rollback.
         const refused = outcomes.find((o) => o.status === "refused");
@@ -284,6 +378,12 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
     if (key && deps.release) await deps.release(key);
     throw error;
   }
+}
+
+/** Gives up a claim taken for an event this invocation will not handle (its policy could not be read). */
+async function giveBack(claiming: Promise<Settled<ClaimAnswer>>, key: string, deps: RespondDeps): Promise<void> {
+  const claim = await claiming;
+  if (claim.ok && claim.value.claimed && deps.release) await deps.release(key);
 }
 
 function outcomeAfter(result: RespondResult): EventResult["outcome"] {
