@@ -219,6 +219,17 @@ const SCOPES = {
     resources: (c) => [arn(c, "eks", "access-entry/*")],
     condition: (c) => ({ ArnLike: { "eks:policyArn": [managedAccessPolicies(c)] } }),
   },
+  // What apply sends to narrow an association back: an AWS-managed policy at namespace scope only, so the function
+  // roles can never associate a policy cluster-wide. The namespaces come from the policy at run time: eks:namespaces
+  // cannot be fixed here. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
+  eksNarrowManagedPolicy: {
+    sid: "EksNarrowManagedAccessPolicyToNamespaces",
+    resources: (c) => [arn(c, "eks", "access-entry/*")],
+    condition: (c) => ({
+      ArnLike: { "eks:policyArn": [managedAccessPolicies(c)] },
+      StringEquals: { "eks:accessScope": ["namespace"] },
+    }),
+  },
   // Recreating a deleted entry sends no tags: none can be set with it (an exemption tag, say).
   eksCreateAccessEntry: {
     sid: "EksRecreateAccessEntryUntagged",
@@ -260,6 +271,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "eks:ListAssociatedAccessPolicies": ["eksAccessEntries"],
   "eks:DescribeAccessEntry": ["eksAccessEntries"],
   "eks:DisassociateAccessPolicy": ["eksAccessEntries"],
+  "eks:AssociateAccessPolicy": ["eksNarrowManagedPolicy"],
   // The SAR lists no condition key for UpdateAccessEntry: it cannot be narrowed to "remove groups only".
   "eks:UpdateAccessEntry": ["eksAccessEntries"],
   "eks:DeleteAccessEntry": ["eksAccessEntries"],

@@ -209,13 +209,17 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
           }),
         );
         result.applied.push({ assessmentId: assessment.id, outcomes });
+        // What the actions found out of their reach on the live resource (an aws-auth ConfigMap, say) is a reason too.
+        const caveats = outcomes.flatMap((o) => (o.caveats ?? []).map((c) => `${o.action}: ${c}`));
+        const said = caveats.length > 0 ? { ...current, reasons: [...current.reasons, ...caveats] } : current;
+        result.decisions[index] = said;
         // A refusal changed nothing: the decision reads as an alert, with the refusal, no plan and no rollback.
         const refused = outcomes.find((o) => o.status === "refused");
-        if (refused) result.decisions[index] = downgrade(current, `${refused.action} refused: ${refused.reason}`);
+        if (refused) result.decisions[index] = downgrade(said, `${refused.action} refused: ${refused.reason}`);
         if (transientFailure({ applied: [{ assessmentId: assessment.id, outcomes }] })) {
           checkpoint.partial.push({ assessmentId: assessment.id, outcomes });
         } else {
-          checkpoint.done.push({ decision: result.decisions[index] ?? current, outcomes });
+          checkpoint.done.push({ decision: result.decisions[index] ?? said, outcomes });
         }
       } else if (current.mode === "approve") {
         if (!deps.startApproval) {
