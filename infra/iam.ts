@@ -361,6 +361,8 @@ export const TABLE_ITEMS = {
   blastRadius: "LIMIT#*",
   /** store/audit.ts: `AUDIT#<assessmentId>` */
   audit: "AUDIT#*",
+  /** store/finding-responses.ts: `FINDING#<account>:<region>:<findingId>` */
+  findingResponses: "FINDING#*",
   /** store/approvals.ts: `APPROVAL#<approvalId>` */
   approvals: "APPROVAL#*",
   /** notify/digest.ts: `SLACKGATE#<channel>#<second>` */
@@ -423,6 +425,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       blastRadius: ["GetItem", "PutItem", "UpdateItem"],
       // GetItem: a record written again by an invocation resuming another's is recognised, not written twice.
       audit: ["GetItem", "PutItem"],
+      // The response in place for a GuardDuty finding: read before acting on a repeat, put once it is answered.
+      findingResponses: ["GetItem", "PutItem"],
       // The Slack rate gate and the digest a refused message goes to (notify/digest.ts, slackDigest).
       slackGate: ["PutItem"],
       digestSequence: ["UpdateItem"],

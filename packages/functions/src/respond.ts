@@ -4,6 +4,7 @@ import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts"
 import { fitCheckpoint, type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
+import { findingResponseStore } from "@eks-responder/core/store/finding-responses.ts";
 import {
   claimAnswer,
   claimTtlSeconds,
@@ -38,6 +39,7 @@ export async function handleEvent(
   const table = rt.config.tableName;
   const dynamo = await rt.dynamo();
   const store = idempotencyStore(dynamo, table);
+  const findings = findingResponseStore(dynamo, table);
   const tokens = new Map<string, string>();
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
@@ -67,6 +69,10 @@ export async function handleEvent(
       await store.release(key, tokens.get(key));
     },
     killSwitch,
+    findingResponses: {
+      get: (account, region, findingId) => findings.get(account, region, findingId),
+      put: (response) => findings.put(response),
+    },
     takeAutomaticSlot: (account) =>
       takeAutomaticSlot(dynamo, table, {
         account,

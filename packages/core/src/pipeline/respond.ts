@@ -3,6 +3,7 @@ import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { Policy } from "../policy/schema.ts";
+import { answerRepeats, type FindingResponse, responseOf } from "./finding-repeats.ts";
 import { processEvent } from "./process.ts";
 import type { Decision, EventResult } from "./types.ts";
 
@@ -81,6 +82,14 @@ export interface RespondDeps {
    */
   takeAutomaticSlot?(account: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
   startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
+  /**
+   * The response in place for a GuardDuty finding across its repeats (store/finding-responses.ts): read before acting
+   * on a finding, so that a repeat is an alert, never a second response; written once this event answered it.
+   */
+  findingResponses?: {
+    get(account: string, region: string, findingId: string): Promise<FindingResponse | undefined>;
+    put(response: FindingResponse): Promise<void>;
+  };
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
 }
@@ -162,6 +171,13 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         result.approvals.push({ assessmentId: decision.assessmentId, executionArn: earlier.executionArn });
     }
     const open = (d: Decision) => (d.mode === "auto" || d.mode === "approve") && !done.has(d.assessmentId);
+    const summary = processed.signal;
+    const finding =
+      summary?.family === "guardduty" && summary.finding ? { ...summary, finding: summary.finding } : undefined;
+    if (finding && deps.findingResponses && result.decisions.some(open)) {
+      const prior = await deps.findingResponses.get(finding.account, finding.region, finding.id);
+      if (prior) result.decisions = answerRepeats(finding, result.decisions, result.assessments, prior);
+    }
     // Read only when something could be acted on: an alert or a skipped event does not wait on the parameter.
     if (result.decisions.some(open) && deps.killSwitch && (await deps.killSwitch())) {
       result.decisions = result.decisions.map((d) => (open(d) ? downgrade(d, "the kill switch is on") : d));
@@ -239,6 +255,11 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       if (key && deps.checkpoint) await deps.checkpoint(key, checkpoint);
     }
     result.plan = result.decisions.flatMap((d) => d.plan);
+    if (finding && deps.findingResponses) {
+      const at = result.recordedAt ?? new Date().toISOString();
+      const answered = responseOf(finding, result.assessments, result.applied, result.approvals, at);
+      if (answered) await deps.findingResponses.put(answered);
+    }
     // A throttled or timed-out AWS call is not a verdict: send the event back to its retry policy (the claim is
     // released below, its checkpoint kept; the retry re-checks live state for what is not in the checkpoint).
     const transient = transientFailure(result);
