@@ -1,8 +1,14 @@
-import type { Cluster } from "@aws-sdk/client-eks";
 import { isNotFound } from "../aws/errors.ts";
 import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
+import {
+  type AuthenticationMode,
+  authenticationModeOf,
+  configMapCaveat,
+  narrowedNamespaces,
+  scopeText,
+} from "./eks-access.ts";
 import { describeCluster } from "./eks-calls.ts";
 import { clusterName, principalArn } from "./ids.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlannedCall } from "./types.ts";
@@ -56,36 +62,6 @@ function mode(p: Params): "entry" | "association" | "narrow" | "groups" {
   if (p.deleteAccessEntry) return "entry";
   if (p.policyArn !== undefined) return p.narrowTo ? "narrow" : "association";
   return "groups";
-}
-
-/**
- * The namespaces a namespace-scoped association keeps when narrowed to `allowed`: those it has and `allowed` lists
- * (never one it did not have); a cluster-scoped one gets `allowed`, all of which it covers. Empty: none, remove it.
- */
-export function narrowedNamespaces(scope: Association["accessScope"], allowed: readonly string[]): string[] {
-  const wanted = [...new Set(allowed)].sort();
-  return scope.type === "cluster" ? wanted : wanted.filter((ns) => scope.namespaces.includes(ns));
-}
-
-/**
- * The cluster's authentication mode, as DescribeCluster reports it (accessConfig.authenticationMode): CONFIG_MAP has
- * no access entries at all, API_AND_CONFIG_MAP also reads the aws-auth ConfigMap, API only access entries.
- * https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateAccessConfigRequest.html
- * https://docs.aws.amazon.com/eks/latest/userguide/setting-up-access-entries.html
- */
-type AuthenticationMode = "API" | "API_AND_CONFIG_MAP" | "CONFIG_MAP" | "not reported";
-
-function authenticationModeOf(cluster: Cluster): AuthenticationMode {
-  const value = cluster.accessConfig?.authenticationMode;
-  return value === "API" || value === "API_AND_CONFIG_MAP" || value === "CONFIG_MAP" ? value : "not reported";
-}
-
-/** What stays out of reach on this cluster, said in the outcome and the decision's reasons; none in API mode. */
-function configMapCaveat(p: Params, mode: unknown): string[] {
-  if (mode === "API") return [];
-  return [
-    `cluster ${p.clusterName}'s authentication mode is ${String(mode)}: grants made through the aws-auth ConfigMap (kube-system/aws-auth) are outside this action's reach; check it for ${p.principalArn}`,
-  ];
 }
 
 async function readAssociations(p: Params, ctx: ApplyContext, log: CallLog): Promise<Association[]> {
@@ -213,7 +189,9 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const target = { clusterName: p.clusterName, principalArn: p.principalArn };
   try {
     const checked = await check(p, ctx, log);
-    const caveats = checked.before ? configMapCaveat(p, checked.before.authenticationMode) : [];
+    const caveats = checked.before
+      ? configMapCaveat(p.clusterName, p.principalArn, checked.before.authenticationMode)
+      : [];
     const said = (reason: string) => [reason, ...caveats].join("; ");
     if (checked.status !== "needed")
       return log.result(id, checked.status, said(checked.reason), {
@@ -302,11 +280,6 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     if (isNotFound(error)) return log.result(id, "already-done", `the grant to ${p.principalArn} no longer exists`);
     return log.failed(id, error);
   }
-}
-
-function scopeText(scope: Association["accessScope"] | undefined): string {
-  if (!scope) return "its scope";
-  return scope.type === "cluster" ? "the whole cluster" : `namespaces ${scope.namespaces.join(", ")}`;
 }
 
 async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
