@@ -232,6 +232,17 @@ const SCOPES = {
     resources: (c) => [arn(c, "eks", "access-entry/*")],
     condition: (c) => ({ ArnLike: { "eks:policyArn": [managedAccessPolicies(c)] } }),
   },
+  // What apply sends to narrow an association back: an AWS-managed policy at namespace scope only, so the function
+  // roles can never associate a policy cluster-wide. The namespaces come from the policy at run time: eks:namespaces
+  // cannot be fixed here. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
+  eksNarrowManagedPolicy: {
+    sid: "EksNarrowManagedAccessPolicyToNamespaces",
+    resources: (c) => [arn(c, "eks", "access-entry/*")],
+    condition: (c) => ({
+      ArnLike: { "eks:policyArn": [managedAccessPolicies(c)] },
+      StringEquals: { "eks:accessScope": ["namespace"] },
+    }),
+  },
   // Recreating a deleted entry sends no tags: none can be set with it (an exemption tag, say).
   eksCreateAccessEntry: {
     sid: "EksRecreateAccessEntryUntagged",
@@ -278,6 +289,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "eks:ListAssociatedAccessPolicies": ["eksAccessEntries"],
   "eks:DescribeAccessEntry": ["eksAccessEntries"],
   "eks:DisassociateAccessPolicy": ["eksAccessEntries"],
+  "eks:AssociateAccessPolicy": ["eksNarrowManagedPolicy"],
   // The SAR lists no condition key for UpdateAccessEntry: it cannot be narrowed to "remove groups only".
   "eks:UpdateAccessEntry": ["eksAccessEntries"],
   "eks:DeleteAccessEntry": ["eksAccessEntries"],
@@ -370,6 +382,8 @@ export const TABLE_ITEMS = {
   blastRadius: "LIMIT#*",
   /** store/audit.ts: `AUDIT#<assessmentId>` */
   audit: "AUDIT#*",
+  /** store/finding-responses.ts: `FINDING#<account>:<region>:<findingId>` */
+  findingResponses: "FINDING#*",
   /** store/approvals.ts: `APPROVAL#<approvalId>` */
   approvals: "APPROVAL#*",
   /** notify/digest.ts: `SLACKGATE#<channel>#<second>` */
@@ -439,6 +453,8 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       // Read before acting: rules a rollback put back (never written here), and the revocations counted per rule.
       restored: ["GetItem"],
       flapping: ["GetItem", "PutItem"],
+      // The response in place for a GuardDuty finding: read before acting on a repeat, put once it is answered.
+      findingResponses: ["GetItem", "PutItem"],
       // The Slack rate gate and the digest a refused message goes to (notify/digest.ts, slackDigest).
       slackGate: ["PutItem"],
       digestSequence: ["UpdateItem"],

@@ -6,6 +6,7 @@ import { fitCheckpoint, type RespondResult, respond } from "@eks-responder/core/
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
+import { findingResponseStore } from "@eks-responder/core/store/finding-responses.ts";
 import {
   claimAnswer,
   claimTtlSeconds,
@@ -55,6 +56,7 @@ export async function handleEvent(
   const table = rt.config.tableName;
   const dynamo = rt.dynamo();
   const store = dynamo.then((client) => idempotencyStore(client, table));
+  const findings = dynamo.then((client) => findingResponseStore(client, table));
   const tokens = new Map<string, string>();
   const counters = new Map<string, Promise<Record<string, unknown> | undefined>>();
   const stateMachineArn = rt.config.stateMachineArn;
@@ -85,6 +87,10 @@ export async function handleEvent(
       await (await store).release(key, tokens.get(key));
     },
     killSwitch,
+    findingResponses: {
+      get: async (account, region, findingId) => (await findings).get(account, region, findingId),
+      put: async (response) => (await findings).put(response),
+    },
     prepareSlot(account) {
       if (counters.has(account)) return;
       const read = dynamo.then((client) => readCounter(client, table, account));

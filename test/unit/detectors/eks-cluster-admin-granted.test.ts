@@ -250,3 +250,45 @@ describe("eks-cluster-admin-granted", () => {
     expect(result.plan).toEqual([]);
   });
 });
+
+describe("eks-cluster-admin-granted with namespaceAdmins", () => {
+  const declared = (namespaces: string[]) => settings({ namespaceAdmins: [{ principal: CI, namespaces }] });
+  const narrowTo = (principalArn: string, policyArn: string, namespaces: string[]) => [
+    {
+      service: "eks",
+      operation: "AssociateAccessPolicy",
+      params: { clusterName: "prod-eks", principalArn, policyArn, accessScope: { type: "namespace", namespaces } },
+    },
+  ];
+
+  it("narrows a cluster-wide grant to a declared namespace admin back to its namespaces, not removing it", () => {
+    // act
+    const result = run(fixtureText(`${AAP}/cluster-admin-encoded-arn.json`), declared(["team-b", "team-a"]));
+
+    // assess
+    const assessment = must(mine(result)[0], "assessment");
+    expect(assessment.title).toBe(
+      `AmazonEKSClusterAdminPolicy widened on cluster prod-eks for ${CI} beyond namespaces team-a, team-b`,
+    );
+    expect(assessment.evidence).toContain("the policy lets this principal hold it in namespaces team-a, team-b only");
+    expect(calls(result)).toEqual(narrowTo(CI, CLUSTER_ADMIN, ["team-a", "team-b"]));
+  });
+
+  it("narrows a namespace grant beyond the declared namespaces, and lets one within them be", () => {
+    // act
+    const beyond = run(fixtureText(`${AAP}/admin-namespace-kube-system.json`), declared(["team-a"]));
+    const within = run(fixtureText(`${AAP}/admin-namespace-kube-system.json`), declared(["kube-system", "team-a"]));
+
+    // assess
+    expect(calls(beyond)).toEqual(narrowTo(CI, ADMIN, ["team-a"]));
+    expect(mine(within)).toEqual([]);
+  });
+
+  it("removes the grant, as before, for a principal the policy declares nothing for", () => {
+    // act
+    const result = run(fixtureText(`${AAP}/cluster-admin-plain-arn.json`), declared(["team-a"]));
+
+    // assess
+    expect(calls(result)).toEqual(disassociate(CONTRACTOR, CLUSTER_ADMIN));
+  });
+});

@@ -156,6 +156,14 @@ const APPLY_CALLS: Record<string, Call[]> = {
       context: { "eks:policyArn": ADMIN_POLICY, "eks:accessScope": "cluster" },
     },
   ],
+  // revoke-access narrows an association back to namespaces (never cluster-wide: REOPENING)
+  "eks:AssociateAccessPolicy": [
+    {
+      action: "eks:AssociateAccessPolicy",
+      resource: ACCESS_ENTRY,
+      context: { "eks:policyArn": ADMIN_POLICY, "eks:accessScope": "namespace", "eks:namespaces": ["team-a"] },
+    },
+  ],
   "eks:UpdateAccessEntry": [{ action: "eks:UpdateAccessEntry", resource: ACCESS_ENTRY }],
   "eks:DeleteAccessEntry": [{ action: "eks:DeleteAccessEntry", resource: ACCESS_ENTRY }],
   "ssm:DescribeInstanceInformation": [{ action: "ssm:DescribeInstanceInformation", resource: "*" }],

@@ -15,6 +15,7 @@ import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
 import { appendToDigest, flushDigests, takeSlackSlot } from "../../../packages/core/src/notify/digest.ts";
 import { dynamoApprovalStore } from "../../../packages/core/src/store/approvals.ts";
 import { type AuditEntry, getAudit, listAudit, recordAudit } from "../../../packages/core/src/store/audit.ts";
+import { findingResponseStore } from "../../../packages/core/src/store/finding-responses.ts";
 import { idempotencyStore } from "../../../packages/core/src/store/idempotency.ts";
 import { fixtureText, must } from "../../helpers/fixtures.ts";
 import { recordingDynamo, type TableCall } from "../../helpers/recording-dynamo.ts";
@@ -109,6 +110,22 @@ async function respond(): Promise<TableCall[]> {
     now: NOW,
   });
   await recordAudit(first.client, TABLE, audit);
+  // A GuardDuty finding's response: read before acting on it, written once it is answered.
+  const findings = findingResponseStore(first.client, TABLE);
+  await findings.get(ACCOUNT, "eu-west-1", "a8b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5", NOW);
+  await findings.put(
+    {
+      account: ACCOUNT,
+      region: "eu-west-1",
+      findingId: "a8b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+      assessmentId: audit.assessmentId,
+      how: "applied",
+      severity: 8,
+      resources: ["instance:i-0abcdef1234567890"],
+      at: NOW.toISOString(),
+    },
+    NOW,
+  );
   // The same record again (an invocation resuming one that died after recording): its key is taken, and read.
   const taken = auditKeyTaken();
   await recordAudit(taken.client, TABLE, audit).catch(() => undefined);

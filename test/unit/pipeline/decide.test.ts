@@ -107,6 +107,18 @@ describe("decide", () => {
     expect(anyValue.reason).toBe("the resource carries the exemption tag env");
   });
 
+  it("does not exempt a node because its stack or a controller tagged it: those default tags are for security groups", () => {
+    // eksctl node groups are CloudFormation stacks: their instances carry aws:cloudformation:stack-name.
+    const result = run(RUNTIME_POD, {}, true, (event) => {
+      const instance = (detail(event).resource as { instanceDetails: { tags: { key: string; value: string }[] } })
+        .instanceDetails;
+      instance.tags.push({ key: "aws:cloudformation:stack-name", value: "eksctl-prod-eks-nodegroup-general" });
+      instance.tags.push({ key: "elbv2.k8s.aws/cluster", value: "prod-eks" });
+    });
+    expect(result.skipped).toBeUndefined();
+    expect(result.outcome).toBe("dry-run");
+  });
+
   it("exempts on a cluster tag even when the instance has the same key with another value", () => {
     const result = run(
       RUNTIME_POD,

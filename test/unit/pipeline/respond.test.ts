@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from "@aws-sdk/client-eks";
+import {
+  DescribeClusterCommand,
+  DisassociateAccessPolicyCommand,
+  EKSClient,
+  ListAssociatedAccessPoliciesCommand,
+  UpdateClusterConfigCommand,
+} from "@aws-sdk/client-eks";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ApprovalInputTooLargeError } from "../../../packages/core/src/approval/execution-input.ts";
@@ -20,6 +26,7 @@ import {
 import type { ClaimAnswer } from "../../../packages/core/src/pipeline/respond.ts";
 import type { Policy } from "../../../packages/core/src/policy/schema.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
+import { must } from "../../helpers/fixtures.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const SSH_OPEN = JSON.parse(
@@ -232,6 +239,38 @@ describe("respond", () => {
       expect(outcome?.status).toBe("refused");
       expect(outcome?.reason).toBe("cluster prod-eks carries the exemption tag eks-responder:exempt=true");
       expect(eks.commandCalls(UpdateClusterConfigCommand)).toHaveLength(0);
+    } finally {
+      eks.restore();
+    }
+  });
+
+  it("adds to the decision's reasons that aws-auth grants are out of reach on an API_AND_CONFIG_MAP cluster", async () => {
+    const eks = mockClient(EKSClient);
+    try {
+      // DescribeCluster's accessConfig.authenticationMode:
+      // https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessConfigResponse.html
+      eks.on(DescribeClusterCommand).resolves({
+        cluster: { name: "prod-eks", accessConfig: { authenticationMode: "API_AND_CONFIG_MAP" } },
+      });
+      eks.on(ListAssociatedAccessPoliciesCommand).resolves({
+        associatedAccessPolicies: [
+          {
+            policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            accessScope: { type: "cluster" },
+          },
+        ],
+      });
+      eks.on(DisassociateAccessPolicyCommand).resolves({});
+      const f = fakes({ dryRun: false, detectors: { "eks-cluster-admin-granted": { mode: "auto" } } });
+
+      const result = await respond(ADMIN_GRANT, f.deps);
+
+      expect(result.outcome).toBe("applied");
+      const caveat = must(result.decisions[0], "decision").reasons.at(-1);
+      expect(caveat).toMatch(
+        /^eks:revoke-access: cluster prod-eks's authentication mode is API_AND_CONFIG_MAP: grants made through the aws-auth ConfigMap \(kube-system\/aws-auth\) are outside this action's reach; check it for arn:aws:iam::/,
+      );
+      expect(result.reason).toContain("outside this action's reach");
     } finally {
       eks.restore();
     }

@@ -18,9 +18,30 @@ describe("parsePolicy", () => {
   it("defaults to dry-run, the exemption tag and no scope limits", () => {
     const policy = defaultPolicy();
     expect(policy.dryRun).toBe(true);
-    expect(policy.exemptions.tags).toEqual([{ key: "eks-responder:exempt", value: "true" }]);
+    expect(policy.exemptions.tags).toEqual([
+      { key: "eks-responder:exempt", value: "true" },
+      { key: "elbv2.k8s.aws/cluster", resources: ["security-group"] },
+      { key: "ingress.k8s.aws/resource", resources: ["security-group"] },
+      { key: "service.k8s.aws/resource", resources: ["security-group"] },
+      { key: "aws:cloudformation:stack-name", resources: ["security-group"] },
+    ]);
     expect(policy.scope).toEqual({ accounts: [], regions: [], clusters: [] });
     expect(policy.endpoint.allowedPublicCidrs).toEqual([]);
+  });
+
+  it("gives every parsed policy its own copy of the default exemption tags", () => {
+    const first = defaultPolicy();
+    first.exemptions.tags[1]?.resources?.push("security-group");
+    first.exemptions.tags.pop();
+    expect(defaultPolicy().exemptions.tags).toHaveLength(5);
+    expect(defaultPolicy().exemptions.tags[1]).toEqual({ key: "elbv2.k8s.aws/cluster", resources: ["security-group"] });
+  });
+
+  it("turns the managed-group exemptions off with a tag list of its own, and refuses an unknown resource kind", () => {
+    const own = parsePolicy({ exemptions: { tags: [{ key: "eks-responder:exempt", value: "true" }] } }, "p.json");
+    expect(own.exemptions.tags).toEqual([{ key: "eks-responder:exempt", value: "true" }]);
+    const error = policyError({ exemptions: { tags: [{ key: "team", resources: ["instance"] }] } });
+    expect(error.issues[0]?.path).toBe("exemptions.tags[0].resources[0]");
   });
 
   it("names the key, the value and what was expected for a bad mode", () => {

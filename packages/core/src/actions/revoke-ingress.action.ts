@@ -157,7 +157,7 @@ async function exemptionOf(p: Params, ctx: ApplyContext, log: CallLog): Promise<
   );
   const group = page === "dry-run-ok" ? undefined : page.SecurityGroups?.find((g) => g.GroupId === p.groupId);
   if (!group) throw new Error(`DescribeSecurityGroups did not return ${p.groupId}: its tags are unknown`);
-  const tag = exemptTagIn(ec2TagRecord(group.Tags), exempt);
+  const tag = exemptTagIn(ec2TagRecord(group.Tags), exempt, "security-group");
   return tag ? `security group ${p.groupId} carries the exemption tag ${tag}` : undefined;
 }
 
@@ -314,7 +314,7 @@ export const revokeIngress: ActionDefinition<typeof params> = {
   ],
   notCovered: [
     "connections already open through the revoked rules stay open while EC2 tracks them (security group connection tracking): only new connections are refused",
-    "a rule re-added by whatever opened it (an IaC tool, a controller) is revoked again when its own CloudTrail event arrives, up to limits.flapping.revocations in its window; after that it is an alert naming who re-adds it, and the rule stays open",
+    "a rule re-added by whatever opened it is revoked again when its own CloudTrail event arrives, up to limits.flapping.revocations in its window, then it is an alert naming who re-adds it and the rule stays open: groups of the AWS Load Balancer Controller and of CloudFormation stacks are exempt by default (an alert, never a revoke), but Terraform, Pulumi and controllers that put none of those tags on their groups re-add the rule at their next run unless the group carries an exemption tag or their role is in exemptions.principals",
     "a rule put back by eks-responder rollback --table stays open for limits.restoredHoldSeconds: its re-add is an alert, not revoked",
     "the cluster security group's rules are treated like any other group's: revoking a widened self-rule of it can cut the control plane from the nodes",
   ],

@@ -85,6 +85,11 @@ export interface ApplyResult {
   rolledBack?: boolean;
   /** Per-target detail (SSM: each instance's status). */
   details?: Record<string, unknown>;
+  /**
+   * What stays out of the action's reach on this resource, as read live (the respond path adds each to the decision's
+   * reasons); also said in `reason`.
+   */
+  caveats?: string[];
 }
 
 /**

@@ -17,9 +17,28 @@ const settings = z._default(
     adminPolicies: z._default(z.array(z.string().check(z.startsWith("arn:"))).check(z.minLength(1)), ADMIN_POLICIES),
     /** Also delete the access entry, not only the association or the group. */
     deleteAccessEntry: z._default(z.boolean(), false),
+    /**
+     * Principals (ARN patterns) that may hold an admin policy in these namespaces only: a grant to them within those
+     * namespaces is not a finding; one wider (the cluster, or other namespaces) is narrowed back to them, not removed.
+     */
+    namespaceAdmins: z._default(
+      z.array(
+        z.strictObject({
+          principal: z.string().check(z.startsWith("arn:")),
+          namespaces: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+        }),
+      ),
+      [],
+    ),
   }),
-  { allowedPrincipals: [], adminPolicies: ADMIN_POLICIES, deleteAccessEntry: false },
+  () => ({ allowedPrincipals: [], adminPolicies: [...ADMIN_POLICIES], deleteAccessEntry: false, namespaceAdmins: [] }),
 );
+
+/** The namespaces the settings let this principal hold an admin policy in (every matching entry), sorted. */
+function declaredNamespaces(principalArn: string, entries: readonly { principal: string; namespaces: string[] }[]) {
+  const namespaces = entries.filter((e) => anyArnMatches(principalArn, [e.principal])).flatMap((e) => e.namespaces);
+  return [...new Set(namespaces)].sort();
+}
 
 export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
   id: "eks-cluster-admin-granted",
@@ -27,7 +46,8 @@ export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
   summary:
     "AssociateAccessPolicy gave AmazonEKSClusterAdminPolicy or AmazonEKSAdminPolicy (or another policy listed in " +
     "`adminPolicies`) to a principal outside `allowedPrincipals`, or CreateAccessEntry put a principal in the " +
-    "`system:masters` group. The fix removes exactly that grant.",
+    "`system:masters` group. The fix removes exactly that grant; for a principal declared in `namespaceAdmins`, a " +
+    "grant wider than its namespaces is narrowed back to them instead.",
   triggers: ["aws.eks AssociateAccessPolicy", "aws.eks CreateAccessEntry"],
   actions: ["eks:revoke-access"],
   defaultMode: "approve",
@@ -47,14 +67,26 @@ export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
         signal.accessScope.type === "namespace"
           ? `namespaces ${signal.accessScope.namespaces.join(", ")}`
           : "the whole cluster";
+      // A principal declared as a namespace admin keeps its namespaces: a grant within them is no finding, a wider
+      // one is narrowed back to them (neither the event nor EKS says what scope a re-association replaced).
+      const declared = declaredNamespaces(signal.principalArn, s.namespaceAdmins);
+      const requested = signal.accessScope.type === "namespace" ? signal.accessScope.namespaces : undefined;
+      if (declared.length > 0 && requested?.every((ns) => declared.includes(ns))) return [];
+      const narrow = declared.length > 0;
       return [
         makeAssessment(signal, 0, {
           detectorId: eksClusterAdminGranted.id,
           severity: signal.accessScope.type === "cluster" ? "critical" : "high",
-          title: `${policyName} granted on cluster ${signal.cluster} to ${signal.principalArn}`,
+          title: narrow
+            ? `${policyName} widened on cluster ${signal.cluster} for ${signal.principalArn} beyond namespaces ${declared.join(", ")}`
+            : `${policyName} granted on cluster ${signal.cluster} to ${signal.principalArn}`,
           cluster: signal.cluster,
           resources: { principalArn: signal.principalArn },
-          evidence: [`AssociateAccessPolicy ${signal.policyArn} on ${scope}`, ...actorEvidence(signal)],
+          evidence: [
+            `AssociateAccessPolicy ${signal.policyArn} on ${scope}`,
+            ...(narrow ? [`the policy lets this principal hold it in namespaces ${declared.join(", ")} only`] : []),
+            ...actorEvidence(signal),
+          ],
           actions: [
             {
               action: "eks:revoke-access",
@@ -62,7 +94,7 @@ export const eksClusterAdminGranted: DetectorDefinition<typeof settings> = {
                 clusterName: signal.cluster,
                 principalArn: signal.principalArn,
                 policyArn: signal.policyArn,
-                deleteAccessEntry: s.deleteAccessEntry,
+                ...(narrow ? { narrowTo: declared } : { deleteAccessEntry: s.deleteAccessEntry }),
               },
             },
           ],

@@ -34,6 +34,11 @@ function summarize(signal: Signal): SignalSummary {
     id: signal.findingId,
     key: signalKey(signal),
     sample: signal.sample,
+    finding: {
+      severity: signal.severity,
+      updatedAt: signal.updatedAt,
+      ...(signal.count !== undefined ? { count: signal.count } : {}),
+    },
     ...(signal.unreadable ? { unreadable: signal.unreadable.map((i) => i.path) } : {}),
   };
 }

@@ -5,6 +5,7 @@ import { signalKey } from "../detectors/common.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { Policy } from "../policy/schema.ts";
+import { answerRepeats, type FindingResponse, responseOf } from "./finding-repeats.ts";
 import { parseQuietly, processEvent } from "./process.ts";
 import type { Decision, EventResult, SignalSummary } from "./types.ts";
 
@@ -99,6 +100,14 @@ export interface RespondDeps {
    */
   prepareSlot?(account: string): void;
   startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
+  /**
+   * The response in place for a GuardDuty finding across its repeats (store/finding-responses.ts): read before acting
+   * on a finding, so that a repeat is an alert, never a second response; written once this event answered it.
+   */
+  findingResponses?: {
+    get(account: string, region: string, findingId: string): Promise<FindingResponse | undefined>;
+    put(response: FindingResponse): Promise<void>;
+  };
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
 }
@@ -231,6 +240,13 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         result.approvals.push({ assessmentId: decision.assessmentId, executionArn: earlier.executionArn });
     }
     const open = (d: Decision) => (d.mode === "auto" || d.mode === "approve") && !done.has(d.assessmentId);
+    const summary = processed.signal;
+    const finding =
+      summary?.family === "guardduty" && summary.finding ? { ...summary, finding: summary.finding } : undefined;
+    if (finding && deps.findingResponses && result.decisions.some(open)) {
+      const prior = await deps.findingResponses.get(finding.account, finding.region, finding.id);
+      if (prior) result.decisions = answerRepeats(finding, result.decisions, result.assessments, prior);
+    }
     // Read only when something could be acted on: an alert or a skipped event does not wait on the parameter.
     if (result.decisions.some(open) && killRead && unwrap(await killRead)) {
       result.decisions = result.decisions.map((d) => (open(d) ? downgrade(d, "the kill switch is on") : d));
@@ -314,13 +330,17 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         const earlier = resume?.partial.find((p) => p.assessmentId === assessment.id)?.outcomes;
         const outcomes = mergeOutcomes(earlier, await (running ?? runPlaybook(assessment, context)));
         result.applied.push({ assessmentId: assessment.id, outcomes });
+        // What the actions found out of their reach on the live resource (an aws-auth ConfigMap, say) is a reason too.
+        const caveats = outcomes.flatMap((o) => (o.caveats ?? []).map((c) => `${o.action}: ${c}`));
+        const said = caveats.length > 0 ? { ...current, reasons: [...current.reasons, ...caveats] } : current;
+        result.decisions[index] = said;
         // A refusal changed nothing: the decision reads as an alert, with the refusal, no plan and no rollback.
         const refused = outcomes.find((o) => o.status === "refused");
-        if (refused) result.decisions[index] = downgrade(current, `${refused.action} refused: ${refused.reason}`);
+        if (refused) result.decisions[index] = downgrade(said, `${refused.action} refused: ${refused.reason}`);
         if (transientFailure({ applied: [{ assessmentId: assessment.id, outcomes }] })) {
           checkpoint.partial.push({ assessmentId: assessment.id, outcomes });
         } else {
-          checkpoint.done.push({ decision: result.decisions[index] ?? current, outcomes });
+          checkpoint.done.push({ decision: result.decisions[index] ?? said, outcomes });
         }
       } else if (current.mode === "approve") {
         if (!deps.startApproval) {
@@ -349,6 +369,11 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       if (key && deps.checkpoint) await deps.checkpoint(key, checkpoint);
     }
     result.plan = result.decisions.flatMap((d) => d.plan);
+    if (finding && deps.findingResponses) {
+      const at = result.recordedAt ?? new Date().toISOString();
+      const answered = responseOf(finding, result.assessments, result.applied, result.approvals, at);
+      if (answered) await deps.findingResponses.put(answered);
+    }
     // A throttled or timed-out AWS call is not a verdict: send the event back to its retry policy (the claim is
     // released below, its checkpoint kept; the retry re-checks live state for what is not in the checkpoint).
     const transient = transientFailure(result);

@@ -79,6 +79,8 @@ export interface SignalSummary {
   sample?: boolean;
   /** GuardDuty: the paths of the finding that could not be read, when it was read only in part. */
   unreadable?: string[];
+  /** GuardDuty: this version of the finding (a repeat has the same id, a later updatedAt and a higher count). */
+  finding?: { severity: number; updatedAt: string; count?: number };
 }
 
 export interface EventResult {

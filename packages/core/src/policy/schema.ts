@@ -4,6 +4,7 @@ import { MODES, SEVERITIES } from "../detectors/types.ts";
 import { isRoleArn, ROLE_ARN_MESSAGE } from "../guardrails/own-calls.ts";
 import { parseCidr } from "../net/cidr.ts";
 import * as z from "../zod.ts";
+import { EXEMPT_RESOURCES, type ExemptResource, type ExemptTag } from "./exempt-tags.ts";
 
 const cidr = z
   .string()
@@ -25,7 +26,33 @@ function detectorEntry(settings: z.ZodMiniType) {
   });
 }
 
-const DEFAULT_EXEMPT_TAG = { key: "eks-responder:exempt", value: "true" };
+/**
+ * The default exemption tags: the project's own, on any resource; and, on security groups only, the tags of the groups
+ * a controller or IaC owns, which would put back a revoked rule at its next reconcile or stack update (a loop of
+ * revoke and re-add, never a fix). Limited to security groups because CloudFormation tags every resource of a stack
+ * (eksctl's clusters and node groups too), which must not exempt those from the endpoint, logging, access and
+ * isolation actions.
+ * - AWS Load Balancer Controller: every security group it creates carries `elbv2.k8s.aws/cluster` (the tag its own
+ *   IAM policy conditions on), with `ingress.k8s.aws/resource` (Ingress) or `service.k8s.aws/resource` (Service).
+ *   https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/security_groups/
+ * - CloudFormation (and CDK, eksctl): `aws:cloudformation:stack-name` on every resource of a stack that can be tagged.
+ *   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html
+ */
+export const DEFAULT_EXEMPT_TAGS: readonly ExemptTag[] = [
+  { key: "eks-responder:exempt", value: "true" },
+  { key: "elbv2.k8s.aws/cluster", resources: ["security-group"] },
+  { key: "ingress.k8s.aws/resource", resources: ["security-group"] },
+  { key: "service.k8s.aws/resource", resources: ["security-group"] },
+  { key: "aws:cloudformation:stack-name", resources: ["security-group"] },
+];
+/** A fresh copy each time: a parsed policy never shares (or lets a caller change) the default's lists. */
+function defaultExemptTags(): { key: string; value?: string; resources?: ExemptResource[] }[] {
+  return DEFAULT_EXEMPT_TAGS.map((t) => ({
+    key: t.key,
+    ...(t.value !== undefined ? { value: t.value } : {}),
+    ...(t.resources ? { resources: [...t.resources] } : {}),
+  }));
+}
 
 export const policySchema = z.strictObject({
   $schema: z.optional(z.string()),
@@ -47,10 +74,20 @@ export const policySchema = z.strictObject({
   ),
   exemptions: z._default(
     z.strictObject({
-      /** Resources carrying one of these tags (value optional: any value) are never acted on. */
+      /**
+       * Resources carrying one of these tags (value optional: any value) are never acted on; `resources` limits a tag
+       * to those kinds of resource. Default: the project's tag, and the tags of controller- and IaC-managed security
+       * groups (DEFAULT_EXEMPT_TAGS).
+       */
       tags: z._default(
-        z.array(z.strictObject({ key: z.string().check(z.minLength(1)), value: z.optional(z.string()) })),
-        [DEFAULT_EXEMPT_TAG],
+        z.array(
+          z.strictObject({
+            key: z.string().check(z.minLength(1)),
+            value: z.optional(z.string()),
+            resources: z.optional(z.array(z.enum(EXEMPT_RESOURCES)).check(z.minLength(1))),
+          }),
+        ),
+        defaultExemptTags,
       ),
       /** Kubernetes namespaces whose workloads are never acted on. */
       namespaces: z._default(z.array(z.string().check(z.minLength(1))), []),
@@ -65,7 +102,7 @@ export const policySchema = z.strictObject({
       /** Source CIDRs that are never treated as open, however wide. */
       cidrs: z._default(z.array(cidr), []),
     }),
-    { tags: [DEFAULT_EXEMPT_TAG], namespaces: [], principals: [], accounts: [], cidrs: [] },
+    () => ({ tags: defaultExemptTags(), namespaces: [], principals: [], accounts: [], cidrs: [] }),
   ),
   endpoint: z._default(
     z.strictObject({

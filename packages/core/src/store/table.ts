@@ -6,6 +6,7 @@
  * | ------------------- | ---------------------- | ----------------- | ------------------------------ | -------------------------------- |
  * | idempotency record  | `IDEM#<key>`           | `IDEM`            | -                              | -                                |
  * | audit record        | `AUDIT#<assessmentId>` | `AT#<recordedAt>` | `AUDIT`, `<recordedAt>#<id>`   | `CLUSTER#<cluster>`, same as gsi1 |
+ * | finding response    | `FINDING#<finding>`    | `FINDING`         | -                              | -                                |
  *
  * Every item carries `expiresAt` (epoch seconds), the table's TTL attribute. DynamoDB deletes expired items lazily
  * (often within days, not at the second), so readers treat an item past `expiresAt` as absent themselves.

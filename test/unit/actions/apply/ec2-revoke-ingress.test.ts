@@ -8,6 +8,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { revokeIngress } from "../../../../packages/core/src/actions/revoke-ingress.action.ts";
+import { defaultPolicy } from "../../../../packages/core/src/index.ts";
 import { liveGroups } from "../../../helpers/ec2-groups.ts";
 import { must } from "../../../helpers/fixtures.ts";
 import { applyContext, commandsSent, ec2Error } from "./helpers.ts";
@@ -82,6 +83,60 @@ afterAll(() => {
 const EXEMPT = [{ key: "eks-responder:exempt", value: "true" }];
 
 describe("ec2:revoke-ingress under the policy's exemption tags", () => {
+  // The tags the AWS Load Balancer Controller puts on the groups it creates (an Ingress's managed group), and the one
+  // CloudFormation puts on every resource of a stack: such a group's rules are put back at the next reconcile or update.
+  // https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/deploy/security_groups/
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html
+  it.each([
+    [
+      "the AWS Load Balancer Controller's",
+      {
+        "elbv2.k8s.aws/cluster": "prod-eks",
+        "ingress.k8s.aws/resource": "ManagedLBSecurityGroup",
+        "ingress.k8s.aws/stack": "shop/web",
+      },
+      "elbv2.k8s.aws/cluster",
+    ],
+    [
+      "a Service's (Load Balancer Controller, NLB)",
+      { "service.k8s.aws/resource": "ManagedLBSecurityGroup", "service.k8s.aws/stack": "shop/api" },
+      "service.k8s.aws/resource",
+    ],
+    [
+      "CloudFormation's",
+      { "aws:cloudformation:stack-name": "edge", "aws:cloudformation:logical-id": "WebSg" },
+      "aws:cloudformation:stack-name",
+    ],
+  ])("refuses under the default policy, revoking nothing, on %s group", async (_who, tags, tag) => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2.on(DescribeSecurityGroupsCommand).callsFake(liveGroups(tags));
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: defaultPolicy().exemptions.tags });
+
+    // assess
+    expect(result.status).toBe("refused");
+    expect(result.reason).toBe(`security group ${GROUP} carries the exemption tag ${tag}`);
+    expect(commandsSent(stubs)).toEqual([["DescribeSecurityGroups", { GroupIds: [GROUP] }]]);
+  });
+
+  it("revokes under the default policy on a group no controller or stack owns, after one read of its tags", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    ec2
+      .on(DescribeSecurityGroupsCommand)
+      .callsFake(liveGroups({ team: "edge", "kubernetes.io/cluster/prod-eks": "owned" }));
+    ec2.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+
+    // act
+    const result = await revokeIngress.apply(described, { ...ctx, exemptTags: defaultPolicy().exemptions.tags });
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs).map(([name]) => name)).toEqual(["DescribeSecurityGroups", "RevokeSecurityGroupIngress"]);
+  });
+
   it("refuses, revoking nothing, when the live security group carries an exemption tag", async () => {
     // prepare
     const { ctx } = applyContext(false);

@@ -1,4 +1,7 @@
 import {
+  AssociateAccessPolicyCommand,
+  type AssociateAccessPolicyCommandInput,
+  type AuthenticationMode,
   DeleteAccessEntryCommand,
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
@@ -10,6 +13,7 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { revokeAccess } from "../../../../packages/core/src/actions/revoke-access.action.ts";
+import { defaultPolicy } from "../../../../packages/core/src/index.ts";
 import { must } from "../../../helpers/fixtures.ts";
 import { applyContext, commandsSent, eksError, namesSent } from "./helpers.ts";
 
@@ -61,8 +65,22 @@ function entryInMasters(): void {
   });
 }
 
+/**
+ * The cluster as DescribeCluster answers it, with accessConfig.authenticationMode (API, API_AND_CONFIG_MAP or
+ * CONFIG_MAP): https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeCluster.html,
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_AccessConfigResponse.html
+ */
+function clusterInMode(authenticationMode: AuthenticationMode, tags?: Record<string, string>): void {
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: { name: CLUSTER, accessConfig: { authenticationMode }, ...(tags ? { tags } : {}) },
+  });
+}
+
+const DESCRIBE = ["DescribeCluster", { name: CLUSTER }] as const;
+
 beforeEach(() => {
   eks.reset();
+  clusterInMode("API");
 });
 
 afterAll(() => {
@@ -185,6 +203,7 @@ describe("eks:revoke-access", () => {
 
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
+      DESCRIBE,
       ["ListAssociatedAccessPolicies", TARGET],
       ["ListAssociatedAccessPolicies", { ...TARGET, nextToken: "page-2" }],
       ["DisassociateAccessPolicy", { ...TARGET, policyArn: ADMIN }],
@@ -234,6 +253,7 @@ describe("eks:revoke-access", () => {
 
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
+      DESCRIBE,
       ["DescribeAccessEntry", TARGET],
       ["UpdateAccessEntry", { ...TARGET, kubernetesGroups: ["deployers"] }],
     ]);
@@ -274,6 +294,7 @@ describe("eks:revoke-access", () => {
 
     expect(result.status).toBe("applied");
     expect(commandsSent(stubs)).toEqual([
+      DESCRIBE,
       ["DescribeAccessEntry", TARGET],
       ["ListAssociatedAccessPolicies", TARGET],
       ["ListAssociatedAccessPolicies", { ...TARGET, nextToken: "page-2" }],
@@ -362,12 +383,12 @@ describe("eks:revoke-access", () => {
   );
 
   it.each([
-    ["policyArn", byPolicy, ["ListAssociatedAccessPolicies", "ListAssociatedAccessPolicies"]],
-    ["remainingGroups", byGroups, ["DescribeAccessEntry"]],
+    ["policyArn", byPolicy, ["DescribeCluster", "ListAssociatedAccessPolicies", "ListAssociatedAccessPolicies"]],
+    ["remainingGroups", byGroups, ["DescribeCluster", "DescribeAccessEntry"]],
     [
       "deleteAccessEntry",
       byEntry,
-      ["DescribeAccessEntry", "ListAssociatedAccessPolicies", "ListAssociatedAccessPolicies"],
+      ["DescribeCluster", "DescribeAccessEntry", "ListAssociatedAccessPolicies", "ListAssociatedAccessPolicies"],
     ],
   ] as const)("%s: in dry-run, only reads and reports would-succeed", async (_mode, params, reads) => {
     const { ctx } = applyContext(true);
@@ -416,5 +437,248 @@ describe("eks:revoke-access", () => {
     expect(first.status).toBe("applied");
     expect(second.status).toBe("already-done");
     expect(eks.commandCalls(UpdateAccessEntryCommand)).toHaveLength(1);
+  });
+});
+
+/** AssociateAccessPolicy answers with the association now in force (API reference, response syntax). */
+function associateEchoes(): void {
+  // https://docs.aws.amazon.com/eks/latest/APIReference/API_AssociateAccessPolicy.html
+  eks.on(AssociateAccessPolicyCommand).callsFake((input: AssociateAccessPolicyCommandInput) => ({
+    clusterName: input.clusterName,
+    principalArn: input.principalArn,
+    associatedAccessPolicy: {
+      policyArn: input.policyArn,
+      accessScope: input.accessScope,
+      associatedAt: new Date("2025-06-01T09:00:00Z"),
+      modifiedAt: new Date("2025-06-15T10:51:12Z"),
+    },
+  }));
+}
+
+function liveAssociation(accessScope: { type: "cluster" | "namespace"; namespaces?: string[] }): void {
+  eks.on(ListAssociatedAccessPoliciesCommand).resolves({
+    clusterName: CLUSTER,
+    principalArn: PRINCIPAL,
+    associatedAccessPolicies: [{ policyArn: ADMIN, accessScope }],
+  });
+}
+
+/** The undo of a change to the admin association: put it back with exactly this scope. */
+function undoTo(accessScope: { type: "cluster" | "namespace"; namespaces: string[] }) {
+  return { kind: "association", ...TARGET, association: { policyArn: ADMIN, accessScope } };
+}
+
+const narrowToTeamA = revokeAccess.params.parse({ ...TARGET, policyArn: ADMIN, narrowTo: ["team-a"] });
+
+describe("eks:revoke-access narrowing a namespace grant back", () => {
+  it("narrows an association widened to the cluster back to the declared namespaces, not removing it", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    liveAssociation({ type: "cluster" });
+    associateEchoes();
+
+    // act
+    const result = await revokeAccess.apply(narrowToTeamA, ctx);
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(result.reason).toBe(
+      `narrowed AmazonEKSClusterAdminPolicy of ${PRINCIPAL} from the whole cluster to namespaces team-a`,
+    );
+    expect(commandsSent(stubs)).toEqual([
+      DESCRIBE,
+      ["ListAssociatedAccessPolicies", TARGET],
+      [
+        "AssociateAccessPolicy",
+        { ...TARGET, policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["team-a"] } },
+      ],
+    ]);
+    expect(eks.commandCalls(DisassociateAccessPolicyCommand)).toHaveLength(0);
+    expect(result.undo).toEqual(undoTo({ type: "cluster", namespaces: [] }));
+  });
+
+  it("rolls a narrowing back to the exact scope read before it (associating again replaces the scope)", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    liveAssociation({ type: "namespace", namespaces: ["team-a", "team-b"] });
+    associateEchoes();
+    const applied = await revokeAccess.apply(narrowToTeamA, ctx);
+    eks.resetHistory();
+
+    // act
+    const result = await must(revokeAccess.rollback, "rollback")(must(applied.undo, "undo"), ctx);
+
+    // assess
+    expect(applied.reason).toBe(
+      `narrowed AmazonEKSClusterAdminPolicy of ${PRINCIPAL} from namespaces team-a, team-b to namespaces team-a`,
+    );
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs)).toEqual([
+      [
+        "AssociateAccessPolicy",
+        { ...TARGET, policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["team-a", "team-b"] } },
+      ],
+    ]);
+  });
+
+  it("never grants a namespace the association did not have: one with none of them is removed", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    liveAssociation({ type: "namespace", namespaces: ["payments"] });
+    eks.on(DisassociateAccessPolicyCommand).resolves({});
+
+    // act
+    const result = await revokeAccess.apply(narrowToTeamA, ctx);
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(commandsSent(stubs).slice(2)).toEqual([["DisassociateAccessPolicy", { ...TARGET, policyArn: ADMIN }]]);
+    expect(eks.commandCalls(AssociateAccessPolicyCommand)).toHaveLength(0);
+    expect(result.undo).toEqual(undoTo({ type: "namespace", namespaces: ["payments"] }));
+  });
+
+  it("is already done when the association covers only declared namespaces", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    liveAssociation({ type: "namespace", namespaces: ["team-a"] });
+
+    // act
+    const result = await revokeAccess.apply(narrowToTeamA, ctx);
+
+    // assess
+    expect(result.status).toBe("already-done");
+    expect(result.reason).toBe(`${ADMIN} is already scoped to namespaces team-a for ${PRINCIPAL}`);
+    expect(mutatingCalls()).toBe(0);
+  });
+
+  it("fails, with the earlier scope as its undo, when EKS answers with another scope than the one asked", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    liveAssociation({ type: "cluster" });
+    eks.on(AssociateAccessPolicyCommand).resolves({
+      associatedAccessPolicy: { policyArn: ADMIN, accessScope: { type: "cluster", namespaces: [] } },
+    });
+
+    // act
+    const result = await revokeAccess.apply(narrowToTeamA, ctx);
+
+    // assess
+    expect(result.status).toBe("failed");
+    expect(result.error?.code).toBe("ACTION.UNEXPECTED_ANSWER");
+    expect(result.undo).toEqual(undoTo({ type: "cluster", namespaces: [] }));
+  });
+
+  it("plans the narrowing as one AssociateAccessPolicy at namespace scope, and refuses narrowTo without policyArn", () => {
+    // act
+    const plan = revokeAccess.plan(narrowToTeamA, {
+      dryRun: true,
+      assessmentId: "asm-1",
+      account: "111122223333",
+      region: "eu-west-1",
+    });
+    const bad = revokeAccess.params.safeParse({ ...TARGET, remainingGroups: [], narrowTo: ["team-a"] });
+
+    // assess
+    expect("calls" in plan && plan.calls.map((c) => [c.operation, c.params])).toEqual([
+      [
+        "AssociateAccessPolicy",
+        { ...TARGET, policyArn: ADMIN, accessScope: { type: "namespace", namespaces: ["team-a"] } },
+      ],
+    ]);
+    expect(bad.success).toBe(false);
+  });
+});
+
+describe("eks:revoke-access and the cluster's authentication mode", () => {
+  const CAVEAT = (mode: string) =>
+    `cluster ${CLUSTER}'s authentication mode is ${mode}: grants made through the aws-auth ConfigMap (kube-system/aws-auth) are outside this action's reach; check it for ${PRINCIPAL}`;
+
+  it("API: removes the grant and names no aws-auth caveat (there is no ConfigMap path)", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    clusterInMode("API");
+    liveAssociation({ type: "cluster" });
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, ctx);
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(result.reason).toBe(`removed AmazonEKSClusterAdminPolicy (the whole cluster) from ${PRINCIPAL}`);
+    expect(result.caveats).toBeUndefined();
+  });
+
+  it("API_AND_CONFIG_MAP: removes the grant and says aws-auth grants stay out of reach", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    clusterInMode("API_AND_CONFIG_MAP");
+    entryInMasters();
+
+    // act
+    const result = await revokeAccess.apply(byGroups, ctx);
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(result.reason).toBe(`took ${PRINCIPAL} out of system:masters; ${CAVEAT("API_AND_CONFIG_MAP")}`);
+    expect(result.caveats).toEqual([CAVEAT("API_AND_CONFIG_MAP")]);
+  });
+
+  it("API_AND_CONFIG_MAP: an already-done outcome says it too (the ConfigMap may still grant)", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    clusterInMode("API_AND_CONFIG_MAP");
+    eks.on(ListAssociatedAccessPoliciesCommand).resolves({ associatedAccessPolicies: [] });
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, ctx);
+
+    // assess
+    expect(result.status).toBe("already-done");
+    expect(result.caveats).toEqual([CAVEAT("API_AND_CONFIG_MAP")]);
+  });
+
+  it("CONFIG_MAP: refuses, reading nothing more and changing nothing: there are no access entries", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    clusterInMode("CONFIG_MAP");
+
+    // act
+    const results = [await revokeAccess.apply(byPolicy, ctx), await revokeAccess.apply(byEntry, ctx)];
+
+    // assess
+    for (const result of results) {
+      expect(result.status).toBe("refused");
+      expect(result.reason).toBe(
+        `cluster ${CLUSTER}'s authentication mode is CONFIG_MAP: it has no access entries to revoke; its grants are made through the aws-auth ConfigMap (kube-system/aws-auth), outside this action's reach`,
+      );
+    }
+    expect(namesSent(stubs)).toEqual(["DescribeCluster", "DescribeCluster"]);
+  });
+
+  it("a cluster that reports no authentication mode is treated as one where the ConfigMap may grant", async () => {
+    // prepare
+    const { ctx } = applyContext(false);
+    eks.on(DescribeClusterCommand).resolves({ cluster: { name: CLUSTER } });
+    liveAssociation({ type: "cluster" });
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, ctx);
+
+    // assess
+    expect(result.status).toBe("applied");
+    expect(result.caveats).toEqual([CAVEAT("not reported")]);
+  });
+
+  it("is not exempted by the default policy on a cluster CloudFormation made: those tags are for security groups", async () => {
+    // prepare: eksctl clusters are CloudFormation stacks
+    const { ctx } = applyContext(false);
+    clusterInMode("API", { "aws:cloudformation:stack-name": "eksctl-prod-eks-cluster", "elbv2.k8s.aws/cluster": "x" });
+    liveAssociation({ type: "cluster" });
+
+    // act
+    const result = await revokeAccess.apply(byPolicy, { ...ctx, exemptTags: defaultPolicy().exemptions.tags });
+
+    // assess
+    expect(result.status).toBe("applied");
   });
 });

@@ -11,6 +11,8 @@ import {
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
 import {
+  AssociateAccessPolicyCommand,
+  type AssociateAccessPolicyCommandInput,
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
   DescribeUpdateCommand,
@@ -116,6 +118,13 @@ function worldWhereEveryChangeIsNeeded(findGroups: boolean): void {
   eks.on(DescribeAccessEntryCommand).resolves({
     accessEntry: { principalArn: PRINCIPAL, kubernetesGroups: ["system:masters"], type: "STANDARD" },
   });
+  // The answer carries the association as now in force (API reference, AssociateAccessPolicy response syntax):
+  // https://docs.aws.amazon.com/eks/latest/APIReference/API_AssociateAccessPolicy.html
+  eks.on(AssociateAccessPolicyCommand).callsFake((input: AssociateAccessPolicyCommandInput) => ({
+    clusterName: input.clusterName,
+    principalArn: input.principalArn,
+    associatedAccessPolicy: { policyArn: input.policyArn, accessScope: input.accessScope },
+  }));
   // ssm:patch-nodes: every node asked about is online on Amazon Linux, and the command succeeds on each of MANY
   ssm.on(DescribeInstanceInformationCommand).callsFake((input: { Filters?: { Values?: string[] }[] }) => ({
     InstanceInformationList: (input.Filters?.[0]?.Values ?? []).map((InstanceId) => ({
@@ -170,6 +179,12 @@ const CASES: Case[] = [
     label: "eks:revoke-access remainingGroups",
     action: byId("eks:revoke-access"),
     params: { clusterName: "prod-eks", principalArn: PRINCIPAL, remainingGroups: [] },
+    findGroups: false,
+  },
+  {
+    label: "eks:revoke-access narrowing back to namespaces",
+    action: byId("eks:revoke-access"),
+    params: { clusterName: "prod-eks", principalArn: PRINCIPAL, policyArn: ADMIN, narrowTo: ["team-a"] },
     findGroups: false,
   },
   {
@@ -266,10 +281,11 @@ describe("ACTIONS permissions", () => {
 
   it("no action's apply or check needs a permission that re-opens access: those are rollback-only", () => {
     const reopening = [
-      "eks:AssociateAccessPolicy",
       "eks:CreateAccessEntry",
       // revoke-ingress re-authorizes on any group; isolate-instance authorizes only on its own transition group
-      // (infra/iam.ts conditions that grant on the group's tag).
+      // (infra/iam.ts conditions that grant on the group's tag). revoke-access associates only to narrow a grant back
+      // to namespaces: infra/iam.ts grants it at namespace scope only, and test/unit/infra/iam.test.ts proves a
+      // cluster-wide association denied to every function role.
     ];
     for (const action of ACTIONS) {
       expect(
@@ -278,6 +294,9 @@ describe("ACTIONS permissions", () => {
       ).toEqual([]);
     }
     expect(byId("ec2:revoke-ingress").permissions).not.toContain("ec2:AuthorizeSecurityGroupIngress");
+    expect(ACTIONS.filter((a) => a.permissions.includes("eks:AssociateAccessPolicy")).map((a) => a.id)).toEqual([
+      "eks:revoke-access",
+    ]);
   });
 });
 
