@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { StateMachine } from "aws-local-stepfunctions";
 import { mockClient } from "aws-sdk-client-mock";
 import type { Browser } from "playwright-core";
@@ -36,6 +36,7 @@ import { launchChromium } from "../helpers/browser.ts";
 import { type LocalDynamo, localDynamoEnvironment, startDynalite } from "../helpers/dynalite.ts";
 import { liveGroups } from "../helpers/ec2-groups.ts";
 import { must } from "../helpers/fixtures.ts";
+import { getParametersFrom } from "../helpers/ssm.ts";
 
 type RunOptions = NonNullable<Parameters<StateMachine["run"]>[1]>;
 type LocalHandlers = NonNullable<NonNullable<RunOptions["overrides"]>["taskResourceLocalHandlers"]>;
@@ -152,6 +153,10 @@ beforeAll(async () => {
   resetRuntime();
   for (const [Name, Value] of Object.entries(PARAMETERS))
     ssm.on(GetParameterCommand, { Name }).resolves({ Parameter: { Name, Value } });
+  // The respond function reads the policy and the kill switch in one call: found names in Parameters, the others in
+  // InvalidParameters (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html).
+  const values = new Map<string, string>(Object.entries(PARAMETERS));
+  ssm.on(GetParametersCommand).callsFake(getParametersFrom(values));
   // https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html (response: executionArn, startDate)
   sfn.on(StartExecutionCommand).resolves({ executionArn: EXECUTION_ID, startDate: new Date() });
   // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html (response: MessageId)

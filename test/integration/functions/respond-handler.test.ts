@@ -13,6 +13,7 @@ import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
 import { startSlackServer } from "../../helpers/slack-server.ts";
+import { getParametersFrom } from "../../helpers/ssm.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const event = (file: string) =>
@@ -41,13 +42,7 @@ function setPolicy(policy: unknown, killSwitch = "off") {
     .on(GetParameterCommand, { Name: "/eks-responder/policy" })
     .resolves({ Parameter: { Value: JSON.stringify(policy) } });
   ssm.on(GetParameterCommand, { Name: "/eks-responder/kill-switch" }).resolves({ Parameter: { Value: killSwitch } });
-  ssm.on(GetParametersCommand).callsFake((input: { Names?: string[] }) => ({
-    Parameters: (input.Names ?? []).flatMap((Name) => {
-      const Value = values.get(Name);
-      return Value === undefined ? [] : [{ Name, Value }];
-    }),
-    InvalidParameters: (input.Names ?? []).filter((n) => !values.has(n)),
-  }));
+  ssm.on(GetParametersCommand).callsFake(getParametersFrom(values));
 }
 
 /** Every read of the kill switch, alone (GetParameter) or with the policy (GetParameters). */
