@@ -65,10 +65,14 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
       name: "KillSwitchOn",
     });
   const policy = await rt.policy();
+  // The approver the callback verified and the workflow passed on (`$.approval`): a disruptive step (a patch reboot)
+  // runs only with it.
+  const decider = deciderOf(input.approval);
   return applyApproved(input, {
     clients: (region) => rt.clients(region),
     sleep,
     exemptTags: policy.exemptions.tags,
+    ...(decider?.decision === "approved" ? { approvedBy: decider.approver } : {}),
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { LONG_UPDATE_WAIT_MS } from "../actions/eks-calls.ts";
 import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
@@ -255,6 +256,8 @@ export async function applyApproved(
     sleep(ms: number): Promise<void>;
     /** The policy's exemption tags, checked on the live resource (see ApplyContext). */
     exemptTags: readonly ExemptTag[];
+    /** Who approved the plan (`email:…`, `slack:…`, as the callback verified it): actions that disrupt need it. */
+    approvedBy?: string;
   },
 ): Promise<{ outcomes: ActionOutcome[] }> {
   const a = input.assessment;
@@ -266,6 +269,9 @@ export async function applyApproved(
     region: a.region,
     sleep: deps.sleep,
     exemptTags: deps.exemptTags,
+    // The Apply task has 900 s, not respond's 60: an EKS update in progress is waited out here, not handed back.
+    updateWaitMs: LONG_UPDATE_WAIT_MS,
+    ...(deps.approvedBy ? { approvedBy: deps.approvedBy } : {}),
   });
   const failed = outcomes.find((o) => o.status === "failed");
   if (failed) {
