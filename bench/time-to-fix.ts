@@ -46,13 +46,14 @@ const OP_HEADER = "x-bench-operation";
 /**
  * The bench's policy: live (dryRun false), the open-ingress detector automatic so that the rule is really revoked, the
  * exemption tags as the default policy has them (so the group's tags are read before the revoke), no notification
- * route, and the blast-radius limit at the most a policy allows, so that the samples measure the path, not the limit.
+ * route, and the blast-radius and flapping limits at the most a policy allows (every sample revokes the same rule of
+ * the same group), so that the samples measure the path, not the limits: both guards still read and write their items.
  */
 export const TIME_TO_FIX_POLICY = {
   version: 1,
   dryRun: false,
   detectors: { "ec2-open-ingress": { mode: "auto" } },
-  limits: { automaticActionsPerAccount: 10_000 },
+  limits: { automaticActionsPerAccount: 10_000, flapping: { revocations: 100, windowSeconds: 60 } },
 };
 
 export interface TracePoint {
