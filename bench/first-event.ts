@@ -8,9 +8,10 @@
  */
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { text } from "node:stream/consumers";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
@@ -45,15 +46,6 @@ export interface FirstEventStubs {
   stop(): Promise<void>;
 }
 
-function body(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
 /** dynalite with the table, and one local server for SSM's GetParameter and the Slack webhook. */
 export async function startFirstEventStubs(): Promise<FirstEventStubs> {
   const dynamo: LocalDynamo = await startDynalite();
@@ -66,7 +58,7 @@ export async function startFirstEventStubs(): Promise<FirstEventStubs> {
     [PARAMETERS.killSwitch, "off"],
   ]);
   const server: Server = createServer(async (request, response) => {
-    const text = await body(request);
+    const payload = await text(request);
     if (request.url === "/slack") {
       count("slack webhook");
       response.writeHead(200, { "content-type": "text/plain" }).end("ok");
@@ -79,7 +71,7 @@ export async function startFirstEventStubs(): Promise<FirstEventStubs> {
       return;
     }
     count("ssm GetParameter");
-    const name = (JSON.parse(text) as { Name?: string }).Name ?? "";
+    const name = (JSON.parse(payload) as { Name?: string }).Name ?? "";
     const value = name === PARAMETERS.slackWebhook ? `${baseUrl}/slack` : values.get(name);
     response.writeHead(value === undefined ? 400 : 200, { "content-type": "application/x-amz-json-1.1" });
     response.end(

@@ -18,10 +18,11 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { text } from "node:stream/consumers";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
@@ -106,15 +107,6 @@ export async function buildRespond(outdir: string): Promise<string> {
   return (await bundle(join(ROOT, "packages/functions/src/respond.handler.ts"), outdir)).entryPath;
 }
 
-function body(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function listen(server: Server): Promise<string> {
@@ -148,7 +140,7 @@ async function startStubs(): Promise<Stubs> {
   const dynamoUrl = new URL(dynamo.endpoint);
   // DynamoDB: dynalite behind a proxy that waits the latency and names the operation (x-amz-target) for the trace.
   const proxy = createServer(async (req, res) => {
-    const text = await body(req);
+    const payload = await text(req);
     await wait(latency.ms);
     const target = String(req.headers["x-amz-target"] ?? "").split(".")[1] ?? "unknown";
     const forward = httpRequest(
@@ -165,7 +157,7 @@ async function startStubs(): Promise<Stubs> {
       },
     );
     forward.on("error", (error) => res.writeHead(502).end(String(error)));
-    forward.end(text);
+    forward.end(payload);
   });
   const dynamoEndpoint = await listen(proxy);
 
@@ -180,7 +172,7 @@ async function startStubs(): Promise<Stubs> {
   // SSM, JSON 1.1 (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html and
   // API_GetParameters.html: names not found are listed in InvalidParameters, not an error).
   const ssm = createServer(async (req, res) => {
-    const request = JSON.parse(await body(req)) as { Name?: string; Names?: string[] };
+    const request = JSON.parse(await text(req)) as { Name?: string; Names?: string[] };
     await wait(latency.ms);
     const target = String(req.headers["x-amz-target"] ?? "");
     const op = target.split(".")[1] ?? "unknown";
@@ -213,7 +205,7 @@ async function startStubs(): Promise<Stubs> {
   // EC2, query protocol: a form-encoded POST, XML answers.
   let open = true;
   const ec2 = createServer(async (req, res) => {
-    const form = new URLSearchParams(await body(req));
+    const form = new URLSearchParams(await text(req));
     await wait(latency.ms);
     const action = form.get("Action") ?? "unknown";
     const headers = { "content-type": "text/xml;charset=UTF-8", [OP_HEADER]: `ec2 ${action}` };
