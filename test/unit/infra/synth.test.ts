@@ -28,8 +28,10 @@ import {
 import { tableArgs } from "../../../infra/table-args.ts";
 import { approverFilterPolicy } from "../../../packages/core/src/approval/approver-channel.ts";
 import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
-import { NOTIFICATION_FAILED_MESSAGE } from "../../../packages/functions/src/config.ts";
+import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
+import { NOTIFICATION_FAILED_MESSAGE, readConfig } from "../../../packages/functions/src/config.ts";
 import { resourceTable, SYNTH_APPROVER_EMAILS, withResourceTable } from "../../../scripts/synth.ts";
+import { transitionGroupEvent } from "../../helpers/own-events.ts";
 
 /**
  * The resources `run()` of sst.config.ts creates, synthesized offline under Pulumi mocks by scripts/synth.ts
@@ -264,6 +266,43 @@ describe("the synthesized functions", () => {
     expect(respond.POLICY_PARAMETER_NAME).toBe(names.parameterNames.policy);
     const request = record(record(functionResource("approval-request").inputs.environment).variables);
     expect(str(request.APPROVAL_CALLBACK_URL)).toMatch(/^https:\/\/[^/]+\.lambda-url\.[a-z0-9-]+\.on\.aws$/);
+  });
+
+  it("tell respond their own roles (RESPONDER_ROLE_ARNS): its isolation's own ingress event is then skipped, never revoked", () => {
+    // prepare: the respond function's environment as synthesized, read by the functions' own config reader
+    const variables = record(record(functionResource("respond").inputs.environment).variables);
+    const config = readConfig(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, str(v)])));
+    const synthesized = [
+      ...FUNCTION_IDS.map((id) => roleOf(functionResource(id))),
+      one("aws:iam/role:Role", "RollbackRole"),
+    ].map((role) => `arn:aws:iam::${ACCOUNT}:role/${str(role.inputs.name)}`);
+    const respondRole = `arn:aws:iam::${ACCOUNT}:role/${str(roleOf(functionResource("respond")).inputs.name)}`;
+    // the transition group's all-traffic ingress that ec2:isolate-instance makes, as CloudTrail records it
+    const own = transitionGroupEvent({
+      eventId: "own-isolation-1",
+      groupId: "sg-0aa11bb22cc33dd44",
+      roleArn: respondRole,
+    });
+
+    // act: the policy joined with the deployment's roles, as Runtime.policy() does
+    const policy = parsePolicy({ dryRun: false, responder: { roleArns: config.responderRoleArns } });
+    const result = processEvent(own, policy, { forceDryRun: false });
+
+    // assess
+    expect([...config.responderRoleArns].sort()).toEqual([...synthesized].sort());
+    expect(result.skipped).toBe("own-call");
+    expect(result.plan).toEqual([]);
+    const stranger = processEvent(
+      transitionGroupEvent({
+        eventId: "not-own-1",
+        groupId: "sg-0aa11bb22cc33dd44",
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/someone-else`,
+      }),
+      policy,
+      { forceDryRun: false },
+    );
+    expect(stranger.skipped).toBeUndefined();
+    expect(stranger.plan.map((step) => step.operation)).toEqual(["RevokeSecurityGroupIngress"]);
   });
 
   it("have roles whose policy is exactly the iam.ts document, trusted by Lambda only, with no managed policy", () => {
