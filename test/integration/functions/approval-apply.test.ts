@@ -5,7 +5,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import {
+  DescribeInstanceInformationCommand,
+  GetParameterCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defaultPolicy, processEvent } from "../../../packages/core/src/index.ts";
@@ -85,5 +91,37 @@ describe("handleApply", () => {
     // act + assess
     await expect(handleApply(input(), rt)).rejects.toThrow(/KILL_SWITCH_PARAMETER_NAME is not set/);
     expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("passes who approved on to the plan's actions: an approved patch may reboot, an answer without an approver may not", async () => {
+    // prepare: a patch playbook of one node; SSM answers as its API reference says
+    // (API_DescribeInstanceInformation, API_SendCommand: Command.CommandId, API_ListCommandInvocations)
+    const NODE = "i-0abcdef1234567890";
+    const assessment = processed.assessments[0];
+    if (!assessment) throw new Error("the sample must assess");
+    const patch = {
+      ...assessment,
+      actions: [{ action: "ssm:patch-nodes", params: { instanceIds: [NODE], rebootOption: "RebootIfNeeded" } }],
+    };
+    ssm.on(DescribeInstanceInformationCommand).resolves({
+      InstanceInformationList: [
+        { InstanceId: NODE, PingStatus: "Online", PlatformType: "Linux", PlatformName: "Amazon Linux" },
+      ],
+    });
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: "cmd-1", Status: "Pending" } });
+    ssm
+      .on(ListCommandInvocationsCommand)
+      .resolves({ CommandInvocations: [{ CommandId: "cmd-1", InstanceId: NODE, Status: "Success" }] });
+    const rt = new Runtime(ENV);
+    killSwitch("off");
+    const reboots = () =>
+      ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input.Parameters?.RebootOption?.[0]);
+
+    // act
+    await handleApply({ ...input(), assessment: patch }, rt);
+    await handleApply({ ...input(), assessment: patch, approval: { decision: "approved", approver: "nobody" } }, rt);
+
+    // assess: the approver the callback verified reaches the action; a malformed one counts as no approver
+    expect(reboots()).toEqual(["RebootIfNeeded", "NoReboot"]);
   });
 });
