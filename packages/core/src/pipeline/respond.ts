@@ -129,7 +129,10 @@ export interface RespondResult extends EventResult {
   attempt?: number;
 }
 
-/** Why an action stopped before its first change: the blast-radius slot was refused (its outcome is then discarded). */
+/**
+ * Why an action stopped before its first change: the blast-radius slot was refused, or a rule guard held the change
+ * back (its outcome is then discarded).
+ */
 class SlotRefusedError extends Error {
   override name = "SlotRefusedError";
 }
