@@ -34,7 +34,8 @@ import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clie
 import { TransientActionError, transientFailure } from "../packages/core/src/guardrails/faults.ts";
 import { createKillSwitch } from "../packages/core/src/guardrails/kill-switch.ts";
 import { ruleGuards } from "../packages/core/src/guardrails/rule-guards.ts";
-import { fitCheckpoint, type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
+import { fitCheckpoint } from "../packages/core/src/pipeline/checkpoint.ts";
+import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { parsePolicy } from "../packages/core/src/policy/load.ts";
 import { parseEvent } from "../packages/core/src/signals/parse.ts";
 import { type AuditRecord, listAudit, recordAudit } from "../packages/core/src/store/audit.ts";

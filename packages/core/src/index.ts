@@ -58,14 +58,13 @@ export {
 export { fitSlackMessage, fitSnsPublish, SLACK_LIMITS, SNS_LIMITS } from "./notify/limits.ts";
 export { slackMessage } from "./notify/slack.ts";
 export { snsMessage } from "./notify/sns.ts";
+export { fitCheckpoint, parseCheckpoint, type RespondCheckpoint } from "./pipeline/checkpoint.ts";
 export { type DecideOptions, decide } from "./pipeline/decide.ts";
 export { processEvent, processParsed } from "./pipeline/process.ts";
 export {
   type ApprovalStart,
   type ClaimAnswer,
   ClaimHeldError,
-  parseCheckpoint,
-  type RespondCheckpoint,
   type RespondDeps,
   type RespondResult,
   respond,

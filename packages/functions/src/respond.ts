@@ -2,7 +2,8 @@
 import { readCounter, takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
 import { ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
-import { fitCheckpoint, type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
+import { fitCheckpoint } from "@eks-responder/core/pipeline/checkpoint.ts";
+import { type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
