@@ -160,11 +160,12 @@ export async function handleEvent(
     logger.error(NOTIFICATION_FAILED_MESSAGE, { error: result.notifyError, eventId: result.eventId });
   // A permanent failure was recorded and alerted; failing the invocation as well sends the event to the dead-letter
   // queue with its error after the async retries (which find it already handled and fail again, changing nothing).
+  // The claim's answer already says how a duplicate's first delivery ended: no second read of the record.
   const failed =
     result.outcome === "failed"
       ? result.reason
-      : result.duplicate && result.signal
-        ? await previousFailure(await store, result.signal.key)
+      : result.duplicate && result.previous?.outcome === "failed"
+        ? `already handled: ${result.previous.reason}`
         : undefined;
   if (failed !== undefined) throw new PermanentFailureError(`${result.eventId ?? "event"}: ${failed}`);
   return result;
@@ -173,9 +174,4 @@ export async function handleEvent(
 /** Thrown after a permanent failure has been recorded and alerted, so the event ends in the dead-letter queue. */
 export class PermanentFailureError extends Error {
   override name = "PermanentFailureError";
-}
-
-async function previousFailure(store: ReturnType<typeof idempotencyStore>, key: string): Promise<string | undefined> {
-  const record = await store.get(key);
-  return record?.result?.outcome === "failed" ? `already handled: ${record.result.reason}` : undefined;
 }

@@ -27,8 +27,8 @@ export type ClaimAnswer =
       firstClaimedAt?: string;
       resume?: RespondCheckpoint;
     }
-  /** Handled already: a duplicate delivery, answered as such. */
-  | { claimed: false; status: "COMPLETED" }
+  /** Handled already: a duplicate delivery, answered as such (with how the first one ended, when it was kept). */
+  | { claimed: false; status: "COMPLETED"; previous?: { outcome: string; reason: string } }
   /** Another invocation holds the claim (or held it and may have died): this delivery must fail and come back. */
   | { claimed: false; status: "IN_PROGRESS"; heldUntil?: string };
 
@@ -107,6 +107,8 @@ export interface RespondResult extends EventResult {
   approvals: { assessmentId: string; executionArn: string }[];
   /** Set when this delivery was a duplicate of an event already handled or in hand. */
   duplicate?: boolean;
+  /** For a duplicate: how the delivery that handled the event ended (from its claim record). */
+  previous?: { outcome: string; reason: string };
   /** Set when notifying failed: recorded, and never blocks or undoes a remediation. */
   notifyError?: string;
   /**
@@ -198,6 +200,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         outcome: "skipped",
         skipped: "duplicate",
         duplicate: true,
+        ...(claim.previous ? { previous: claim.previous } : {}),
         reason: `duplicate delivery of ${key}: already handled`,
       };
     }

@@ -201,7 +201,14 @@ export function claimTtlSeconds(remainingMs: number): number {
  */
 export function claimAnswer(claim: ClaimResult, onUnreadable: () => void = () => {}): ClaimAnswer {
   if (!claim.claimed) {
-    if (claim.status === "COMPLETED") return { claimed: false, status: "COMPLETED" };
+    if (claim.status === "COMPLETED") {
+      const result = claim.record?.result;
+      return {
+        claimed: false,
+        status: "COMPLETED",
+        ...(result ? { previous: { outcome: result.outcome, reason: result.reason } } : {}),
+      };
+    }
     const until = claim.record?.inProgressExpiry;
     return {
       claimed: false,
