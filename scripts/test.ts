@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
+import { KUBE_ENV, startKubeServer } from "./kube-test-server.ts";
 
 const REPORT = ".vitest-report.json";
 
@@ -49,6 +50,19 @@ for (const gate of gates) {
     failed += 1;
     process.stdout.write(`${gate.name} failed\n`);
   }
+}
+
+// One real Kubernetes API server for every test file (scripts/kube-test-server.ts): it stops when this process exits.
+process.stdout.write("\n== Kubernetes API server for the tests (scripts/kube-test-server.ts)\n");
+try {
+  const kube = startKubeServer();
+  process.env[KUBE_ENV] = JSON.stringify(kube);
+  process.stdout.write(`kube-apiserver ${kube.version} at ${kube.server}\n`);
+  passed += 1;
+} catch (error) {
+  // The Kubernetes tests then try to start their own, and fail with the same reason.
+  process.stdout.write(`no Kubernetes API server: ${error instanceof Error ? error.message : String(error)}\n`);
+  failed += 1;
 }
 
 process.stdout.write("\n== tests (vitest)\n");

@@ -1,12 +1,20 @@
 import type { AwsClients } from "../aws/clients.ts";
+import type { KubernetesAccess } from "../kubernetes/client.ts";
 import type { ExemptTag } from "../policy/exempt-tags.ts";
 import type * as z from "../zod.ts";
 
 export type AwsService = "ec2" | "eks" | "ssm" | "autoscaling";
 
-/** One exact AWS API call: the operation name of the AWS API and its request parameters. */
+/** The planes a call goes to: an AWS API, or the Kubernetes API of the cluster (`kubernetes`). */
+export type CallService = AwsService | "kubernetes";
+
+/**
+ * One exact call. AWS: the operation name of the AWS API and its request parameters. Kubernetes (`service:
+ * "kubernetes"`): `operation` is the HTTP method and the API path (`PATCH /api/v1/nodes/ip-10-0-1-5`), `params` the
+ * JSON body sent (`{}` for none).
+ */
 export interface PlannedCall {
-  service: AwsService;
+  service: CallService;
   operation: string;
   params: Record<string, unknown>;
   /** What the call does and, when a parameter is only known at apply time, how it is found. */
@@ -52,11 +60,23 @@ export interface ApplyContext extends PlanContext {
    * Rejecting stops the action before any change (it reports a failure, which the caller then discards).
    */
   beforeChange?: () => Promise<void>;
+  /**
+   * The Kubernetes API of a cluster, for the `k8s:*` actions: an EKS token made with the function's credentials, or the
+   * CLI's kubeconfig. Absent where no Kubernetes access is set up: a Kubernetes action then refuses, with the reason.
+   */
+  kubernetes?: KubernetesAccess;
+}
+
+/** One RBAC rule: verbs on resources of API groups (`""` is the core group), as in a ClusterRole. */
+export interface KubernetesRule {
+  apiGroups: readonly string[];
+  resources: readonly string[];
+  verbs: readonly string[];
 }
 
 /** One AWS call an action made, as recorded in its outcome. */
 export interface CallRecord {
-  service: AwsService;
+  service: CallService;
   operation: string;
   params: Record<string, unknown>;
   /** ok; dry-run-ok: EC2 answered DryRunOperation; not-found: the resource was gone; error: any other failure. */
@@ -112,6 +132,16 @@ export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
    * (infra/iam.ts), never to the functions, since undoing a fix re-opens what the fix closed.
    */
   rollbackPermissions: readonly string[];
+  /**
+   * Kubernetes actions: every RBAC rule `check` and `apply` need (what the shipped ClusterRole grants, the union over
+   * ACTIONS: kubernetes/rbac.ts). Absent for AWS-only actions.
+   */
+  kubernetesPermissions?: readonly KubernetesRule[];
+  /**
+   * Kubernetes actions: the RBAC rules `rollback` needs beyond `kubernetesPermissions`, held by the operator who rolls
+   * back (their kubeconfig), never granted to the responder (recreating a binding needs `bind`, for one).
+   */
+  kubernetesRollbackPermissions?: readonly KubernetesRule[];
   /** Takes something out of service or removes access someone relies on. */
   destructive: boolean;
   reversible: boolean;

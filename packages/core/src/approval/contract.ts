@@ -43,7 +43,7 @@ export const assessmentSchema = z.object({
 export const planStepSchema = z.object({
   action: nonEmpty,
   assessmentId: nonEmpty,
-  service: z.enum(["ec2", "eks", "ssm", "autoscaling"]),
+  service: z.enum(["ec2", "eks", "ssm", "autoscaling", "kubernetes"]),
   operation: nonEmpty,
   params: z.record(z.string(), z.unknown()),
   note: z.optional(text),

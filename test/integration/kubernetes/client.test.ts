@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeApiError, kubePath } from "../../../packages/core/src/kubernetes/client.ts";
+import { type KubeTestServer, startKubeApiServer, uniqueName } from "../../helpers/kube-apiserver.ts";
+
+describe("createKubeClient against a real kube-apiserver", () => {
+  let kube: KubeTestServer;
+  beforeAll(async () => {
+    kube = await startKubeApiServer();
+  });
+  afterAll(async () => {
+    await kube?.stop();
+  });
+
+  it("creates, reads, patches and deletes an object with the admin token", async () => {
+    const ns = uniqueName("client");
+    await kube.admin.request({ method: "POST", path: "/api/v1/namespaces", body: { metadata: { name: ns } } });
+    const cm = { metadata: { name: "c1", namespace: ns }, data: { a: "1" } };
+    await kube.admin.request({ method: "POST", path: kubePath("api", "v1", "namespaces", ns, "configmaps"), body: cm });
+    const path = kubePath("api", "v1", "namespaces", ns, "configmaps", "c1");
+    const patched = (await kube.admin.request({ method: "PATCH", path, body: { data: { b: "2" } } })) as {
+      data: Record<string, string>;
+    };
+    expect(patched.data).toEqual({ a: "1", b: "2" });
+    await kube.admin.request({ method: "DELETE", path });
+    await expect(kube.admin.request({ method: "GET", path })).rejects.toMatchObject({
+      status: 404,
+      reason: "NotFound",
+    });
+  });
+
+  it("answers the limited identity 403 Forbidden until a role is bound", async () => {
+    const error = await kube.limited.request({ method: "GET", path: "/api/v1/nodes" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KubeApiError);
+    expect(error).toMatchObject({ status: 403, reason: "Forbidden", method: "GET", path: "/api/v1/nodes" });
+  });
+
+  it("escapes path segments", () => {
+    expect(kubePath("api", "v1", "namespaces", "a/b", "pods", "x y")).toBe("/api/v1/namespaces/a%2Fb/pods/x%20y");
+  });
+});
