@@ -1,4 +1,5 @@
 import { awsErrorCode, awsErrorMessage, isDryRunSuccess, isNotFound } from "../aws/errors.ts";
+import { KubeApiError, type KubeClient, type KubeRequest } from "../kubernetes/client.ts";
 import type { ApplyContext, ApplyResult, ApplyStatus, AwsService, CallRecord } from "./types.ts";
 
 /** Operations that only read: every other one changes something and waits for `beforeChange` first. */
@@ -47,6 +48,38 @@ export class CallLog {
         operation,
         params,
         result: isNotFound(error) ? "not-found" : "error",
+        error: `${awsErrorCode(error)}: ${awsErrorMessage(error)}`,
+      });
+      throw error;
+    }
+  }
+
+  /**
+   * Sends one Kubernetes API call and records it as `kubernetes` `METHOD /path` with its body. A write waits for
+   * `beforeChange` like an AWS change. With `dryRun`, a write goes with `dryRun=All`: the API server runs validation,
+   * admission and RBAC and stores nothing, and the call is recorded `dry-run-ok` (the Kubernetes form of EC2's DryRun).
+   * A 404 is recorded `not-found`; every error is rethrown.
+   * @see https://kubernetes.io/docs/reference/using-api/api-concepts/#dry-run
+   */
+  async sendKube(client: KubeClient, req: KubeRequest, options: { dryRun?: boolean } = {}): Promise<unknown> {
+    const writes = req.method !== "GET";
+    if (this.beforeChange && writes) await this.beforeChange();
+    const dryRun = writes && options.dryRun === true;
+    const sent: KubeRequest = dryRun ? { ...req, query: { ...req.query, dryRun: "All" } } : req;
+    const record = {
+      service: "kubernetes" as const,
+      operation: `${req.method} ${req.path}`,
+      params: (req.body !== null && typeof req.body === "object" ? req.body : {}) as Record<string, unknown>,
+    };
+    try {
+      const output = await client.request(sent);
+      this.calls.push({ ...record, result: dryRun ? "dry-run-ok" : "ok" });
+      return output;
+    } catch (error) {
+      const notFound = error instanceof KubeApiError && error.status === 404;
+      this.calls.push({
+        ...record,
+        result: notFound ? "not-found" : "error",
         error: `${awsErrorCode(error)}: ${awsErrorMessage(error)}`,
       });
       throw error;

@@ -51,12 +51,31 @@ const NETWORK = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREA
  */
 const STILL_IN_PROGRESS = ["EksUpdateStillInProgress"];
 
+/**
+ * Kubernetes API answers worth a retry (kubernetes/client.ts `KubeApiError.code`): 429 TooManyRequests (API Priority and
+ * Fairness), 500 InternalError, 503 ServiceUnavailable, 504 Timeout / ServerTimeout, and no answer at all.
+ * @see https://kubernetes.io/docs/reference/using-api/api-concepts/#http-status-codes
+ */
+const KUBERNETES = [
+  "Kubernetes.TooManyRequests",
+  "Kubernetes.InternalError",
+  "Kubernetes.ServiceUnavailable",
+  "Kubernetes.Timeout",
+  "Kubernetes.ServerTimeout",
+  "Kubernetes.HTTP502",
+  "Kubernetes.HTTP503",
+  "Kubernetes.HTTP504",
+  "Kubernetes.RequestError",
+  "Kubernetes.ResponseError",
+];
+
 export const TRANSIENT_CODES: ReadonlySet<string> = new Set([
   ...THROTTLING,
   ...TIMEOUTS,
   ...SERVER,
   ...NETWORK,
   ...STILL_IN_PROGRESS,
+  ...KUBERNETES,
 ]);
 
 /** True when an action failure with this error code may succeed if the event is delivered again. */

@@ -32,6 +32,8 @@ export interface KubeRequest {
  */
 export class KubeApiError extends Error {
   override name = "KubeApiError";
+  /** `Kubernetes.<reason>`: what outcomes and the retry classification (guardrails/faults.ts) read. */
+  readonly code: string;
   readonly status: number;
   readonly reason: string;
   readonly method: KubeMethod;
@@ -39,6 +41,7 @@ export class KubeApiError extends Error {
 
   constructor(status: number, reason: string, message: string, request: KubeRequest, options?: { cause?: unknown }) {
     super(`${request.method} ${request.path}: ${status} ${reason}: ${message}`, options);
+    this.code = `Kubernetes.${reason}`;
     this.status = status;
     this.reason = reason;
     this.method = request.method;
