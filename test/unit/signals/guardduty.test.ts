@@ -288,6 +288,7 @@ describe("parseEvent (GuardDuty)", () => {
       namespace: "argocd",
       type: "pods",
       uid: "33a3c89e-3280-474d-b8cb-fdf03394fc15",
+      hostNetwork: false,
       containers: [{ name: "app", image: "centos", privileged: true }],
     });
   });
@@ -430,5 +431,52 @@ describe("eksNodeFromTags", () => {
 
     // assess
     expect(node).toEqual(expected);
+  });
+});
+
+describe("parseGuardDuty: the Kubernetes side of a finding", () => {
+  it("names the binding an anonymous-access finding is about, from the API call GuardDuty saw", () => {
+    const s = parseFinding(
+      loadFixture("guardduty/policy-kubernetes-anonymousaccessgranted/clusterrolebinding-anon-view.json"),
+    );
+    expect(s.kubernetesApiCall).toMatchObject({
+      verb: "create",
+      requestUri: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+      resource: "clusterrolebindings",
+      resourceName: "anon-view",
+      statusCode: 201,
+    });
+    expect(s.roleBinding).toBeUndefined();
+  });
+
+  it("reads kubernetesRoleBindingDetails and kubernetesRoleDetails, leaving out their null fields", () => {
+    const raw = loadFixture("guardduty/policy-kubernetes-anonymousaccessgranted/clusterrolebinding-anon-view.json");
+    const action = objectAt(raw, "detail", "service", "action");
+    action.kubernetesRoleBindingDetails = {
+      kind: "ClusterRoleBinding",
+      name: "anon-view",
+      uid: "0d7c1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+      roleRefKind: "ClusterRole",
+      roleRefName: "view",
+    };
+    action.kubernetesRoleDetails = { kind: "ClusterRole", name: "view", uid: null };
+    const s = parseFinding(raw);
+    expect(s.roleBinding).toEqual({
+      kind: "ClusterRoleBinding",
+      name: "anon-view",
+      uid: "0d7c1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+      roleRefKind: "ClusterRole",
+      roleRefName: "view",
+    });
+    expect(s.role).toEqual({ kind: "ClusterRole", name: "view" });
+  });
+
+  it("says when a workload shares the node's network (a NetworkPolicy does not apply to it)", () => {
+    const exec = parseFinding(
+      loadFixture("guardduty/execution-kubernetes-execinkubesystempod/exec-aws-node-by-ci-serviceaccount.json"),
+    );
+    expect(exec.workload?.hostNetwork).toBe(true);
+    const miner = parseFinding(loadFixture("guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json"));
+    expect(miner.workload?.hostNetwork).toBe(false);
   });
 });

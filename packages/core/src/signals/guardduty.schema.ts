@@ -70,6 +70,7 @@ function findingSchema(salvage: boolean) {
         namespace: optString,
         type: optString,
         uid: optString,
+        hostNetwork: z.nullish(ctBool),
         containers: optionalList(
           z.object({
             name: optString,
@@ -149,7 +150,32 @@ function findingSchema(salvage: boolean) {
                 remotePortDetails: z.nullish(z.object({ port: z.nullish(ctInt) })),
               }),
             ),
-            kubernetesApiCallAction: z.nullish(z.object({ remoteIpDetails: remoteIpSchema })),
+            // What was called: the binding a Policy:Kubernetes finding is about is named here (resource,
+            // resourceName, namespace) and, in newer findings, in kubernetesRoleBindingDetails.
+            // @see https://docs.aws.amazon.com/guardduty/latest/APIReference/API_KubernetesApiCallAction.html
+            // @see https://docs.aws.amazon.com/guardduty/latest/APIReference/API_KubernetesRoleBindingDetails.html
+            kubernetesApiCallAction: z.nullish(
+              z.object({
+                remoteIpDetails: remoteIpSchema,
+                requestUri: optString,
+                verb: optString,
+                resource: optString,
+                resourceName: optString,
+                namespace: optString,
+                subresource: optString,
+                statusCode: z.nullish(ctInt),
+              }),
+            ),
+            kubernetesRoleBindingDetails: z.nullish(
+              z.object({
+                kind: optString,
+                name: optString,
+                uid: optString,
+                roleRefKind: optString,
+                roleRefName: optString,
+              }),
+            ),
+            kubernetesRoleDetails: z.nullish(z.object({ kind: optString, name: optString, uid: optString })),
             awsApiCallAction: z.nullish(z.object({ remoteIpDetails: remoteIpSchema })),
           }),
         ),

@@ -155,6 +155,16 @@ export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
   return toSignal(envelope, partial, issues);
 }
 
+/** The keys of `o` whose value is neither null nor undefined (the finding's nullish fields left out). */
+function definedOnly<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: NonNullable<T[K]> } {
+  const out: { [K in keyof T]?: NonNullable<T[K]> } = {};
+  for (const key of Object.keys(o) as (keyof T)[]) {
+    const value = o[key];
+    if (value !== null && value !== undefined) out[key] = value as NonNullable<T[keyof T]>;
+  }
+  return out;
+}
+
 function toSignal(envelope: Envelope, f: GuardDutyFinding, unreadable: InputIssue[]): GuardDutySignal {
   const resource = f.resource;
   const service = f.service;
@@ -219,7 +229,31 @@ function toSignal(envelope: Envelope, f: GuardDutyFinding, unreadable: InputIssu
       ...(w.namespace ? { namespace: w.namespace } : {}),
       ...(w.type ? { type: w.type } : {}),
       ...(w.uid ? { uid: w.uid } : {}),
+      ...(typeof w.hostNetwork === "boolean" ? { hostNetwork: w.hostNetwork } : {}),
     };
+  }
+  const call = action?.kubernetesApiCallAction;
+  if (call) {
+    const apiCall = definedOnly({
+      verb: call.verb,
+      requestUri: call.requestUri,
+      resource: call.resource,
+      resourceName: call.resourceName,
+      namespace: call.namespace,
+      subresource: call.subresource,
+      statusCode: call.statusCode,
+    });
+    if (Object.keys(apiCall).length > 0) signal.kubernetesApiCall = apiCall;
+  }
+  const binding = action?.kubernetesRoleBindingDetails;
+  if (binding) {
+    const found = definedOnly(binding);
+    if (Object.keys(found).length > 0) signal.roleBinding = found;
+  }
+  const role = action?.kubernetesRoleDetails;
+  if (role) {
+    const found = definedOnly(role);
+    if (Object.keys(found).length > 0) signal.role = found;
   }
   if (instance) signal.instance = instance;
   const runtime = service?.runtimeDetails;

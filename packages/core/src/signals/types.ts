@@ -202,8 +202,25 @@ export interface GuardDutySignal extends SignalBase {
     namespace?: string;
     type?: string;
     uid?: string;
+    /** The pod shares the node's network namespace: a NetworkPolicy does not apply to it. */
+    hostNetwork?: boolean;
     containers: { name?: string; image?: string; privileged?: boolean }[];
   };
+  /** EKS audit-log findings: the Kubernetes API call GuardDuty saw (`service.action.kubernetesApiCallAction`). */
+  kubernetesApiCall?: {
+    verb?: string;
+    requestUri?: string;
+    /** The resource kind as in the API path (`clusterrolebindings`, `pods`). */
+    resource?: string;
+    resourceName?: string;
+    namespace?: string;
+    subresource?: string;
+    statusCode?: number;
+  };
+  /** The binding the finding is about (`service.action.kubernetesRoleBindingDetails`), when GuardDuty names it. */
+  roleBinding?: { kind?: string; name?: string; uid?: string; roleRefKind?: string; roleRefName?: string };
+  /** The role the finding is about (`service.action.kubernetesRoleDetails`). */
+  role?: { kind?: string; name?: string; uid?: string };
   instance?: InstanceRef;
   /** Runtime Monitoring: the process that did it (the actor), `service.runtimeDetails.process`. */
   process?: RuntimeProcess;
