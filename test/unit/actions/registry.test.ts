@@ -13,30 +13,12 @@ import {
 } from "../../../packages/core/src/index.ts";
 import { forbiddenRule } from "../../../packages/core/src/kubernetes/rbac.ts";
 import { actionDocPath, detectorDocPath, renderDocs } from "../../../scripts/docs.ts";
+import { rbacOf } from "../../helpers/kube-rbac.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const CONTEXT = { dryRun: true, assessmentId: "asm-test", account: "111122223333", region: "eu-west-1" };
 /** The IAM service prefix of each AWS API a plan can call. */
 const IAM_PREFIX: Record<string, string> = { ec2: "ec2", eks: "eks", ssm: "ssm", autoscaling: "autoscaling" };
-
-/**
- * The RBAC verb, API group and resource a planned Kubernetes call (`METHOD /path`) needs.
- * @see https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb
- */
-function rbacOf(operation: string): { verb: string; group: string; resource: string } {
-  const [method = "", path = ""] = operation.split(" ");
-  const parts = path.split("/").filter(Boolean);
-  const group = parts[0] === "api" ? "" : (parts[1] ?? "");
-  const rest = parts.slice(parts[0] === "api" ? 2 : 3);
-  const tail = rest[0] === "namespaces" && rest.length > 2 ? rest.slice(2) : rest;
-  const named = tail.length > 1;
-  const verbs: Record<string, string> = { POST: "create", PATCH: "patch", PUT: "update", DELETE: "delete" };
-  return {
-    verb: method === "GET" ? (named ? "get" : "list") : (verbs[method] ?? method),
-    group,
-    resource: tail[0] ?? "",
-  };
-}
 
 function allFixtures(dir = join(ROOT, "test/fixtures")): string[] {
   return readdirSync(dir).flatMap((name) => {
