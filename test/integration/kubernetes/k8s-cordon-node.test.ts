@@ -58,11 +58,14 @@ afterAll(async () => {
 describe("k8s:cordon-node", () => {
   it("cordons and labels a node of a group with another schedulable node; a second run is already done", async () => {
     const { group, target } = await groupOfTwo();
+    const params = cordonNode.params.parse({ cluster: "prod-eks", node: target.name });
+    const needed = await cordonNode.check(params, kubeContext(kube.limited));
 
-    const result = await cordonNode.apply(
-      { cluster: "prod-eks", node: target.name },
-      kubeContext(kube.limited, { assessmentId: ASSESSMENT }),
-    );
+    const result = await cordonNode.apply(params, kubeContext(kube.limited, { assessmentId: ASSESSMENT }));
+    const checked = await cordonNode.check(params, kubeContext(kube.limited));
+
+    expect(needed.status).toBe("needed");
+    expect(checked.status).toBe("already-done");
     const again = await cordonNode.apply({ cluster: "prod-eks", node: target.name }, kubeContext(kube.limited));
 
     expect(result.status, result.reason).toBe("applied");

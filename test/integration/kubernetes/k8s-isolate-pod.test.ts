@@ -177,9 +177,15 @@ describe("k8s:isolate-pod with the VPC CNI network policy agent on", () => {
   it("labels the pod and creates the deny-all, records the pod and its owner chain first; a second run is already done", async () => {
     const { params, podPath, policyPath } = await workload();
     const podBefore = await read(podPath);
+    const ctx = kubeContext(kube.limited, { assessmentId: ASSESSMENT });
 
-    const result = await isolatePod.apply(params, kubeContext(kube.limited, { assessmentId: ASSESSMENT }));
-    const again = await isolatePod.apply(params, kubeContext(kube.limited, { assessmentId: ASSESSMENT }));
+    const needed = await isolatePod.check(params, ctx);
+    const result = await isolatePod.apply(params, ctx);
+    const checked = await isolatePod.check(params, ctx);
+    const again = await isolatePod.apply(params, ctx);
+
+    expect(needed.status).toBe("needed");
+    expect(checked.status).toBe("already-done");
 
     expect(result.status, result.reason).toBe("applied");
     expect(result.reason).toContain("the Amazon VPC CNI network policy agent");
@@ -301,6 +307,39 @@ describe("k8s:isolate-pod with the VPC CNI network policy agent on", () => {
     expect(result.reason).toContain("uses hostNetwork");
     expect(result.reason).toContain("no NetworkPolicy applies to it");
     expect(await read(podPath)).toEqual(podBefore);
+  });
+
+  it("records a Job's CronJob as evidence (batch, as the ownerReference's apiVersion says)", async () => {
+    const namespace = uniqueName("isolate");
+    await create("/api/v1/namespaces", { metadata: { name: namespace } });
+    const template = { spec: { ...POD_SPEC, restartPolicy: "Never" } };
+    const cron = await create(kubePath("apis", "batch", "v1beta1", "namespaces", namespace, "cronjobs"), {
+      metadata: { name: "report" },
+      spec: { schedule: "0 * * * *", jobTemplate: { spec: { template } } },
+    });
+    const ref = (apiVersion: string, kind: string, name: string, uid: string) => [
+      { apiVersion, kind, name, uid, controller: true },
+    ];
+    const job = await create(kubePath("apis", "batch", "v1", "namespaces", namespace, "jobs"), {
+      metadata: { name: "report-1", ownerReferences: ref("batch/v1beta1", "CronJob", "report", cron.metadata.uid) },
+      spec: { template },
+    });
+    await create(kubePath("api", "v1", "namespaces", namespace, "pods"), {
+      metadata: { name: "report-1-abcde", ownerReferences: ref("batch/v1", "Job", "report-1", job.metadata.uid) },
+      spec: template.spec,
+    });
+
+    const result = await isolatePod.apply(
+      { cluster: "prod-eks", namespace, pod: "report-1-abcde" },
+      kubeContext(kube.limited, { dryRun: true }),
+    );
+
+    expect(result.status, result.reason).toBe("would-succeed");
+    const owners = result.before?.owners as { reference: { kind: string }; object?: { metadata: { uid: string } } }[];
+    expect(owners.map((o) => [o.reference.kind, o.object?.metadata.uid])).toEqual([
+      ["Job", job.metadata.uid],
+      ["CronJob", cron.metadata.uid],
+    ]);
   });
 
   it("refuses a pod that is gone: nothing was isolated", async () => {
