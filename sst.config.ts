@@ -27,6 +27,7 @@ export default $config({
     const { createAlarms } = await import("./infra/alarms.ts");
     const { createDigestSchedule } = await import("./infra/schedule.ts");
     const { createRollbackRole } = await import("./infra/rollback-role.ts");
+    const { createAccessEntries } = await import("./infra/kubernetes.ts");
 
     const config = settings($app.name, $app.stage, process.env);
     const context = deploymentContext();
@@ -67,6 +68,7 @@ export default $config({
     const respond = createFunction("respond", deps, { STATE_MACHINE_ARN: machine.arn });
     createEventDelivery(respond, deadLetterQueue);
     createDigestSchedule(createFunction("digest", deps));
+    createAccessEntries(config, { respond, "approval-apply": tasks.apply });
     const rollbackRole = createRollbackRole(config, iam);
     createAlarms({
       prefix: config.prefix,

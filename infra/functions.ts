@@ -1,4 +1,4 @@
-import { functionStatements, type IamContext, lambdaTrustPolicy, toSstPermissions } from "./iam.ts";
+import { FUNCTION_ACCESS, functionStatements, type IamContext, lambdaTrustPolicy, toSstPermissions } from "./iam.ts";
 import {
   FUNCTIONS,
   type FunctionId,
@@ -15,7 +15,7 @@ export interface FunctionDeps {
   topicArn: $util.Input<string>;
 }
 
-function logicalName(id: FunctionId): string {
+export function logicalName(id: FunctionId): string {
   return id.replace(/(^|-)([a-z])/g, (_match, _dash: string, c: string) => c.toUpperCase());
 }
 
@@ -64,6 +64,17 @@ export function createFunction(
     logging: { retention: "3 months", format: "json" },
     environment: { ...commonEnvironment(deps), ...extraEnvironment },
     ...(id === "respond" ? { concurrency: { reserved: RESPOND_RESERVED_CONCURRENCY } } : {}),
+    // Private or CIDR-restricted cluster endpoints: the functions that make Kubernetes calls run in the VPC
+    // (docs/kubernetes.md); the interface permissions are in their own policy (iam.ts kubernetesStatements), as the
+    // managed policy SST would attach is removed below.
+    ...(FUNCTION_ACCESS[id].kubernetes && deps.settings.vpc
+      ? {
+          vpc: {
+            privateSubnets: deps.settings.vpc.subnetIds,
+            securityGroups: deps.settings.vpc.securityGroupIds,
+          },
+        }
+      : {}),
     permissions: deps.iam.apply((context) => toSstPermissions(functionStatements(id, context))),
     // The approval callback verifies Slack signatures and signed links itself (packages/core/src/approval).
     // No CORS: Slack calls it server to server, and the approval page posts its form to its own origin.

@@ -45,7 +45,7 @@ import { QUARANTINE_GROUP_TAG, QUARANTINE_TAG } from "../packages/core/src/actio
 import { PATCH_RUN_TAG } from "../packages/core/src/actions/patch-nodes.action.ts";
 import { ACTIONS } from "../packages/core/src/actions/registry.ts";
 import { GSI_BY_CLUSTER, GSI_BY_TIME } from "../packages/core/src/store/table.ts";
-import type { FunctionId, ParameterKey } from "./naming.ts";
+import type { FunctionId, FunctionVpc, ParameterKey } from "./naming.ts";
 
 export type ConditionBlock = Record<string, Record<string, string[]>>;
 
@@ -77,6 +77,10 @@ export interface IamContext {
   deadLetterQueueArn: string;
   parameterNames: Record<ParameterKey, string>;
   functionNames: Record<FunctionId, string>;
+  /** The EKS clusters the functions act inside (their access entries), in this account and region. */
+  kubernetesClusters: readonly string[];
+  /** The subnets and security groups of the functions that make Kubernetes calls, when they run in a VPC. */
+  vpc: FunctionVpc | undefined;
 }
 
 /** The SSM document patch-nodes runs (an AWS-owned document: its ARN has no account). */
@@ -421,6 +425,11 @@ export interface FunctionAccess {
   sendTaskResult: boolean;
   /** sqs:SendMessage on the dead-letter queue (the on-failure destination of its asynchronous invocations). */
   deadLetter: boolean;
+  /**
+   * Runs the `k8s:*` actions: an access entry on each configured cluster, eks:DescribeCluster on those clusters (the
+   * endpoint and CA of the token's client), and, with a VPC, the function runs in it with the interface permissions.
+   */
+  kubernetes: boolean;
 }
 
 const NOTHING: FunctionAccess = {
@@ -432,6 +441,7 @@ const NOTHING: FunctionAccess = {
   startExecution: false,
   sendTaskResult: false,
   deadLetter: false,
+  kubernetes: false,
 };
 
 /**
@@ -464,6 +474,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     publish: true,
     startExecution: true,
     deadLetter: true,
+    kubernetes: true,
   },
   "approval-request": {
     ...NOTHING,
@@ -477,6 +488,7 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     // The kill switch is read again before an approved plan runs, and the policy for its exemption tags (checked on
     // the live cluster); nothing of the table is needed.
     parameters: ["policy", "killSwitch"],
+    kubernetes: true,
   },
   "approval-notify": { ...NOTHING, parameters: ["policy", "slackWebhook", "slackToken"], publish: true },
   "approval-record": { ...NOTHING, dynamodb: { audit: ["GetItem", "PutItem"] } },
@@ -603,6 +615,60 @@ export function functionStatements(id: FunctionId, c: IamContext): PolicyStateme
       Action: ["sqs:SendMessage"],
       Resource: [c.deadLetterQueueArn],
     });
+  }
+  if (access.kubernetes) out.push(...kubernetesStatements(c));
+  return out;
+}
+
+/**
+ * What a function that runs the `k8s:*` actions needs besides the actions' own permissions (the Kubernetes side is
+ * granted by the shipped ClusterRole, not by IAM):
+ * - eks:DescribeCluster on exactly the configured clusters, for the endpoint and CA of the token's client. The AWS
+ *   actions' EksClusters statement grants it on every cluster today; this one does not depend on their list.
+ * - In a VPC, what Lambda does with the role to attach the function (the actions of AWSLambdaVPCAccessExecutionRole,
+ *   without its logs:*): network interfaces created only in the configured subnets with the configured security
+ *   groups, and deleted or given addresses only in those subnets (`ec2:Subnet`); the two Describe actions support no
+ *   resource type. https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions
+ *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+ */
+export function kubernetesStatements(c: IamContext): PolicyStatement[] {
+  const out: PolicyStatement[] = [];
+  if (c.kubernetesClusters.length > 0) {
+    out.push({
+      Sid: "KubernetesClusterEndpoints",
+      Effect: "Allow",
+      Action: ["eks:DescribeCluster"],
+      Resource: c.kubernetesClusters.map((name) => arn(c, "eks", `cluster/${name}`)),
+    });
+  }
+  if (c.vpc) {
+    const subnets = c.vpc.subnetIds.map((id) => arn(c, "ec2", `subnet/${id}`));
+    out.push(
+      {
+        Sid: "VpcCreateInterfaceInOwnSubnets",
+        Effect: "Allow",
+        Action: ["ec2:CreateNetworkInterface"],
+        Resource: [
+          arn(c, "ec2", "network-interface/*"),
+          ...subnets,
+          ...c.vpc.securityGroupIds.map((id) => arn(c, "ec2", `security-group/${id}`)),
+        ],
+      },
+      {
+        Sid: "VpcInterfacesOfOwnSubnets",
+        Effect: "Allow",
+        Action: ["ec2:AssignPrivateIpAddresses", "ec2:DeleteNetworkInterface", "ec2:UnassignPrivateIpAddresses"],
+        Resource: [arn(c, "ec2", "network-interface/*")],
+        Condition: { ArnEquals: { "ec2:Subnet": subnets } },
+      },
+      {
+        Sid: "VpcDescribeNoResourceType",
+        Effect: "Allow",
+        Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+        Resource: ["*"],
+        Condition: inRegion(c),
+      },
+    );
   }
   return out;
 }
@@ -805,6 +871,8 @@ export function iamContext(
     stateMachineName: string;
     parameterNames: Record<ParameterKey, string>;
     functionNames: Record<FunctionId, string>;
+    kubernetesClusters?: readonly string[];
+    vpc?: FunctionVpc | undefined;
   },
 ): IamContext {
   return {
@@ -813,6 +881,8 @@ export function iamContext(
     stateMachineArn: stateMachineArn(input.partition, input.region, input.account, names.stateMachineName),
     parameterNames: { ...names.parameterNames },
     functionNames: { ...names.functionNames },
+    kubernetesClusters: [...(names.kubernetesClusters ?? [])],
+    vpc: names.vpc,
   };
 }
 

@@ -1,4 +1,5 @@
 import { approverChannelKey } from "../packages/core/src/approval/approver-channel.ts";
+import { DEFAULT_KUBERNETES_GROUP, kubernetesGroupProblem } from "../packages/core/src/kubernetes/rbac.ts";
 
 /**
  * Names and settings of one deployment, as plain data: no SST or Pulumi globals, so the tests and the synth import
@@ -175,6 +176,94 @@ export interface Settings {
   approverEmails: string[];
   /** Days the function and state machine logs are kept. */
   logRetentionDays: number;
+  /**
+   * The EKS clusters (names, in the deployment's account and region) the responder acts inside
+   * (EKS_RESPONDER_KUBERNETES_CLUSTERS, comma-separated): each gets an access entry per function role that runs
+   * Kubernetes actions. Empty: no access entry, and the `k8s:*` actions refuse.
+   */
+  kubernetesClusters: string[];
+  /** The Kubernetes group of those access entries, bound to the shipped ClusterRole (EKS_RESPONDER_KUBERNETES_GROUP). */
+  kubernetesGroup: string;
+  /**
+   * The subnets and security groups the functions that make Kubernetes calls run in, for private or CIDR-restricted
+   * cluster endpoints (EKS_RESPONDER_VPC_SUBNET_IDS, EKS_RESPONDER_VPC_SECURITY_GROUP_IDS). Undefined: outside a VPC.
+   */
+  vpc: FunctionVpc | undefined;
+}
+
+export interface FunctionVpc {
+  subnetIds: string[];
+  securityGroupIds: string[];
+}
+
+/** EKS cluster names: 1 to 100 characters (CreateCluster's `name`). */
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+const SUBNET_ID = /^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
+/** A Lambda function's VPC configuration takes at most 16 subnets and 5 security groups (VpcConfig). */
+const MAX_SUBNETS = 16;
+const MAX_SECURITY_GROUPS = 5;
+
+/** A comma-separated list of the environment, trimmed, without empty items and repeats. */
+function listSetting(env: Readonly<Record<string, string | undefined>>, variable: string): string[] {
+  return [
+    ...new Set(
+      (env[variable] ?? "")
+        .split(",")
+        .map((v) => v.trim())
+        .filter((v) => v !== ""),
+    ),
+  ];
+}
+
+function checkAll(variable: string, values: readonly string[], pattern: RegExp, what: string): void {
+  for (const value of values) {
+    if (!pattern.test(value)) throw new Error(`${variable}: "${value}" is not ${what}`);
+  }
+}
+
+/**
+ * The Kubernetes settings of a deployment: the clusters, their access entries' group, and the functions' VPC. A
+ * malformed value throws with the variable and the value; a VPC needs both its subnets and its security groups.
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html (cluster names)
+ * https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html (16 subnets, 5 security groups)
+ */
+export function kubernetesSettings(
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<Settings, "kubernetesClusters" | "kubernetesGroup" | "vpc"> {
+  const clusters = listSetting(env, "EKS_RESPONDER_KUBERNETES_CLUSTERS");
+  checkAll(
+    "EKS_RESPONDER_KUBERNETES_CLUSTERS",
+    clusters,
+    CLUSTER_NAME,
+    "an EKS cluster name (1-100 letters, digits, - and _)",
+  );
+  const group = env.EKS_RESPONDER_KUBERNETES_GROUP?.trim() || DEFAULT_KUBERNETES_GROUP;
+  const problem = kubernetesGroupProblem(group);
+  if (problem) throw new Error(`EKS_RESPONDER_KUBERNETES_GROUP: ${problem}`);
+  const subnetIds = listSetting(env, "EKS_RESPONDER_VPC_SUBNET_IDS");
+  const securityGroupIds = listSetting(env, "EKS_RESPONDER_VPC_SECURITY_GROUP_IDS");
+  checkAll("EKS_RESPONDER_VPC_SUBNET_IDS", subnetIds, SUBNET_ID, "a subnet id (subnet-0123456789abcdef0)");
+  checkAll(
+    "EKS_RESPONDER_VPC_SECURITY_GROUP_IDS",
+    securityGroupIds,
+    SECURITY_GROUP_ID,
+    "a security group id (sg-0123456789abcdef0)",
+  );
+  if ((subnetIds.length === 0) !== (securityGroupIds.length === 0)) {
+    throw new Error(
+      "EKS_RESPONDER_VPC_SUBNET_IDS and EKS_RESPONDER_VPC_SECURITY_GROUP_IDS go together: set both, or neither",
+    );
+  }
+  if (subnetIds.length > MAX_SUBNETS) throw new Error(`EKS_RESPONDER_VPC_SUBNET_IDS: at most ${MAX_SUBNETS} subnets`);
+  if (securityGroupIds.length > MAX_SECURITY_GROUPS) {
+    throw new Error(`EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: at most ${MAX_SECURITY_GROUPS} security groups`);
+  }
+  return {
+    kubernetesClusters: clusters,
+    kubernetesGroup: group,
+    vpc: subnetIds.length > 0 ? { subnetIds, securityGroupIds } : undefined,
+  };
 }
 
 /** An IAM role or user ARN (pattern), as ArnLike takes it. */
@@ -270,6 +359,7 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
     operatorPrincipalArns: operatorPrincipalArns(env.EKS_RESPONDER_OPERATOR_ARNS),
     approverEmails,
     logRetentionDays: 90,
+    ...kubernetesSettings(env),
   };
 }
 

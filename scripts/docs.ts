@@ -1,7 +1,8 @@
 /**
  * Docs generated from the code: one page per action (docs/actions/) and per detector (docs/detectors/), their index
- * pages, the messages (docs/notifications.md, docs/approvals.md), the IAM documents (docs/iam.md, from infra/iam.ts)
- * and the policy's JSON Schema. `npm run docs` writes them; a test checks that the committed pages are current.
+ * pages, the messages (docs/notifications.md, docs/approvals.md), the IAM documents (docs/iam.md, from infra/iam.ts),
+ * the generated sections of docs/kubernetes.md (the ClusterRole's rules, the Kubernetes actions) and the policy's
+ * JSON Schema. `npm run docs` writes them; a test checks that the committed pages are current.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,7 @@ import {
 } from "../packages/core/src/index.ts";
 import * as z from "../packages/core/src/zod.ts";
 import { iamPage } from "./iam-docs.ts";
+import { KUBERNETES_DOC, kubernetesPage } from "./kubernetes-docs.ts";
 
 export function actionDocPath(id: string): string {
   return `docs/actions/${id.replace(":", "-")}.md`;
@@ -309,6 +311,7 @@ export function renderDocs(): Map<string, string> {
   pages.set("docs/notifications.md", notificationsPage());
   pages.set("docs/approvals.md", approvalsPage());
   pages.set("docs/iam.md", iamPage());
+  pages.set(KUBERNETES_DOC, kubernetesPage(ACTIONS));
   pages.set(
     "docs/policy.schema.json",
     `${JSON.stringify(z.toJSONSchema(policySchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`,

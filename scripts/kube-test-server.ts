@@ -2,8 +2,8 @@
  * A real Kubernetes API server (kube-apiserver + etcd, RBAC on, 127.0.0.1 only) for the tests. Found, in order:
  * - `EKS_RESPONDER_TEST_KUBE`: the JSON line of a server already started for this run (`npm test` starts one and
  *   passes it on, so every test file shares it);
- * - `$KUBEBUILDER_ASSETS/kube-apiserver` and `etcd`, the envtest convention (scripts/kube-envtest.sh starts them the
- *   same way start.sh does);
+ * - `$KUBEBUILDER_ASSETS/kube-apiserver` and `etcd`, the envtest convention (scripts/kube-envtest.ts starts them
+ *   with the same users and prints the same JSON line as start.sh);
  * - `../shared/tools/kube-apiserver/start.sh` beside the repository (kube-apiserver v1.20.2, for local tests only).
  * The servers stop by themselves when the process that started them exits (start.sh's watch), or at `stop`.
  */
@@ -28,13 +28,14 @@ export interface KubeTestServerInfo {
 export const KUBE_ENV = "EKS_RESPONDER_TEST_KUBE";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SHARED_START = resolve(ROOT, "..", "shared", "tools", "kube-apiserver", "start.sh");
-const ENVTEST_START = join(ROOT, "scripts", "kube-envtest.sh");
+const ENVTEST_START = join(ROOT, "scripts", "kube-envtest.ts");
 
 /** Where a server would come from, or why none can be started (with what to set). */
 export function kubeServerSource(): { command: string; args: string[] } | { missing: string } {
   const assets = process.env.KUBEBUILDER_ASSETS;
   if (assets && existsSync(join(assets, "kube-apiserver")) && existsSync(join(assets, "etcd"))) {
-    return { command: "bash", args: [ENVTEST_START, assets] };
+    // Run by this very Node (it strips the types): the project's Node 22 under npm and vitest.
+    return { command: process.execPath, args: [ENVTEST_START, assets] };
   }
   if (existsSync(SHARED_START)) return { command: "bash", args: [SHARED_START] };
   return {

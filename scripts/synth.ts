@@ -20,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { withMarkedSection } from "./markers.ts";
 
 /** The account, region and partition the mocks report (documentation values, RFC-style: never a real account). */
 export const SYNTH_ACCOUNT = "111122223333";
@@ -265,15 +266,9 @@ export function resourceTable(resources: readonly SynthResource[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ""].join("\n");
 }
 
-export const DOCS_START = "<!-- synth:resources:start -->";
-export const DOCS_END = "<!-- synth:resources:end -->";
-
-/** docs/deploy.md with the resource table between its markers replaced by `table`. */
+/** docs/deploy.md with the resource table between its markers (`synth:resources`) replaced by `table`. */
 export function withResourceTable(markdown: string, table: string): string {
-  const start = markdown.indexOf(DOCS_START);
-  const end = markdown.indexOf(DOCS_END);
-  if (start < 0 || end < start) throw new Error(`docs/deploy.md: markers ${DOCS_START} … ${DOCS_END} not found`);
-  return `${markdown.slice(0, start + DOCS_START.length)}\n\n${table}\n${markdown.slice(end)}`;
+  return withMarkedSection(markdown, "synth:resources", table, "docs/deploy.md");
 }
 
 export async function synth(options: { root: string; stage: string; outDir: string }): Promise<SynthResource[]> {

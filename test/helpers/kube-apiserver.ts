@@ -26,8 +26,13 @@ export interface KubeTestServer {
   stop(): Promise<void>;
 }
 
-export async function startKubeApiServer(): Promise<KubeTestServer> {
-  const shared = sharedKubeServer();
+/**
+ * The run's server, or one of this file's own with `{ own: true }`: for a test that changes what the limited identity
+ * may do cluster-wide (binding a ClusterRole to its group), which would change the answers other files get on the
+ * shared server.
+ */
+export async function startKubeApiServer(options: { own?: boolean } = {}): Promise<KubeTestServer> {
+  const shared = options.own ? undefined : sharedKubeServer();
   const info = shared ?? startKubeServer();
   const caPem = readCa(info);
   const client = (token: string) => createKubeClient({ server: info.server, caPem, token: () => token });

@@ -1,6 +1,8 @@
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { DEFAULT_KUBERNETES_GROUP } from "@eks-responder/core/kubernetes/rbac.ts";
 import { audit } from "./audit.ts";
 import { stateDir } from "./journal.ts";
+import { kubernetesRbac } from "./kubernetes-rbac.ts";
 import { patch } from "./patch.ts";
 import { redrive } from "./redrive.ts";
 import { replay } from "./replay.ts";
@@ -33,6 +35,11 @@ Commands:
   redrive --queue-url URL --function NAME [--max N] [--region REGION] [--yes] [--json]
       Hand the events of the dead-letter queue to the respond function again (the same idempotent path); a message
       is deleted only once handled.
+  kubernetes-rbac [--group NAME]
+      Print the ClusterRole eks-responder acts with inside a cluster (exactly the verbs its Kubernetes actions use;
+      never secrets, exec, binding writes, bind or escalate) and its ClusterRoleBinding to the group NAME (default
+      eks-responder, the group of the deployment's access entries), as JSON for kubectl. Run once per cluster, with
+      cluster-admin rights: npx eks-responder kubernetes-rbac | kubectl apply -f -
   help
       Show this help.
 
@@ -192,6 +199,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
           },
           io,
         );
+      }
+      case "kubernetes-rbac": {
+        // Only its own options: --json, --yes and --state-dir mean nothing here and are refused.
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          strict: true,
+          options: { group: { type: "string" }, help: { type: "boolean", short: "h" } },
+        });
+        if (values.help) return help(io);
+        if (positionals.length > 0)
+          return usageError(io, `kubernetes-rbac takes no positional arguments (got ${positionals.join(" ")})`);
+        return kubernetesRbac({ group: values.group ?? DEFAULT_KUBERNETES_GROUP }, io);
       }
       default:
         return usageError(io, `unknown command "${command}"`);

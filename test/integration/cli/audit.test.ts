@@ -4,27 +4,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDuration } from "../../../packages/cli/src/audit.ts";
 import { main } from "../../../packages/cli/src/main.ts";
-import type { Io } from "../../../packages/cli/src/terminal.ts";
 import { recordAudit } from "../../../packages/core/src/index.ts";
+import { captureIo } from "../../helpers/cli-io.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 
 let dynamo: LocalDynamo;
 let table: string;
 const saved = { ...process.env };
 
-function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: {
-      stdout: { write: (t: string) => (out += t) },
-      stderr: { write: (t: string) => (err += t) },
-      env: { EKS_RESPONDER_STATE_DIR: mkdtempSync(join(tmpdir(), "eks-audit-")) },
-      cwd: process.cwd(),
-    },
-    out: () => out,
-    err: () => err,
-  };
+function capture() {
+  return captureIo({ EKS_RESPONDER_STATE_DIR: mkdtempSync(join(tmpdir(), "eks-audit-")) });
 }
 
 function entry(id: string, cluster: string, recordedAt: string) {

@@ -3,7 +3,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../../packages/cli/src/main.ts";
-import type { Io } from "../../../packages/cli/src/terminal.ts";
+import { captureIo } from "../../helpers/cli-io.ts";
 
 const sqs = mockClient(SQSClient);
 const lambda = mockClient(LambdaClient);
@@ -13,21 +13,6 @@ const encode = (value: unknown) => {
   const text = JSON.stringify(value);
   return Object.assign(new TextEncoder().encode(text), { transformToString: () => text });
 };
-
-function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: {
-      stdout: { write: (t: string) => (out += t) },
-      stderr: { write: (t: string) => (err += t) },
-      env: {},
-      cwd: process.cwd(),
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
 
 beforeEach(() => {
   sqs.reset();
@@ -54,7 +39,7 @@ describe("eks-responder redrive", () => {
         FunctionError: "Unhandled",
         Payload: encode({ errorMessage: "dynamodb down" }),
       });
-    const c = capture();
+    const c = captureIo();
     const code = await main(
       ["redrive", "--queue-url", QUEUE, "--function", "respond", "--region", "eu-west-1", "--yes", "--json"],
       c.io,
@@ -73,7 +58,7 @@ describe("eks-responder redrive", () => {
   });
 
   it("needs --yes when no terminal can confirm, and its two locations", async () => {
-    const c = capture();
+    const c = captureIo();
     expect(await main(["redrive", "--queue-url", QUEUE, "--function", "respond"], c.io)).toBe(2);
     expect(c.err()).toContain("add --yes");
     expect(await main(["redrive", "--function", "respond", "--yes"], c.io)).toBe(2);

@@ -7,6 +7,7 @@ import {
   functionPolicy,
   type IamContext,
   iamContext,
+  kubernetesStatements,
   OPERATOR_TAG,
   type PolicyDocument,
   REMEDIATION_SCOPES,
@@ -498,6 +499,76 @@ describe.each(FUNCTION_IDS)("the %s function's role", (id) => {
     for (const call of DANGEROUS) {
       expect(await decide(policy, call), `${call.action} ${call.resource}`).not.toBe("Allowed");
     }
+  });
+});
+
+describe("the Kubernetes functions' roles, with clusters and a VPC configured", () => {
+  const configured = settings("eks-responder", "prod", {
+    EKS_RESPONDER_KUBERNETES_CLUSTERS: "prod-eks,edge-eks",
+    EKS_RESPONDER_VPC_SUBNET_IDS: "subnet-0abcdef1234567890,subnet-0123456789abcdef0",
+    EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "sg-0aaaabbbbccccdddd",
+  });
+  const withKubernetes = iamContext({ ...context }, configured);
+  const own = { subnet: SUBNET, group: ec2("security-group/sg-0aaaabbbbccccdddd") };
+  const other = { subnet: ec2("subnet/subnet-0ffffeeeeddddcccc"), group: SG };
+  // Only the statements this adds: the actions' EksClusters statement grants DescribeCluster on every cluster too.
+  const added: PolicyDocument = { Version: "2012-10-17", Statement: kubernetesStatements(withKubernetes) };
+  const interfaceOps = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"];
+
+  it("may describe exactly the configured clusters, for the token's endpoint and CA", async () => {
+    for (const name of ["prod-eks", "edge-eks"]) {
+      const resource = `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${name}`;
+      expect(await decide(added, { action: "eks:DescribeCluster", resource }), name).toBe("Allowed");
+    }
+    const another = `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/payments`;
+    expect(await decide(added, { action: "eks:DescribeCluster", resource: another })).not.toBe("Allowed");
+    for (const id of ["respond", "approval-apply"] as const) {
+      expect(
+        await decide(functionPolicy(id, withKubernetes), { action: "eks:DescribeCluster", resource: CLUSTER }),
+      ).toBe("Allowed");
+    }
+  });
+
+  it("may create network interfaces only in the configured subnets with the configured security groups", async () => {
+    for (const resource of [ENI, own.subnet, own.group]) {
+      expect(await decide(added, { action: "ec2:CreateNetworkInterface", resource }), resource).toBe("Allowed");
+    }
+    for (const resource of [other.subnet, other.group]) {
+      expect(await decide(added, { action: "ec2:CreateNetworkInterface", resource }), resource).not.toBe("Allowed");
+    }
+  });
+
+  it("may delete and readdress only interfaces of the configured subnets", async () => {
+    for (const action of interfaceOps) {
+      expect(await decide(added, { action, resource: ENI, context: { "ec2:Subnet": own.subnet } }), action).toBe(
+        "Allowed",
+      );
+      expect(await decide(added, { action, resource: ENI, context: { "ec2:Subnet": other.subnet } }), action).not.toBe(
+        "Allowed",
+      );
+      expect(await decide(added, { action, resource: ENI }), action).not.toBe("Allowed");
+    }
+  });
+
+  it("may describe interfaces and subnets in the deployment region only", async () => {
+    for (const action of ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]) {
+      expect(await decide(added, { action, resource: "*" }), action).toBe("Allowed");
+      expect(await decide(added, { action, resource: "*" }, { region: OTHER_REGION }), action).not.toBe("Allowed");
+    }
+  });
+
+  it("are the only roles that get any of it, and still deny dangerous calls", async () => {
+    for (const id of FUNCTION_IDS) {
+      const policy = functionPolicy(id, withKubernetes);
+      const create = await decide(policy, { action: "ec2:CreateNetworkInterface", resource: own.subnet });
+      expect(create === "Allowed", id).toBe(FUNCTION_ACCESS[id].kubernetes);
+      for (const call of DANGEROUS) expect(await decide(policy, call), `${id} ${call.action}`).not.toBe("Allowed");
+    }
+    expect(FUNCTION_IDS.filter((id) => FUNCTION_ACCESS[id].kubernetes)).toEqual(["respond", "approval-apply"]);
+  });
+
+  it("add nothing when no cluster and no VPC is configured", () => {
+    expect(kubernetesStatements(context)).toEqual([]);
   });
 });
 

@@ -81,6 +81,74 @@ describe("settings", () => {
   });
 });
 
+describe("the Kubernetes settings", () => {
+  it("are off by default: no cluster, the group eks-responder, no VPC", () => {
+    const s = settings("eks-responder", "prod");
+    expect([s.kubernetesClusters, s.kubernetesGroup, s.vpc]).toEqual([[], "eks-responder", undefined]);
+  });
+
+  it("read the clusters, the group and the VPC, comma-separated, trimmed and without repeats", () => {
+    const s = settings("eks-responder", "prod", {
+      EKS_RESPONDER_KUBERNETES_CLUSTERS: " prod-eks, edge_eks ,prod-eks,",
+      EKS_RESPONDER_KUBERNETES_GROUP: "platform:responders",
+      EKS_RESPONDER_VPC_SUBNET_IDS: "subnet-0123456789abcdef0, subnet-0fedcba9",
+      EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "sg-0123456789abcdef0",
+    });
+    expect(s.kubernetesClusters).toEqual(["prod-eks", "edge_eks"]);
+    expect(s.kubernetesGroup).toBe("platform:responders");
+    expect(s.vpc).toEqual({
+      subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9"],
+      securityGroupIds: ["sg-0123456789abcdef0"],
+    });
+  });
+
+  it.each([
+    [
+      { EKS_RESPONDER_KUBERNETES_CLUSTERS: "prod eks" },
+      'EKS_RESPONDER_KUBERNETES_CLUSTERS: "prod eks" is not an EKS cluster name',
+    ],
+    [{ EKS_RESPONDER_KUBERNETES_CLUSTERS: "-prod" }, '"-prod" is not an EKS cluster name'],
+    [{ EKS_RESPONDER_KUBERNETES_CLUSTERS: "x".repeat(101) }, "is not an EKS cluster name"],
+    [
+      { EKS_RESPONDER_KUBERNETES_GROUP: "system:masters" },
+      'EKS_RESPONDER_KUBERNETES_GROUP: "system:masters" starts with system:',
+    ],
+    [{ EKS_RESPONDER_KUBERNETES_GROUP: "a b" }, 'EKS_RESPONDER_KUBERNETES_GROUP: "a b" is not a group name'],
+    [
+      { EKS_RESPONDER_VPC_SUBNET_IDS: "subnet-0123456789abcdef0" },
+      "EKS_RESPONDER_VPC_SUBNET_IDS and EKS_RESPONDER_VPC_SECURITY_GROUP_IDS go together",
+    ],
+    [
+      { EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "sg-0123456789abcdef0" },
+      "EKS_RESPONDER_VPC_SUBNET_IDS and EKS_RESPONDER_VPC_SECURITY_GROUP_IDS go together",
+    ],
+    [
+      { EKS_RESPONDER_VPC_SUBNET_IDS: "vpc-0123456789abcdef0", EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "sg-01234567" },
+      'EKS_RESPONDER_VPC_SUBNET_IDS: "vpc-0123456789abcdef0" is not a subnet id',
+    ],
+    [
+      { EKS_RESPONDER_VPC_SUBNET_IDS: "subnet-01234567", EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "default" },
+      'EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "default" is not a security group id',
+    ],
+    [
+      {
+        EKS_RESPONDER_VPC_SUBNET_IDS: "subnet-01234567",
+        EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: [
+          "sg-01234567",
+          "sg-11234567",
+          "sg-21234567",
+          "sg-31234567",
+          "sg-41234567",
+          "sg-51234567",
+        ].join(","),
+      },
+      "at most 5 security groups",
+    ],
+  ])("refuse %j with a message naming the variable and the value", (env, message) => {
+    expect(() => settings("eks-responder", "prod", env)).toThrow(message);
+  });
+});
+
 describe("FUNCTIONS", () => {
   it("has one handler per function, packages/functions/src/<id>.handler.ts exporting handler", () => {
     expect(Object.keys(FUNCTIONS).sort()).toEqual([...FUNCTION_IDS].sort());

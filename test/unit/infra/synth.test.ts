@@ -23,6 +23,7 @@ import {
   FUNCTIONS,
   type FunctionId,
   RESPOND_RESERVED_CONCURRENCY,
+  type Settings,
   settings,
 } from "../../../infra/naming.ts";
 import { tableArgs } from "../../../infra/table-args.ts";
@@ -51,6 +52,15 @@ interface Resource {
 let out = "";
 let resources: Resource[] = [];
 let builds: Record<string, unknown>[] = [];
+const outs: string[] = [];
+
+/** The Kubernetes settings, empty: the default synth is the same whatever the caller's environment holds. */
+const NO_KUBERNETES = {
+  EKS_RESPONDER_KUBERNETES_CLUSTERS: "",
+  EKS_RESPONDER_KUBERNETES_GROUP: "",
+  EKS_RESPONDER_VPC_SUBNET_IDS: "",
+  EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "",
+};
 
 function node(): string {
   const local = join(ROOT, "node_modules", ".bin", "node");
@@ -61,26 +71,33 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, ".sst", "platform", "src", "auto", "run.ts"))) {
     execFileSync("npm", ["run", "-s", "sst:install"], { cwd: ROOT, stdio: "pipe" });
   }
-  out = mkdtempSync(join(tmpdir(), "eks-responder-synth-"));
-  execFileSync(node(), ["scripts/synth.ts", "--stage", "prod", "--out", out], {
-    cwd: ROOT,
-    stdio: "pipe",
-    env: { ...process.env, AWS_EC2_METADATA_DISABLED: "true" },
-  });
+  out = synthesize(NO_KUBERNETES);
   resources = JSON.parse(readFileSync(join(out, "resources.json"), "utf8")) as Resource[];
   builds = JSON.parse(readFileSync(join(out, "builds.json"), "utf8")) as Record<string, unknown>[];
 }, 120_000);
 
-afterAll(() => {
-  if (out) rmSync(out, { recursive: true, force: true });
-});
-
-function ofType(type: string): Resource[] {
-  return resources.filter((r) => r.type === type);
+/** Runs scripts/synth.ts (stage prod) with these deploy settings; returns the folder it wrote. */
+function synthesize(env: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "eks-responder-synth-"));
+  outs.push(dir);
+  execFileSync(node(), ["scripts/synth.ts", "--stage", "prod", "--out", dir], {
+    cwd: ROOT,
+    stdio: "pipe",
+    env: { ...process.env, AWS_EC2_METADATA_DISABLED: "true", ...env },
+  });
+  return dir;
 }
 
-function one(type: string, name: string): Resource {
-  const found = resources.find((r) => r.type === type && r.name === name);
+afterAll(() => {
+  for (const dir of outs) rmSync(dir, { recursive: true, force: true });
+});
+
+function ofType(type: string, from: readonly Resource[] = resources): Resource[] {
+  return from.filter((r) => r.type === type);
+}
+
+function one(type: string, name: string, from: readonly Resource[] = resources): Resource {
+  const found = from.find((r) => r.type === type && r.name === name);
   if (!found) throw new Error(`no ${type} named ${name}`);
   return found;
 }
@@ -123,26 +140,26 @@ function normalize(document: unknown): unknown {
   };
 }
 
-function functionResource(id: FunctionId): Resource {
-  const found = ofType("aws:lambda/function:Function").find((r) => r.inputs.name === names.functionNames[id]);
+function functionResource(id: FunctionId, from: readonly Resource[] = resources): Resource {
+  const found = ofType("aws:lambda/function:Function", from).find((r) => r.inputs.name === names.functionNames[id]);
   if (!found) throw new Error(`no function ${id}`);
   return found;
 }
 
-function roleOf(fn: Resource): Resource {
+function roleOf(fn: Resource, from: readonly Resource[] = resources): Resource {
   const arn = str(fn.inputs.role);
-  const found = ofType("aws:iam/role:Role").find((r) => arn.endsWith(`:role/${str(r.inputs.name)}`));
+  const found = ofType("aws:iam/role:Role", from).find((r) => arn.endsWith(`:role/${str(r.inputs.name)}`));
   if (!found) throw new Error(`no role ${arn}`);
   return found;
 }
 
 /** The IAM context the synthesized resources imply, read back from them. */
-function synthContext(): IamContext {
-  const respond = functionResource("respond");
+function synthContext(from: readonly Resource[] = resources, deployed: Settings = names): IamContext {
+  const respond = functionResource("respond", from);
   const environment = record(record(respond.inputs.environment).variables);
-  const invoke = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "RespondAsyncInvoke");
-  const topic = one("aws:sns/topic:Topic", "Alerts");
-  const request = record(record(functionResource("approval-request").inputs.environment).variables);
+  const invoke = one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "RespondAsyncInvoke", from);
+  const topic = one("aws:sns/topic:Topic", "Alerts", from);
+  const request = record(record(functionResource("approval-request", from).inputs.environment).variables);
   return iamContext(
     {
       partition: "aws",
@@ -153,7 +170,7 @@ function synthContext(): IamContext {
       topicKeyArn: str(topic.inputs.kmsMasterKeyId),
       deadLetterQueueArn: str(record(record(invoke.inputs.destinationConfig).onFailure).destination),
     },
-    names,
+    deployed,
   );
 }
 
@@ -497,6 +514,76 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
       for (const s of policy.Statement) {
         for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
       }
+    }
+  });
+});
+
+describe("the synthesized Kubernetes access", () => {
+  const env = {
+    EKS_RESPONDER_KUBERNETES_CLUSTERS: "prod-eks, edge_eks,prod-eks",
+    EKS_RESPONDER_KUBERNETES_GROUP: "platform:responders",
+    EKS_RESPONDER_VPC_SUBNET_IDS: "subnet-0123456789abcdef0,subnet-0fedcba9876543210",
+    EKS_RESPONDER_VPC_SECURITY_GROUP_IDS: "sg-0123456789abcdef0",
+  };
+  const configured = settings("eks-responder", "prod", env);
+  let withKubernetes: Resource[] = [];
+  const kubernetesFunctions: FunctionId[] = ["respond", "approval-apply"];
+
+  beforeAll(() => {
+    const dir = synthesize(env);
+    withKubernetes = JSON.parse(readFileSync(join(dir, "resources.json"), "utf8")) as Resource[];
+  }, 120_000);
+
+  it("is absent by default: no access entry, no function in a VPC", () => {
+    expect(ofType("aws:eks/accessEntry:AccessEntry")).toEqual([]);
+    for (const id of FUNCTION_IDS) expect(functionResource(id).inputs.vpcConfig, id).toBeUndefined();
+    const statements = JSON.stringify(functionPolicy("respond", synthContext()));
+    expect(statements).not.toContain("KubernetesClusterEndpoints");
+    expect(statements).not.toContain("ec2:CreateNetworkInterface");
+  });
+
+  it("gives each configured cluster a STANDARD access entry per Kubernetes function role, with the group and no access policy", () => {
+    const entries = ofType("aws:eks/accessEntry:AccessEntry", withKubernetes).map((r) => r.inputs);
+    const roleArn = (id: FunctionId) => `arn:aws:iam::${ACCOUNT}:role/${configured.functionRoleNames[id]}`;
+    expect(entries).toEqual(
+      expect.arrayContaining(
+        ["prod-eks", "edge_eks"].flatMap((cluster) =>
+          kubernetesFunctions.map((id) => ({
+            clusterName: cluster,
+            principalArn: roleArn(id),
+            kubernetesGroups: ["platform:responders"],
+            type: "STANDARD",
+          })),
+        ),
+      ),
+    );
+    expect(entries).toHaveLength(4);
+    // The entries name the roles the synth created for these functions (the deploy orders them after the roles).
+    for (const id of kubernetesFunctions) {
+      const role = roleOf(functionResource(id, withKubernetes), withKubernetes);
+      expect(roleArn(id)).toBe(`arn:aws:iam::${ACCOUNT}:role/${str(role.inputs.name)}`);
+    }
+    expect(ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", withKubernetes)).toEqual([]);
+  });
+
+  it("runs exactly the Kubernetes functions in the VPC, their roles holding the iam.ts document with the VPC's interface permissions", () => {
+    const context = synthContext(withKubernetes, configured);
+    expect(context.kubernetesClusters).toEqual(["prod-eks", "edge_eks"]);
+    for (const id of FUNCTION_IDS) {
+      const fn = functionResource(id, withKubernetes);
+      expect(fn.inputs.vpcConfig, id).toEqual(
+        kubernetesFunctions.includes(id)
+          ? { subnetIds: configured.vpc?.subnetIds, securityGroupIds: configured.vpc?.securityGroupIds }
+          : undefined,
+      );
+      const role = roleOf(fn, withKubernetes);
+      const inline = role.inputs.inlinePolicies as { policy: string }[];
+      expect(normalize(inline[0]?.policy), id).toEqual(normalize(functionPolicy(id, context)));
+      // SST attaches AWSLambdaVPCAccessExecutionRole to a function in a VPC; functions.ts removes it.
+      expect(role.inputs.managedPolicyArns, id).toEqual([]);
+      const document = JSON.stringify(functionPolicy(id, context));
+      expect(document.includes("ec2:CreateNetworkInterface"), id).toBe(kubernetesFunctions.includes(id));
+      expect(document.includes("KubernetesClusterEndpoints"), id).toBe(kubernetesFunctions.includes(id));
     }
   });
 });
