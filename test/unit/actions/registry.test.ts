@@ -11,7 +11,9 @@ import {
   processEvent,
   UnknownActionError,
 } from "../../../packages/core/src/index.ts";
+import { forbiddenRule } from "../../../packages/core/src/kubernetes/rbac.ts";
 import { actionDocPath, detectorDocPath, renderDocs } from "../../../scripts/docs.ts";
+import { allows, rbacOf } from "../../helpers/kube-rbac.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const CONTEXT = { dryRun: true, assessmentId: "asm-test", account: "111122223333", region: "eu-west-1" };
@@ -29,7 +31,7 @@ describe("the action registry", () => {
   it("has unique ids of the form <service>:<verb>-<object>", () => {
     const ids = ACTIONS.map((a) => a.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(ec2|eks|ssm):[a-z]+(-[a-z]+)+$/);
+    for (const id of ids) expect(id).toMatch(/^(ec2|eks|ssm|k8s):[a-z]+(-[a-z]+)+$/);
   });
 
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
@@ -51,26 +53,47 @@ describe("the action registry", () => {
   });
 
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
-    "%s: permissions are IAM action names that cover every planned call",
+    "%s: permissions are IAM action names that cover every planned AWS call",
     (_id, action) => {
-      expect(action.permissions.length).toBeGreaterThan(0);
+      // A Kubernetes action calls no AWS API unless it says so: its rights are RBAC rules (kubernetesPermissions).
+      if (action.kubernetesPermissions === undefined) expect(action.permissions.length).toBeGreaterThan(0);
       for (const permission of action.permissions)
         expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);
       const result = action.plan(action.params.parse(action.example), CONTEXT);
       if (!("calls" in result)) throw new Error("example must plan");
-      for (const call of result.calls) {
+      for (const call of result.calls.filter((c) => c.service !== "kubernetes")) {
         expect(action.permissions).toContain(`${IAM_PREFIX[call.service]}:${call.operation}`);
       }
     },
   );
 
-  it.each(ACTIONS.map((a) => [a.id, a] as const))(
-    "%s: rollbackPermissions are IAM action names, non-empty exactly when the action can be rolled back",
+  it.each(ACTIONS.filter((a) => a.kubernetesPermissions !== undefined).map((a) => [a.id, a] as const))(
+    "%s: kubernetesPermissions are RBAC rules the shipped ClusterRole may hold that cover every planned Kubernetes call",
     (_id, action) => {
-      expect(action.rollbackPermissions.length > 0, "reversible with a rollback").toBe(
-        action.reversible && action.rollback !== undefined,
-      );
+      const rules = action.kubernetesPermissions ?? [];
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of rules) expect(forbiddenRule(rule), JSON.stringify(rule)).toBeUndefined();
+      const result = action.plan(action.params.parse(action.example), CONTEXT);
+      if (!("calls" in result)) throw new Error("example must plan");
+      const kube = result.calls.filter((c) => c.service === "kubernetes");
+      expect(kube.length).toBeGreaterThan(0);
+      for (const call of kube) expect(allows(rules, rbacOf(call.operation)), call.operation).toBe(true);
+    },
+  );
+
+  it.each(ACTIONS.map((a) => [a.id, a] as const))(
+    "%s: rollbackPermissions are IAM action names, non-empty exactly when an AWS action can be rolled back",
+    (_id, action) => {
       expect(action.reversible).toBe(action.rollback !== undefined);
+      // A Kubernetes action's rollback goes to the Kubernetes API: its rules are kubernetesPermissions plus
+      // kubernetesRollbackPermissions (declared, possibly empty, exactly when it can be rolled back).
+      if (action.kubernetesPermissions === undefined) {
+        expect(action.rollbackPermissions.length > 0, "reversible with a rollback").toBe(
+          action.reversible && action.rollback !== undefined,
+        );
+      } else {
+        expect(action.kubernetesRollbackPermissions !== undefined).toBe(action.reversible);
+      }
       for (const permission of action.rollbackPermissions)
         expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);
       expect(new Set(action.rollbackPermissions).size).toBe(action.rollbackPermissions.length);

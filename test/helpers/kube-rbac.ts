@@ -1,0 +1,68 @@
+/**
+ * RBAC for the Kubernetes action tests: what rule a planned call needs (read from its `METHOD /path`, the way the API
+ * server's request info does), and the shipped ClusterRole bound to the test server's limited identity.
+ * @see https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb
+ */
+import type { ActionDefinition, KubernetesRule } from "../../packages/core/src/actions/types.ts";
+import { rbacManifests } from "../../packages/core/src/kubernetes/rbac.ts";
+import { type KubeTestServer, uniqueName } from "./kube-apiserver.ts";
+
+export interface RbacRequest {
+  group: string;
+  resource: string;
+  verb: string;
+}
+
+const VERBS: Record<string, string> = { POST: "create", PUT: "update", PATCH: "patch", DELETE: "delete" };
+
+/**
+ * `GET /apis/apps/v1/namespaces/shop/deployments/web/scale` → apps, deployments/scale, get. A path without an object
+ * name is a list (GET) or a create (POST). Placeholders such as `<owner of the pod>` count as an object name.
+ */
+export function rbacOf(operation: string): RbacRequest {
+  const [method = "", path = ""] = operation.split(" ", 2);
+  const parts = path.split("/").filter((s) => s !== "");
+  const rest = parts[0] === "api" ? parts.slice(2) : parts.slice(3);
+  const group = parts[0] === "api" ? "" : (parts[1] ?? "");
+  const scoped = rest[0] === "namespaces" && rest.length > 2 ? rest.slice(2) : rest;
+  const [resource = "", name, subresource] = scoped;
+  const verb = method === "GET" ? (name === undefined ? "list" : "get") : (VERBS[method] ?? method.toLowerCase());
+  return { group, resource: subresource ? `${resource}/${subresource}` : resource, verb };
+}
+
+export function allows(rules: readonly KubernetesRule[], req: RbacRequest): boolean {
+  return rules.some(
+    (r) => r.apiGroups.includes(req.group) && r.resources.includes(req.resource) && r.verbs.includes(req.verb),
+  );
+}
+
+/**
+ * Binds the ClusterRole `rbacManifests(actions)` builds to the limited identity's group, under names of its own (test
+ * files share one server). Returns a function that removes both again.
+ */
+export async function bindShippedRole(
+  kube: KubeTestServer,
+  actions: readonly ActionDefinition[],
+): Promise<() => Promise<void>> {
+  const [role, binding] = rbacManifests(actions, kube.limitedGroup).items;
+  const name = uniqueName("eks-responder-test");
+  const rbac = "/apis/rbac.authorization.k8s.io/v1";
+  await kube.admin.request({
+    method: "POST",
+    path: `${rbac}/clusterroles`,
+    body: { ...role, metadata: { ...(role.metadata as object), name } },
+  });
+  await kube.admin.request({
+    method: "POST",
+    path: `${rbac}/clusterrolebindings`,
+    body: {
+      ...binding,
+      metadata: { ...(binding.metadata as object), name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+    },
+  });
+  return async () => {
+    await kube.admin.request({ method: "DELETE", path: `${rbac}/clusterrolebindings/${name}` });
+    await kube.admin.request({ method: "DELETE", path: `${rbac}/clusterroles/${name}` });
+  };
+}
