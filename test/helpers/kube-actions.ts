@@ -1,0 +1,39 @@
+/**
+ * What the Kubernetes action tests share: an ApplyContext whose Kubernetes access is one test client (the limited
+ * identity bound to the shipped ClusterRole, or the admin standing in for an operator), and fresh namespaces.
+ */
+import type { ApplyContext } from "../../packages/core/src/actions/types.ts";
+import { createAwsClients } from "../../packages/core/src/aws/clients.ts";
+import type { KubeClient } from "../../packages/core/src/kubernetes/client.ts";
+import { type KubeTestServer, uniqueName } from "./kube-apiserver.ts";
+
+export const ASSESSMENT_ID = "asm-7e1d4c2b9a8f3e6d";
+
+/** An ApplyContext that reaches the cluster through `client`; no AWS call is made (the clients are never used). */
+export function kubeContext(client: KubeClient, extra: Partial<ApplyContext> = {}): ApplyContext {
+  return {
+    dryRun: false,
+    assessmentId: ASSESSMENT_ID,
+    account: "111122223333",
+    region: "eu-west-1",
+    clients: createAwsClients("eu-west-1"),
+    exemptTags: [],
+    sleep: async () => {},
+    kubernetes: async () => client,
+    ...extra,
+  };
+}
+
+/** A namespace no other test uses (deleted namespaces stay Terminating on this server, so none is reused). */
+export async function freshNamespace(kube: KubeTestServer, prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  await kube.admin.request({ method: "POST", path: "/api/v1/namespaces", body: { metadata: { name } } });
+  return name;
+}
+
+/** `metadata` without the fields the API server sets on create, to compare a recreated object with its original. */
+export function withoutServerFields(object: unknown): unknown {
+  const o = object as { metadata?: Record<string, unknown> };
+  const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, ...metadata } = o.metadata ?? {};
+  return { ...o, metadata };
+}
