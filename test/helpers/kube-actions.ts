@@ -2,7 +2,8 @@
  * What the Kubernetes action tests share: an ApplyContext whose Kubernetes access is one test client (the limited
  * identity bound to the shipped ClusterRole, or the admin standing in for an operator), and fresh namespaces.
  */
-import type { ApplyContext } from "../../packages/core/src/actions/types.ts";
+import { expect } from "vitest";
+import type { ApplyContext, ApplyResult } from "../../packages/core/src/actions/types.ts";
 import { createAwsClients } from "../../packages/core/src/aws/clients.ts";
 import type { KubeClient } from "../../packages/core/src/kubernetes/client.ts";
 import { type KubeTestServer, uniqueName } from "./kube-apiserver.ts";
@@ -36,4 +37,19 @@ export function withoutServerFields(object: unknown): unknown {
   const o = object as { metadata?: Record<string, unknown> };
   const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, ...metadata } = o.metadata ?? {};
   return { ...o, metadata };
+}
+
+/** The respond path's guardrails refusing the blast-radius slot: `beforeChange` rejects before the first write. */
+export const REFUSED_SLOT: Partial<ApplyContext> = {
+  beforeChange: async () => {
+    throw new Error("blast-radius slot refused");
+  },
+};
+
+/** The action stopped at its first write, naming the refusal, after reads only. */
+export function expectStoppedBeforeChange(result: ApplyResult): void {
+  expect(result.status).toBe("failed");
+  expect(result.reason).toContain("blast-radius slot refused");
+  expect(result.calls.length).toBeGreaterThan(0);
+  expect(result.calls.every((c) => c.operation.startsWith("GET"))).toBe(true);
 }

@@ -3,9 +3,10 @@
  * server's request info does), and the shipped ClusterRole bound to the test server's limited identity.
  * @see https://kubernetes.io/docs/reference/access-authn-authz/authorization/#determine-the-request-verb
  */
+import { afterAll, beforeAll } from "vitest";
 import type { ActionDefinition, KubernetesRule } from "../../packages/core/src/actions/types.ts";
 import { rbacManifests } from "../../packages/core/src/kubernetes/rbac.ts";
-import { type KubeTestServer, uniqueName } from "./kube-apiserver.ts";
+import { type KubeTestServer, startKubeApiServer, uniqueName } from "./kube-apiserver.ts";
 
 export interface RbacRequest {
   group: string;
@@ -64,5 +65,26 @@ export async function bindShippedRole(
   return async () => {
     await kube.admin.request({ method: "DELETE", path: `${rbac}/clusterrolebindings/${name}` });
     await kube.admin.request({ method: "DELETE", path: `${rbac}/clusterroles/${name}` });
+  };
+}
+
+/**
+ * For a test file: the API server (started before its tests), with the shipped ClusterRole of `actions` bound to the
+ * limited identity; both undone after them. Call at the top of a `describe`; the getter is valid inside its tests.
+ */
+export function kubeWithShippedRole(actions: readonly ActionDefinition[]): () => KubeTestServer {
+  let kube: KubeTestServer | undefined;
+  let unbind: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    kube = await startKubeApiServer();
+    unbind = await bindShippedRole(kube, actions);
+  });
+  afterAll(async () => {
+    await unbind?.();
+    await kube?.stop();
+  });
+  return () => {
+    if (!kube) throw new Error("the Kubernetes API server is not started yet: use the getter inside a test");
+    return kube;
   };
 }

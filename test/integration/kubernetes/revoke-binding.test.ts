@@ -1,11 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { revokeBinding } from "../../../packages/core/src/actions/k8s-revoke-binding.action.ts";
 import { ACTIONS } from "../../../packages/core/src/actions/registry.ts";
 import type { ApplyContext } from "../../../packages/core/src/actions/types.ts";
 import { kubePath } from "../../../packages/core/src/kubernetes/client.ts";
-import { freshNamespace, kubeContext, withoutServerFields } from "../../helpers/kube-actions.ts";
-import { type KubeTestServer, startKubeApiServer, uniqueName } from "../../helpers/kube-apiserver.ts";
-import { bindShippedRole } from "../../helpers/kube-rbac.ts";
+import {
+  expectStoppedBeforeChange,
+  freshNamespace,
+  kubeContext,
+  REFUSED_SLOT,
+  withoutServerFields,
+} from "../../helpers/kube-actions.ts";
+import { uniqueName } from "../../helpers/kube-apiserver.ts";
+import { kubeWithShippedRole } from "../../helpers/kube-rbac.ts";
 
 const RBAC = "/apis/rbac.authorization.k8s.io/v1";
 const ANONYMOUS = { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "system:anonymous" };
@@ -17,22 +23,13 @@ interface Meta {
 }
 
 describe("k8s:revoke-binding against a real kube-apiserver, as the shipped ClusterRole", () => {
-  let kube: KubeTestServer;
-  let unbind: () => Promise<void>;
-  beforeAll(async () => {
-    kube = await startKubeApiServer();
-    unbind = await bindShippedRole(kube, ACTIONS);
-  });
-  afterAll(async () => {
-    await unbind?.();
-    await kube?.stop();
-  });
+  const kube = kubeWithShippedRole(ACTIONS);
 
   const crbPath = (name: string) => kubePath("apis", "rbac.authorization.k8s.io", "v1", "clusterrolebindings", name);
 
   async function clusterRoleBinding(subjects: object[], role = "cluster-admin", extra: object = {}): Promise<Meta> {
     const name = uniqueName("grant");
-    return (await kube.admin.request({
+    return (await kube().admin.request({
       method: "POST",
       path: `${RBAC}/clusterrolebindings`,
       body: {
@@ -43,7 +40,7 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     })) as Meta;
   }
 
-  const read = (path: string) => kube.admin.request({ method: "GET", path });
+  const read = (path: string) => kube().admin.request({ method: "GET", path });
   const run = (name: string, ctx: ApplyContext) =>
     revokeBinding.apply(revokeBinding.params.parse({ cluster: "prod-eks", kind: "ClusterRoleBinding", name }), ctx);
 
@@ -54,8 +51,8 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     const original = await read(crbPath(name));
 
     // act
-    const applied = await run(name, kubeContext(kube.limited));
-    const again = await run(name, kubeContext(kube.limited));
+    const applied = await run(name, kubeContext(kube().limited));
+    const again = await run(name, kubeContext(kube().limited));
 
     // assess
     expect(applied.status, applied.reason).toBe("applied");
@@ -80,15 +77,15 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     // prepare
     const { metadata } = await clusterRoleBinding([ANONYMOUS, UNAUTHENTICATED]);
     const original = await read(crbPath(metadata.name));
-    const applied = await run(metadata.name, kubeContext(kube.limited));
+    const applied = await run(metadata.name, kubeContext(kube().limited));
     expect(applied.status, applied.reason).toBe("applied");
     const undo = applied.undo ?? {};
 
     // act
-    const byResponder = await revokeBinding.rollback?.(undo, kubeContext(kube.limited));
+    const byResponder = await revokeBinding.rollback?.(undo, kubeContext(kube().limited));
     const goneAfterResponder = await read(crbPath(metadata.name)).catch((e: { status: number }) => e.status);
-    const byOperator = await revokeBinding.rollback?.(undo, kubeContext(kube.admin));
-    const twice = await revokeBinding.rollback?.(undo, kubeContext(kube.admin));
+    const byOperator = await revokeBinding.rollback?.(undo, kubeContext(kube().admin));
+    const twice = await revokeBinding.rollback?.(undo, kubeContext(kube().admin));
 
     // assess
     expect(byResponder?.status).toBe("failed");
@@ -107,7 +104,7 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     const { metadata } = await clusterRoleBinding([UNAUTHENTICATED]);
 
     // act
-    const result = await run(metadata.name, kubeContext(kube.limited, { dryRun: true }));
+    const result = await run(metadata.name, kubeContext(kube().limited, { dryRun: true }));
 
     // assess
     expect(result.status, result.reason).toBe("would-succeed");
@@ -124,8 +121,8 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     });
 
     // act
-    const onViewer = await run("system:public-info-viewer", kubeContext(kube.limited));
-    const onLabelled = await run(labelled.metadata.name, kubeContext(kube.limited));
+    const onViewer = await run("system:public-info-viewer", kubeContext(kube().limited));
+    const onLabelled = await run(labelled.metadata.name, kubeContext(kube().limited));
 
     // assess
     expect(onViewer.status).toBe("refused");
@@ -143,9 +140,9 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     const { metadata } = await clusterRoleBinding([ANONYMOUS, ALICE]);
 
     // act
-    const unapproved = await run(metadata.name, kubeContext(kube.limited));
+    const unapproved = await run(metadata.name, kubeContext(kube().limited));
     const stillThere = await read(crbPath(metadata.name));
-    const approved = await run(metadata.name, kubeContext(kube.limited, { approvedBy: "cli:oncall" }));
+    const approved = await run(metadata.name, kubeContext(kube().limited, { approvedBy: "cli:oncall" }));
 
     // assess
     expect(unapproved.status).toBe("refused");
@@ -161,7 +158,7 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     // prepare: the guardrails' hook runs after the reads and before the delete; someone edits the binding then
     const { metadata } = await clusterRoleBinding([ANONYMOUS]);
     const edit = async () => {
-      await kube.admin.request({
+      await kube().admin.request({
         method: "PATCH",
         path: crbPath(metadata.name),
         body: { metadata: { labels: { edited: "meanwhile" } } },
@@ -169,7 +166,7 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     };
 
     // act
-    const result = await run(metadata.name, kubeContext(kube.limited, { beforeChange: edit }));
+    const result = await run(metadata.name, kubeContext(kube().limited, { beforeChange: edit }));
 
     // assess
     expect(result.status).toBe("refused");
@@ -188,25 +185,16 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
 
   it("deletes nothing when the guardrails refuse the change", async () => {
     const { metadata } = await clusterRoleBinding([ANONYMOUS]);
-    const result = await run(
-      metadata.name,
-      kubeContext(kube.limited, {
-        beforeChange: async () => {
-          throw new Error("blast-radius slot refused");
-        },
-      }),
-    );
-    expect(result.status).toBe("failed");
-    expect(result.reason).toContain("blast-radius slot refused");
-    expect(result.calls.every((c) => c.operation.startsWith("GET"))).toBe(true);
+    const result = await run(metadata.name, kubeContext(kube().limited, REFUSED_SLOT));
+    expectStoppedBeforeChange(result);
     await expect(read(crbPath(metadata.name))).resolves.toBeDefined();
   });
 
   it("deletes a RoleBinding of a namespace's default service account to admin", async () => {
     // prepare
-    const ns = await freshNamespace(kube, "rb");
+    const ns = await freshNamespace(kube(), "rb");
     const path = kubePath("apis", "rbac.authorization.k8s.io", "v1", "namespaces", ns, "rolebindings", "default-admin");
-    await kube.admin.request({
+    await kube().admin.request({
       method: "POST",
       path: `${RBAC}/namespaces/${ns}/rolebindings`,
       body: {
@@ -223,7 +211,7 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
     });
 
     // act
-    const result = await revokeBinding.apply(params, kubeContext(kube.limited));
+    const result = await revokeBinding.apply(params, kubeContext(kube().limited));
 
     // assess
     expect(result.status, result.reason).toBe("applied");
@@ -239,8 +227,8 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
   it("leaves a binding alone when it grants no admin role, or none of the risky subjects", async () => {
     const toView = await clusterRoleBinding([ANONYMOUS], "view");
     const toAlice = await clusterRoleBinding([ALICE]);
-    const view = await run(toView.metadata.name, kubeContext(kube.limited));
-    const alice = await run(toAlice.metadata.name, kubeContext(kube.limited));
+    const view = await run(toView.metadata.name, kubeContext(kube().limited));
+    const alice = await run(toAlice.metadata.name, kubeContext(kube().limited));
     expect(view.status).toBe("refused");
     expect(view.reason).toContain("not an admin role");
     expect(alice.status).toBe("already-done");
@@ -250,7 +238,7 @@ describe("k8s:revoke-binding against a real kube-apiserver, as the shipped Clust
   });
 
   it("refuses, with the reason, where no Kubernetes access is set up", async () => {
-    const ctx = kubeContext(kube.limited);
+    const ctx = kubeContext(kube().limited);
     delete ctx.kubernetes;
     const result = await run("anything", ctx);
     const checked = await revokeBinding.check(

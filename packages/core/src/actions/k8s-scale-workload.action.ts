@@ -33,10 +33,13 @@ const undoSchema = z.strictObject({
 const SYSTEM_NAMESPACE = "kube-system";
 
 /**
- * The Scale object of the scale subresource, as far as it is read.
+ * The Scale object of the scale subresource, as far as it is read. Its `spec.replicas` is a plain integer the API
+ * server leaves out when it is 0 (omitempty), so absent reads as 0, unlike a workload's own `spec.replicas`.
  * @see https://kubernetes.io/docs/reference/kubernetes-api/autoscaling-resources/scale-v1/
  */
-const scaleSchema = z.looseObject({ spec: z.looseObject({ replicas: z.optional(z.number()) }) });
+const scaleSchema = z.looseObject({
+  spec: z.optional(z.looseObject({ replicas: z.optional(z.number().check(z.int(), z.minimum(0))) })),
+});
 
 type Inspected =
   | { check: Exclude<CheckResult, { status: "needed" }> }
@@ -103,8 +106,9 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
       patchType: "application/merge-patch+json" as const,
     };
     const answer = parseObject(scaleSchema, await log.sendKube(access.client, req, { dryRun: ctx.dryRun }), what);
-    if (answer.spec.replicas !== 0) {
-      return log.result(id, "failed", `${what}/scale answered spec.replicas ${answer.spec.replicas}, not 0`, {
+    const answered = answer.spec?.replicas ?? 0;
+    if (answered !== 0) {
+      return log.result(id, "failed", `${what}/scale answered spec.replicas ${answered}, not 0`, {
         before,
         error: { code: "ACTION.UNEXPECTED_ANSWER", message: "replicas not 0" },
       });
