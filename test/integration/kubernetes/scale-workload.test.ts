@@ -203,7 +203,7 @@ describe("k8s:scale-workload against a real kube-apiserver, as the shipped Clust
     expect(await replicasOf(apps(ns, "replicasets", "lone"))).toBe(0);
   });
 
-  it("refuses a bare pod (deleting it is the operator's call) and a DaemonSet's pod (scaling does not apply)", async () => {
+  it("refuses a bare pod (deleting it is the operator's call), a DaemonSet's and a Job's pod (scaling does not apply)", async () => {
     // prepare
     const ns = await freshNamespace(kube(), "scale");
     const bare = await pod(ns);
@@ -212,10 +212,16 @@ describe("k8s:scale-workload against a real kube-apiserver, as the shipped Clust
       spec: { selector: { matchLabels: LABELS }, template: TEMPLATE },
     });
     const daemonPod = await pod(ns, ds);
+    const job = await create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
+      metadata: { name: "backup" },
+      spec: { template: { spec: { ...TEMPLATE.spec, restartPolicy: "Never" } } },
+    });
+    const jobPod = await pod(ns, job);
 
     // act
     const onBare = await run(ns, bare, kubeContext(kube().limited));
     const onDaemon = await run(ns, daemonPod, kubeContext(kube().limited));
+    const onJob = await run(ns, jobPod, kubeContext(kube().limited));
 
     // assess
     expect(onBare.status).toBe("refused");
@@ -224,7 +230,10 @@ describe("k8s:scale-workload against a real kube-apiserver, as the shipped Clust
     expect(onDaemon.status).toBe("refused");
     expect(onDaemon.reason).toContain("owned by DaemonSet agent");
     expect(onDaemon.reason).toContain("scaling does not apply");
-    for (const r of [onBare, onDaemon]) expect(r.calls.map((c) => c.operation.split(" ")[0])).toEqual(["GET"]);
+    expect(onJob.status).toBe("refused");
+    expect(onJob.reason).toContain("owned by Job backup");
+    expect(onJob.reason).toContain("no scale subresource");
+    for (const r of [onBare, onDaemon, onJob]) expect(r.calls.map((c) => c.operation.split(" ")[0])).toEqual(["GET"]);
     await expect(
       kube().admin.request({ method: "GET", path: `/api/v1/namespaces/${ns}/pods/${bare}` }),
     ).resolves.toBeDefined();
