@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CORDONED_LABEL, cordonNode } from "../../../packages/core/src/actions/k8s-cordon-node.action.ts";
 import { kubePath } from "../../../packages/core/src/kubernetes/client.ts";
+import { ASSESSMENT_ID } from "../../helpers/kube-actions.ts";
 import { type KubeTestServer, startKubeApiServer, uniqueName } from "../../helpers/kube-apiserver.ts";
 import { bindShippedRole, comparable, kubeContext, notAllowed, REFUSED_SLOT } from "../../helpers/kube-rbac.ts";
 
@@ -9,7 +10,7 @@ import { bindShippedRole, comparable, kubeContext, notAllowed, REFUSED_SLOT } fr
  * k8s:cordon-node against a real kube-apiserver, run as the limited identity holding only the shipped ClusterRole
  * (rbacManifests(ACTIONS)). Nodes exist only as the tests create them (no kubelet); each test makes its own node group.
  */
-const ASSESSMENT = "asm-3f6c2a9d0b1e4c7a";
+const ASSESSMENT = ASSESSMENT_ID;
 
 let kube: KubeTestServer;
 let unbind: () => Promise<void>;

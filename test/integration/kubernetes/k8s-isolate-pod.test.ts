@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ISOLATED_LABEL, isolatePod, policyName } from "../../../packages/core/src/actions/k8s-isolate-pod.action.ts";
 import { kubePath } from "../../../packages/core/src/kubernetes/client.ts";
+import { ASSESSMENT_ID } from "../../helpers/kube-actions.ts";
 import { type KubeTestServer, startKubeApiServer, uniqueName } from "../../helpers/kube-apiserver.ts";
 import { bindShippedRole, comparable, kubeContext, notAllowed, REFUSED_SLOT } from "../../helpers/kube-rbac.ts";
 
@@ -9,7 +10,7 @@ import { bindShippedRole, comparable, kubeContext, notAllowed, REFUSED_SLOT } fr
  * (rbacManifests(ACTIONS)): a call the role does not allow answers 403 and fails the test. Nothing enforces
  * NetworkPolicies here: the enforcers' DaemonSets are made by the tests (admin), as the action only reads them.
  */
-const ASSESSMENT = "asm-3f6c2a9d0b1e4c7a";
+const ASSESSMENT = ASSESSMENT_ID;
 const APPS = ["apis", "apps", "v1", "namespaces"];
 const POD_SPEC = { containers: [{ name: "app", image: "registry.example/app:1.0" }] };
 

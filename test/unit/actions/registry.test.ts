@@ -13,7 +13,7 @@ import {
 } from "../../../packages/core/src/index.ts";
 import { forbiddenRule } from "../../../packages/core/src/kubernetes/rbac.ts";
 import { actionDocPath, detectorDocPath, renderDocs } from "../../../scripts/docs.ts";
-import { rbacOf } from "../../helpers/kube-rbac.ts";
+import { allows, rbacOf } from "../../helpers/kube-rbac.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const CONTEXT = { dryRun: true, assessmentId: "asm-test", account: "111122223333", region: "eu-west-1" };
@@ -55,7 +55,7 @@ describe("the action registry", () => {
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
     "%s: permissions are IAM action names that cover every planned AWS call",
     (_id, action) => {
-      // A Kubernetes action may call no AWS API (`permissions: []`); an AWS-only action always needs IAM permissions.
+      // A Kubernetes action calls no AWS API unless it says so: its rights are RBAC rules (kubernetesPermissions).
       if (action.kubernetesPermissions === undefined) expect(action.permissions.length).toBeGreaterThan(0);
       for (const permission of action.permissions)
         expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);
@@ -68,37 +68,32 @@ describe("the action registry", () => {
   );
 
   it.each(ACTIONS.filter((a) => a.kubernetesPermissions !== undefined).map((a) => [a.id, a] as const))(
-    "%s: kubernetesPermissions are RBAC rules the shipped role may hold, covering every planned Kubernetes call",
+    "%s: kubernetesPermissions are RBAC rules the shipped ClusterRole may hold that cover every planned Kubernetes call",
     (_id, action) => {
       const rules = action.kubernetesPermissions ?? [];
       expect(rules.length).toBeGreaterThan(0);
-      for (const rule of [...rules, ...(action.kubernetesRollbackPermissions ?? [])]) {
-        expect(forbiddenRule(rule), JSON.stringify(rule)).toBeUndefined();
-      }
+      for (const rule of rules) expect(forbiddenRule(rule), JSON.stringify(rule)).toBeUndefined();
       const result = action.plan(action.params.parse(action.example), CONTEXT);
       if (!("calls" in result)) throw new Error("example must plan");
-      const planned = result.calls.filter((c) => c.service === "kubernetes");
-      expect(planned.length).toBeGreaterThan(0);
-      for (const call of planned) {
-        const need = rbacOf(call.operation);
-        const covered = rules.some(
-          (r) => r.apiGroups.includes(need.group) && r.resources.includes(need.resource) && r.verbs.includes(need.verb),
-        );
-        expect(covered, `${call.operation} needs ${need.verb} on ${need.group}/${need.resource}`).toBe(true);
-      }
+      const kube = result.calls.filter((c) => c.service === "kubernetes");
+      expect(kube.length).toBeGreaterThan(0);
+      for (const call of kube) expect(allows(rules, rbacOf(call.operation)), call.operation).toBe(true);
     },
   );
 
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
-    "%s: rollbackPermissions are IAM action names, non-empty exactly when the action can be rolled back",
+    "%s: rollbackPermissions are IAM action names, non-empty exactly when an AWS action can be rolled back",
     (_id, action) => {
-      // A Kubernetes action's rollback may call no AWS API: its rules are kubernetesRollbackPermissions.
+      expect(action.reversible).toBe(action.rollback !== undefined);
+      // A Kubernetes action's rollback goes to the Kubernetes API: its rules are kubernetesPermissions plus
+      // kubernetesRollbackPermissions (declared, possibly empty, exactly when it can be rolled back).
       if (action.kubernetesPermissions === undefined) {
         expect(action.rollbackPermissions.length > 0, "reversible with a rollback").toBe(
           action.reversible && action.rollback !== undefined,
         );
+      } else {
+        expect(action.kubernetesRollbackPermissions !== undefined).toBe(action.reversible);
       }
-      expect(action.reversible).toBe(action.rollback !== undefined);
       for (const permission of action.rollbackPermissions)
         expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);
       expect(new Set(action.rollbackPermissions).size).toBe(action.rollbackPermissions.length);

@@ -57,6 +57,26 @@ describe("CallLog.sendKube", () => {
     expect(log.calls[0]).toMatchObject({ result: "not-found" });
     expect(log.calls[0]?.error).toMatch(/^Kubernetes\.NotFound: DELETE .*404 NotFound/);
   });
+
+  it("puts dryRun in a DELETE's DeleteOptions body too, which the API server reads instead of the query", async () => {
+    const log = new CallLog();
+    const client = fakeClient(() => ({}));
+    const path = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/x";
+    const body = { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid: "u1", resourceVersion: "7" } };
+    await log.sendKube(client, { method: "DELETE", path, body }, { dryRun: true });
+    await log.sendKube(client, { method: "DELETE", path, body });
+    expect(client.sent[0]).toEqual({
+      method: "DELETE",
+      path,
+      query: { dryRun: "All" },
+      body: { ...body, dryRun: ["All"] },
+    });
+    expect(client.sent[1]).toEqual({ method: "DELETE", path, body });
+    expect(log.calls.map((c) => [c.params, c.result])).toEqual([
+      [body, "dry-run-ok"],
+      [body, "ok"],
+    ]);
+  });
 });
 
 describe("Kubernetes answers and retries", () => {

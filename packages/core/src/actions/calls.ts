@@ -65,7 +65,17 @@ export class CallLog {
     const writes = req.method !== "GET";
     if (this.beforeChange && writes) await this.beforeChange();
     const dryRun = writes && options.dryRun === true;
-    const sent: KubeRequest = dryRun ? { ...req, query: { ...req.query, dryRun: "All" } } : req;
+    // A DELETE with a body (DeleteOptions: preconditions, propagation) is read from the body alone and its query is
+    // ignored, so the query's dryRun would be lost and the object deleted: the body carries dryRun too.
+    // https://github.com/kubernetes/kubernetes/blob/v1.20.2/staging/src/k8s.io/apiserver/pkg/endpoints/handlers/delete.go
+    const deleteBody = req.method === "DELETE" && req.body !== null && typeof req.body === "object";
+    const sent: KubeRequest = dryRun
+      ? {
+          ...req,
+          query: { ...req.query, dryRun: "All" },
+          ...(deleteBody ? { body: { ...(req.body as Record<string, unknown>), dryRun: ["All"] } } : {}),
+        }
+      : req;
     const record = {
       service: "kubernetes" as const,
       operation: `${req.method} ${req.path}`,

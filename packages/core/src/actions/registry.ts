@@ -5,6 +5,8 @@ import { enableLogging } from "./enable-logging.action.ts";
 import { isolateInstance } from "./isolate-instance.action.ts";
 import { cordonNode } from "./k8s-cordon-node.action.ts";
 import { isolatePod } from "./k8s-isolate-pod.action.ts";
+import { revokeBinding } from "./k8s-revoke-binding.action.ts";
+import { scaleWorkload } from "./k8s-scale-workload.action.ts";
 import { patchNodes } from "./patch-nodes.action.ts";
 import { restrictEndpoint } from "./restrict-endpoint.action.ts";
 import { revokeAccess } from "./revoke-access.action.ts";
@@ -21,6 +23,8 @@ export const ACTIONS: readonly ActionDefinition[] = [
   patchNodes,
   isolatePod,
   cordonNode,
+  revokeBinding,
+  scaleWorkload,
 ];
 
 const BY_ID = new Map(ACTIONS.map((a) => [a.id, a]));
