@@ -151,3 +151,19 @@ export function eksKubernetesAccess(
     return client;
   };
 }
+
+const byClients = new WeakMap<AwsClients, KubernetesAccess>();
+
+/**
+ * The one eksKubernetesAccess of these clients (the functions' default credentials and options), kept while they
+ * are: the functions call it through a lazy import on each Kubernetes action, and every call of a container shares
+ * its cache of cluster endpoints and tokens.
+ */
+export function kubernetesFor(clients: AwsClients): KubernetesAccess {
+  let access = byClients.get(clients);
+  if (!access) {
+    access = eksKubernetesAccess(clients);
+    byClients.set(clients, access);
+  }
+  return access;
+}
