@@ -140,6 +140,8 @@ export interface BundleInfo {
   inputBytesAtImport: Record<string, number>;
   /** The modules left external (Node built-ins) that what is loaded at import imports statically. */
   externalsAtImport: string[];
+  /** Every input file of every chunk, lazy ones too. */
+  allInputs: string[];
   entryPath: string;
 }
 
@@ -261,6 +263,7 @@ export async function bundle(entry: string, outdir: string, extraPlugins: Plugin
     inputsAtImport: [...inputsAtImport].sort(),
     inputBytesAtImport,
     externalsAtImport: [...externalsAtImport].sort(),
+    allInputs: Object.keys(metafile.inputs).sort(),
     entryPath: join(ROOT, entryOut),
   };
 }

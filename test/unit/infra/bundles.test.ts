@@ -66,4 +66,13 @@ describe("what the handlers load at import", () => {
       expect(externalsAtImport).not.toContain("node:https");
     },
   );
+
+  it.each(names)(
+    "%s never bundles @kubernetes/client-node (a devDependency for bench/kubernetes-client.ts)",
+    async (name) => {
+      const { allInputs } = await bundleOf(name);
+      expect(allInputs.length).toBeGreaterThan(0);
+      expect(matching(allInputs, /node_modules\/@kubernetes\//)).toEqual([]);
+    },
+  );
 });
