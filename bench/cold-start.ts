@@ -136,6 +136,12 @@ export interface BundleInfo {
   largestInputs: InputShare[];
   /** Every input file of what is loaded at import, relative to the repository. */
   inputsAtImport: string[];
+  /** The minified bytes each input file contributes to what is loaded at import. */
+  inputBytesAtImport: Record<string, number>;
+  /** The modules left external (Node built-ins) that what is loaded at import imports statically. */
+  externalsAtImport: string[];
+  /** Every input file of every chunk, lazy ones too. */
+  allInputs: string[];
   entryPath: string;
 }
 
@@ -233,9 +239,15 @@ export async function bundle(entry: string, outdir: string, extraPlugins: Plugin
   const loaded = loadedAtImport(metafile, entryOut);
   const groups = new Map<string, number>();
   const inputsAtImport = new Set<string>();
+  const inputBytesAtImport: Record<string, number> = {};
+  const externalsAtImport = new Set<string>();
   for (const file of loaded) {
+    for (const imp of metafile.outputs[file]?.imports ?? []) {
+      if (imp.kind === "import-statement" && imp.external) externalsAtImport.add(imp.path);
+    }
     for (const [input, share] of Object.entries(metafile.outputs[file]?.inputs ?? {})) {
       inputsAtImport.add(input);
+      inputBytesAtImport[input] = (inputBytesAtImport[input] ?? 0) + share.bytesInOutput;
       const group = inputGroup(input);
       groups.set(group, (groups.get(group) ?? 0) + share.bytesInOutput);
     }
@@ -249,6 +261,9 @@ export async function bundle(entry: string, outdir: string, extraPlugins: Plugin
       .slice(0, TOP_INPUTS)
       .map(([input, bytes]) => ({ input, bytes })),
     inputsAtImport: [...inputsAtImport].sort(),
+    inputBytesAtImport,
+    externalsAtImport: [...externalsAtImport].sort(),
+    allInputs: Object.keys(metafile.inputs).sort(),
     entryPath: join(ROOT, entryOut),
   };
 }
@@ -271,7 +286,7 @@ function sample(bundlePath: string): number {
   return ms;
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const m = sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;

@@ -12,6 +12,7 @@ import { measureApiCalls } from "./api-economy.ts";
 import { DEFAULT_CHAOS_OPTIONS, runChaos } from "./chaos.ts";
 import { type ColdStart, measureColdStart, RESPOND_TARGET_RATIO, RESPOND_WITHOUT_ACTIONS } from "./cold-start.ts";
 import { FULL_PATH_ROUND_MS, FULL_PATH_ROUNDS, measureFullPathInChild } from "./full-path.ts";
+import { kubernetesLines, measureKubernetes } from "./kubernetes-client.ts";
 import { measureStorm, type StormResult } from "./storm.ts";
 import { measureThroughputInChild, ROUND_MS, ROUNDS } from "./throughput.ts";
 import { measureTimeToFix, TIME_TO_FIX_POLICY, type TimeToFix, timeToFixLines } from "./time-to-fix.ts";
@@ -60,6 +61,9 @@ const chaos = await phase(`chaos (seed ${CHAOS_SEED})`, async () => (await runCh
 const timeToFix = await phase("time to fix from a cold start (fresh processes, local AWS endpoints)", () =>
   measureTimeToFix(),
 );
+const kubernetes = await phase("Kubernetes client and first call (fresh processes, local kube-apiserver)", () =>
+  measureKubernetes(),
+);
 machine.loadAverageAtEnd = load();
 
 const respondCold = coldStart.functions.respond;
@@ -99,6 +103,9 @@ const results = {
     loadAverage: timeToFix.loadAverage,
     wallMs: timeToFix.wallMs,
   },
+  // bench/kubernetes-client.ts: the small client against @kubernetes/client-node, and a Kubernetes action's first call.
+  kubernetesClient: { command: kubernetes.command, samples: kubernetes.samples, ...kubernetes.kubernetesClient },
+  kubernetesFirstCall: { command: kubernetes.command, samples: kubernetes.samples, ...kubernetes.kubernetesFirstCall },
 };
 writeFileSync(join(ROOT, "bench/results.json"), `${JSON.stringify(results, null, 2)}\n`);
 
@@ -409,6 +416,7 @@ log(
   `chaos seed ${chaos.seed}: ${chaos.eventsIn} events, ${chaos.deliveries} deliveries, applied ${chaos.remediationsApplied}, already done ${chaos.alreadyDone}, alerts ${chaos.alerts}, failed ${chaos.failedPermanent}, dead-lettered ${chaos.deadLettered}, lost ${chaos.lost}, half-applied ${chaos.halfApplied}, responded twice ${chaos.respondedTwice}, ${chaos.durationMs} ms`,
 );
 for (const line of timeToFixLines(timeToFix)) log(line);
+for (const line of kubernetesLines(kubernetes)) log(line);
 log(
   `targets: respond cold start ${respondMet ? "met" : "not met"}; spine ${spine.costVsJsonParse <= 3 ? "met" : "not met"}; storm ${stormMet ? "met" : "not met"}; Slack ${slackPeak <= 1 ? "met" : "not met"}; time-to-fix round trips ${roundTripsMet ? "met" : "not met"}`,
 );

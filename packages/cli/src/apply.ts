@@ -7,8 +7,10 @@ import {
   runPlaybook,
 } from "@eks-responder/core";
 import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
+import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import type { ExemptTag } from "@eks-responder/core/policy/exempt-tags.ts";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
+import { cliKubernetes, type Kubeconfig } from "./kubeconfig.ts";
 import type { FileResult } from "./replay.ts";
 import type { Io } from "./terminal.ts";
 
@@ -29,6 +31,8 @@ export interface ApplyOptions {
   endpoint?: string;
   /** The policy's exemption tags, checked on the live resource by the actions (see ApplyContext). */
   exemptTags: readonly ExemptTag[];
+  /** `--kubeconfig` (or `$KUBECONFIG`), read: the Kubernetes actions use its contexts instead of EKS tokens. */
+  kubeconfig?: Kubeconfig;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -37,10 +41,12 @@ export class Applier {
   private readonly clients = new Map<string, AwsClients>();
   private readonly io: Io;
   private readonly options: ApplyOptions;
+  private readonly kubernetes: (region: string) => KubernetesAccess;
 
   constructor(io: Io, options: ApplyOptions) {
     this.io = io;
     this.options = options;
+    this.kubernetes = cliKubernetes(options.kubeconfig, (region) => this.clientsFor(region));
   }
 
   private clientsFor(region: string): AwsClients {
@@ -89,6 +95,7 @@ export class Applier {
     if (!(await this.confirm(question))) return { ...base, results: [], declined: true };
     const results: JournalResult[] = await runPlaybook(assessment, {
       clients: this.clientsFor(assessment.region),
+      kubernetes: this.kubernetes(assessment.region),
       dryRun: false,
       assessmentId: assessment.id,
       account: assessment.account,

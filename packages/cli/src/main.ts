@@ -16,12 +16,14 @@ Commands:
       Run events through parse → assess → decide → plan and show, per event, what eks-responder would do and why.
       PATH is an event file or a folder of .json event files. Dry-run: nothing in AWS is touched. Each event also
       shows which deployed EventBridge rule would deliver it (none: the deployment would never see it).
-  replay --apply [--yes] [--json] [--config FILE] [--state-dir DIR] PATH...
+  replay --apply [--yes] [--json] [--config FILE] [--state-dir DIR] [--kubeconfig FILE] PATH...
       Carry the plans out against the AWS account of the standard credential chain, in each event's region. You are
       the approver: actions of auto and approve mode are carried out, each confirmed on the terminal first (--yes
       confirms all); alert-mode, exempt, sample and out-of-scope events are never acted on. Every change is recorded
-      in the state folder for rollback.
-  rollback [--yes] [--json] [--state-dir DIR | --table TABLE [--region REGION]] OUTCOME_ID
+      in the state folder for rollback. Kubernetes actions (k8s:*) reach the cluster through the kubeconfig of
+      --kubeconfig (else the first file of $KUBECONFIG): the context named after the EKS cluster, or whose cluster
+      is, else the current context; without one, through an EKS token made with your AWS credentials.
+  rollback [--yes] [--json] [--state-dir DIR | --table TABLE [--region REGION]] [--kubeconfig FILE] OUTCOME_ID
       Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first: from the local record
       of replay --apply, or from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE).
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
@@ -78,10 +80,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
         const { values, positionals } = parse(rest, {
           config: { type: "string", short: "c" },
           apply: { type: "boolean" },
+          kubeconfig: { type: "string" },
         });
         if (values.help) return help(io);
         if (positionals.length === 0) return usageError(io, "replay needs at least one event file or folder");
         if (values.yes && !values.apply) return usageError(io, "--yes only goes with --apply");
+        if (values.kubeconfig !== undefined && !values.apply)
+          return usageError(io, "--kubeconfig only goes with --apply");
         return await replay(
           {
             paths: positionals,
@@ -90,12 +95,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
             yes: values.yes === true,
             ...(typeof values.config === "string" ? { config: values.config } : {}),
             ...(typeof values["state-dir"] === "string" ? { stateDir: values["state-dir"] } : {}),
+            ...(typeof values.kubeconfig === "string" ? { kubeconfig: values.kubeconfig } : {}),
           },
           io,
         );
       }
       case "rollback": {
-        const { values, positionals } = parse(rest, { table: { type: "string" }, region: { type: "string" } });
+        const { values, positionals } = parse(rest, {
+          table: { type: "string" },
+          region: { type: "string" },
+          kubeconfig: { type: "string" },
+        });
         if (values.help) return help(io);
         const [outcomeId, ...more] = positionals;
         if (outcomeId === undefined || more.length > 0) return usageError(io, "rollback needs exactly one OUTCOME_ID");
@@ -106,6 +116,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             json: values.json === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
             ...rollbackSource(values.table, values.region, io),
+            ...(typeof values.kubeconfig === "string" ? { kubeconfig: values.kubeconfig } : {}),
           },
           io,
         );

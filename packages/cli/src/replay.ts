@@ -12,6 +12,7 @@ import { type AppliedAssessment, Applier } from "./apply.ts";
 import { collectEventFiles, readEventFile } from "./files.ts";
 import { formatApplied, formatResult, formatSummary } from "./format.ts";
 import { stateDir } from "./journal.ts";
+import { type Kubeconfig, KubeconfigError, kubeconfigPath, loadKubeconfig } from "./kubeconfig.ts";
 import { deliveringRules } from "./rules.ts";
 import { type Io, painter } from "./terminal.ts";
 
@@ -24,6 +25,8 @@ export interface ReplayOptions {
   /** Confirm every action without asking. */
   yes?: boolean;
   stateDir?: string;
+  /** `--kubeconfig FILE`: the Kubernetes actions use its contexts (else `$KUBECONFIG`'s first file, else EKS tokens). */
+  kubeconfig?: string;
 }
 
 export interface FileResult extends EventResult {
@@ -114,12 +117,24 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
     }
     throw error;
   }
+  let kubeconfig: Kubeconfig | undefined;
+  const kubeconfigFile = options.apply ? kubeconfigPath(options.kubeconfig, io.env) : undefined;
+  if (kubeconfigFile) {
+    try {
+      kubeconfig = await loadKubeconfig(kubeconfigFile, { env: io.env });
+    } catch (error) {
+      if (!(error instanceof KubeconfigError)) throw error;
+      io.stderr.write(`eks-responder: ${error.message}\n`);
+      return 2;
+    }
+  }
   const files = await collectEventFiles(options.paths, io.cwd);
   const applier = options.apply
     ? new Applier(io, {
         yes: options.yes === true,
         stateDir: stateDir(io, options.stateDir),
         exemptTags: policy.exemptions.tags,
+        ...(kubeconfig ? { kubeconfig } : {}),
         ...(io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {}),
       })
     : undefined;

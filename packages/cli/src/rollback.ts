@@ -10,6 +10,7 @@ import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
 import { markRestored } from "@eks-responder/core/guardrails/restored.ts";
 import { fingerprintsOf, REVOKE_INGRESS } from "@eks-responder/core/guardrails/rule-targets.ts";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";
+import { cliKubernetes, type Kubeconfig, KubeconfigError, kubeconfigPath, loadKubeconfig } from "./kubeconfig.ts";
 import { type Io, painter } from "./terminal.ts";
 
 export interface RollbackOptions {
@@ -20,6 +21,8 @@ export interface RollbackOptions {
   /** Read the outcome from the deployment's DynamoDB audit instead of the local journal. */
   table?: string;
   region?: string;
+  /** `--kubeconfig FILE` (else `$KUBECONFIG`'s first file, else EKS tokens), for undoing Kubernetes actions. */
+  kubeconfig?: string;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -148,6 +151,17 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     io.stderr.write(`eks-responder: ${options.outcomeId} changed nothing that can be undone\n`);
     return 2;
   }
+  let kubeconfig: Kubeconfig | undefined;
+  const kubeconfigFile = kubeconfigPath(options.kubeconfig, io.env);
+  if (kubeconfigFile) {
+    try {
+      kubeconfig = await loadKubeconfig(kubeconfigFile, { env: io.env });
+    } catch (error) {
+      if (!(error instanceof KubeconfigError)) throw error;
+      io.stderr.write(`eks-responder: ${error.message}; nothing was changed\n`);
+      return 2;
+    }
+  }
   const describe = undoable.map((r) => `  undo ${r.action}: ${escapeTerminal(r.reason)}`).join("\n");
   if (!options.yes) {
     if (!io.prompt) {
@@ -162,11 +176,15 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
       return 0;
     }
   }
+  const clients = createAwsClients(
+    entry.region,
+    io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {},
+  );
   const context = {
-    clients: createAwsClients(
-      entry.region,
-      io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {},
-    ),
+    clients,
+    // The operator's own access (their kubeconfig, or EKS tokens of their credentials): undoing a Kubernetes action
+    // may need rights the responder is never granted (kubernetesRollbackPermissions).
+    kubernetes: cliKubernetes(kubeconfig, () => clients)(entry.region),
     dryRun: false,
     assessmentId: entry.assessmentId,
     account: entry.account,

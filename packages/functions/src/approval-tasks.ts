@@ -70,6 +70,7 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
   const decider = deciderOf(input.approval);
   return applyApproved(input, {
     clients: (region) => rt.clients(region),
+    kubernetes: (region) => rt.kubernetes(region),
     sleep,
     exemptTags: policy.exemptions.tags,
     ...(decider?.decision === "approved" ? { approvedBy: decider.approver } : {}),

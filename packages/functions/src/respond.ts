@@ -64,6 +64,7 @@ export async function handleEvent(
   const result = await respond(event, {
     policy: policyRead,
     clients: (region) => rt.clients(region),
+    kubernetes: (region) => rt.kubernetes(region),
     sleep,
     async claim(key) {
       const claim = await (await store).claim(key, {

@@ -5,6 +5,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 // Deep imports, not the package index: the index also re-exports the notifier, which a bundler would then load
 // with every handler (bench/cold-start.ts shows what each handler loads at import).
 import { type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
+import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import { loadOnce } from "@eks-responder/core/lazy.ts";
 import { parsePolicy } from "@eks-responder/core/policy/load.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
@@ -51,6 +52,18 @@ export class Runtime {
       this.clientsByRegion.set(region, clients);
     }
     return clients;
+  }
+
+  /**
+   * The Kubernetes API of the region's EKS clusters (ApplyContext.kubernetes), with EKS tokens signed by the function's
+   * role. Nothing of the Kubernetes code (the client, the token, the signer) is imported until a Kubernetes action first
+   * asks for a cluster: test/unit/infra/bundles.test.ts checks that the handlers' bundles load none of it at import. The
+   * functions run outside any VPC: a private-only cluster endpoint is refused with the reason.
+   */
+  kubernetes(region: string): KubernetesAccess {
+    // One access per region's clients (kubernetesFor keeps it), so its cache of clusters and tokens is shared.
+    return async (cluster) =>
+      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(this.clients(region))(cluster);
   }
 
   /** The DynamoDB document client, imported and created on first use. */

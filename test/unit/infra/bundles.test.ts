@@ -50,4 +50,29 @@ describe("what the handlers load at import", () => {
     expect(matching(inputsAtImport, /packages\/core\/src\/(notify|approval)\//)).toEqual([]);
     expect(matching(inputsAtImport, /node_modules\/@slack\//)).toEqual([]);
   });
+
+  it.each(["respond", "approval-apply"])(
+    "%s loads no Kubernetes client, token or signer at import: only the call types and KubeApiError",
+    async (name) => {
+      const { inputsAtImport, inputBytesAtImport, externalsAtImport } = await bundleOf(name);
+      // The actions' plans and the call log need kubernetes/api.ts; the client (node:https), the EKS token and the
+      // access are imported when a Kubernetes action first asks for a cluster (functions/src/runtime.ts). Action
+      // files import kubePath, KubeApiError and the types from kubernetes/api.ts, never from kubernetes/client.ts.
+      expect(matching(inputsAtImport, /packages\/core\/src\/kubernetes\//)).toEqual([
+        "packages/core/src/kubernetes/api.ts",
+      ]);
+      expect(inputBytesAtImport["packages/core/src/kubernetes/api.ts"]).toBeLessThan(1024);
+      expect(matching(inputsAtImport, /node_modules\/(@smithy\/signature-v4|@kubernetes|yaml)\//)).toEqual([]);
+      expect(externalsAtImport).not.toContain("node:https");
+    },
+  );
+
+  it.each(names)(
+    "%s never bundles @kubernetes/client-node (a devDependency for bench/kubernetes-client.ts)",
+    async (name) => {
+      const { allInputs } = await bundleOf(name);
+      expect(allInputs.length).toBeGreaterThan(0);
+      expect(matching(allInputs, /node_modules\/@kubernetes\//)).toEqual([]);
+    },
+  );
 });

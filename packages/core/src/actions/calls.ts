@@ -1,5 +1,5 @@
 import { awsErrorCode, awsErrorMessage, isDryRunSuccess, isNotFound } from "../aws/errors.ts";
-import { KubeApiError, type KubeClient, type KubeRequest } from "../kubernetes/client.ts";
+import { KubeApiError, type KubeClient, type KubeRequest } from "../kubernetes/api.ts";
 import type { ApplyContext, ApplyResult, ApplyStatus, AwsService, CallRecord } from "./types.ts";
 
 /** Operations that only read: every other one changes something and waits for `beforeChange` first. */

@@ -1,5 +1,5 @@
 import type { AwsClients } from "../aws/clients.ts";
-import type { KubernetesAccess } from "../kubernetes/client.ts";
+import type { KubernetesAccess } from "../kubernetes/api.ts";
 import type { ExemptTag } from "../policy/exempt-tags.ts";
 import type * as z from "../zod.ts";
 

@@ -5,6 +5,7 @@ import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { EksResponderError } from "../errors.ts";
+import type { KubernetesAccess } from "../kubernetes/api.ts";
 import { escapeEmailText, escapeMrkdwn, truncate } from "../notify/escape.ts";
 import { fitSnsPublish, SLACK_LIMITS } from "../notify/limits.ts";
 import type { Decision, PlanStep } from "../pipeline/types.ts";
@@ -253,6 +254,8 @@ export async function applyApproved(
   input: { assessment: Assessment },
   deps: {
     clients(region: string): AwsClients;
+    /** The Kubernetes API of the region's clusters, for the `k8s:*` actions (see ApplyContext.kubernetes). */
+    kubernetes?(region: string): KubernetesAccess;
     sleep(ms: number): Promise<void>;
     /** The policy's exemption tags, checked on the live resource (see ApplyContext). */
     exemptTags: readonly ExemptTag[];
@@ -272,6 +275,7 @@ export async function applyApproved(
     // The Apply task has 900 s, not respond's 60: an EKS update in progress is waited out here, not handed back.
     updateWaitMs: LONG_UPDATE_WAIT_MS,
     ...(deps.approvedBy ? { approvedBy: deps.approvedBy } : {}),
+    kubernetes: deps.kubernetes?.(a.region),
   });
   const failed = outcomes.find((o) => o.status === "failed");
   if (failed) {

@@ -4,6 +4,7 @@ import type { AwsClients } from "../aws/clients.ts";
 import { signalKey } from "../detectors/common.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
+import type { KubernetesAccess } from "../kubernetes/api.ts";
 import type { Policy } from "../policy/schema.ts";
 import { mergeOutcomes, type RespondCheckpoint } from "./checkpoint.ts";
 import { answerRepeats, type FindingResponse, responseOf } from "./finding-repeats.ts";
@@ -60,6 +61,11 @@ export interface RespondDeps {
    */
   policy: Policy | Promise<Policy>;
   clients(region: string): AwsClients;
+  /**
+   * The Kubernetes API of the region's clusters, for the `k8s:*` actions (ApplyContext.kubernetes). Absent: those
+   * actions refuse, with the reason. Whatever it loads must load on its first call, not when it is handed over.
+   */
+  kubernetes?(region: string): KubernetesAccess;
   sleep(ms: number): Promise<void>;
   /** Claims the event for this invocation, or says who has it (see ClaimAnswer). */
   claim?(key: string): Promise<ClaimAnswer>;
@@ -263,6 +269,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         region: assessment.region,
         sleep: deps.sleep,
         exemptTags: policy.exemptions.tags,
+        kubernetes: deps.kubernetes?.(assessment.region),
       };
       let running: Promise<ActionOutcome[]> | undefined;
       if (decision.mode === "auto" && deps.takeAutomaticSlot) {
