@@ -62,7 +62,12 @@ export function createFunction(
     // infra/esbuild-plugins.mjs: the SDK's imports of node:http(s) go through require (no undici load at cold start).
     nodejs: { format: "esm", splitting: true, minify: true, plugins: "infra/esbuild-plugins.mjs" },
     logging: { retention: "3 months", format: "json" },
-    environment: { ...commonEnvironment(deps), ...extraEnvironment },
+    environment: {
+      ...commonEnvironment(deps),
+      ...extraEnvironment,
+      // In the VPC, the function may reach private-only cluster endpoints (packages/functions/src/config.ts).
+      ...(FUNCTION_ACCESS[id].kubernetes && deps.settings.vpc ? { KUBERNETES_IN_VPC: "true" } : {}),
+    },
     ...(id === "respond" ? { concurrency: { reserved: RESPOND_RESERVED_CONCURRENCY } } : {}),
     // Private or CIDR-restricted cluster endpoints: the functions that make Kubernetes calls run in the VPC
     // (docs/kubernetes.md); the interface permissions are in their own policy (iam.ts kubernetesStatements), as the

@@ -21,6 +21,11 @@ export interface FunctionConfig {
    * comma-separated, set by infra/functions.ts): calls made with them are the responder's own, never acted on.
    */
   responderRoleArns: string[];
+  /**
+   * The function runs in the VPC of the clusters it acts in (KUBERNETES_IN_VPC=true, set by infra/functions.ts when
+   * EKS_RESPONDER_VPC_SUBNET_IDS is): it may then reach a private-only cluster endpoint, which it refuses otherwise.
+   */
+  kubernetesInVpc: boolean;
 }
 
 export class ConfigError extends Error {
@@ -49,8 +54,9 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
     tableName: required("TABLE_NAME"),
     policyParameterName: required("POLICY_PARAMETER_NAME"),
     responderRoleArns: roleArns(env.RESPONDER_ROLE_ARNS),
+    kubernetesInVpc: env.KUBERNETES_IN_VPC === "true",
   };
-  const map: [Exclude<keyof FunctionConfig, "approverEmails" | "responderRoleArns">, string][] = [
+  const map: [Exclude<keyof FunctionConfig, "approverEmails" | "responderRoleArns" | "kubernetesInVpc">, string][] = [
     ["killSwitchParameterName", "KILL_SWITCH_PARAMETER_NAME"],
     ["stateMachineArn", "STATE_MACHINE_ARN"],
     ["snsTopicArn", "SNS_TOPIC_ARN"],

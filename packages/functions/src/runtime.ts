@@ -57,13 +57,15 @@ export class Runtime {
   /**
    * The Kubernetes API of the region's EKS clusters (ApplyContext.kubernetes), with EKS tokens signed by the function's
    * role. Nothing of the Kubernetes code (the client, the token, the signer) is imported until a Kubernetes action first
-   * asks for a cluster: test/unit/infra/bundles.test.ts checks that the handlers' bundles load none of it at import. The
-   * functions run outside any VPC: a private-only cluster endpoint is refused with the reason.
+   * asks for a cluster: test/unit/infra/bundles.test.ts checks that the handlers' bundles load none of it at import. A
+   * function outside the VPC refuses a private-only cluster endpoint with the reason; one deployed in the VPC
+   * (config.kubernetesInVpc) reaches it.
    */
   kubernetes(region: string): KubernetesAccess {
     // One access per region's clients (kubernetesFor keeps it), so its cache of clusters and tokens is shared.
+    const options = { reachesPrivateEndpoints: this.config.kubernetesInVpc };
     return async (cluster) =>
-      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(this.clients(region))(cluster);
+      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(this.clients(region), options)(cluster);
   }
 
   /** The DynamoDB document client, imported and created on first use. */

@@ -33,3 +33,30 @@ describe("Runtime.kubernetes", () => {
     expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(2); // one per region
   });
 });
+
+describe("Runtime.kubernetes and the VPC", () => {
+  // A private-only cluster: endpointPublicAccess false (API_DescribeCluster, resourcesVpcConfig).
+  const privateOnly = ({ name }: { name: string }) => ({
+    cluster: {
+      name,
+      status: "ACTIVE",
+      endpoint: `https://${name}.yl4.example.eks.amazonaws.com`,
+      certificateAuthority: { data: Buffer.from(CA_PEM).toString("base64") },
+      resourcesVpcConfig: { endpointPublicAccess: false, endpointPrivateAccess: true },
+    },
+  });
+
+  it("refuses a private-only endpoint outside the VPC, with the reason", async () => {
+    eks.on(DescribeClusterCommand).callsFake(privateOnly);
+    const error = await new Runtime(ENV)
+      .kubernetes("eu-west-1")("private-eks")
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "KUBERNETES.ENDPOINT_PRIVATE", cluster: "private-eks" });
+  });
+
+  it("reaches it when the deploy put the function in the VPC (KUBERNETES_IN_VPC=true)", async () => {
+    eks.on(DescribeClusterCommand).callsFake(privateOnly);
+    const client = await new Runtime({ ...ENV, KUBERNETES_IN_VPC: "true" }).kubernetes("eu-west-1")("private-eks");
+    expect(client.server).toBe("https://private-eks.yl4.example.eks.amazonaws.com");
+  });
+});

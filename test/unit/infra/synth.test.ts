@@ -576,6 +576,9 @@ describe("the synthesized Kubernetes access", () => {
           ? { subnetIds: configured.vpc?.subnetIds, securityGroupIds: configured.vpc?.securityGroupIds }
           : undefined,
       );
+      // Told so, the function reaches private-only cluster endpoints (packages/functions/src/config.ts).
+      const env = (fn.inputs.environment as { variables?: Record<string, unknown> } | undefined)?.variables ?? {};
+      expect(env.KUBERNETES_IN_VPC, id).toBe(kubernetesFunctions.includes(id) ? "true" : undefined);
       const role = roleOf(fn, withKubernetes);
       const inline = role.inputs.inlinePolicies as { policy: string }[];
       expect(normalize(inline[0]?.policy), id).toEqual(normalize(functionPolicy(id, context)));

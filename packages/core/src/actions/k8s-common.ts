@@ -3,7 +3,7 @@
  * never a throw, when there is none), the assessment label every object they create or label carries, the zod schemas
  * of the object parts they read (metadata, ownerReferences), and merge patches of labels that record what they replace.
  */
-import { KubeApiError, type KubeClient } from "../kubernetes/client.ts";
+import { KubeApiError, type KubeClient } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import type { ApplyContext, CheckResult } from "./types.ts";

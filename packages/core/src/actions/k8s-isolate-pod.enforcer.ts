@@ -4,7 +4,7 @@
  * one first and refuses when there is none.
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/#prerequisites
  */
-import { type KubeClient, kubePath } from "../kubernetes/client.ts";
+import { type KubeClient, kubePath } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import type { CallLog } from "./calls.ts";
 import { isKubeNotFound } from "./k8s-common.ts";

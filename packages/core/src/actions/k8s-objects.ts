@@ -4,7 +4,7 @@
  * as it came), and the walk from a pod up its controller owners.
  * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/owners-dependents/
  */
-import { KubeApiError, type KubeClient, kubePath } from "../kubernetes/client.ts";
+import { KubeApiError, type KubeClient, kubePath } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import type { CallLog } from "./calls.ts";
 import type { ApplyContext } from "./types.ts";

@@ -1,4 +1,4 @@
-import { type KubeClient, kubePath } from "../kubernetes/client.ts";
+import { type KubeClient, kubePath } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName } from "./ids.ts";

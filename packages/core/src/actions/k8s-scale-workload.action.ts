@@ -1,4 +1,4 @@
-import type { KubeClient } from "../kubernetes/client.ts";
+import type { KubeClient } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName } from "./ids.ts";

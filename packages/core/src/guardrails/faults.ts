@@ -52,7 +52,7 @@ const NETWORK = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREA
 const STILL_IN_PROGRESS = ["EksUpdateStillInProgress"];
 
 /**
- * Kubernetes API answers worth a retry (kubernetes/client.ts `KubeApiError.code`): 429 TooManyRequests (API Priority and
+ * Kubernetes API answers worth a retry (kubernetes/api.ts `KubeApiError.code`): 429 TooManyRequests (API Priority and
  * Fairness), 500 InternalError, 503 ServiceUnavailable, 504 Timeout / ServerTimeout, and no answer at all.
  * @see https://kubernetes.io/docs/reference/using-api/api-concepts/#http-status-codes
  */

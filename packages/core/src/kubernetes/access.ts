@@ -159,10 +159,13 @@ const byClients = new WeakMap<AwsClients, KubernetesAccess>();
  * are: the functions call it through a lazy import on each Kubernetes action, and every call of a container shares
  * its cache of cluster endpoints and tokens.
  */
-export function kubernetesFor(clients: AwsClients): KubernetesAccess {
+export function kubernetesFor(
+  clients: AwsClients,
+  options: { reachesPrivateEndpoints?: boolean } = {},
+): KubernetesAccess {
   let access = byClients.get(clients);
   if (!access) {
-    access = eksKubernetesAccess(clients);
+    access = eksKubernetesAccess(clients, undefined, options);
     byClients.set(clients, access);
   }
   return access;
