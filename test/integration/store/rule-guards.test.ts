@@ -343,4 +343,35 @@ describe("flapping, counters read ahead", () => {
       "answered GetCommand RESTORED",
     ]);
   });
+
+  it("reads a rule on its own when the read ahead failed or did not reach it", async () => {
+    const target = {
+      account: OWN_ACCOUNT,
+      region: OWN_REGION,
+      groupId: "sg-0cc0000000000c003",
+      fingerprints: ["tcp|22|22|0.0.0.0/0"],
+    };
+    const options = { actor: "arn:aws:sts::776520358045:assumed-role/terraform/ci-run", limit: 2, windowSeconds: 3600 };
+    const failed = traced();
+    const throttled = Promise.reject(Object.assign(new Error("slow down"), { name: "ThrottlingException" }));
+    const counted = await takeRevocation(failed.client, table, target, {
+      ...options,
+      eventKey: "ct:read-failed",
+      now: T0,
+      read: throttled,
+    });
+    // a page that ended before the rule (LastEvaluatedKey set): no item there does not mean no counter
+    const partial = traced();
+    const again = await takeRevocation(partial.client, table, target, {
+      ...options,
+      eventKey: "ct:read-partial",
+      now: later(1),
+      read: Promise.resolve({ items: new Map(), complete: false }),
+    });
+    expect(counted).toEqual({ allowed: true, count: 1 });
+    expect(again).toEqual({ allowed: true, count: 2 });
+    for (const trace of [failed.trace, partial.trace]) {
+      expect(sentOf(trace)).toEqual(["sent GetCommand FLAP", "sent PutCommand FLAP"]);
+    }
+  });
 });
