@@ -302,7 +302,7 @@ describe("flapping, counters read ahead", () => {
         Key: ruleKey("FLAP", { account: OWN_ACCOUNT, region: OWN_REGION, groupId }, "tcp|22|22|0.0.0.0/0"),
       }),
     );
-    expect((Item?.revocations as unknown[]).length).toBe(2);
+    expect(Item?.revocations).toHaveLength(2);
   });
 
   it("counts and reads the rules of one revoke side by side: one round trip for all of them", async () => {
