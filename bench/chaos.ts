@@ -33,7 +33,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clients.ts";
 import { TransientActionError, transientFailure } from "../packages/core/src/guardrails/faults.ts";
 import { createKillSwitch } from "../packages/core/src/guardrails/kill-switch.ts";
-import { ruleGuards } from "../packages/core/src/guardrails/rule-guards.ts";
+import { ruleGuardReads, ruleGuards } from "../packages/core/src/guardrails/rule-guards.ts";
 import { fitCheckpoint } from "../packages/core/src/pipeline/checkpoint.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { parsePolicy } from "../packages/core/src/policy/load.ts";
@@ -715,6 +715,7 @@ export async function runChaos(
       const store = idempotencyStore(db.docClient, table);
       const now = new Date(startedAt + (DELIVERY_OFFSET_MS[delivery.attempt - 1] ?? 0));
       let token: string | undefined;
+      const reads = ruleGuardReads(Promise.resolve(db.docClient), table);
       const claims: Pick<RespondDeps, "claim" | "checkpoint" | "complete" | "release"> = {
         async claim(key) {
           const claim = await store.claim(key, {
@@ -750,8 +751,10 @@ export async function runChaos(
         sleep: async () => {},
         ...(options.idempotency ? claims : {}),
         killSwitch,
-        // The rule guards as the respond function wires them (every ingress event has its own group: never held).
-        holdBack: ruleGuards(db.docClient, table, policy, () => now),
+        // The rule guards as the respond function wires them, the group's counters read ahead with the claim (every
+        // ingress event has its own group: never held).
+        prepareHoldBack: (signal) => reads.prepare(signal),
+        holdBack: ruleGuards(db.docClient, table, policy, { now: () => now, reads }),
         async record(result) {
           // A transient failure goes back to the retry policy, unrecorded: the final attempt is what the audit keeps.
           const transient = transientFailure(result);

@@ -265,7 +265,7 @@ const targets = [
   } |`,
   `| time to fix: at most ${ROUND_TRIPS_TARGET} round trips in series between the handler being ready and the revoke being sent, at 20 ms per call | ${fixAt20 ? `${fixAt20.roundTripsBeforeFix} (${fixAt20.callsBeforeFix} calls), revoked at ${ms(fixAt20.fixedMs)} ms` : "n/a"} | ${yes(roundTripsMet)} | ${
     roundTripsMet
-      ? "the claim goes out with the policy and kill switch read (one GetParameters) and the blast-radius counter read; then the slot is taken while the group's tags are read, and the revoke waits for both (docs/operations.md)"
+      ? "the claim goes out with the policy and kill switch read (one GetParameters), the blast-radius counter read and the group's flapping counters read (one Query); then the slot is taken and the revocation counted (one conditional write on what the Query read) while the group's tags and the rollback marker are read, and the revoke waits for all of them (docs/operations.md)"
       : "the trace in the time-to-fix section shows which call waited for another"
   } |`,
   `| Slack: at most 1 message per second per channel | peak ${slackPeak}/s in ${slackChannels} (as deployed: ${Object.values(

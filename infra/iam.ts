@@ -460,9 +460,10 @@ export const FUNCTION_ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
       blastRadius: ["GetItem", "PutItem", "UpdateItem"],
       // GetItem: a record written again by an invocation resuming another's is recognised, not written twice.
       audit: ["GetItem", "PutItem"],
-      // Read before acting: rules a rollback put back (never written here), and the revocations counted per rule.
+      // Read before acting: rules a rollback put back (never written here), and the revocations counted per rule
+      // (Query: a group's counters read ahead with the claim, its partition only).
       restored: ["GetItem"],
-      flapping: ["GetItem", "PutItem"],
+      flapping: ["GetItem", "PutItem", "Query"],
       // The response in place for a GuardDuty finding: read before acting on a repeat, put once it is answered.
       findingResponses: ["GetItem", "PutItem"],
       // The Slack rate gate and the digest a refused message goes to (notify/digest.ts, slackDigest).

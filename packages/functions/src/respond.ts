@@ -1,7 +1,7 @@
 // Deep imports, not the package index (see runtime.ts).
 import { readCounter, takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
-import { ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
+import { ruleGuardReads, ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
 import { fitCheckpoint } from "@eks-responder/core/pipeline/checkpoint.ts";
 import { type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
@@ -60,6 +60,7 @@ export async function handleEvent(
   const findings = dynamo.then((client) => findingResponseStore(client, table));
   const tokens = new Map<string, string>();
   const counters = new Map<string, Promise<Record<string, unknown> | undefined>>();
+  const guardReads = ruleGuardReads(dynamo, table);
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
     policy: policyRead,
@@ -112,9 +113,11 @@ export async function handleEvent(
         ...(read ? { read } : {}),
       });
     },
+    // The flapping counters of the event's group, read with the claim: the count is then one write, sent with the slot.
+    prepareHoldBack: (signal) => guardReads.prepare(signal),
     // Rules a rollback put back, and rules re-added again and again: alerted on, not revoked (the table's markers).
     async holdBack(assessment, decision, signal) {
-      return ruleGuards(await dynamo, table, policy)(assessment, decision, signal);
+      return ruleGuards(await dynamo, table, policy, { reads: guardReads })(assessment, decision, signal);
     },
     ...(stateMachineArn
       ? {

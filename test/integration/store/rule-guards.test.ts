@@ -11,11 +11,13 @@ import {
   EC2Client,
   RevokeSecurityGroupIngressCommand,
 } from "@aws-sdk/client-ec2";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../../packages/cli/src/main.ts";
-import { ruleGuards } from "../../../packages/core/src/guardrails/rule-guards.ts";
+import { readGroupCounters, takeRevocation } from "../../../packages/core/src/guardrails/flapping.ts";
+import { restoredRule } from "../../../packages/core/src/guardrails/restored.ts";
+import { ruleGuardReads, ruleGuards } from "../../../packages/core/src/guardrails/rule-guards.ts";
 import { ruleKey } from "../../../packages/core/src/guardrails/rule-targets.ts";
 import {
   createAwsClients,
@@ -69,7 +71,7 @@ async function run(event: unknown, policy: PolicyInput, at: Date): Promise<Respo
     policy: parsed,
     clients: (region) => createAwsClients(region),
     sleep: async () => {},
-    holdBack: ruleGuards(dynamo.docClient, table, parsed, () => at),
+    holdBack: ruleGuards(dynamo.docClient, table, parsed, { now: () => at }),
     record: async () => {},
     notify: async () => {},
   });
@@ -121,11 +123,7 @@ describe("rollback marker", () => {
     const { Item } = await dynamo.docClient.send(
       new GetCommand({
         TableName: table,
-        Key: ruleKey(
-          "RESTORED",
-          { account: OWN_ACCOUNT, region: OWN_REGION, groupId, fingerprints: [] },
-          "tcp|22|22|0.0.0.0/0",
-        ),
+        Key: ruleKey("RESTORED", { account: OWN_ACCOUNT, region: OWN_REGION, groupId }, "tcp|22|22|0.0.0.0/0"),
       }),
     );
     expect(Item).toMatchObject({ outcomeId: id, by: "eks-responder rollback" });
@@ -189,11 +187,7 @@ describe("flapping", () => {
 
   it("alerts when the counter is damaged (fail closed)", async () => {
     const groupId = "sg-0bb0000000000b002";
-    const key = ruleKey(
-      "FLAP",
-      { account: OWN_ACCOUNT, region: OWN_REGION, groupId, fingerprints: [] },
-      "tcp|22|22|0.0.0.0/0",
-    );
+    const key = ruleKey("FLAP", { account: OWN_ACCOUNT, region: OWN_REGION, groupId }, "tcp|22|22|0.0.0.0/0");
     await dynamo.docClient.send(
       new PutCommand({ TableName: table, Item: { ...key, revocations: "many", version: "v" } }),
     );
@@ -201,5 +195,183 @@ describe("flapping", () => {
     expect(result.outcome).toBe("alert");
     expect(result.decisions[0]?.reasons.at(-1)).toContain("the flapping counter of tcp 22-22 from 0.0.0.0/0");
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+  });
+});
+
+/**
+ * The table as the respond function sees it, with each command it sends and each answer in order (`sent GetCommand
+ * FLAP`, `answered …`), the item family taken from the request's partition key.
+ */
+function traced(): { client: DynamoDBDocumentClient; trace: string[] } {
+  const trace: string[] = [];
+  const client = {
+    async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
+      const input = command.input as {
+        Key?: { pk?: string };
+        Item?: { pk?: string };
+        ExpressionAttributeValues?: Record<string, unknown>;
+      };
+      const pk = String(input.Key?.pk ?? input.Item?.pk ?? input.ExpressionAttributeValues?.[":pk"] ?? "");
+      const what = `${command.constructor.name} ${pk.split("#")[0]}`;
+      trace.push(`sent ${what}`);
+      try {
+        return await dynamo.docClient.send(command as Parameters<DynamoDBDocumentClient["send"]>[0]);
+      } finally {
+        trace.push(`answered ${what}`);
+      }
+    },
+  };
+  return { client: client as unknown as DynamoDBDocumentClient, trace };
+}
+
+describe("flapping, counters read ahead", () => {
+  const policy = { limits: { flapping: { revocations: 2, windowSeconds: 3600 } } };
+
+  /** The respond path as the function wires it: the policy still in flight, the group's counters read meanwhile. */
+  function ahead(client: DynamoDBDocumentClient, at: Date) {
+    const parsed = parsePolicy({ dryRun: false, exemptions: { tags: [] }, ...policy });
+    const reads = ruleGuardReads(Promise.resolve(client), table);
+    let give: (p: typeof parsed) => void = () => {};
+    const pending = new Promise<typeof parsed>((resolve) => {
+      give = resolve;
+    });
+    return {
+      reads,
+      start: (event: unknown) =>
+        respond(event, {
+          policy: pending,
+          clients: (region) => createAwsClients(region),
+          sleep: async () => {},
+          prepareHoldBack: (signal) => reads.prepare(signal),
+          holdBack: ruleGuards(client, table, parsed, { now: () => at, reads }),
+          record: async () => {},
+          notify: async () => {},
+        }),
+      givePolicy: () => give(parsed),
+    };
+  }
+
+  /** One delivery with its policy already read: its result and the table's trace. */
+  async function deliverAhead(event: unknown, at: Date) {
+    const { client, trace } = traced();
+    const delivery = ahead(client, at);
+    const running = delivery.start(event);
+    delivery.givePolicy();
+    return { result: await running, trace };
+  }
+  const sentOf = (trace: string[]) => trace.filter((t) => t.startsWith("sent ")).sort();
+
+  it("counts with one conditional write on what was read with the claim, a redelivery once, and a read another Lambda overtook loses its write and reads again", async () => {
+    // prepare
+    const groupId = "sg-0cc0000000000c001";
+    const first = reAdd(groupId);
+
+    // act: a first re-add, counted from the Query read ahead (no read of its own)
+    const one = await deliverAhead(first, T0);
+    // assess
+    expect(one.result.outcome).toBe("applied");
+    expect(sentOf(one.trace)).toEqual(["sent GetCommand RESTORED", "sent PutCommand FLAP", "sent QueryCommand FLAP"]);
+    expect(one.trace.indexOf("answered QueryCommand FLAP")).toBeLessThan(one.trace.indexOf("sent PutCommand FLAP"));
+
+    // act: its redelivery finds itself counted in what was read ahead: nothing written
+    const again = await deliverAhead(first, later(1));
+    expect(again.result.outcome).toBe("applied");
+    expect(sentOf(again.trace)).toEqual(["sent GetCommand RESTORED", "sent QueryCommand FLAP"]);
+
+    // act: a re-add whose counters are read (one revocation), then another Lambda counts a second one before it writes
+    const late = traced();
+    const c = ahead(late.client, later(60));
+    const overtaken = c.start(reAdd(groupId));
+    await c.reads.counters({ account: OWN_ACCOUNT, region: OWN_REGION, groupId });
+    expect((await run(reAdd(groupId), policy, later(61))).outcome).toBe("applied");
+    c.givePolicy();
+
+    // assess: its write, conditional on the item it read, lost; it read again, and the limit (2) held
+    const result = await overtaken;
+    expect(result.outcome).toBe("alert");
+    expect(result.decisions[0]?.reasons.at(-1)).toContain(`on ${groupId} was revoked 2 times in the last 3600 s`);
+    expect(late.trace.filter((t) => t.startsWith("sent ") && t.endsWith("FLAP"))).toEqual([
+      "sent QueryCommand FLAP",
+      "sent PutCommand FLAP",
+      "sent GetCommand FLAP",
+    ]);
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(3);
+    const { Item } = await dynamo.docClient.send(
+      new GetCommand({
+        TableName: table,
+        Key: ruleKey("FLAP", { account: OWN_ACCOUNT, region: OWN_REGION, groupId }, "tcp|22|22|0.0.0.0/0"),
+      }),
+    );
+    expect(Item?.revocations).toHaveLength(2);
+  });
+
+  it("counts and reads the rules of one revoke side by side: one round trip for all of them", async () => {
+    // prepare: a revoke of two rules of one group
+    const target = {
+      account: OWN_ACCOUNT,
+      region: OWN_REGION,
+      groupId: "sg-0cc0000000000c002",
+      fingerprints: ["tcp|22|22|0.0.0.0/0", "tcp|3389|3389|0.0.0.0/0"],
+    };
+    const { client, trace } = traced();
+
+    // act
+    const read = readGroupCounters(client, table, target);
+    const slot = await takeRevocation(client, table, target, {
+      eventKey: "ct:two-rules",
+      actor: "arn:aws:sts::776520358045:assumed-role/terraform/ci-run",
+      limit: 2,
+      windowSeconds: 3600,
+      now: T0,
+      read,
+    });
+    const held = await restoredRule(client, table, target, { holdSeconds: 3600, now: T0 });
+
+    // assess: both writes went out before either was answered, and so did both reads of the markers
+    expect(slot).toEqual({ allowed: true, count: 1 });
+    expect(held).toBeUndefined();
+    expect(trace).toEqual([
+      "sent QueryCommand FLAP",
+      "answered QueryCommand FLAP",
+      "sent PutCommand FLAP",
+      "sent PutCommand FLAP",
+      "answered PutCommand FLAP",
+      "answered PutCommand FLAP",
+      "sent GetCommand RESTORED",
+      "sent GetCommand RESTORED",
+      "answered GetCommand RESTORED",
+      "answered GetCommand RESTORED",
+    ]);
+  });
+
+  it("reads a rule on its own when the read ahead failed or did not reach it", async () => {
+    const target = {
+      account: OWN_ACCOUNT,
+      region: OWN_REGION,
+      groupId: "sg-0cc0000000000c003",
+      fingerprints: ["tcp|22|22|0.0.0.0/0"],
+    };
+    const options = { actor: "arn:aws:sts::776520358045:assumed-role/terraform/ci-run", limit: 2, windowSeconds: 3600 };
+    const failed = traced();
+    const throttled = Promise.reject(Object.assign(new Error("slow down"), { name: "ThrottlingException" }));
+    const counted = await takeRevocation(failed.client, table, target, {
+      ...options,
+      eventKey: "ct:read-failed",
+      now: T0,
+      read: throttled,
+    });
+    // a page that ended before the rule (LastEvaluatedKey set): no item there does not mean no counter
+    const partial = traced();
+    const again = await takeRevocation(partial.client, table, target, {
+      ...options,
+      eventKey: "ct:read-partial",
+      now: later(1),
+      read: Promise.resolve({ items: new Map(), complete: false }),
+    });
+    expect(counted).toEqual({ allowed: true, count: 1 });
+    expect(again).toEqual({ allowed: true, count: 2 });
+    for (const trace of [failed.trace, partial.trace]) {
+      expect(sentOf(trace)).toEqual(["sent GetCommand FLAP", "sent PutCommand FLAP"]);
+    }
   });
 });

@@ -9,7 +9,7 @@
 import type { FunctionId } from "../../../infra/naming.ts";
 import type { ApprovalRecord } from "../../../packages/core/src/approval/links.ts";
 import { takeAutomaticSlot, windowStartOf } from "../../../packages/core/src/guardrails/blast-radius.ts";
-import { takeRevocation } from "../../../packages/core/src/guardrails/flapping.ts";
+import { readGroupCounters, takeRevocation } from "../../../packages/core/src/guardrails/flapping.ts";
 import { markRestored, restoredRule } from "../../../packages/core/src/guardrails/restored.ts";
 import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
 import { appendToDigest, flushDigests, takeSlackSlot } from "../../../packages/core/src/notify/digest.ts";
@@ -100,7 +100,9 @@ async function respond(): Promise<TableCall[]> {
   await takeAutomaticSlot(first.client, TABLE, { account: ACCOUNT, limit: 20, windowSeconds: 600, now: NOW });
   const counted = recordingDynamo({ "dynamodb:GetItem": () => ({ Item: currentCounter() }) });
   await takeAutomaticSlot(counted.client, TABLE, { account: ACCOUNT, limit: 20, windowSeconds: 600, now: NOW });
-  // The rule guards (guardrails/rule-guards.ts): the rollback marker read, a revocation counted (GetItem, PutItem).
+  // The rule guards (guardrails/rule-guards.ts): the group's flapping counters read ahead (Query), the rollback marker
+  // read, a revocation counted (GetItem, PutItem).
+  await readGroupCounters(first.client, TABLE, RULE);
   await restoredRule(first.client, TABLE, RULE, { holdSeconds: 86_400, now: NOW });
   await takeRevocation(first.client, TABLE, RULE, {
     eventKey: "ct:event-1",

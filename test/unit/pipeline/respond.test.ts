@@ -368,30 +368,38 @@ describe("respond", () => {
           return kill.promise;
         },
         prepareSlot: (account) => order.push(`read counter ${account}`),
+        prepareHoldBack: (signal) =>
+          order.push(`read guards ${signal.family === "cloudtrail" ? signal.eventName : signal.family}`),
         takeAutomaticSlot: () => {
           order.push("slot");
           return slot.promise;
         },
+        holdBack: async () => {
+          order.push("guards");
+          return undefined;
+        },
       },
     );
     const revokes = () => ec2.commandCalls(RevokeSecurityGroupIngressCommand).length;
+    const ahead = ["claim", "read counter 776520358045", "read guards AuthorizeSecurityGroupIngress"];
 
-    // act + assess: the claim and the counter read go out before the policy is known
+    // act + assess: the claim, the counter read and the guards' reads go out before the policy is known
     const running = respond(SSH_OPEN, f.deps);
     await ticks();
-    expect(order).toEqual(["claim", "read counter 776520358045"]);
+    expect(order).toEqual(ahead);
     policy.resolve(parsePolicy({ dryRun: false }));
     await ticks();
-    expect(order).toEqual(["claim", "read counter 776520358045", "kill switch"]);
+    expect(order).toEqual([...ahead, "kill switch"]);
     // the claim held, the kill switch not answered yet: no slot, no call
     claim.resolve({ claimed: true });
     await ticks();
     expect(order).not.toContain("slot");
     expect(ec2.calls()).toHaveLength(0);
-    // the switch off: the slot is asked for, and the group's tags are read meanwhile; the revoke waits for the slot
+    // the switch off: the guards count and the slot is asked for, and the group's tags are read meanwhile; the revoke
+    // waits for the slot
     kill.resolve(false);
     await vi.waitFor(() => expect(ec2.commandCalls(DescribeSecurityGroupsCommand)).toHaveLength(1));
-    expect(order.at(-1)).toBe("slot");
+    expect(order.slice(-2)).toEqual(["guards", "slot"]);
     await ticks();
     expect(revokes()).toBe(0);
     slot.resolve({ allowed: true });

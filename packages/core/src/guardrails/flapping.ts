@@ -5,9 +5,31 @@
  * `limit` revocations of the same rule fall within `windowSeconds`, the next one is refused and the event becomes an
  * alert naming who keeps re-adding it.
  *
- * The item is read (strongly consistent) and written whole on the condition that its `version` (a random token) is
- * the one read, so Lambdas counting at once never lose a count; a redelivery of an event already counted is not
- * counted again. A damaged item or a counter contended MAX_ATTEMPTS times refuses (fail closed: alert, don't act).
+ * What is counted is an automatic revoke this guard lets through, before it is sent (an attempt, not a confirmed
+ * revoke):
+ * - counted first, on the condition that the item is still the one read: each revoke is then preceded by its own
+ *   successful write, so Lambdas handling re-adds of the same rule at once can never pass the limit together.
+ *   Counting after the revoke would let every Lambda that read the counter under the limit at the same moment revoke;
+ * - a revoke that then fails, is refused (an exemption tag on the live group) or is never sent (the blast-radius slot
+ *   refused, a rollback's hold) stays counted: the alert comes sooner, never later (fail closed). It is not taken back:
+ *   that write could fail in turn, and a counter that counts too few is the unsafe side;
+ * - a redelivery of an event already counted (its idempotency key is in the item) is not counted again, whether or not
+ *   the first delivery's revoke was made.
+ *
+ * The respond path reads the group's items ahead, with the claim (readGroupCounters: one strongly consistent Query of
+ * the group's partition, since the rules the assessment will name are not known before the policy), and the
+ * conditional write then goes out with the blast-radius slot: one round trip before the revoke, not two. A read another
+ * Lambda has overtaken loses its write, and the next attempt reads again. The item is written whole on the condition
+ * that its `version` (a random token) is the one read. A damaged item or a counter contended MAX_ATTEMPTS times
+ * refuses (fail closed: alert, don't act).
+ *
+ * Not one atomic UpdateItem (`ADD` with `ReturnValues: ALL_NEW`): the limit holds over any span of `windowSeconds`
+ * (the revocations' own times, with who re-added each), and an update expression can neither drop the revocations
+ * that left the window nor count only the recent ones in its condition. One UpdateItem would either turn the limit
+ * into fixed windows (up to twice the limit across a window's end) or count refused attempts as well (a rule re-added
+ * steadily would then never be revoked again), and after a failed condition "counted already" and "limit reached"
+ * could not be told apart without reading the item anyway.
+ *
  * Hand-written, like the blast-radius counter: the count must be shared by every Lambda, which only the table gives.
  */
 import { randomUUID } from "node:crypto";
@@ -15,7 +37,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { documentCommands } from "../store/document-commands.ts";
 import { isConditionFailure } from "../store/idempotency.ts";
 import { epochSeconds, TTL_ATTRIBUTE, wellFormed } from "../store/table.ts";
-import { describeFingerprint, type RuleTarget, ruleKey } from "./rule-targets.ts";
+import { describeFingerprint, type RuleGroup, type RuleTarget, ruleKey, rulePartition } from "./rule-targets.ts";
 
 export const MAX_ATTEMPTS = 8;
 /** An actor as stored: ARNs are 2,048 characters at most. */
@@ -39,6 +61,54 @@ export interface FlappingOptions {
   limit: number;
   windowSeconds: number;
   now?: Date;
+  /**
+   * The target's group as read ahead (readGroupCounters), for the first attempt instead of a read of its own. A failed
+   * read, or a rule the read did not reach, is read on its own.
+   */
+  read?: Promise<GroupCounters>;
+}
+
+/** The flapping counters of one group, read ahead. */
+export interface GroupCounters {
+  /** The items found, by sort key. */
+  items: ReadonlyMap<string, Record<string, unknown>>;
+  /** True when the whole partition was read: a rule with no item here has no counter. */
+  complete: boolean;
+}
+
+/**
+ * Reads every flapping counter of a group: one Query of its partition, strongly consistent. A partition over the
+ * Query's 1 MB page comes back incomplete (LastEvaluatedKey set), and the rules it did not reach are read one by one.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Query.html
+ */
+export async function readGroupCounters(
+  client: DynamoDBDocumentClient,
+  table: string,
+  group: RuleGroup,
+): Promise<GroupCounters> {
+  const { QueryCommand } = await documentCommands();
+  const { Items, LastEvaluatedKey } = await client.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": rulePartition("FLAP", group) },
+      ConsistentRead: true,
+    }),
+  );
+  const items = new Map<string, Record<string, unknown>>();
+  for (const item of Items ?? []) if (typeof item.sk === "string") items.set(item.sk, item);
+  return { items, complete: LastEvaluatedKey === undefined };
+}
+
+/** The item of `sk` as read ahead (`item` undefined: known to have none), or undefined when the read did not tell. */
+async function readAhead(
+  read: Promise<GroupCounters> | undefined,
+  sk: string,
+): Promise<{ item: Record<string, unknown> | undefined } | undefined> {
+  const counters = await read?.catch(() => undefined);
+  if (!counters) return undefined;
+  const item = counters.items.get(sk);
+  return item !== undefined || counters.complete ? { item } : undefined;
 }
 
 function revocationsOf(value: unknown): Revocation[] | undefined {
@@ -70,7 +140,10 @@ async function takeOne(
   const rule = `${describeFingerprint(fingerprint)} on ${target.groupId}`;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const now = epochSeconds(options.now ?? new Date());
-    const { Item } = await client.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
+    const ahead = attempt === 1 ? await readAhead(options.read, Key.sk) : undefined;
+    const Item = ahead
+      ? ahead.item
+      : (await client.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }))).Item;
     const stored = Item === undefined ? [] : revocationsOf(Item.revocations);
     if (stored === undefined || (Item !== undefined && typeof Item.version !== "string")) {
       return {
@@ -121,8 +194,11 @@ async function takeOne(
 }
 
 /**
- * Counts one automatic revocation of every rule of `target`, or refuses with the reason naming who re-adds it. Only a
- * DynamoDB error other than a lost write throws (the invocation fails and is retried: nothing is revoked meanwhile).
+ * Counts one automatic revocation of every rule of `target`, or refuses with the reason naming who re-adds it (the
+ * first refused rule's, in the target's order). The rules are counted side by side, so that a revoke of several rules
+ * waits for one write, not one per rule: when one is refused, the others stay counted for a revoke that is then not
+ * made, which only brings their alert sooner (see the module comment). Only a DynamoDB error other than a lost write
+ * throws (the invocation fails and is retried: nothing is revoked meanwhile).
  */
 export async function takeRevocation(
   client: DynamoDBDocumentClient,
@@ -130,9 +206,11 @@ export async function takeRevocation(
   target: RuleTarget,
   options: FlappingOptions,
 ): Promise<RevocationSlot> {
+  const slots = await Promise.all(
+    target.fingerprints.map((fingerprint) => takeOne(client, table, target, fingerprint, options)),
+  );
   let count = 0;
-  for (const fingerprint of target.fingerprints) {
-    const slot = await takeOne(client, table, target, fingerprint, options);
+  for (const slot of slots) {
     if (!slot.allowed) return slot;
     count = Math.max(count, slot.count);
   }

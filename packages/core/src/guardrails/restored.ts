@@ -66,10 +66,16 @@ export async function restoredRule(
   if (options.holdSeconds <= 0) return undefined;
   const { GetCommand } = await documentCommands();
   const now = (options.now ?? new Date()).getTime();
-  for (const fingerprint of target.fingerprints) {
-    const { Item } = await client.send(
-      new GetCommand({ TableName: table, Key: ruleKey("RESTORED", target, fingerprint), ConsistentRead: true }),
-    );
+  // The rules' markers are read side by side (one round trip however many rules), and looked at in the target's order.
+  const items = await Promise.all(
+    target.fingerprints.map(async (fingerprint) => {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: table, Key: ruleKey("RESTORED", target, fingerprint), ConsistentRead: true }),
+      );
+      return { fingerprint, Item };
+    }),
+  );
+  for (const { fingerprint, Item } of items) {
     if (!Item) continue;
     const at = typeof Item.restoredAt === "string" ? Date.parse(Item.restoredAt) : Number.NaN;
     if (Number.isFinite(at) && now - at >= options.holdSeconds * 1000) continue;

@@ -9,18 +9,60 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Assessment } from "../detectors/types.ts";
 import type { Decision, SignalSummary } from "../pipeline/types.ts";
 import type { Policy } from "../policy/schema.ts";
-import { takeRevocation } from "./flapping.ts";
+import type { Signal } from "../signals/types.ts";
+import { type GroupCounters, readGroupCounters, takeRevocation } from "./flapping.ts";
 import { restoredReason, restoredRule } from "./restored.ts";
-import { revokeTargets } from "./rule-targets.ts";
+import { type RuleGroup, revokeTargets, ruleGroupsOf, rulePartition } from "./rule-targets.ts";
 
-export function ruleGuards(client: DynamoDBDocumentClient, table: string, policy: Policy, now?: () => Date) {
+/**
+ * What the guards read ahead, while the claim and the policy are in flight: the flapping counters of the groups an
+ * event changed (reads only; a revocation is counted later, once the claim is held and the kill switch was read off).
+ * One per invocation: a read serves the first attempt of each rule's count, and a read another Lambda has overtaken
+ * only loses its conditional write (flapping.ts), so it is never a reason to act.
+ */
+export interface RuleGuardReads {
+  /** Starts reading the counters of the groups `signal` changed (ruleGroupsOf), once per group. */
+  prepare(signal: Signal): void;
+  /** The read `prepare` started for `group`, if any. */
+  counters(group: RuleGroup): Promise<GroupCounters> | undefined;
+}
+
+export function ruleGuardReads(client: Promise<DynamoDBDocumentClient>, table: string): RuleGuardReads {
+  const reads = new Map<string, Promise<GroupCounters>>();
+  return {
+    prepare(signal) {
+      for (const group of ruleGroupsOf(signal)) {
+        const key = rulePartition("FLAP", group);
+        if (reads.has(key)) continue;
+        const read = client.then((c) => readGroupCounters(c, table, group));
+        read.catch(() => {}); // a failed read is read again, rule by rule, when the revocation is counted
+        reads.set(key, read);
+      }
+    },
+    counters: (group) => reads.get(rulePartition("FLAP", group)),
+  };
+}
+
+export interface RuleGuardOptions {
+  /** The clock (default: the current time). */
+  now?: () => Date;
+  /** The counters read ahead (ruleGuardReads), when the caller started them. */
+  reads?: RuleGuardReads;
+}
+
+export function ruleGuards(
+  client: DynamoDBDocumentClient,
+  table: string,
+  policy: Policy,
+  options: RuleGuardOptions = {},
+) {
   const { restoredHoldSeconds: holdSeconds, flapping } = policy.limits;
   return async (
     assessment: Assessment,
     decision: Decision,
     signal: SignalSummary | undefined,
   ): Promise<string | undefined> => {
-    const at = now?.();
+    const at = options.now?.();
     const targets = revokeTargets(assessment);
     // Both guards at once (they sit before the first change of an automatic fix): a rule held after a rollback wins;
     // a revocation counted for a rule that is then held only brings the flapping alert sooner (fail closed).
@@ -33,15 +75,17 @@ export function ruleGuards(client: DynamoDBDocumentClient, table: string, policy
     const counted =
       decision.mode === "auto"
         ? Promise.all(
-            targets.map((target) =>
-              takeRevocation(client, table, target, {
+            targets.map((target) => {
+              const read = options.reads?.counters(target);
+              return takeRevocation(client, table, target, {
                 eventKey: signal?.key ?? assessment.id,
                 actor: signal?.actor ?? "an unknown principal",
                 limit: flapping.revocations,
                 windowSeconds: flapping.windowSeconds,
                 ...(at ? { now: at } : {}),
-              }),
-            ),
+                ...(read ? { read } : {}),
+              });
+            }),
           )
         : Promise.resolve([]);
     const [holds, slots] = await Promise.all([restored, counted]);

@@ -4,13 +4,18 @@
  * The restored marker and the flapping counter (restored.ts, flapping.ts) are keyed by these.
  */
 import type { Assessment } from "../detectors/types.ts";
+import type { Signal } from "../signals/types.ts";
 import { keyPart } from "../store/table.ts";
 
-/** The rules of one group an action touches, as fingerprints. */
-export interface RuleTarget {
+/** One security group, where its rules' items are kept (one partition per family and group). */
+export interface RuleGroup {
   account: string;
   region: string;
   groupId: string;
+}
+
+/** The rules of one group an action touches, as fingerprints. */
+export interface RuleTarget extends RuleGroup {
   /** `<protocol>|<from>|<to>|<source>`, or `id|<rule id>` when only the rule id is known (ModifySecurityGroupRules). */
   fingerprints: string[];
 }
@@ -116,12 +121,27 @@ export function revokeTargets(assessment: Assessment): RuleTarget[] {
   });
 }
 
-/** The partition of one group's items in a family (`RESTORED#…`, `FLAP#…`), and the sort key of one rule. */
-export function ruleKey(family: "RESTORED" | "FLAP", target: RuleTarget, fingerprint: string) {
-  return {
-    pk: `${family}#${keyPart(`${target.account}/${target.region}/${target.groupId}`)}`,
-    sk: `RULE#${keyPart(fingerprint)}`,
-  };
+/**
+ * The groups whose ingress rules a signal changed, read before the policy is known: the rule guards read their items
+ * ahead (rule-guards.ts), so the groups are taken from the signal itself, not from the assessment (whose rules depend
+ * on the detector's settings). A group named by name only is left out (the detector does not act on it).
+ */
+export function ruleGroupsOf(signal: Signal): RuleGroup[] {
+  if (signal.family !== "cloudtrail") return [];
+  if (signal.eventName !== "AuthorizeSecurityGroupIngress" && signal.eventName !== "ModifySecurityGroupRules")
+    return [];
+  if (signal.groupId === undefined) return [];
+  return [{ account: signal.account, region: signal.region, groupId: signal.groupId }];
+}
+
+/** The partition of one group's items in a family: `RESTORED#…`, `FLAP#…`. */
+export function rulePartition(family: "RESTORED" | "FLAP", group: RuleGroup): string {
+  return `${family}#${keyPart(`${group.account}/${group.region}/${group.groupId}`)}`;
+}
+
+/** The key of one rule's item in a family: its group's partition, and the rule's fingerprint as the sort key. */
+export function ruleKey(family: "RESTORED" | "FLAP", target: RuleGroup, fingerprint: string) {
+  return { pk: rulePartition(family, target), sk: `RULE#${keyPart(fingerprint)}` };
 }
 
 /** A fingerprint as people read it: `tcp 22-22 from 0.0.0.0/0`. */

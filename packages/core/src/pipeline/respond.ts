@@ -6,6 +6,7 @@ import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { KubernetesAccess } from "../kubernetes/api.ts";
 import type { Policy } from "../policy/schema.ts";
+import type { Signal } from "../signals/types.ts";
 import { mergeOutcomes, type RespondCheckpoint } from "./checkpoint.ts";
 import { answerRepeats, type FindingResponse, responseOf } from "./finding-repeats.ts";
 import { parseQuietly, processEvent } from "./process.ts";
@@ -94,6 +95,12 @@ export interface RespondDeps {
    * are in flight. Reading only: the slot is taken later, if at all, once the claim is held and the kill switch is off.
    */
   prepareSlot?(account: string): void;
+  /**
+   * Starts reading what `holdBack` will need (the flapping counters of the groups the event changed) while the claim
+   * and the policy are in flight, as `prepareSlot` does for the slot. Reading only: a revocation is counted later, if
+   * at all, once the claim is held and the kill switch is off.
+   */
+  prepareHoldBack?(signal: Signal): void;
   startApproval?(request: ApprovalStart): Promise<{ executionArn: string }>;
   /**
    * The response in place for a GuardDuty finding across its repeats (store/finding-responses.ts): read before acting
@@ -163,9 +170,10 @@ function downgrade(decision: Decision, reason: string): Decision {
  *
  * Independent reads go out together, and nothing is changed before all of them have answered: the claim is sent as
  * soon as the event is parsed, with the policy's read; the kill switch is read with the policy (or, with the policy
- * cached, with the claim); the SDK clients of a live playbook start loading as soon as the assessment names them; an
- * automatic action's live reads run while its blast-radius slot is taken, and its first change waits for the slot
- * (ApplyContext.beforeChange). The loop below acts only once the claim is held and the kill switch was read off.
+ * cached, with the claim); the blast-radius counter and the rule guards' flapping counters are read ahead with the
+ * claim; the SDK clients of a live playbook start loading as soon as the assessment names them; an automatic action's
+ * live reads run while its blast-radius slot is taken and its rule guards count it, and its first change waits for
+ * both (ApplyContext.beforeChange). The loop below acts only once the claim is held and the kill switch was read off.
  */
 export async function respond(event: unknown, deps: RespondDeps): Promise<RespondResult> {
   const parsed = parseQuietly(event);
@@ -174,7 +182,10 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
   const claiming = earlyKey && deps.claim ? settle(deps.claim(earlyKey)) : undefined;
   const policyPending = deps.policy instanceof Promise;
   // The policy is not known yet: the counter is read ahead for any event that has an account (a read, never a slot).
-  if (early && policyPending) deps.prepareSlot?.(early.account);
+  if (early && policyPending) {
+    deps.prepareSlot?.(early.account);
+    deps.prepareHoldBack?.(early);
+  }
   let policy: Policy;
   try {
     policy = await deps.policy;
@@ -196,6 +207,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
     if (!policyPending) deps.prepareSlot?.(assessment.account);
     warmPlaybook(assessment, deps.clients(assessment.region));
   }
+  if (early && !policyPending && live.length > 0) deps.prepareHoldBack?.(early);
   let resume: RespondCheckpoint | undefined;
   if (key && deps.claim) {
     const claim = claiming && key === earlyKey ? unwrap(await claiming) : await deps.claim(key);
