@@ -72,6 +72,7 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
     clients: (region) => rt.clients(region),
     sleep,
     exemptTags: policy.exemptions.tags,
+    auditTable: rt.config.tableName,
     ...(decider?.decision === "approved" ? { approvedBy: decider.approver } : {}),
   });
 }

@@ -65,6 +65,7 @@ export async function handleEvent(
     policy: policyRead,
     clients: (region) => rt.clients(region),
     sleep,
+    auditTable: table,
     async claim(key) {
       const claim = await (await store).claim(key, {
         inProgressTtlSeconds: claimTtlSeconds(lambda.getRemainingTimeInMillis()),
