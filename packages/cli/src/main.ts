@@ -19,9 +19,11 @@ Commands:
       the approver: actions of auto and approve mode are carried out, each confirmed on the terminal first (--yes
       confirms all); alert-mode, exempt, sample and out-of-scope events are never acted on. Every change is recorded
       in the state folder for rollback.
-  rollback [--yes] [--json] [--state-dir DIR | --table TABLE [--region REGION]] OUTCOME_ID
-      Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first: from the local record
-      of replay --apply, or from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE).
+  rollback [--yes] [--json] [--dry-run] [--state-dir DIR | --table TABLE [--region REGION]] OUTCOME_ID
+      Undo a recorded outcome (its id is the assessment id, asm-…) exactly: every action of its plan still applied,
+      last first, stopping at the first failure with what stays applied. From the local record of replay --apply, or
+      from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE). --dry-run shows each undo, its
+      calls and the state it puts back, and changes nothing.
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
       Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), in one command, only on nodes
       SSM manages that run an OS Patch Manager supports (Bottlerocket is reported, not patched), and follow the
@@ -88,7 +90,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         );
       }
       case "rollback": {
-        const { values, positionals } = parse(rest, { table: { type: "string" }, region: { type: "string" } });
+        const { values, positionals } = parse(rest, {
+          table: { type: "string" },
+          region: { type: "string" },
+          "dry-run": { type: "boolean" },
+        });
         if (values.help) return help(io);
         const [outcomeId, ...more] = positionals;
         if (outcomeId === undefined || more.length > 0) return usageError(io, "rollback needs exactly one OUTCOME_ID");
@@ -97,6 +103,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             outcomeId,
             yes: values.yes === true,
             json: values.json === true,
+            dryRun: values["dry-run"] === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
             ...rollbackSource(values.table, values.region, io),
           },
