@@ -84,7 +84,9 @@ describe("eks-responder rollback of a whole plan", () => {
 
   it("stops at the first failure and says what was undone and what stays applied", async () => {
     // EC2's UnauthorizedOperation (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
-    ec2.on(AuthorizeSecurityGroupIngressCommand, { GroupId: "sg-0000000b" }).rejects(ec2Error("UnauthorizedOperation", 403));
+    ec2
+      .on(AuthorizeSecurityGroupIngressCommand, { GroupId: "sg-0000000b" })
+      .rejects(ec2Error("UnauthorizedOperation", 403));
     const c = await recorded([revoked("sg-0000000a"), revoked("sg-0000000b"), revoked("sg-0000000c")]);
 
     expect(await main(["rollback", "--yes", "--json", ID], c.io)).toBe(1);
@@ -98,7 +100,9 @@ describe("eks-responder rollback of a whole plan", () => {
   });
 
   it("prints the stop in words without --json", async () => {
-    ec2.on(AuthorizeSecurityGroupIngressCommand, { GroupId: "sg-0000000b" }).rejects(ec2Error("UnauthorizedOperation", 403));
+    ec2
+      .on(AuthorizeSecurityGroupIngressCommand, { GroupId: "sg-0000000b" })
+      .rejects(ec2Error("UnauthorizedOperation", 403));
     const c = await recorded([revoked("sg-0000000a"), revoked("sg-0000000b"), revoked("sg-0000000c")]);
 
     expect(await main(["rollback", "--yes", ID], c.io)).toBe(1);
@@ -110,7 +114,9 @@ describe("eks-responder rollback of a whole plan", () => {
 
   it("skips an action a later failure already undid", async () => {
     const c = await recorded([
-      revoked("sg-0000000a", { undone: { status: "applied", reason: "re-authorized 1 rule(s) of sg-0000000a", calls: [] } }),
+      revoked("sg-0000000a", {
+        undone: { status: "applied", reason: "re-authorized 1 rule(s) of sg-0000000a", calls: [] },
+      }),
       revoked("sg-0000000b"),
     ]);
 
