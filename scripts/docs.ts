@@ -9,6 +9,10 @@ import { join } from "node:path";
 import type { KubernetesRule } from "../packages/core/src/actions/types.ts";
 import { approvalEmailMessage, approvalSlackMessage } from "../packages/core/src/approval/tasks.ts";
 import {
+  FINDING_SOURCE_PAGES,
+  GUARDDUTY_EKS_FINDING_TYPES,
+} from "../packages/core/src/detectors/guardduty-finding-types.ts";
+import {
   ACTIONS,
   type ActionDefinition,
   DETECTORS,
@@ -138,6 +142,40 @@ ${JSON.stringify({ detectors: { [detector.id]: { mode: detector.defaultMode, set
 
 Settings schema:
 ${schemaBlock(detector.settings)}
+`;
+}
+
+/**
+ * Every GuardDuty finding type about EKS (the catalogue, detectors/guardduty-finding-types.ts) with the detector that
+ * handles it and the response its playbook calls for, per plane: from the detectors' `actions`, so the page follows the
+ * playbooks.
+ */
+function findingTypesPage(): string {
+  const cell = (actions: readonly string[]) => actions.map((a) => `\`${a}\``).join(", ");
+  const rows = GUARDDUTY_EKS_FINDING_TYPES.map((entry) => {
+    const detector = DETECTORS.find((d) => d.id === `guardduty-${entry.family}`);
+    if (!detector) throw new Error(`no detector for the GuardDuty family ${entry.family}`);
+    const aws = detector.actions.filter((a) => !a.startsWith("k8s:"));
+    const kube = detector.actions.filter((a) => a.startsWith("k8s:"));
+    const alert = `alert: ${detector.defaultModeReason}`;
+    return `| \`${entry.type}\`${entry.retired ? " (retired)" : ""} | [${entry.source}](${FINDING_SOURCE_PAGES[entry.source]}) | ${entry.family} | [${detector.id}](${detector.id}.md) | \`${detector.defaultMode}\` | ${aws.length > 0 ? cell(aws) : alert} | ${kube.length > 0 ? cell(kube) : "none yet"} |`;
+  });
+  return `${GENERATED}
+# GuardDuty finding types for EKS
+
+Every GuardDuty finding type that can be about an EKS cluster, one of its workloads or one of its worker nodes: EKS
+Protection (Kubernetes audit logs), Runtime Monitoring, Malware Protection for EC2 (EKS container workloads, containers on
+a node, the node's volumes), the EC2 findings that can name a worker node, and the EKS attack sequence. Each is handled by
+the detector of its family; an EC2 finding about an instance that is not an EKS node is not handled.
+
+The response is what the detector's playbook may call for. \`guardduty-compromised-node\` isolates a node only when it is
+the actor or the finding's purpose is Backdoor, CryptoCurrency, Trojan or Impact, \`guardduty-runtime-threat\` only for
+those purposes or a High or Critical severity; otherwise they alert, saying why. The **Kubernetes** column lists the
+\`k8s:*\` actions of the playbook: it fills itself in as the playbooks gain them.
+
+| finding type | source | family | detector | default mode | AWS response | Kubernetes response |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows.join("\n")}
 `;
 }
 
@@ -303,11 +341,13 @@ export function renderDocs(): Map<string, string> {
   );
   pages.set(
     "docs/detectors/README.md",
-    indexPage(
-      "Detectors",
-      DETECTORS.map((d) => `- [\`${d.id}\`](${d.id}.md) (default \`${d.defaultMode}\`): ${d.title}`),
-    ),
+    indexPage("Detectors", [
+      ...DETECTORS.map((d) => `- [\`${d.id}\`](${d.id}.md) (default \`${d.defaultMode}\`): ${d.title}`),
+      "",
+      "Every GuardDuty finding type for EKS, with its detector and response: [guardduty-finding-types](guardduty-finding-types.md).",
+    ]),
   );
+  pages.set("docs/detectors/guardduty-finding-types.md", findingTypesPage());
   pages.set("docs/notifications.md", notificationsPage());
   pages.set("docs/approvals.md", approvalsPage());
   pages.set("docs/iam.md", iamPage());

@@ -93,18 +93,26 @@ export class Applier {
     const question = `\n${escapeTerminal(assessment.title)}\n  ${decision.mode === "approve" ? "needs approval" : "auto"}: ${assessment.actions.map((a) => a.action).join(", ")}\n${steps}\nApply?`;
     const base = { assessmentId: assessment.id, title: assessment.title };
     if (!(await this.confirm(question))) return { ...base, results: [], declined: true };
-    const results: JournalResult[] = await runPlaybook(assessment, {
-      clients: this.clientsFor(assessment.region),
-      kubernetes: this.kubernetes(assessment.region),
-      dryRun: false,
-      assessmentId: assessment.id,
-      account: assessment.account,
-      region: assessment.region,
-      sleep: this.io.sleep ?? realSleep,
-      // The operator waits at the terminal: an EKS update is followed to its end (minutes), not handed to a retry.
-      updateWaitMs: LONG_UPDATE_WAIT_MS,
-      exemptTags: this.options.exemptTags,
-    });
+    const results: JournalResult[] = await runPlaybook(
+      assessment,
+      {
+        clients: this.clientsFor(assessment.region),
+        kubernetes: this.kubernetes(assessment.region),
+        dryRun: false,
+        assessmentId: assessment.id,
+        account: assessment.account,
+        region: assessment.region,
+        sleep: this.io.sleep ?? realSleep,
+        // The operator waits at the terminal: an EKS update is followed to its end (minutes), not handed to a retry.
+        updateWaitMs: LONG_UPDATE_WAIT_MS,
+        exemptTags: this.options.exemptTags,
+      },
+      {
+        // The operator runs this with their own credentials and confirmed the plan as a whole: a later failure undoes
+        // the earlier actions (a refusal of the undo, AccessDenied say, is recorded and the rollback command given).
+        mayUndo: () => true,
+      },
+    );
     const entry: JournalEntry = {
       assessmentId: assessment.id,
       detectorId: assessment.detectorId,

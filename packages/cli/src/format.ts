@@ -1,4 +1,12 @@
-import { type Assessment, type Decision, escapeTerminal, type OutcomeStatus, type PlanStep } from "@eks-responder/core";
+import {
+  type Assessment,
+  type Decision,
+  escapeTerminal,
+  halfDoneNotice,
+  type OutcomeStatus,
+  type PlanStep,
+  stillApplied,
+} from "@eks-responder/core";
 import type { AppliedAssessment } from "./apply.ts";
 import type { FileResult, ReplaySummary } from "./replay.ts";
 import type { painter } from "./terminal.ts";
@@ -135,8 +143,21 @@ export function formatApplied(applied: readonly AppliedAssessment[], paint: Pain
             ? "the steps made before the failure were rolled back"
             : paint("red", "ROLLBACK INCOMPLETE: check the calls above"),
         );
+      if (r.undone) {
+        const ok = r.undone.status === "applied" || r.undone.status === "already-done";
+        out += more(
+          `${paint(ok ? "green" : ["bold", "red"], ok ? "UNDONE" : "NOT UNDONE")} after the failure: ${escapeTerminal(r.undone.reason)}`,
+        );
+        for (const c of r.undone.calls)
+          out += more(
+            paint("dim", `${c.service}:${c.operation} → ${c.result}${c.error ? ` (${escapeTerminal(c.error)})` : ""}`),
+          );
+      }
     }
-    if (a.journal && a.results.some((r) => r.undo)) out += more(`undo with: eks-responder rollback ${a.assessmentId}`);
+    const notice = halfDoneNotice(a.assessmentId, a.results);
+    if (notice) out += more(paint(["bold", "red"], escapeTerminal(notice)));
+    else if (a.journal && stillApplied(a.results).length > 0)
+      out += more(`undo with: eks-responder rollback ${a.assessmentId}`);
   }
   return out ? `${out}\n` : "";
 }

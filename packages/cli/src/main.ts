@@ -23,9 +23,11 @@ Commands:
       in the state folder for rollback. Kubernetes actions (k8s:*) reach the cluster through the kubeconfig of
       --kubeconfig (else the first file of $KUBECONFIG): the context named after the EKS cluster, or whose cluster
       is, else the current context; without one, through an EKS token made with your AWS credentials.
-  rollback [--yes] [--json] [--state-dir DIR | --table TABLE [--region REGION]] [--kubeconfig FILE] OUTCOME_ID
-      Undo a recorded outcome (its id is the assessment id, asm-…) exactly, last action first: from the local record
-      of replay --apply, or from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE).
+  rollback [--yes] [--json] [--dry-run] [--state-dir DIR | --table TABLE [--region REGION]] [--kubeconfig FILE] OUTCOME_ID
+      Undo a recorded outcome (its id is the assessment id, asm-…) exactly: every action of its plan still applied,
+      last first, stopping at the first failure with what stays applied. From the local record of replay --apply, or
+      from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE). --dry-run shows each undo, its
+      calls and the state it puts back, and changes nothing. Kubernetes undos use --kubeconfig as replay --apply does.
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
       Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), in one command, only on nodes
       SSM manages that run an OS Patch Manager supports (Bottlerocket is reported, not patched), and follow the
@@ -105,6 +107,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           table: { type: "string" },
           region: { type: "string" },
           kubeconfig: { type: "string" },
+          "dry-run": { type: "boolean" },
         });
         if (values.help) return help(io);
         const [outcomeId, ...more] = positionals;
@@ -114,6 +117,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             outcomeId,
             yes: values.yes === true,
             json: values.json === true,
+            dryRun: values["dry-run"] === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
             ...rollbackSource(values.table, values.region, io),
             ...(typeof values.kubeconfig === "string" ? { kubeconfig: values.kubeconfig } : {}),

@@ -5,6 +5,7 @@ import {
   getAction,
   getAudit,
   recordAudit,
+  stillApplied,
 } from "@eks-responder/core";
 import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
 import { markRestored } from "@eks-responder/core/guardrails/restored.ts";
@@ -20,6 +21,8 @@ export interface RollbackOptions {
   stateDir: string;
   /** Read the outcome from the deployment's DynamoDB audit instead of the local journal. */
   table?: string;
+  /** Show what would be undone, in order, with each undo's calls and recorded state; change and record nothing. */
+  dryRun?: boolean;
   region?: string;
   /** `--kubeconfig FILE` (else `$KUBECONFIG`'s first file, else EKS tokens), for undoing Kubernetes actions. */
   kubeconfig?: string;
@@ -146,7 +149,9 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     io.stderr.write(`eks-responder: ${options.outcomeId} was already rolled back; nothing was changed\n`);
     return 2;
   }
-  const undoable = entry.results.filter((r) => r.status === "applied" && r.undo !== undefined).reverse();
+  // The whole plan, last action first: what is still applied (an action a later failure already undid is not undone
+  // twice, core actions/run.ts).
+  const undoable = stillApplied(entry.results.map((r) => ({ params: {}, ...r }))).reverse();
   if (undoable.length === 0) {
     io.stderr.write(`eks-responder: ${options.outcomeId} changed nothing that can be undone\n`);
     return 2;
@@ -163,6 +168,7 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
     }
   }
   const describe = undoable.map((r) => `  undo ${r.action}: ${escapeTerminal(r.reason)}`).join("\n");
+  if (options.dryRun) return showRollback(entry, undoable, options.json, io);
   if (!options.yes) {
     if (!io.prompt) {
       io.stderr.write("eks-responder: rollback confirms on a terminal, and standard input is not one; add --yes\n");
@@ -208,7 +214,10 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
   }
   await entry.save(results);
   const failed = results.some((r) => r.status === "failed");
-  if (options.json) io.stdout.write(`${JSON.stringify({ outcomeId: entry.assessmentId, results }, null, 2)}\n`);
+  // What stays applied: the failed undo and every older action after it (the rollback stopped there).
+  const notUndone = undoable.slice(results.length - (failed ? 1 : 0)).map((r) => r.action);
+  if (options.json)
+    io.stdout.write(`${JSON.stringify({ outcomeId: entry.assessmentId, results, notUndone }, null, 2)}\n`);
   else {
     const paint = painter(io.stdout, io.env);
     for (const r of results) {
@@ -216,6 +225,42 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
         `${paint(r.status === "failed" ? ["bold", "red"] : ["bold", "green"], r.status.toUpperCase())} rollback ${r.action}: ${escapeTerminal(r.reason)}\n`,
       );
     }
+    if (failed) {
+      io.stdout.write(
+        `${paint(["bold", "red"], "STOPPED")} at the first failure: undone ${results.length - 1} of ${undoable.length}; still applied, last first: ${notUndone.join(", ")}\n`,
+      );
+    }
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * --dry-run: what the rollback would undo, in order, with the IAM actions each undo sends and the recorded state it
+ * puts back. Nothing is sent: a rollback has no dry-run of its own on EKS, and an EC2 dry-run would still need the
+ * rollback role's credentials.
+ */
+function showRollback(entry: Recorded, undoable: readonly ApplyResult[], json: boolean, io: Io): number {
+  const steps = undoable.map((r) => {
+    const action = getAction(r.action);
+    return {
+      action: action.id,
+      reversible: action.rollback !== undefined,
+      summary: action.rollbackSummary,
+      sends: action.rollbackPermissions,
+      undo: r.undo ?? {},
+    };
+  });
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ outcomeId: entry.assessmentId, dryRun: true, steps }, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout.write(`DRY-RUN: nothing is changed. Rolling back ${entry.assessmentId} would undo, in this order:\n`);
+  for (const [index, step] of steps.entries()) {
+    io.stdout.write(
+      `  ${index + 1}. ${step.action}: ${escapeTerminal(step.reversible ? step.summary : "not reversible: left as it is")}\n` +
+        `     sends ${step.sends.join(", ") || "nothing"}\n` +
+        `     from ${escapeTerminal(JSON.stringify(step.undo))}\n`,
+    );
+  }
+  return 0;
 }

@@ -1,5 +1,14 @@
 export { ACTIONS, actionIds, getAction, planAction } from "./actions/registry.ts";
-export { type ActionOutcome, runPlaybook } from "./actions/run.ts";
+export {
+  type ActionOutcome,
+  halfDoneNotice,
+  isUndone,
+  type PlaybookOptions,
+  rollbackCommandFor,
+  runPlaybook,
+  stillApplied,
+  type UndoRecord,
+} from "./actions/run.ts";
 export type {
   ActionDefinition,
   ApplyContext,

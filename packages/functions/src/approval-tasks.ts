@@ -73,6 +73,7 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
     kubernetes: (region) => rt.kubernetes(region),
     sleep,
     exemptTags: policy.exemptions.tags,
+    auditTable: rt.config.tableName,
     ...(decider?.decision === "approved" ? { approvedBy: decider.approver } : {}),
   });
 }

@@ -67,6 +67,7 @@ export async function handleEvent(
     clients: (region) => rt.clients(region),
     kubernetes: (region) => rt.kubernetes(region),
     sleep,
+    auditTable: table,
     async claim(key) {
       const claim = await (await store).claim(key, {
         inProgressTtlSeconds: claimTtlSeconds(lambda.getRemainingTimeInMillis()),

@@ -815,6 +815,26 @@ async function assume(
   return result.overallResult;
 }
 
+describe("the undo of a plan that fails partway (runPlaybook's mayUndo)", () => {
+  // The functions pass no mayUndo, so they never undo an earlier action after a later one fails: correct only while
+  // neither remediation role may send the whole of any action's rollback. Were one granted, this fails, and that
+  // action's undo could be allowed in respond (core actions/run.ts, PlaybookOptions).
+  it.each(["respond", "approval-apply"] as const)(
+    "the %s role may not send the whole rollback of any action",
+    async (id) => {
+      const policy = functionPolicy(id, context);
+      for (const action of ACTIONS.filter((a) => a.rollback !== undefined)) {
+        const calls = action.rollbackPermissions.flatMap((p) => ROLLBACK_CALLS[p] ?? []);
+        const decisions = await Promise.all(calls.map((call) => decide(policy, call)));
+        expect(
+          decisions.some((d) => d !== "Allowed"),
+          `${id} may send every call of ${action.id}'s rollback`,
+        ).toBe(true);
+      }
+    },
+  );
+});
+
 describe("the operator rollback role", () => {
   const policy = rollbackRolePolicy(context);
   const calls = [...Object.values(ROLLBACK_CALLS).flat(), ...CLI_TABLE_CALLS];

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { LONG_UPDATE_WAIT_MS } from "../actions/eks-calls.ts";
-import { type ActionOutcome, runPlaybook } from "../actions/run.ts";
+import { type ActionOutcome, halfDoneNotice, runPlaybook } from "../actions/run.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { EksResponderError } from "../errors.ts";
@@ -261,6 +261,8 @@ export async function applyApproved(
     exemptTags: readonly ExemptTag[];
     /** Who approved the plan (`email:…`, `slack:…`, as the callback verified it): actions that disrupt need it. */
     approvedBy?: string;
+    /** The deployment's audit table, named in the rollback command of a plan left half done. */
+    auditTable?: string;
   },
 ): Promise<{ outcomes: ActionOutcome[] }> {
   const a = input.assessment;
@@ -279,7 +281,13 @@ export async function applyApproved(
   });
   const failed = outcomes.find((o) => o.status === "failed");
   if (failed) {
-    throw Object.assign(new Error(`${failed.action}: ${failed.reason}`), { name: "ActionFailed", outcomes });
+    // The Apply role holds no rollback permission (runPlaybook, PlaybookOptions): what stays applied, and how to undo
+    // it, is said in the failure the workflow records and notifies.
+    const notice = halfDoneNotice(a.id, outcomes, deps.auditTable);
+    throw Object.assign(new Error([...(notice ? [notice] : []), `${failed.action}: ${failed.reason}`].join("; ")), {
+      name: "ActionFailed",
+      outcomes,
+    });
   }
   // A refusal (an exemption tag on the live resource, a precondition) changed nothing: the workflow catches
   // ActionRefused into its refused path (infra/APPROVAL.md), so the approved change is never reported as applied.

@@ -37,7 +37,7 @@ const WORKLOAD_FINDING =
   /PrivilegedContainer|ContainerWithSensitiveMount|ExecInKubeSystemPod|ExecInPod|WorkloadDeployed|MaliciousFile|SuspiciousFile/;
 
 /** Finding resources that name an EKS cluster or may name one of its nodes. */
-const EKS_RESOURCES = new Set(["Kubernetes", "Runtime", "EC2"]);
+const EKS_RESOURCES = new Set(["Kubernetes", "Runtime", "EC2", "Container"]);
 
 /** EC2 finding purposes that only a compromised host produces, whatever its role in the finding. */
 const COMPROMISE_PURPOSES = new Set(["Backdoor", "CryptoCurrency", "Trojan", "Impact"]);
@@ -83,6 +83,10 @@ function classify(signal: GuardDutySignal): Classification {
       if (WORKLOAD_FINDING.test(type.name))
         return { family: "compromised-workload", reason: "a workload doing what workloads should not" };
       return { family: "compromised-user", reason: "a Kubernetes API caller behaving like an attacker" };
+    case "Container":
+      // Malware Protection's scan of a container that neither Kubernetes nor ECS runs: on an EKS node, someone started
+      // it outside the cluster (https://docs.aws.amazon.com/guardduty/latest/ug/findings-malware-protection.html).
+      return { family: "compromised-workload", reason: "a container on an EKS node that Kubernetes does not run" };
     case "Runtime":
       return { family: "runtime-threat", reason: "malware, crypto-mining or command-and-control seen at runtime" };
     case "EC2":

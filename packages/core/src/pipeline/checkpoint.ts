@@ -18,16 +18,37 @@ export interface RespondCheckpoint {
   partial: { assessmentId: string; outcomes: ActionOutcome[] }[];
 }
 
-/** An earlier attempt's applied outcome wins over this attempt's "already done" for the same action and params. */
+const BY_EARLIER = " (by an earlier attempt of this event)";
+
+/**
+ * This attempt's outcomes with what an earlier attempt of the same event applied. An earlier applied outcome is never
+ * lost, so a rollback of the plan still finds its undo:
+ * - this attempt found the change already made (already-done): the earlier applied outcome stands in for it;
+ * - this attempt did not re-apply it (its check failed or refused, or it never got that far): the earlier applied
+ *   outcome is kept next to this attempt's result for the same action, or after this attempt's outcomes (a playbook
+ *   stops at its first failure, so the actions it did not reach come after the ones it ran).
+ * An action applied again now keeps this attempt's outcome (its undo describes the state it changed).
+ */
 export function mergeOutcomes(earlier: readonly ActionOutcome[] | undefined, now: ActionOutcome[]): ActionOutcome[] {
   if (!earlier || earlier.length === 0) return now;
-  return now.map((o) => {
-    if (o.status !== "already-done") return o;
-    const same = earlier.find(
-      (e) => e.status === "applied" && e.action === o.action && JSON.stringify(e.params) === JSON.stringify(o.params),
-    );
-    return same ? { ...same, reason: `${same.reason} (by an earlier attempt of this event)` } : o;
+  const same = (a: ActionOutcome, b: ActionOutcome) =>
+    a.action === b.action && JSON.stringify(a.params) === JSON.stringify(b.params);
+  const applied = earlier.filter((e) => e.status === "applied");
+  const used = new Set<ActionOutcome>();
+  const kept = (e: ActionOutcome): ActionOutcome => {
+    used.add(e);
+    return e.reason.endsWith(BY_EARLIER) ? e : { ...e, reason: `${e.reason}${BY_EARLIER}` };
+  };
+  const merged = now.flatMap((o) => {
+    const e = applied.find((x) => !used.has(x) && same(x, o));
+    if (!e) return [o];
+    if (o.status === "applied") {
+      used.add(e);
+      return [o];
+    }
+    return o.status === "already-done" ? [kept(e)] : [kept(e), o];
   });
+  return [...merged, ...applied.filter((e) => !used.has(e)).map(kept)];
 }
 
 /**

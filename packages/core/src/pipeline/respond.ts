@@ -1,4 +1,4 @@
-import { type ActionOutcome, runPlaybook, warmPlaybook } from "../actions/run.ts";
+import { type ActionOutcome, halfDoneNotice, runPlaybook, warmPlaybook } from "../actions/run.ts";
 import type { ApplyContext } from "../actions/types.ts";
 import type { AwsClients } from "../aws/clients.ts";
 import { signalKey } from "../detectors/common.ts";
@@ -112,6 +112,11 @@ export interface RespondDeps {
   };
   record(result: RespondResult): Promise<void>;
   notify(result: RespondResult): Promise<void>;
+  /**
+   * The deployment's audit table, named in the rollback command a half-done plan's outcome gives
+   * (`eks-responder rollback asm-… --table <table>`).
+   */
+  auditTable?: string;
 }
 
 export interface RespondResult extends EventResult {
@@ -340,8 +345,14 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         const refused = outcomes.find((o) => o.status === "refused");
         if (refused) result.decisions[index] = downgrade(said, `${refused.action} refused: ${refused.reason}`);
         if (transientFailure({ applied: [{ assessmentId: assessment.id, outcomes }] })) {
+          // Not a verdict: the retry resumes the plan (the earlier actions re-checked, their undo kept by mergeOutcomes).
           checkpoint.partial.push({ assessmentId: assessment.id, outcomes });
         } else {
+          // A permanent failure after earlier actions applied: the functions undo nothing (runPlaybook, PlaybookOptions),
+          // so what stays applied, and the command that undoes it, is a reason of the decision: audited and notified.
+          const notice = halfDoneNotice(assessment.id, outcomes, deps.auditTable);
+          const decided = result.decisions[index] ?? said;
+          if (notice) result.decisions[index] = { ...decided, reasons: [...decided.reasons, notice] };
           checkpoint.done.push({ decision: result.decisions[index] ?? said, outcomes });
         }
       } else if (current.mode === "approve") {
@@ -384,8 +395,10 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
     const outcomes = result.applied.flatMap((a) => a.outcomes);
     if (outcomes.length > 0) {
       const failed = outcomes.find((o) => o.status === "failed");
+      const halfDone = result.applied.flatMap((a) => halfDoneNotice(a.assessmentId, a.outcomes, deps.auditTable) ?? []);
       result.reason = failed
-        ? `${failed.action} failed: ${failed.reason}`
+        ? // What stays applied first: the notifications cut a long reason, and this part must be read.
+          [...halfDone, `${failed.action} failed: ${failed.reason}`].join("; ")
         : outcomes.map((o) => `${o.action} ${o.status}: ${o.reason}`).join("; ");
     } else if (result.approvals.length > 0) {
       result.reason = `approval requested: ${result.approvals.map((a) => a.executionArn).join(", ")}`;

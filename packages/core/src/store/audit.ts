@@ -15,6 +15,7 @@
  * recording writes under the first claim's time) is recognised and kept once.
  */
 import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { UndoRecord } from "../actions/run.ts";
 import type { ApplyResult } from "../actions/types.ts";
 import { MODES, type Mode, SEVERITIES, type Severity } from "../detectors/types.ts";
 import { OUTCOME_STATUSES, type OutcomeStatus, type PlanStep } from "../pipeline/types.ts";
@@ -46,8 +47,10 @@ export interface AuditEntry {
   outcome: OutcomeStatus;
   reasons: string[];
   plan: PlanStep[];
-  /** What each action did, with `before` and `undo`. */
-  results?: ApplyResult[];
+  /**
+   * What each action did, with `before` and `undo`, and, for an action a later failure undid (or could not), `undone`.
+   */
+  results?: (ApplyResult & { undone?: UndoRecord })[];
   /** ISO time; stored in the canonical `toISOString()` form so records sort by time. */
   recordedAt: string;
 }
