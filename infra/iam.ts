@@ -18,6 +18,7 @@
  *   Describe* (DescribeInstances, DescribeNetworkInterfaces, DescribeSecurityGroups, DescribeSecurityGroupRules) list
  *   no resource type: `*`.
  *   DescribeInstanceAttribute: instance. Revoke/AuthorizeSecurityGroup*: security-group (+ security-group-rule).
+ *   ModifySecurityGroupRules: security-group and security-group-rule (both required).
  *   CreateSecurityGroup: security-group, vpc. ModifyInstanceAttribute: instance. ModifyNetworkInterfaceAttribute:
  *   network-interface (+ instance, security-group, subnet). CreateSnapshots: instance, volume, snapshot (snapshot ARNs
  *   have no account: `arn:aws:ec2:<region>::snapshot/*`). CreateTags: condition key ec2:CreateAction; DeleteTags:
@@ -41,6 +42,7 @@
  * - Step Functions logging to CloudWatch Logs needs the log-delivery actions on `*`:
  *   https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
  */
+import { CLUSTER_NAME_TAG } from "../packages/core/src/actions/cluster-security-group.ts";
 import { QUARANTINE_GROUP_TAG, QUARANTINE_TAG } from "../packages/core/src/actions/isolate-instance.action.ts";
 import { PATCH_RUN_TAG } from "../packages/core/src/actions/patch-nodes.action.ts";
 import { ACTIONS } from "../packages/core/src/actions/registry.ts";
@@ -158,6 +160,17 @@ const SCOPES = {
   },
   // The rules a request creates (the SAR lists security-group-rule for Authorize*); the group decides, above.
   ec2NewRules: { sid: "Ec2RulesOfAuthorizedGroups", resources: (c) => [arn(c, "ec2", "security-group-rule/*")] },
+  // ec2:revoke-ingress turns a widened rule of an EKS cluster security group back into its self reference (and rollback
+  // back again): on groups EKS created only, by the aws:eks:cluster-name tag EKS puts on them (an aws: tag, which no
+  // one else can set: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions). Not
+  // expressible: the rule's new source (no condition key), so the role could also widen a rule of such a group.
+  ec2ModifyClusterGroupRules: {
+    sid: "Ec2ModifyRulesOfEksCreatedGroups",
+    resources: (c) => [arn(c, "ec2", "security-group/*")],
+    condition: () => ({ Null: { [`aws:ResourceTag/${CLUSTER_NAME_TAG}`]: ["false"] } }),
+  },
+  // ModifySecurityGroupRules names the rules too (security-group-rule, required); the group decides, above.
+  ec2ExistingRules: { sid: "Ec2RulesOfModifiedGroups", resources: (c) => [arn(c, "ec2", "security-group-rule/*")] },
   ec2RevokeQuarantineEgress: {
     sid: "Ec2EmptyQuarantineGroupEgress",
     resources: (c) => [arn(c, "ec2", "security-group/*")],
@@ -271,6 +284,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:DescribeSecurityGroupRules": ["ec2Describe"],
   "ec2:RevokeSecurityGroupIngress": ["ec2SecurityGroupRules"],
   "ec2:RevokeSecurityGroupEgress": ["ec2RevokeQuarantineEgress"],
+  "ec2:ModifySecurityGroupRules": ["ec2ModifyClusterGroupRules", "ec2ExistingRules"],
   "ec2:AuthorizeSecurityGroupIngress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:AuthorizeSecurityGroupEgress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:CreateSecurityGroup": ["ec2CreateQuarantineGroup"],
@@ -304,6 +318,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
 /** Where each IAM action of rollback is allowed. Every `rollbackPermissions` entry in ACTIONS must be here. */
 export const ROLLBACK_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
   "ec2:AuthorizeSecurityGroupIngress": ["ec2SecurityGroupRules"],
+  "ec2:ModifySecurityGroupRules": ["ec2ModifyClusterGroupRules", "ec2ExistingRules"],
   "ec2:DeleteTags": ["ec2QuarantineTag"],
   "ec2:ModifyInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],

@@ -71,6 +71,16 @@ const PATCH_RUN_TAG = "eks-responder:patch-run";
 const GROUP_ROLE_TAG = "aws:ResourceTag/eks-responder:quarantine-group";
 const ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
+/** ModifySecurityGroupRules on the cluster security group (tagged aws:eks:cluster-name by EKS) and its rule. */
+const CLUSTER_SG_MODIFY: Call[] = [
+  {
+    action: "ec2:ModifySecurityGroupRules",
+    resource: SG,
+    context: { "aws:ResourceTag/aws:eks:cluster-name": "prod-eks" },
+  },
+  { action: "ec2:ModifySecurityGroupRules", resource: SGR },
+];
+
 /**
  * Every AWS request check and apply of the actions make, with the resources AWS authorizes for it and the request's
  * condition keys. Written independently of infra/iam.ts: the test below demands one entry per `permissions` entry.
@@ -85,6 +95,8 @@ const APPLY_CALLS: Record<string, Call[]> = {
   "ec2:RevokeSecurityGroupEgress": [
     { action: "ec2:RevokeSecurityGroupEgress", resource: SG, context: { [GROUP_ROLE_TAG]: "quarantine" } },
   ],
+  // revoke-ingress turns a widened rule of an EKS cluster security group back into its self reference
+  "ec2:ModifySecurityGroupRules": CLUSTER_SG_MODIFY,
   // isolate-instance opens its new transition group only
   "ec2:AuthorizeSecurityGroupIngress": [
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG, context: { [GROUP_ROLE_TAG]: "transition" } },
@@ -184,6 +196,8 @@ const ROLLBACK_CALLS: Record<string, Call[]> = {
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG },
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SGR },
   ],
+  // revoke-ingress: a cluster security group's rule modified back to what it was
+  "ec2:ModifySecurityGroupRules": CLUSTER_SG_MODIFY,
   "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } }],
   "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyNetworkInterfaceAttribute": [ENI, INSTANCE, SG, SUBNET].map((resource) => ({
@@ -394,6 +408,8 @@ const DANGEROUS: Call[] = [
   { action: "kms:Decrypt", resource: context.topicKeyArn },
   { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": ["eks:cluster-name"] } },
   { action: "ec2:CreateTags", resource: SG },
+  // ModifySecurityGroupRules on a group EKS did not create (no aws:eks:cluster-name tag)
+  { action: "ec2:ModifySecurityGroupRules", resource: SG },
   { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": ["Name"] } },
   { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG, "eks:nodegroup-name"] } },
   { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG, "Name"] } },
