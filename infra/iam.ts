@@ -25,6 +25,7 @@
  *   aws:TagKeys. Tagging on create: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
  * - EKS: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
  *   DescribeCluster, UpdateClusterConfig, CreateAccessEntry: cluster; the other access-entry actions: access-entry.
+ *   DescribeNodegroup, UpdateNodegroupVersion: nodegroup. DescribeUpdate: cluster (+ nodegroup).
  * - Systems Manager: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
  *   DescribeInstanceInformation and ListCommandInvocations: no resource type, `*`. SendCommand: document (required) and
  *   instance. GetParameter: parameter.
@@ -219,6 +220,8 @@ const SCOPES = {
   // DescribeVpcAttribute: vpc (required), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
   ec2Vpcs: { sid: "Ec2VpcAttributes", resources: (c) => [arn(c, "ec2", "vpc/*")] },
   eksClusters: { sid: "EksClusters", resources: (c) => [arn(c, "eks", "cluster/*")] },
+  // patch-nodes reads a managed node group and starts its AMI update (nodegroup/<cluster>/<name>/<uuid>).
+  eksNodegroups: { sid: "EksNodegroups", resources: (c) => [arn(c, "eks", "nodegroup/*")] },
   // What apply sends: public access narrowed or off, private access on, log types on. Turning logging or private
   // access off, and every other setting, is denied. Not expressible: publicAccessCidrs has no condition key, so a
   // role that may narrow the public CIDRs may also widen them (or turn public access on).
@@ -297,8 +300,12 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:CreateSnapshots": ["ec2Snapshots"],
   "ec2:DescribeVpcAttribute": ["ec2Vpcs"],
   "eks:DescribeCluster": ["eksClusters"],
-  // DescribeUpdate: cluster (required; nodegroup and addon optional, not used).
-  "eks:DescribeUpdate": ["eksClusters"],
+  // DescribeUpdate: cluster (required), and nodegroup for a node group's update (patch-nodes); addon not used.
+  "eks:DescribeUpdate": ["eksClusters", "eksNodegroups"],
+  "eks:DescribeNodegroup": ["eksNodegroups"],
+  // The SAR lists no condition key for UpdateNodegroupVersion: any managed node group's AMI (or Kubernetes version,
+  // which the action never sends past the cluster's) can be updated by the roles.
+  "eks:UpdateNodegroupVersion": ["eksNodegroups"],
   "eks:UpdateClusterConfig": ["eksClusterConfigApply"],
   "eks:ListAssociatedAccessPolicies": ["eksAccessEntries"],
   "eks:DescribeAccessEntry": ["eksAccessEntries"],

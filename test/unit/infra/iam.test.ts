@@ -60,6 +60,7 @@ const SUBNET = ec2("subnet/subnet-0abcdef1234567890");
 const VPC = ec2("vpc/vpc-0abcdef1234567890");
 const SNAPSHOT = `arn:aws:ec2:${REGION}::snapshot/snap-0abcdef1234567890`;
 const CLUSTER = `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/prod-eks`;
+const NODEGROUP = `arn:aws:eks:${REGION}:${ACCOUNT}:nodegroup/prod-eks/bottlerocket/4ac6b2f0-1111-2222-3333-444455556666`;
 const ACCESS_ENTRY = `arn:aws:eks:${REGION}:${ACCOUNT}:access-entry/prod-eks/role/${ACCOUNT}/ci-admin/3ac6a6b8-0b7b-4a5e-9f3c-0123456789ab`;
 const PATCH_DOCUMENT = `arn:aws:ssm:${REGION}::document/AWS-RunPatchBaseline`;
 const ASG = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8f9e1c2d-1111-2222-3333-444455556666:autoScalingGroupName/eks-general-20250101`;
@@ -133,8 +134,14 @@ const APPLY_CALLS: Record<string, Call[]> = {
   })),
   "ec2:CreateSnapshots": [INSTANCE, VOLUME, SNAPSHOT].map((resource) => ({ action: "ec2:CreateSnapshots", resource })),
   "eks:DescribeCluster": [{ action: "eks:DescribeCluster", resource: CLUSTER }],
-  // restrict-endpoint and enable-logging follow their update to its end
-  "eks:DescribeUpdate": [{ action: "eks:DescribeUpdate", resource: CLUSTER }],
+  // restrict-endpoint and enable-logging follow their update to its end, patch-nodes a node group's AMI update
+  "eks:DescribeUpdate": [
+    { action: "eks:DescribeUpdate", resource: CLUSTER },
+    { action: "eks:DescribeUpdate", resource: NODEGROUP },
+  ],
+  // patch-nodes: the AMI update of a managed node group whose nodes Patch Manager does not patch
+  "eks:DescribeNodegroup": [{ action: "eks:DescribeNodegroup", resource: NODEGROUP }],
+  "eks:UpdateNodegroupVersion": [{ action: "eks:UpdateNodegroupVersion", resource: NODEGROUP }],
   // restrict-endpoint reads the VPC's DNS attributes before it turns private access on
   "ec2:DescribeVpcAttribute": [{ action: "ec2:DescribeVpcAttribute", resource: VPC }],
   // restrict-endpoint (narrow with private on, or public off with private on) and enable-logging (types on)
