@@ -18,12 +18,14 @@
  *   Describe* (DescribeInstances, DescribeNetworkInterfaces, DescribeSecurityGroups, DescribeSecurityGroupRules) list
  *   no resource type: `*`.
  *   DescribeInstanceAttribute: instance. Revoke/AuthorizeSecurityGroup*: security-group (+ security-group-rule).
+ *   ModifySecurityGroupRules: security-group and security-group-rule (both required).
  *   CreateSecurityGroup: security-group, vpc. ModifyInstanceAttribute: instance. ModifyNetworkInterfaceAttribute:
  *   network-interface (+ instance, security-group, subnet). CreateSnapshots: instance, volume, snapshot (snapshot ARNs
  *   have no account: `arn:aws:ec2:<region>::snapshot/*`). CreateTags: condition key ec2:CreateAction; DeleteTags:
  *   aws:TagKeys. Tagging on create: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
  * - EKS: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
  *   DescribeCluster, UpdateClusterConfig, CreateAccessEntry: cluster; the other access-entry actions: access-entry.
+ *   DescribeNodegroup, UpdateNodegroupVersion: nodegroup. DescribeUpdate: cluster (+ nodegroup).
  * - Systems Manager: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
  *   DescribeInstanceInformation and ListCommandInvocations: no resource type, `*`. SendCommand: document (required) and
  *   instance. GetParameter: parameter.
@@ -41,6 +43,7 @@
  * - Step Functions logging to CloudWatch Logs needs the log-delivery actions on `*`:
  *   https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
  */
+import { CLUSTER_NAME_TAG } from "../packages/core/src/actions/cluster-security-group.ts";
 import { QUARANTINE_GROUP_TAG, QUARANTINE_TAG } from "../packages/core/src/actions/isolate-instance.action.ts";
 import { PATCH_RUN_TAG } from "../packages/core/src/actions/patch-nodes.action.ts";
 import { ACTIONS } from "../packages/core/src/actions/registry.ts";
@@ -162,6 +165,17 @@ const SCOPES = {
   },
   // The rules a request creates (the SAR lists security-group-rule for Authorize*); the group decides, above.
   ec2NewRules: { sid: "Ec2RulesOfAuthorizedGroups", resources: (c) => [arn(c, "ec2", "security-group-rule/*")] },
+  // ec2:revoke-ingress turns a widened rule of an EKS cluster security group back into its self reference (and rollback
+  // back again): on groups EKS created only, by the aws:eks:cluster-name tag EKS puts on them (an aws: tag, which no
+  // one else can set: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions). Not
+  // expressible: the rule's new source (no condition key), so the role could also widen a rule of such a group.
+  ec2ModifyClusterGroupRules: {
+    sid: "Ec2ModifyRulesOfEksCreatedGroups",
+    resources: (c) => [arn(c, "ec2", "security-group/*")],
+    condition: () => ({ Null: { [`aws:ResourceTag/${CLUSTER_NAME_TAG}`]: ["false"] } }),
+  },
+  // ModifySecurityGroupRules names the rules too (security-group-rule, required); the group decides, above.
+  ec2ExistingRules: { sid: "Ec2RulesOfModifiedGroups", resources: (c) => [arn(c, "ec2", "security-group-rule/*")] },
   ec2RevokeQuarantineEgress: {
     sid: "Ec2EmptyQuarantineGroupEgress",
     resources: (c) => [arn(c, "ec2", "security-group/*")],
@@ -210,6 +224,8 @@ const SCOPES = {
   // DescribeVpcAttribute: vpc (required), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
   ec2Vpcs: { sid: "Ec2VpcAttributes", resources: (c) => [arn(c, "ec2", "vpc/*")] },
   eksClusters: { sid: "EksClusters", resources: (c) => [arn(c, "eks", "cluster/*")] },
+  // patch-nodes reads a managed node group and starts its AMI update (nodegroup/<cluster>/<name>/<uuid>).
+  eksNodegroups: { sid: "EksNodegroups", resources: (c) => [arn(c, "eks", "nodegroup/*")] },
   // What apply sends: public access narrowed or off, private access on, log types on. Turning logging or private
   // access off, and every other setting, is denied. Not expressible: publicAccessCidrs has no condition key, so a
   // role that may narrow the public CIDRs may also widen them (or turn public access on).
@@ -275,6 +291,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:DescribeSecurityGroupRules": ["ec2Describe"],
   "ec2:RevokeSecurityGroupIngress": ["ec2SecurityGroupRules"],
   "ec2:RevokeSecurityGroupEgress": ["ec2RevokeQuarantineEgress"],
+  "ec2:ModifySecurityGroupRules": ["ec2ModifyClusterGroupRules", "ec2ExistingRules"],
   "ec2:AuthorizeSecurityGroupIngress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:AuthorizeSecurityGroupEgress": ["ec2AuthorizeTransitionGroup", "ec2NewRules"],
   "ec2:CreateSecurityGroup": ["ec2CreateQuarantineGroup"],
@@ -287,8 +304,12 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
   "ec2:CreateSnapshots": ["ec2Snapshots"],
   "ec2:DescribeVpcAttribute": ["ec2Vpcs"],
   "eks:DescribeCluster": ["eksClusters"],
-  // DescribeUpdate: cluster (required; nodegroup and addon optional, not used).
-  "eks:DescribeUpdate": ["eksClusters"],
+  // DescribeUpdate: cluster (required), and nodegroup for a node group's update (patch-nodes); addon not used.
+  "eks:DescribeUpdate": ["eksClusters", "eksNodegroups"],
+  "eks:DescribeNodegroup": ["eksNodegroups"],
+  // The SAR lists no condition key for UpdateNodegroupVersion: any managed node group's AMI (or Kubernetes version,
+  // which the action never sends past the cluster's) can be updated by the roles.
+  "eks:UpdateNodegroupVersion": ["eksNodegroups"],
   "eks:UpdateClusterConfig": ["eksClusterConfigApply"],
   "eks:ListAssociatedAccessPolicies": ["eksAccessEntries"],
   "eks:DescribeAccessEntry": ["eksAccessEntries"],
@@ -308,6 +329,7 @@ export const REMEDIATION_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = 
 /** Where each IAM action of rollback is allowed. Every `rollbackPermissions` entry in ACTIONS must be here. */
 export const ROLLBACK_SCOPES: Readonly<Record<string, readonly ScopeId[]>> = {
   "ec2:AuthorizeSecurityGroupIngress": ["ec2SecurityGroupRules"],
+  "ec2:ModifySecurityGroupRules": ["ec2ModifyClusterGroupRules", "ec2ExistingRules"],
   "ec2:DeleteTags": ["ec2QuarantineTag"],
   "ec2:ModifyInstanceAttribute": ["ec2Instances"],
   "ec2:ModifyNetworkInterfaceAttribute": ["ec2NetworkInterfaces"],

@@ -132,6 +132,13 @@ const FLAGGED: Record<string, Flagged> = {
     ruleIds: ["sgr-07f8091a2b3c4d5e6"],
     calls: revokeRules(SG, ["sgr-07f8091a2b3c4d5e6"]),
   },
+  [`${MSR}/cluster-sg-self-rule-widened.json`]: {
+    severity: "critical",
+    title: "Security group sg-0e1d2c3b4a5968778 rule changed to sgr-0aaaaaaaaaaaaaa01: all traffic from 0.0.0.0/0",
+    groupId: "sg-0e1d2c3b4a5968778",
+    ruleIds: ["sgr-0aaaaaaaaaaaaaa01"],
+    calls: revokeRules("sg-0e1d2c3b4a5968778", ["sgr-0aaaaaaaaaaaaaa01"]),
+  },
   [`${MSR}/ssh-ipv4-world.json`]: {
     severity: "high",
     title: `Security group ${SG} rule changed to sgr-0a1b2c3d4e5f60789: tcp/22 from 0.0.0.0/0`,
@@ -201,6 +208,22 @@ describe("ec2-open-ingress", () => {
     );
     expect(decision.reasons).toContain("would apply 1 call (dry-run: nothing is changed)");
     expect(result.outcome).toBe("dry-run");
+  });
+
+  it.each([
+    [`${MSR}/cluster-sg-self-rule-widened.json`, true],
+    [`${SGI}/all-traffic-ipv4-open.json`, true],
+    [`${MSR}/ssh-ipv4-world.json`, false],
+  ])("says in %s whether the rule may be a cluster security group's widened self rule", (relPath, allTraffic) => {
+    // prepare
+    const policy = defaultPolicy();
+
+    // act
+    const [assessment] = mine(run(relPath, policy));
+
+    // assess
+    const noted = must(assessment, "assessment").notes.some((n) => n.includes("cluster security group's self rule"));
+    expect(noted).toBe(allTraffic);
   });
 
   it.each(BENIGN)("finds nothing in %s (prefix list, group reference, narrow or private CIDR)", (relPath) => {

@@ -61,6 +61,7 @@ const SUBNET = ec2("subnet/subnet-0abcdef1234567890");
 const VPC = ec2("vpc/vpc-0abcdef1234567890");
 const SNAPSHOT = `arn:aws:ec2:${REGION}::snapshot/snap-0abcdef1234567890`;
 const CLUSTER = `arn:aws:eks:${REGION}:${ACCOUNT}:cluster/prod-eks`;
+const NODEGROUP = `arn:aws:eks:${REGION}:${ACCOUNT}:nodegroup/prod-eks/bottlerocket/4ac6b2f0-1111-2222-3333-444455556666`;
 const ACCESS_ENTRY = `arn:aws:eks:${REGION}:${ACCOUNT}:access-entry/prod-eks/role/${ACCOUNT}/ci-admin/3ac6a6b8-0b7b-4a5e-9f3c-0123456789ab`;
 const PATCH_DOCUMENT = `arn:aws:ssm:${REGION}::document/AWS-RunPatchBaseline`;
 const ASG = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:8f9e1c2d-1111-2222-3333-444455556666:autoScalingGroupName/eks-general-20250101`;
@@ -71,6 +72,16 @@ const PATCH_RUN_TAG = "eks-responder:patch-run";
 
 const GROUP_ROLE_TAG = "aws:ResourceTag/eks-responder:quarantine-group";
 const ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/** ModifySecurityGroupRules on the cluster security group (tagged aws:eks:cluster-name by EKS) and its rule. */
+const CLUSTER_SG_MODIFY: Call[] = [
+  {
+    action: "ec2:ModifySecurityGroupRules",
+    resource: SG,
+    context: { "aws:ResourceTag/aws:eks:cluster-name": "prod-eks" },
+  },
+  { action: "ec2:ModifySecurityGroupRules", resource: SGR },
+];
 
 /**
  * Every AWS request check and apply of the actions make, with the resources AWS authorizes for it and the request's
@@ -86,6 +97,8 @@ const APPLY_CALLS: Record<string, Call[]> = {
   "ec2:RevokeSecurityGroupEgress": [
     { action: "ec2:RevokeSecurityGroupEgress", resource: SG, context: { [GROUP_ROLE_TAG]: "quarantine" } },
   ],
+  // revoke-ingress turns a widened rule of an EKS cluster security group back into its self reference
+  "ec2:ModifySecurityGroupRules": CLUSTER_SG_MODIFY,
   // isolate-instance opens its new transition group only
   "ec2:AuthorizeSecurityGroupIngress": [
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG, context: { [GROUP_ROLE_TAG]: "transition" } },
@@ -122,8 +135,14 @@ const APPLY_CALLS: Record<string, Call[]> = {
   })),
   "ec2:CreateSnapshots": [INSTANCE, VOLUME, SNAPSHOT].map((resource) => ({ action: "ec2:CreateSnapshots", resource })),
   "eks:DescribeCluster": [{ action: "eks:DescribeCluster", resource: CLUSTER }],
-  // restrict-endpoint and enable-logging follow their update to its end
-  "eks:DescribeUpdate": [{ action: "eks:DescribeUpdate", resource: CLUSTER }],
+  // restrict-endpoint and enable-logging follow their update to its end, patch-nodes a node group's AMI update
+  "eks:DescribeUpdate": [
+    { action: "eks:DescribeUpdate", resource: CLUSTER },
+    { action: "eks:DescribeUpdate", resource: NODEGROUP },
+  ],
+  // patch-nodes: the AMI update of a managed node group whose nodes Patch Manager does not patch
+  "eks:DescribeNodegroup": [{ action: "eks:DescribeNodegroup", resource: NODEGROUP }],
+  "eks:UpdateNodegroupVersion": [{ action: "eks:UpdateNodegroupVersion", resource: NODEGROUP }],
   // restrict-endpoint reads the VPC's DNS attributes before it turns private access on
   "ec2:DescribeVpcAttribute": [{ action: "ec2:DescribeVpcAttribute", resource: VPC }],
   // restrict-endpoint (narrow with private on, or public off with private on) and enable-logging (types on)
@@ -185,6 +204,8 @@ const ROLLBACK_CALLS: Record<string, Call[]> = {
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG },
     { action: "ec2:AuthorizeSecurityGroupIngress", resource: SGR },
   ],
+  // revoke-ingress: a cluster security group's rule modified back to what it was
+  "ec2:ModifySecurityGroupRules": CLUSTER_SG_MODIFY,
   "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } }],
   "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
   "ec2:ModifyNetworkInterfaceAttribute": [ENI, INSTANCE, SG, SUBNET].map((resource) => ({
@@ -395,6 +416,8 @@ const DANGEROUS: Call[] = [
   { action: "kms:Decrypt", resource: context.topicKeyArn },
   { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": ["eks:cluster-name"] } },
   { action: "ec2:CreateTags", resource: SG },
+  // ModifySecurityGroupRules on a group EKS did not create (no aws:eks:cluster-name tag)
+  { action: "ec2:ModifySecurityGroupRules", resource: SG },
   { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": ["Name"] } },
   { action: "ec2:CreateTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG, "eks:nodegroup-name"] } },
   { action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [PATCH_RUN_TAG, "Name"] } },

@@ -258,6 +258,19 @@ const EXPECTED: Record<string, JsonObject> = {
       },
     ],
   },
+  [`${MSR}/cluster-sg-self-rule-widened.json`]: {
+    eventName: "ModifySecurityGroupRules",
+    groupId: "sg-0e1d2c3b4a5968778",
+    rules: [
+      {
+        ruleId: "sgr-0aaaaaaaaaaaaaa01",
+        groupId: "sg-0e1d2c3b4a5968778",
+        isEgress: false,
+        protocol: "-1",
+        cidrIpv4: "0.0.0.0/0",
+      },
+    ],
+  },
   [`${MSR}/ssh-ipv4-world.json`]: {
     eventName: "ModifySecurityGroupRules",
     groupId: SG,

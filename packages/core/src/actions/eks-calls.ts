@@ -58,7 +58,7 @@ export function isNoChangeNeeded(error: unknown): boolean {
 
 /** How one cluster update ended, as the actions report it. */
 export type UpdateOutcome =
-  | { status: "successful"; updateId: string }
+  | { status: "successful"; updateId: string; update: Update }
   | { status: "no-change"; message: string }
   | { status: "failed"; updateId: string; updateStatus: string; errors: string }
   /** `started`: EKS accepted our update and it is still running (it may yet succeed); false: another one kept it busy. */
@@ -80,17 +80,43 @@ function errorsOf(errors: readonly ErrorDetail[] | undefined): string {
  * UPDATE_POLL_MS through ctx.sleep. Any other error is thrown (the action records it as failed).
  */
 export async function runClusterUpdate(ctx: ApplyContext, log: CallLog, input: UpdateInput): Promise<UpdateOutcome> {
-  const { DescribeUpdateCommand, UpdateClusterConfigCommand } = await import("@aws-sdk/client-eks");
+  const { UpdateClusterConfigCommand } = await import("@aws-sdk/client-eks");
+  const eks: EKSClient = await ctx.clients.eks();
+  return runEksUpdate(ctx, log, {
+    operation: "UpdateClusterConfig",
+    params: { ...input },
+    what: input.name ?? "the cluster",
+    describe: { name: input.name ?? "" },
+    start: async () => (await eks.send(new UpdateClusterConfigCommand(input))).update,
+  });
+}
+
+/** One EKS update to start and follow: the call that starts it, and what DescribeUpdate needs besides its id. */
+export interface EksUpdateStart {
+  operation: string;
+  params: Record<string, unknown>;
+  /** What is updated, for the reasons: the cluster, or "node group <name> of <cluster>". */
+  what: string;
+  /** DescribeUpdate's `name` (the cluster) and, for a node group's update, `nodegroupName`. */
+  describe: { name: string; nodegroupName?: string };
+  start(): Promise<Update | undefined>;
+}
+
+/**
+ * Starts an EKS update (a cluster's, or a node group's) and follows it through DescribeUpdate as runClusterUpdate
+ * describes; DescribeUpdate takes the node group's name for a node group's update
+ * (https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeUpdate.html).
+ */
+export async function runEksUpdate(ctx: ApplyContext, log: CallLog, start: EksUpdateStart): Promise<UpdateOutcome> {
+  const { DescribeUpdateCommand } = await import("@aws-sdk/client-eks");
   const eks: EKSClient = await ctx.clients.eks();
   const budget = ctx.updateWaitMs ?? RESPOND_UPDATE_WAIT_MS;
   let waited = 0;
   let update: Update | undefined;
   while (update === undefined) {
     try {
-      const output = await log.send("eks", "UpdateClusterConfig", { ...input }, () =>
-        eks.send(new UpdateClusterConfigCommand(input)),
-      );
-      update = output === "dry-run-ok" || !output.update ? {} : output.update;
+      const output = await log.send("eks", start.operation, start.params, () => start.start());
+      update = output === "dry-run-ok" || !output ? {} : output;
     } catch (error) {
       if (isNoChangeNeeded(error)) return { status: "no-change", message: awsErrorMessage(error) };
       if (awsErrorCode(error) !== "ResourceInUseException") throw error;
@@ -98,7 +124,7 @@ export async function runClusterUpdate(ctx: ApplyContext, log: CallLog, input: U
         return {
           status: "still-in-progress",
           started: false,
-          reason: `another update of ${input.name} was still in progress after ${waited / 1000} s (${awsErrorMessage(error)})`,
+          reason: `another update of ${start.what} was still in progress after ${waited / 1000} s (${awsErrorMessage(error)})`,
         };
       }
       await ctx.sleep(UPDATE_POLL_MS);
@@ -106,10 +132,10 @@ export async function runClusterUpdate(ctx: ApplyContext, log: CallLog, input: U
     }
   }
   const updateId = update.id;
-  if (!updateId) throw new Error(`UpdateClusterConfig of ${input.name} answered no update id: its outcome is unknown`);
+  if (!updateId) throw new Error(`${start.operation} of ${start.what} answered no update id: its outcome is unknown`);
   for (;;) {
     const status = update.status;
-    if (status === "Successful") return { status: "successful", updateId };
+    if (status === "Successful") return { status: "successful", updateId, update };
     if (status === "Failed" || status === "Cancelled") {
       return { status: "failed", updateId, updateStatus: status, errors: errorsOf(update.errors) };
     }
@@ -117,12 +143,12 @@ export async function runClusterUpdate(ctx: ApplyContext, log: CallLog, input: U
       return {
         status: "still-in-progress",
         started: true,
-        reason: `update ${updateId} of ${input.name} was still ${status ?? "InProgress"} after ${waited / 1000} s`,
+        reason: `update ${updateId} of ${start.what} was still ${status ?? "InProgress"} after ${waited / 1000} s`,
       };
     }
     await ctx.sleep(UPDATE_POLL_MS);
     waited += UPDATE_POLL_MS;
-    const request = { name: input.name, updateId };
+    const request = { ...start.describe, updateId };
     const output = await log.send("eks", "DescribeUpdate", request, () => eks.send(new DescribeUpdateCommand(request)));
     if (output === "dry-run-ok" || !output.update) throw new Error(`DescribeUpdate returned no update ${updateId}`);
     update = output.update;

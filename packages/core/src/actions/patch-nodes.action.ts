@@ -1,6 +1,15 @@
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
+import { ec2TagRecord } from "./ec2-tags.ts";
 import { clusterName, instanceId } from "./ids.ts";
+import {
+  AMI_APPROVAL,
+  type AmiUpdate,
+  amiDetails,
+  amiReason,
+  amiUpdatesFor,
+  runAmiUpdates,
+} from "./patch-nodes.ami.ts";
 import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult, PlanContext, PlannedCall } from "./types.ts";
 
 /**
@@ -84,6 +93,11 @@ const params = z
       "10%",
     ),
     maxErrors: z._default(z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 0")), "0"),
+    /**
+     * The AMI release a managed node group's AMI update moves to (nodes Patch Manager does not patch); absent: the
+     * latest release of the cluster's Kubernetes version (patch-nodes.ami.ts).
+     */
+    releaseVersion: z.optional(z.string().check(z.minLength(1))),
   })
   .check(
     z.refine((p) => (p.instanceIds === undefined) !== (p.clusterName === undefined), {
@@ -127,12 +141,15 @@ function commandBase(p: Params, ctx: PlanContext) {
   };
 }
 
-/** The instances to patch: the ids given, or the running nodes of the cluster (and node group) by each kind's tags. */
-async function targets(p: Params, ctx: ApplyContext, log: CallLog): Promise<string[]> {
-  if (p.instanceIds) return p.instanceIds;
+/**
+ * The instances to patch: the ids given, or the running nodes of the cluster (and node group) by each kind's tags,
+ * with the tags DescribeInstances answered (what tells a managed node group's node from the others).
+ */
+async function targets(p: Params, ctx: ApplyContext, log: CallLog): Promise<Map<string, Record<string, string>>> {
+  if (p.instanceIds) return new Map(p.instanceIds.map((id) => [id, {}]));
+  const found = new Map<string, Record<string, string>>();
   const { DescribeInstancesCommand } = await import("../aws/ec2.ts");
   const ec2 = await ctx.clients.ec2();
-  const ids = new Set<string>();
   for (const Filters of clusterFilters(p)) {
     let NextToken: string | undefined;
     do {
@@ -142,11 +159,11 @@ async function targets(p: Params, ctx: ApplyContext, log: CallLog): Promise<stri
       );
       if (page === "dry-run-ok") break;
       for (const r of page.Reservations ?? [])
-        for (const i of r.Instances ?? []) if (i.InstanceId) ids.add(i.InstanceId);
+        for (const i of r.Instances ?? []) if (i.InstanceId) found.set(i.InstanceId, ec2TagRecord(i.Tags));
       NextToken = page.NextToken;
     } while (NextToken);
   }
-  return [...ids];
+  return found;
 }
 
 /** Why a platform SSM reports is not patched, or undefined when Patch Manager supports it. */
@@ -155,16 +172,19 @@ function unpatchable(type: string | undefined, name: string | undefined): string
   if (type === "Linux" && name && PATCHABLE_LINUX.has(name)) return undefined;
   const platform = name || type || "an unknown platform";
   return name === "Bottlerocket"
-    ? "Bottlerocket: Patch Manager does not patch it (AWS-RunPatchBaseline would patch its control container); update the node group's AMI (eks:UpdateNodegroupVersion, which drains nodes within the node group's update config) or let Karpenter replace the node"
-    : `${platform}: not an operating system Patch Manager supports; update the node's AMI instead`;
+    ? "Bottlerocket: Patch Manager does not patch it (AWS-RunPatchBaseline would patch its control container)"
+    : `${platform}: not an operating system Patch Manager supports`;
 }
 
-/** Which of the instances SSM manages, can reach now (agent online) and Patch Manager can patch; the others with why. */
+/**
+ * Which of the instances SSM manages, can reach now (agent online) and Patch Manager can patch; the others with why,
+ * and, apart, those SSM reaches on a platform Patch Manager does not patch (they may go to an AMI update).
+ */
 async function managed(
   ids: string[],
   ctx: ApplyContext,
   log: CallLog,
-): Promise<{ online: string[]; skipped: Record<string, string> }> {
+): Promise<{ online: string[]; skipped: Record<string, string>; unpatchable: string[] }> {
   const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
   const ssm = await ctx.clients.ssm();
   const seen = new Map<string, { ping: string; platform?: string | undefined }>();
@@ -188,28 +208,38 @@ async function managed(
   }
   const online: string[] = [];
   const skipped: Record<string, string> = {};
+  const other: string[] = [];
   for (const id of ids) {
     const info = seen.get(id);
     if (info === undefined) skipped[id] = "not managed by SSM";
-    else if (info.platform !== undefined) skipped[id] = info.platform;
-    else if (info.ping !== "Online") skipped[id] = `SSM agent ${info.ping}`;
+    else if (info.platform !== undefined) {
+      skipped[id] = info.platform;
+      other.push(id);
+    } else if (info.ping !== "Online") skipped[id] = `SSM agent ${info.ping}`;
     else online.push(id);
   }
-  return { online, skipped };
+  return { online, skipped, unpatchable: other };
 }
 
 async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
-  const ids = await targets(p, ctx, log);
+  const found = await targets(p, ctx, log);
+  const ids = [...found.keys()];
   if (ids.length === 0) return { status: "refused", reason: "no running instance matches the targets" };
-  const { online, skipped } = await managed(ids, ctx, log);
-  if (online.length === 0) {
+  const { online, skipped, unpatchable: other } = await managed(ids, ctx, log);
+  const amiUpdates = await amiUpdatesFor(other, p.instanceIds ? undefined : found, p.releaseVersion, skipped, ctx, log);
+  const ami = amiUpdates.length > 0 ? { amiUpdates: amiDetails(amiUpdates, ctx) } : {};
+  if (online.length === 0 && (amiUpdates.length === 0 || !ctx.approvedBy)) {
+    const waiting = amiUpdates.map((u) => `${u.clusterName}/${u.nodegroupName}`).join(", ");
     return {
       status: "refused",
-      reason: "no target runs a platform Patch Manager supports with an online SSM agent",
-      before: { skipped },
+      reason:
+        amiUpdates.length === 0
+          ? "no target runs a platform Patch Manager supports with an online SSM agent, and none is in a managed node group whose AMI can be updated"
+          : `no target runs a platform Patch Manager supports; the AMI update of node group ${waiting} waits for ${AMI_APPROVAL}`,
+      before: { skipped, ...ami },
     };
   }
-  return { status: "needed", before: { online, skipped } };
+  return { status: "needed", before: { online, skipped, ...ami, planned: amiUpdates } };
 }
 
 /** Sets or removes the run tag on the nodes, in batches. */
@@ -250,6 +280,40 @@ async function follow(ctx: ApplyContext, log: CallLog, commandId: string, online
   return statuses;
 }
 
+/** Sends the one AWS-RunPatchBaseline command to the online nodes and follows it: each node's status. */
+async function runPatchCommand(p: Params, ctx: ApplyContext, log: CallLog, online: string[]) {
+  const { SendCommandCommand } = await import("@aws-sdk/client-ssm");
+  const ssm = await ctx.clients.ssm();
+  const byTag = online.length > MAX_INSTANCE_IDS;
+  const request = {
+    ...commandBase(p, ctx),
+    ...(byTag ? { Targets: [{ Key: `tag:${PATCH_RUN_TAG}`, Values: [ctx.assessmentId] }] } : { InstanceIds: online }),
+  };
+  let statuses: Record<string, string>;
+  let commandId: string | undefined;
+  let runTagLeft = false;
+  if (byTag) await runTag(ctx, log, online, "CreateTags");
+  try {
+    const sent = await log.send("ssm", "SendCommand", request, () => ssm.send(new SendCommandCommand(request)));
+    commandId = sent === "dry-run-ok" ? undefined : sent.Command?.CommandId;
+    if (!commandId) throw new Error("SendCommand returned no command id");
+    statuses = await follow(ctx, log, commandId, online);
+  } finally {
+    // The run tag names this run only, so it goes whatever happened; a failure to remove it is recorded (the call in
+    // the outcome's calls, runTagLeft in its details) and changes nothing else.
+    if (byTag) {
+      await runTag(ctx, log, online, "DeleteTags").catch(() => {
+        runTagLeft = true;
+      });
+    }
+  }
+  return {
+    commandIds: [commandId],
+    statuses,
+    ...(runTagLeft ? { runTagLeft: `${PATCH_RUN_TAG}=${ctx.assessmentId}` } : {}),
+  };
+}
+
 async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
   const id = patchNodes.id;
   const log = new CallLog(ctx);
@@ -260,57 +324,54 @@ async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
     }
     const online = checked.before.online as string[];
     const skipped = checked.before.skipped as Record<string, string>;
+    const planned = (checked.before.planned ?? []) as AmiUpdate[];
     const reboot = rebootOption(p, ctx);
+    const ami = planned.length > 0 ? { amiUpdates: amiDetails(planned, ctx) } : {};
+    const amiSaid = planned.length > 0 ? `; ${amiReason(planned, ctx)}` : "";
     if (ctx.dryRun) {
-      return log.result(id, "would-succeed", `dry-run: would patch ${online.length} instance(s) (SSM has no DryRun)`, {
-        details: { skipped, online, rebootOption: reboot },
-      });
+      return log.result(
+        id,
+        "would-succeed",
+        `dry-run: would patch ${online.length} instance(s) (SSM has no DryRun)${amiSaid}`,
+        { details: { skipped, online, rebootOption: reboot, ...ami } },
+      );
     }
-    const { SendCommandCommand } = await import("@aws-sdk/client-ssm");
-    const ssm = await ctx.clients.ssm();
-    const byTag = online.length > MAX_INSTANCE_IDS;
-    const request = {
-      ...commandBase(p, ctx),
-      ...(byTag ? { Targets: [{ Key: `tag:${PATCH_RUN_TAG}`, Values: [ctx.assessmentId] }] } : { InstanceIds: online }),
-    };
-    let statuses: Record<string, string>;
-    let commandId: string | undefined;
-    let runTagLeft = false;
-    if (byTag) await runTag(ctx, log, online, "CreateTags");
-    try {
-      const sent = await log.send("ssm", "SendCommand", request, () => ssm.send(new SendCommandCommand(request)));
-      commandId = sent === "dry-run-ok" ? undefined : sent.Command?.CommandId;
-      if (!commandId) throw new Error("SendCommand returned no command id");
-      statuses = await follow(ctx, log, commandId, online);
-    } finally {
-      // The run tag names this run only, so it goes whatever happened; a failure to remove it is recorded (the call in
-      // the outcome's calls, runTagLeft in its details) and changes nothing else.
-      if (byTag) {
-        await runTag(ctx, log, online, "DeleteTags").catch(() => {
-          runTagLeft = true;
-        });
-      }
-    }
+    const command = online.length > 0 ? await runPatchCommand(p, ctx, log, online) : undefined;
+    const results = ctx.approvedBy && planned.length > 0 ? await runAmiUpdates(planned, ctx, log) : [];
+    const statuses = command?.statuses ?? {};
     const failed = online.filter((i) => statuses[i] !== "Success");
     const details = {
-      commandIds: [commandId],
-      statuses,
+      ...(command ?? {}),
       skipped,
       rebootOption: reboot,
-      ...(runTagLeft ? { runTagLeft: `${PATCH_RUN_TAG}=${ctx.assessmentId}` } : {}),
+      ...(planned.length > 0 ? { amiUpdates: amiDetails(planned, ctx, results) } : {}),
     };
+    const amiFailed = results.filter((r) => r.status !== "successful");
+    const patched = online.length > 0 ? `patched ${online.length} instance(s) (${reboot})` : "";
+    const updated = results.length > 0 ? results.map((r) => `node group ${r.nodegroup}: ${r.reason}`).join("; ") : "";
     if (failed.length > 0) {
       return log.result(
         id,
         "failed",
-        `patching did not succeed on ${failed.map((i) => `${i} (${statuses[i]})`).join(", ")}`,
+        `patching did not succeed on ${failed.map((i) => `${i} (${statuses[i]})`).join(", ")}${updated ? `; ${updated}` : ""}`,
         {
           details,
           error: { code: "PATCH.INCOMPLETE", message: `${failed.length} of ${online.length} instance(s) not patched` },
         },
       );
     }
-    return log.result(id, "applied", `patched ${online.length} instance(s) (${reboot})`, { details });
+    const said = [patched, results.length > 0 ? updated : amiSaid.slice(2)].filter(Boolean).join("; ");
+    const first = amiFailed[0];
+    if (first) {
+      return log.result(id, "failed", said, {
+        details,
+        error: {
+          code: first.errorCode ?? "EksUpdateFailed",
+          message: `node group ${first.nodegroup}: ${first.reason}`,
+        },
+      });
+    }
+    return log.result(id, "applied", said, { details });
   } catch (error) {
     return log.failed(id, error);
   }
@@ -327,6 +388,10 @@ export const patchNodes: ActionDefinition<typeof params> = {
     "ssm:DescribeInstanceInformation",
     "ssm:SendCommand",
     "ssm:ListCommandInvocations",
+    "eks:DescribeNodegroup",
+    "eks:DescribeCluster",
+    "eks:UpdateNodegroupVersion",
+    "eks:DescribeUpdate",
   ],
   rollbackPermissions: [],
   destructive: false,
@@ -336,13 +401,17 @@ export const patchNodes: ActionDefinition<typeof params> = {
     "one command for every node: InstanceIds up to 50 nodes, else the run tag eks-responder:patch-run (set on exactly the checked nodes, removed afterwards); MaxConcurrency and MaxErrors apply across all of them",
     "cluster nodes are found by each kind's tags: eks:cluster-name (managed node groups), aws:eks:cluster-name (EKS- and Karpenter-launched), kubernetes.io/cluster/<name> (self-managed)",
     "RebootIfNeeded is sent only when a human approved the decision; otherwise NoReboot, and the plan says so",
+    "nodes SSM reports on a platform Patch Manager does not patch (Bottlerocket, others) that carry the tags of an EKS managed node group go to that node group's AMI update (eks:UpdateNodegroupVersion, followed through eks:DescribeUpdate): only when a human approved the decision, as it replaces every node of the node group, at most as many at once as its update config allows, each drained first within its PodDisruptionBudgets (force is never sent)",
+    "the AMI update moves to the releaseVersion given, else to the latest AMI release of the cluster's Kubernetes version (version = the cluster's), or, for a node group behind the cluster, of its own version (its Kubernetes version is not upgraded here); the outcome says the release EKS answered",
+    "a node group with a custom AMI (launch template), not ACTIVE (an update already running) or whose nodes are not in a managed node group (self-managed, Karpenter) is not updated: each node says why",
   ],
   notCovered: [
-    "Bottlerocket nodes and other platforms Patch Manager does not cover are reported, not patched: updating their node group's AMI (eks:UpdateNodegroupVersion) or replacing them is left to the operator",
+    "Bottlerocket nodes and other platforms Patch Manager does not cover outside a managed node group are reported, not patched: Karpenter replaces its nodes through drift when their EC2NodeClass's AMI changes, and self-managed nodes need their launch template's AMI updated and the nodes replaced by their owner",
+    "an AMI update replaces every node of the node group, Amazon Linux nodes SSM just patched included; a node group's update that outlasts the wait is reported as failed, to be tried again, and the retry finds the node group UPDATING and does not start another",
     "a reboot, once approved, does not drain the node first: its pods stop at once and PodDisruptionBudgets are not consulted",
     "without approval, patches that need a reboot stay pending until the node next reboots",
     "nodes launched after the check are not patched; a node whose run tag SSM has not resolved yet when the command starts is reported Pending, not patched",
-    "the approval workflow and replay --apply do not pass their approver to the action yet, so only the patch command's confirmation allows a reboot",
+    "replay --apply does not pass its confirmation to the action as an approver yet, so only the approval workflow and the patch command allow a reboot or an AMI update",
   ],
   rollbackSummary: "none: installed patches are not removed",
   plan(p, ctx) {
@@ -393,6 +462,18 @@ export const patchNodes: ActionDefinition<typeof params> = {
         note: "when the command has ended: the run tag removed",
       });
     }
+    calls.push({
+      service: "eks",
+      operation: "UpdateNodegroupVersion",
+      params: {
+        clusterName: p.clusterName ?? "<the node group's cluster>",
+        nodegroupName: p.nodegroupName ?? "<the node group of those nodes>",
+        ...(p.releaseVersion
+          ? { releaseVersion: p.releaseVersion }
+          : { version: "<the cluster's Kubernetes version>" }),
+      },
+      note: `only for nodes on a platform Patch Manager does not patch (Bottlerocket) in an EKS managed node group: its AMI update to ${p.releaseVersion ? `release ${p.releaseVersion}` : "the latest AMI release of the cluster's Kubernetes version (of the node group's own version when it is behind the cluster)"}, read first with eks:DescribeNodegroup and eks:DescribeCluster and followed with eks:DescribeUpdate; ${ctx.approvedBy ? `approved by ${ctx.approvedBy}: it replaces every node of the node group, within its update config` : "not started without a human's approval, as it replaces every node of the node group"}`,
+    });
     return { calls };
   },
   check,

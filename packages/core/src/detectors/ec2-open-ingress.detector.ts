@@ -88,6 +88,16 @@ function portsAllowed(protocol: string, s: Settings, fromPort?: number, toPort?:
   return true;
 }
 
+/**
+ * An all-traffic rule may be the EKS cluster security group's own rule (all traffic from the group itself, which joins
+ * the control plane and the nodes: https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html) widened by
+ * ModifySecurityGroupRules, or an open rule added after it was removed. The event cannot say which group it is (it
+ * carries no name, description or tag): the action reads the group and acts on a cluster security group only with
+ * approval, restoring the self reference when it is gone.
+ */
+const CLUSTER_SG_NOTE =
+  "an all-traffic rule may be the EKS cluster security group's self rule widened: the action reads the group, and on a cluster security group changes nothing without a human's approval, and turns the rule back into the self reference when that is gone";
+
 function isOpen(cidr: string, threshold: OpenThreshold, context: DetectContext): boolean {
   return isOpenCidr(cidr, threshold) && !cidrWithin(cidr, context.allowedCidrs);
 }
@@ -205,6 +215,7 @@ function detectAuthorize(
       ],
       actions: doubts.length === 0 ? [{ action: "ec2:revoke-ingress", params }] : [],
       doubts,
+      ...(offences.some((o) => o.permission.protocol === "-1") ? { notes: [CLUSTER_SG_NOTE] } : {}),
     }),
   ];
 }
@@ -254,6 +265,7 @@ function detectModify(
       notes: [
         "the rule's definition before the change is not in the event: the plan revokes the modified rule",
         "ModifySecurityGroupRules does not say whether the rule is ingress or egress: the rule is read live first and an egress rule is never revoked",
+        ...(open.some((r) => r.protocol === "-1") ? [CLUSTER_SG_NOTE] : []),
       ],
     }),
   ];

@@ -32,8 +32,32 @@ const UNMANAGED = [instanceIdOf(10), instanceIdOf(70), instanceIdOf(100)];
 const BOTTLEROCKET = [instanceIdOf(20), instanceIdOf(90)];
 const FLATCAR = [instanceIdOf(30)];
 const ONLINE = ALL.filter((id) => ![...CONNECTION_LOST, ...UNMANAGED, ...BOTTLEROCKET, ...FLATCAR].includes(id));
-const BOTTLEROCKET_REASON =
-  "Bottlerocket: Patch Manager does not patch it (AWS-RunPatchBaseline would patch its control container); update the node group's AMI (eks:UpdateNodegroupVersion, which drains nodes within the node group's update config) or let Karpenter replace the node";
+/** What a node outside a managed node group (here: self-managed) is told besides its platform. */
+const SELF_MANAGED =
+  "; not in an EKS managed node group (self-managed): update its launch template's AMI and replace the node, nothing is sent here";
+const BOTTLEROCKET_REASON = `Bottlerocket: Patch Manager does not patch it (AWS-RunPatchBaseline would patch its control container)${SELF_MANAGED}`;
+/** The nodes Patch Manager does not patch, whose tags are read to find their managed node group. */
+const UNPATCHABLE = ALL.filter((id) => [...BOTTLEROCKET, ...FLATCAR].includes(id));
+
+/**
+ * DescribeInstances by InstanceIds: each instance with its tags (Reservations[].Instances[].Tags,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html); by default the tag EKS requires
+ * on self-managed nodes (https://docs.aws.amazon.com/eks/latest/userguide/worker.html).
+ */
+function ec2Inventory(
+  tagsOf: (id: string) => Record<string, string> = () => ({ "kubernetes.io/cluster/prod-eks": "owned" }),
+) {
+  ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => ({
+    Reservations: [
+      {
+        Instances: (input.InstanceIds ?? []).map((InstanceId) => ({
+          InstanceId,
+          Tags: Object.entries(tagsOf(InstanceId)).map(([Key, Value]) => ({ Key, Value })),
+        })),
+      },
+    ],
+  }));
+}
 
 function sendCommandInput(reboot: "RebootIfNeeded" | "NoReboot", target: Record<string, unknown>) {
   return {
@@ -119,7 +143,7 @@ const SKIPPED = {
   ...Object.fromEntries(
     FLATCAR.map((id) => [
       id,
-      "Flatcar Container Linux by Kinvolk: not an operating system Patch Manager supports; update the node's AMI instead",
+      `Flatcar Container Linux by Kinvolk: not an operating system Patch Manager supports${SELF_MANAGED}`,
     ]),
   ),
 };
@@ -138,6 +162,7 @@ describe("ssm:patch-nodes", () => {
   it("sends ONE command to more than 50 nodes, through the run tag set on exactly the checked ones, then removes it", async () => {
     const { ctx, waits } = applyContext(false);
     ssmInventory();
+    ec2Inventory();
     commands((_id, poll) => (poll === 0 ? "InProgress" : "Success"));
 
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ALL }), ctx);
@@ -148,6 +173,8 @@ describe("ssm:patch-nodes", () => {
       ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: ALL.slice(0, 50) }] }],
       ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: ALL.slice(50, 100) }] }],
       ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: ALL.slice(100) }] }],
+      // The nodes Patch Manager does not patch: their tags say they are in no managed node group (self-managed).
+      ["DescribeInstances", { InstanceIds: UNPATCHABLE }],
       ["CreateTags", { Resources: ONLINE, Tags: RUN_TAG }],
       // One command, so MaxConcurrency and MaxErrors hold across all 117 nodes; not Bottlerocket, Flatcar or offline.
       [
@@ -197,6 +224,7 @@ describe("ssm:patch-nodes", () => {
   it("never sends AWS-RunPatchBaseline to Bottlerocket or an unknown platform: refused, with the reason per node", async () => {
     const { ctx } = applyContext(false);
     ssmInventory();
+    ec2Inventory();
     commands(() => "Success");
 
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: [...BOTTLEROCKET, ...FLATCAR] }), {
@@ -205,8 +233,13 @@ describe("ssm:patch-nodes", () => {
     });
 
     expect(result.status).toBe("refused");
-    expect(result.reason).toBe("no target runs a platform Patch Manager supports with an online SSM agent");
-    expect(namesSent(stubs)).toEqual(["DescribeInstanceInformation"]);
+    expect(result.reason).toBe(
+      "no target runs a platform Patch Manager supports with an online SSM agent, and none is in a managed node group whose AMI can be updated",
+    );
+    expect(commandsSent(stubs)).toEqual([
+      ["DescribeInstanceInformation", { Filters: [{ Key: "InstanceIds", Values: [...BOTTLEROCKET, ...FLATCAR] }] }],
+      ["DescribeInstances", { InstanceIds: [...BOTTLEROCKET, ...FLATCAR] }],
+    ]);
     expect(result.details).toEqual({
       skipped: Object.fromEntries([...BOTTLEROCKET, ...FLATCAR].map((id) => [id, SKIPPED[id]])),
     });
@@ -255,6 +288,7 @@ describe("ssm:patch-nodes", () => {
   it("removes the run tag even when SendCommand fails, and fails with the error code", async () => {
     const { ctx } = applyContext(false);
     ssmInventory();
+    ec2Inventory();
     commands(() => "Success");
     // AccessDeniedException, HTTP 400: "You do not have sufficient access to perform this action"
     // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html)
@@ -264,13 +298,14 @@ describe("ssm:patch-nodes", () => {
 
     expect(result.status).toBe("failed");
     expect(result.error?.code).toBe("AccessDeniedException");
-    expect(namesSent(stubs).slice(3)).toEqual(["CreateTags", "SendCommand", "DeleteTags"]);
+    expect(namesSent(stubs).slice(4)).toEqual(["CreateTags", "SendCommand", "DeleteTags"]);
     expect(ec2.commandCalls(DeleteTagsCommand)[0]?.args[0].input).toEqual({ Resources: ONLINE, Tags: RUN_TAG });
   });
 
   it("reports a run tag it could not remove, without failing a patch that succeeded", async () => {
     const { ctx } = applyContext(false);
     ssmInventory();
+    ec2Inventory();
     commands(() => "Success");
     // RequestLimitExceeded: "The maximum request rate permitted by the Amazon EC2 APIs has been exceeded"
     // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
@@ -287,6 +322,7 @@ describe("ssm:patch-nodes", () => {
     const { ctx } = applyContext(false);
     const [ok = "", broken = ""] = ONLINE;
     ssmInventory();
+    ec2Inventory();
     commands((id) => (id === broken ? "Failed" : "Success"));
 
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: [ok, broken] }), ctx);
@@ -345,6 +381,7 @@ describe("ssm:patch-nodes", () => {
     const { ctx, waits } = applyContext(false);
     const [only = ""] = ONLINE;
     ssmInventory();
+    ec2Inventory();
     commands(() => "InProgress");
 
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: [only] }), ctx);
@@ -382,11 +419,12 @@ describe("ssm:patch-nodes", () => {
   it("in dry-run, only reads and reports would-succeed with the online and skipped instances", async () => {
     const { ctx } = applyContext(true);
     ssmInventory();
+    ec2Inventory();
 
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ALL }), ctx);
 
     expect(result.status).toBe("would-succeed");
-    expect(namesSent(stubs)).toEqual(Array<string>(3).fill("DescribeInstanceInformation"));
+    expect(namesSent(stubs)).toEqual([...Array<string>(3).fill("DescribeInstanceInformation"), "DescribeInstances"]);
     expect(result.details).toEqual({ online: ONLINE, skipped: SKIPPED, rebootOption: "NoReboot" });
   });
 
@@ -405,7 +443,12 @@ describe("ssm:patch-nodes", () => {
       sendCommandInput("RebootIfNeeded", { InstanceIds: ONLINE.slice(0, 2) }),
     );
     expect(send(approved.calls)?.note).toContain("approved by slack:U024BE7LH");
-    expect(automatic.calls.map((c) => c.operation)).toEqual(["DescribeInstanceInformation", "SendCommand"]);
+    // The AMI update is listed for the nodes Patch Manager does not patch, if any turn out to be in a managed node group.
+    expect(automatic.calls.map((c) => c.operation)).toEqual([
+      "DescribeInstanceInformation",
+      "SendCommand",
+      "UpdateNodegroupVersion",
+    ]);
   });
 
   it("plans one command for a cluster: three tag queries, the run tag set and removed around it", () => {
@@ -422,6 +465,7 @@ describe("ssm:patch-nodes", () => {
       "CreateTags",
       "SendCommand",
       "DeleteTags",
+      "UpdateNodegroupVersion",
     ]);
     expect(plan.calls.filter((c) => c.operation === "SendCommand")).toHaveLength(1);
   });
@@ -429,6 +473,7 @@ describe("ssm:patch-nodes", () => {
   it("is irreversible: no rollback and no undo", async () => {
     const { ctx } = applyContext(false);
     ssmInventory();
+    ec2Inventory();
     commands(() => "Success");
 
     const result = await patchNodes.apply(patchNodes.params.parse({ instanceIds: ONLINE.slice(0, 1) }), ctx);
