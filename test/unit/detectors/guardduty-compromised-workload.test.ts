@@ -112,7 +112,7 @@ describe("guardduty-compromised-workload", () => {
     );
 
     // act
-    const found = guardDutyCompromisedWorkload.detect(signal, {}, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
+    const found = guardDutyCompromisedWorkload.detect(signal, { scaleWorkload: false }, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
 
     // assess
     expect(found).toEqual([]);

@@ -159,7 +159,7 @@ describe("guardduty-runtime-threat", () => {
     const signal = finding(fixtureText(POD));
 
     // act
-    const found = guardDutyRuntimeThreat.detect(signal, {}, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
+    const found = guardDutyRuntimeThreat.detect(signal, { scaleWorkload: false }, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
 
     // assess
     const subject = must(found[0]).subject;
