@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { KubernetesRule } from "../packages/core/src/actions/types.ts";
 import { approvalEmailMessage, approvalSlackMessage } from "../packages/core/src/approval/tasks.ts";
 import {
   ACTIONS,
@@ -39,6 +40,31 @@ function schemaBlock(schema: z.core.$ZodType): string {
   return jsonBlock(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }));
 }
 
+function rbacTable(rules: readonly KubernetesRule[]): string {
+  const rows = rules.map(
+    (r) =>
+      `| ${r.apiGroups.map((g) => (g === "" ? '`""` (core)' : `\`${g}\``)).join(", ")} | ${r.resources.map((x) => `\`${x}\``).join(", ")} | ${r.verbs.map((v) => `\`${v}\``).join(", ")} |`,
+  );
+  return ["| API groups | resources | verbs |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+/** The RBAC rules of a Kubernetes action (none for an AWS-only action: no section). */
+function kubernetesSection(action: ActionDefinition): string {
+  if (!action.kubernetesPermissions) return "";
+  const rollback = action.kubernetesRollbackPermissions ?? [];
+  return `
+## Kubernetes RBAC
+Check and apply (granted by the ClusterRole \`eks-responder\` that \`rbacManifests\` builds from every action's rules, to the
+responder's Kubernetes group):
+
+${rbacTable(action.kubernetesPermissions)}
+
+Rollback, beyond the rules above (the operator's own Kubernetes access, never granted to the responder):
+
+${rollback.length ? rbacTable(rollback) : "- none"}
+`;
+}
+
 function actionPage(action: ActionDefinition): string {
   const parsed = action.params.parse(action.example);
   const example = action.plan(parsed, {
@@ -66,11 +92,11 @@ ${schemaBlock(action.params)}
 
 ## IAM permissions
 Check and apply (the respond and approval-apply roles, scoped in [docs/iam.md](../iam.md)):
-${action.permissions.map((p) => `- \`${p}\``).join("\n")}
+${action.permissions.length ? action.permissions.map((p) => `- \`${p}\``).join("\n") : "- none: it calls no AWS API"}
 
 Rollback (the operator rollback role only):
-${action.rollbackPermissions.length ? action.rollbackPermissions.map((p) => `- \`${p}\``).join("\n") : "- none: not reversible"}
-
+${action.rollbackPermissions.length ? action.rollbackPermissions.map((p) => `- \`${p}\``).join("\n") : action.reversible ? "- none: its rollback calls no AWS API" : "- none: not reversible"}
+${kubernetesSection(action)}
 ## Preconditions
 ${action.preconditions.map((p) => `- ${p}`).join("\n")}
 

@@ -88,7 +88,7 @@ export function iamPage(): string {
   );
   const actionRows = ACTIONS.map(
     (a) =>
-      `| [\`${a.id}\`](actions/${a.id.replace(":", "-")}.md) | ${code(a.permissions)} | ${a.rollbackPermissions.length ? code(a.rollbackPermissions) : "none (not reversible)"} |`,
+      `| [\`${a.id}\`](actions/${a.id.replace(":", "-")}.md) | ${a.permissions.length ? code(a.permissions) : "none (Kubernetes API only)"} | ${a.rollbackPermissions.length ? code(a.rollbackPermissions) : a.reversible ? "none (Kubernetes API only)" : "none (not reversible)"} |`,
   );
   const tagged = rollbackTrustPolicy(context, { principalArns: [], tagValue: names.prefix });
   const listed = rollbackTrustPolicy(context, {

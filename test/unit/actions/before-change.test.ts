@@ -16,8 +16,11 @@ afterAll(() => aws.restore());
 const context = (beforeChange: () => Promise<void>) => scenarioContext({ beforeChange });
 
 describe("ApplyContext.beforeChange", () => {
-  it("has a happy-path scenario for every action of the registry", () => {
-    expect(new Set(SCENARIOS.map((s) => s.action))).toEqual(new Set(ACTIONS.map((a) => a.id)));
+  it("has a happy-path scenario for every AWS action of the registry", () => {
+    // The Kubernetes actions are held back the same way (CallLog.sendKube), shown against a real kube-apiserver in
+    // test/integration/kubernetes/.
+    const aws = ACTIONS.filter((a) => a.kubernetesPermissions === undefined);
+    expect(new Set(SCENARIOS.map((s) => s.action))).toEqual(new Set(aws.map((a) => a.id)));
   });
 
   it.each(SCENARIOS.map((s) => [s.key, s] as const))(

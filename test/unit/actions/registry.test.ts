@@ -11,7 +11,9 @@ import {
   processEvent,
   UnknownActionError,
 } from "../../../packages/core/src/index.ts";
+import { forbiddenRule } from "../../../packages/core/src/kubernetes/rbac.ts";
 import { actionDocPath, detectorDocPath, renderDocs } from "../../../scripts/docs.ts";
+import { rbacOf } from "../../helpers/kube-rbac.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const CONTEXT = { dryRun: true, assessmentId: "asm-test", account: "111122223333", region: "eu-west-1" };
@@ -29,7 +31,7 @@ describe("the action registry", () => {
   it("has unique ids of the form <service>:<verb>-<object>", () => {
     const ids = ACTIONS.map((a) => a.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^(ec2|eks|ssm):[a-z]+(-[a-z]+)+$/);
+    for (const id of ids) expect(id).toMatch(/^(ec2|eks|ssm|k8s):[a-z]+(-[a-z]+)+$/);
   });
 
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
@@ -51,15 +53,38 @@ describe("the action registry", () => {
   });
 
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
-    "%s: permissions are IAM action names that cover every planned call",
+    "%s: permissions are IAM action names that cover every planned AWS call",
     (_id, action) => {
-      expect(action.permissions.length).toBeGreaterThan(0);
+      // A Kubernetes action may call no AWS API (`permissions: []`); an AWS-only action always needs IAM permissions.
+      if (action.kubernetesPermissions === undefined) expect(action.permissions.length).toBeGreaterThan(0);
       for (const permission of action.permissions)
         expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);
       const result = action.plan(action.params.parse(action.example), CONTEXT);
       if (!("calls" in result)) throw new Error("example must plan");
-      for (const call of result.calls) {
+      for (const call of result.calls.filter((c) => c.service !== "kubernetes")) {
         expect(action.permissions).toContain(`${IAM_PREFIX[call.service]}:${call.operation}`);
+      }
+    },
+  );
+
+  it.each(ACTIONS.filter((a) => a.kubernetesPermissions !== undefined).map((a) => [a.id, a] as const))(
+    "%s: kubernetesPermissions are RBAC rules the shipped role may hold, covering every planned Kubernetes call",
+    (_id, action) => {
+      const rules = action.kubernetesPermissions ?? [];
+      expect(rules.length).toBeGreaterThan(0);
+      for (const rule of [...rules, ...(action.kubernetesRollbackPermissions ?? [])]) {
+        expect(forbiddenRule(rule), JSON.stringify(rule)).toBeUndefined();
+      }
+      const result = action.plan(action.params.parse(action.example), CONTEXT);
+      if (!("calls" in result)) throw new Error("example must plan");
+      const planned = result.calls.filter((c) => c.service === "kubernetes");
+      expect(planned.length).toBeGreaterThan(0);
+      for (const call of planned) {
+        const need = rbacOf(call.operation);
+        const covered = rules.some(
+          (r) => r.apiGroups.includes(need.group) && r.resources.includes(need.resource) && r.verbs.includes(need.verb),
+        );
+        expect(covered, `${call.operation} needs ${need.verb} on ${need.group}/${need.resource}`).toBe(true);
       }
     },
   );
@@ -67,9 +92,12 @@ describe("the action registry", () => {
   it.each(ACTIONS.map((a) => [a.id, a] as const))(
     "%s: rollbackPermissions are IAM action names, non-empty exactly when the action can be rolled back",
     (_id, action) => {
-      expect(action.rollbackPermissions.length > 0, "reversible with a rollback").toBe(
-        action.reversible && action.rollback !== undefined,
-      );
+      // A Kubernetes action's rollback may call no AWS API: its rules are kubernetesRollbackPermissions.
+      if (action.kubernetesPermissions === undefined) {
+        expect(action.rollbackPermissions.length > 0, "reversible with a rollback").toBe(
+          action.reversible && action.rollback !== undefined,
+        );
+      }
       expect(action.reversible).toBe(action.rollback !== undefined);
       for (const permission of action.rollbackPermissions)
         expect(permission).toMatch(/^(ec2|eks|ssm|autoscaling):[A-Z][A-Za-z]+$/);

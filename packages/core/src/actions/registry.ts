@@ -3,6 +3,8 @@ import { safeParseHot } from "../hot-schema.ts";
 import { toInputIssues } from "../signals/zod-issues.ts";
 import { enableLogging } from "./enable-logging.action.ts";
 import { isolateInstance } from "./isolate-instance.action.ts";
+import { cordonNode } from "./k8s-cordon-node.action.ts";
+import { isolatePod } from "./k8s-isolate-pod.action.ts";
 import { patchNodes } from "./patch-nodes.action.ts";
 import { restrictEndpoint } from "./restrict-endpoint.action.ts";
 import { revokeAccess } from "./revoke-access.action.ts";
@@ -17,6 +19,8 @@ export const ACTIONS: readonly ActionDefinition[] = [
   revokeAccess,
   isolateInstance,
   patchNodes,
+  isolatePod,
+  cordonNode,
 ];
 
 const BY_ID = new Map(ACTIONS.map((a) => [a.id, a]));

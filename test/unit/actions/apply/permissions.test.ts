@@ -157,9 +157,20 @@ function byId(id: string): ActionDefinition {
   return action;
 }
 
-/** Every action's example, and the other modes of the actions that have several. */
+/**
+ * The actions that call AWS. The Kubernetes actions' RBAC rules are proven against a real kube-apiserver, through an
+ * identity that holds only the shipped ClusterRole (test/integration/kubernetes/).
+ */
+const AWS_ACTIONS = ACTIONS.filter((a) => a.kubernetesPermissions === undefined);
+
+/** Every AWS action's example, and the other modes of the actions that have several. */
 const CASES: Case[] = [
-  ...ACTIONS.map((action) => ({ label: `${action.id} example`, action, params: action.example, findGroups: false })),
+  ...AWS_ACTIONS.map((action) => ({
+    label: `${action.id} example`,
+    action,
+    params: action.example,
+    findGroups: false,
+  })),
   {
     label: "ec2:revoke-ingress by rule id only",
     action: byId("ec2:revoke-ingress"),
@@ -228,10 +239,10 @@ afterAll(() => {
 });
 
 describe("ACTIONS permissions", () => {
-  it("has a case for every registered action", () => {
+  it("has a case for every registered AWS action", () => {
     const covered = new Set(CASES.map((c) => c.action.id));
 
-    const missing = ACTIONS.map((a) => a.id).filter((id) => !covered.has(id));
+    const missing = AWS_ACTIONS.map((a) => a.id).filter((id) => !covered.has(id));
 
     expect(missing).toEqual([]);
   });
