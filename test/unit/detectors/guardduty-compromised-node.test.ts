@@ -109,6 +109,7 @@ describe("guardduty-compromised-node", () => {
     expect(a.resources).toEqual({ instanceId: "i-0a7b8c9d0e1f23456" });
     expect(a.evidence[0]).toBe("the worker node itself is acting maliciously");
     expect(a.actions).toEqual([
+      { action: "k8s:cordon-node", params: { cluster: "prod-eks", instanceId: "i-0a7b8c9d0e1f23456" } },
       {
         action: "ec2:isolate-instance",
         params: {
@@ -122,7 +123,18 @@ describe("guardduty-compromised-node", () => {
     ]);
     const eni = "eni-0a7b8c9d0e1f23456";
     const instance = "i-0a7b8c9d0e1f23456";
+    // The Kubernetes side first (cordon: nothing new is scheduled there, the pods keep running), then the AWS side.
     expect(calls(result)).toEqual([
+      { service: "kubernetes", operation: "GET /api/v1/nodes", params: {} },
+      { service: "kubernetes", operation: "GET /api/v1/nodes", params: {} },
+      {
+        service: "kubernetes",
+        operation: `PATCH /api/v1/nodes/<node of ${instance}>`,
+        params: {
+          metadata: { labels: { "eks-responder.io/cordoned": "true", "eks-responder.io/assessment": a.id } },
+          spec: { unschedulable: true },
+        },
+      },
       {
         service: "ec2",
         operation: "DescribeSecurityGroups",
@@ -195,7 +207,7 @@ describe("guardduty-compromised-node", () => {
     expect(decision.mode).toBe("approve");
     expect(decision.reasons).toEqual([
       "mode approve: default for guardduty-compromised-node (isolation takes a node out of service; a human confirms first)",
-      "would ask for approval, then apply 10 calls (dry-run: nothing is changed)",
+      "would ask for approval, then apply 13 calls (dry-run: nothing is changed)",
     ]);
   });
 
@@ -228,9 +240,9 @@ describe("guardduty-compromised-node", () => {
     const result = run(envelope);
 
     // assess
-    expect(must(mine(result)[0]).actions.map((x) => x.action)).toEqual(["ec2:isolate-instance"]);
-    expect(result.plan.every((p) => p.action === "ec2:isolate-instance")).toBe(true);
-    expect(result.plan).toHaveLength(10);
+    expect(must(mine(result)[0]).actions.map((x) => x.action)).toEqual(["k8s:cordon-node", "ec2:isolate-instance"]);
+    expect(result.plan.filter((p) => p.action === "ec2:isolate-instance")).toHaveLength(10);
+    expect(result.plan.filter((p) => p.action === "k8s:cordon-node")).toHaveLength(3);
   });
 
   it.each([NON_EKS, STANDALONE, S3])("produces no assessment for %s (not EKS)", (relPath) => {

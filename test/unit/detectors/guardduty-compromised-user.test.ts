@@ -55,31 +55,45 @@ describe("guardduty-compromised-user", () => {
     expect(assessed).toEqual([UPDATED, FIRST, SAMPLE]);
   });
 
-  it.each([FIRST, UPDATED])("alerts (default mode alert) on %s with the user to revoke", (relPath) => {
-    // prepare
-    const text = fixtureText(relPath);
+  it.each([FIRST, UPDATED])(
+    "removes the access entry of the IAM principal the user maps to, after approval, on %s",
+    (relPath) => {
+      // prepare
+      const text = fixtureText(relPath);
 
-    // act
-    const result = run(text);
+      // act
+      const result = run(text);
 
-    // assess
-    const a = must(mine(result)[0]);
-    expect(a.severity).toBe("high");
-    expect(a.title).toBe(
-      "CredentialAccess:Kubernetes/MaliciousIPCaller: An API commonly used to access credentials or secrets in a Kubernetes cluster was invoked from a known malicious IP address.",
-    );
-    expect(a.cluster).toBe("prod-eks");
-    expect(a.resources).toEqual({});
-    expect(a.notes).toEqual([NOTE]);
-    expect(a.evidence).toContain(`Kubernetes user ${ALICE} (groups platform-admins, system:authenticated)`);
-    expect(a.evidence).toContain("remote 198.51.100.77 (Seychelles)");
-    expect(result.outcome).toBe("alert");
-    expect(result.plan).toEqual([]);
-    expect(must(result.decisions[0]).reasons).toEqual([
-      "mode alert: default for guardduty-compromised-user (a Kubernetes user is not an AWS resource eks-responder can revoke from the finding alone)",
-      NOTE,
-    ]);
-  });
+      // assess
+      const a = must(mine(result)[0]);
+      expect(a.severity).toBe("high");
+      expect(a.title).toBe(
+        "CredentialAccess:Kubernetes/MaliciousIPCaller: An API commonly used to access credentials or secrets in a Kubernetes cluster was invoked from a known malicious IP address.",
+      );
+      expect(a.cluster).toBe("prod-eks");
+      expect(a.resources).toEqual({});
+      expect(a.notes).toEqual([NOTE]);
+      expect(a.evidence).toContain(`Kubernetes user ${ALICE} (groups platform-admins, system:authenticated)`);
+      expect(a.evidence).toContain("remote 198.51.100.77 (Seychelles)");
+      // The session's role, rebuilt from the assumed-role ARN: the access entry names the role, not the session.
+      expect(a.actions).toEqual([
+        {
+          action: "eks:revoke-access",
+          params: {
+            clusterName: "prod-eks",
+            principalArn: "arn:aws:iam::111122223333:role/DevOpsEngineer",
+            deleteAccessEntry: true,
+          },
+        },
+      ]);
+      const decision = must(result.decisions[0]);
+      expect(decision.mode).toBe("approve");
+      expect(decision.reasons[0]).toBe(
+        "mode approve: default for guardduty-compromised-user (an access entry often serves a whole team or pipeline, not only the compromised session; a human confirms first)",
+      );
+      expect(result.outcome).toBe("dry-run");
+    },
+  );
 
   it("says how often an updated finding was seen", () => {
     // prepare
@@ -126,7 +140,11 @@ describe("guardduty-compromised-user", () => {
     const found = guardDutyCompromisedUser.detect(signal, {}, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
 
     // assess
-    expect(must(found[0]).notes).toEqual(["revoke the credentials of system:anonymous and review its RBAC bindings"]);
+    expect(must(found[0]).actions).toEqual([]);
+    expect(must(found[0]).notes).toEqual([
+      "system:anonymous maps to no IAM principal: revoke its credentials and review its RBAC bindings by hand",
+      "revoke the credentials of system:anonymous and review its RBAC bindings",
+    ]);
     expect(must(found[0]).cluster).toBe("GeneratedFindingEKSClusterName");
   });
 });

@@ -21,7 +21,7 @@ function finding(text: string): GuardDutySignal {
   return parsed.signal;
 }
 
-function run(text: string, policy = defaultPolicy()): EventResult {
+function run(text: unknown, policy = defaultPolicy()): EventResult {
   return processEvent(text, policy);
 }
 
@@ -52,22 +52,9 @@ describe("guardduty-compromised-workload", () => {
     expect(assessed).toEqual([EXEC, PRIVILEGED]);
   });
 
-  it.each([
-    [
-      EXEC,
-      "Execution:Kubernetes/ExecInKubeSystemPod: A command was executed inside a pod within the kube-system namespace.",
-      "prod-eks",
-      { namespace: "kube-system", name: "aws-node-7xk2p" },
-    ],
-    [
-      PRIVILEGED,
-      "PrivilegeEscalation:Kubernetes/PrivilegedContainer: Privileged container with root level access launched on the EKS Cluster.",
-      "guardduty-blueprint",
-      { namespace: "argocd", name: "privileged-pod" },
-    ],
-  ])("alerts (default mode alert) on %s with the pod", (relPath, title, cluster, pod) => {
+  it("only alerts on an exec into a kube-system pod: the finding is about the caller, not the pod", () => {
     // prepare
-    const text = fixtureText(relPath);
+    const text = fixtureText(EXEC);
 
     // act
     const result = run(text);
@@ -75,20 +62,68 @@ describe("guardduty-compromised-workload", () => {
     // assess
     const a = must(mine(result)[0]);
     expect(a.severity).toBe("medium");
-    expect(a.title).toBe(title);
-    expect(a.cluster).toBe(cluster);
-    expect(a.resources).toEqual({ pod });
-    expect(a.subject.namespace).toBe(pod.namespace);
-    expect(a.notes).toEqual([
-      `inspect ${pod.namespace}/${pod.name}; if it is not expected, delete it and the binding that allowed it`,
-    ]);
-    expect(a.evidence).toContain(`workload pods ${pod.namespace}/${pod.name}`);
-    expect(result.outcome).toBe("alert");
-    expect(must(result.decisions[0]).mode).toBe("alert");
-    expect(must(result.decisions[0]).reasons[0]).toBe(
-      "mode alert: default for guardduty-compromised-workload (the workload may be legitimate (a CNI or a monitoring agent); a human judges)",
+    expect(a.title).toBe(
+      "Execution:Kubernetes/ExecInKubeSystemPod: A command was executed inside a pod within the kube-system namespace.",
     );
+    expect(a.cluster).toBe("prod-eks");
+    expect(a.resources).toEqual({ pod: { namespace: "kube-system", name: "aws-node-7xk2p" } });
+    expect(a.subject.namespace).toBe("kube-system");
+    expect(a.actions).toEqual([]);
+    expect(a.notes).toEqual([
+      "Execution:Kubernetes/ExecInKubeSystemPod is about the caller (system:serviceaccount:ci:deployer), not the pod: revoke the caller's access and review what it ran",
+      "inspect kube-system/aws-node-7xk2p; if it is not expected, delete it and the binding that allowed it",
+    ]);
+    expect(a.evidence).toContain("workload pods kube-system/aws-node-7xk2p");
+    expect(result.outcome).toBe("alert");
     expect(result.plan).toEqual([]);
+  });
+
+  it("isolates a privileged pod with a deny-all NetworkPolicy, after approval (default mode approve)", () => {
+    // prepare
+    const text = fixtureText(PRIVILEGED);
+
+    // act
+    const result = run(text);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.resources).toEqual({ pod: { namespace: "argocd", name: "privileged-pod" } });
+    expect(a.actions).toEqual([
+      {
+        action: "k8s:isolate-pod",
+        params: { cluster: "guardduty-blueprint", namespace: "argocd", pod: "privileged-pod" },
+      },
+    ]);
+    expect(a.notes).toEqual([
+      "inspect argocd/privileged-pod; if it is not expected, delete it and the binding that allowed it",
+    ]);
+    const decision = must(result.decisions[0]);
+    expect(decision.mode).toBe("approve");
+    expect(decision.reasons[0]).toBe(
+      "mode approve: default for guardduty-compromised-workload (the workload may be legitimate (a CNI or a monitoring agent); a human confirms before it loses the network)",
+    );
+    expect(result.outcome).toBe("dry-run");
+    expect(result.plan.map((p) => p.operation).filter((o) => !o.startsWith("GET "))).toEqual([
+      "PATCH /api/v1/namespaces/argocd/pods/privileged-pod",
+      "POST /apis/networking.k8s.io/v1/namespaces/argocd/networkpolicies",
+    ]);
+  });
+
+  it.each([
+    ["a pod on the node's network", { hostNetwork: true }, "uses the node's network"],
+    ["a kube-system pod", { namespace: "kube-system" }, "is a kube-system pod"],
+    ["a Deployment rather than a pod", { type: "deployments" }, "not a pod"],
+  ])("does not isolate %s, and says why", (_what, change, why) => {
+    // prepare
+    const envelope = loadFixture(PRIVILEGED);
+    Object.assign(objectAt(envelope, "detail", "resource", "kubernetesDetails", "kubernetesWorkloadDetails"), change);
+
+    // act
+    const a = must(mine(run(envelope))[0]);
+
+    // assess
+    expect(a.actions).toEqual([]);
+    expect(a.notes[0]).toContain(why);
   });
 
   it("skips a workload in an exempt namespace, and still alerts on the others", () => {
@@ -102,7 +137,7 @@ describe("guardduty-compromised-workload", () => {
     // assess
     expect(exempt.skipped).toBe("exempt");
     expect(must(exempt.decisions[0]).reasons).toEqual(["namespace kube-system is exempt"]);
-    expect(other.outcome).toBe("alert");
+    expect(other.outcome).toBe("dry-run");
   });
 
   it("ignores a Kubernetes finding of another family (detect called directly)", () => {
@@ -112,7 +147,11 @@ describe("guardduty-compromised-workload", () => {
     );
 
     // act
-    const found = guardDutyCompromisedWorkload.detect(signal, {}, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
+    const found = guardDutyCompromisedWorkload.detect(
+      signal,
+      { scaleWorkload: false },
+      { allowedCidrs: [], endpointAllowedPublicCidrs: [] },
+    );
 
     // assess
     expect(found).toEqual([]);
@@ -138,6 +177,7 @@ describe("guardduty-compromised-workload: Malware Protection findings on a conta
     // assess
     expect(result.assessments.map((a) => a.detectorId)).toEqual(["guardduty-compromised-workload"]);
     expect(must(result.assessments[0]).resources.pod).toEqual({ namespace: "argocd", name: "privileged-pod" });
-    expect(result.outcome).toBe("alert");
+    expect(must(result.assessments[0]).actions.map((a) => a.action)).toEqual(["k8s:isolate-pod"]);
+    expect(must(result.decisions[0]).mode).toBe("approve");
   });
 });

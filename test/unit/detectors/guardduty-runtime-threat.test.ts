@@ -62,20 +62,9 @@ describe("guardduty-runtime-threat", () => {
     expect(assessed).toEqual([NODE, POD]);
   });
 
-  it.each([
-    [
-      NODE,
-      "Backdoor:Runtime/C&CActivity.B!DNS: An Amazon EC2 instance or a container is querying a domain name that is associated with a known command and control server.",
-      { instanceId: "i-0f1e2d3c4b5a69788" },
-    ],
-    [
-      POD,
-      "CryptoCurrency:Runtime/BitcoinTool.B: An Amazon EC2 instance or a container is querying an IP address that is associated with a cryptocurrency-related activity.",
-      { instanceId: "i-0f1e2d3c4b5a69788", pod: { namespace: "shop", name: "web-6d9f7c8b5-x2kqz" } },
-    ],
-  ])("isolates the node that runs %s (mode approve)", (relPath, title, resources) => {
+  it("cordons the node and isolates the instance for a finding on the node itself (mode approve)", () => {
     // prepare
-    const text = fixtureText(relPath);
+    const text = fixtureText(NODE);
 
     // act
     const result = run(text);
@@ -83,11 +72,20 @@ describe("guardduty-runtime-threat", () => {
     // assess
     const a = must(mine(result)[0]);
     expect(a.severity).toBe("high");
-    expect(a.title).toBe(title);
+    expect(a.title).toBe(
+      "Backdoor:Runtime/C&CActivity.B!DNS: An Amazon EC2 instance or a container is querying a domain name that is associated with a known command and control server.",
+    );
     expect(a.cluster).toBe("prod-eks");
-    expect(a.resources).toEqual(resources);
-    expect(a.actions).toEqual([{ action: "ec2:isolate-instance", params: isolateParams }]);
+    expect(a.resources).toEqual({ instanceId: "i-0f1e2d3c4b5a69788" });
+    // Kubernetes side first, then the AWS side.
+    expect(a.actions).toEqual([
+      { action: "k8s:cordon-node", params: { cluster: "prod-eks", instanceId: "i-0f1e2d3c4b5a69788" } },
+      { action: "ec2:isolate-instance", params: isolateParams },
+    ]);
     expect(result.plan.map((p) => `${p.service}:${p.operation}`)).toEqual([
+      "kubernetes:GET /api/v1/nodes",
+      "kubernetes:GET /api/v1/nodes",
+      "kubernetes:PATCH /api/v1/nodes/<node of i-0f1e2d3c4b5a69788>",
       "ec2:DescribeSecurityGroups",
       "ec2:DescribeNetworkInterfaces",
       "ec2:ModifyNetworkInterfaceAttribute",
@@ -99,7 +97,7 @@ describe("guardduty-runtime-threat", () => {
       "autoscaling:EnterStandby",
       "ec2:CreateSnapshots",
     ]);
-    expect(must(result.plan[5]).params).toEqual({
+    expect(must(result.plan[8]).params).toEqual({
       InstanceId: "i-0f1e2d3c4b5a69788",
       DisableApiTermination: { Value: true },
       DryRun: true,
@@ -107,8 +105,70 @@ describe("guardduty-runtime-threat", () => {
     const decision = must(result.decisions[0]);
     expect(decision.mode).toBe("approve");
     expect(decision.reasons[0]).toBe(
-      "mode approve: default for guardduty-runtime-threat (isolation takes a node and every pod on it out of service; a human confirms first)",
+      "mode approve: default for guardduty-runtime-threat (isolation takes a pod, or a node and every pod on it, out of service; a human confirms first)",
     );
+  });
+
+  it("isolates the pod and cordons its node for a finding in a pod, leaving the other pods of the node running", () => {
+    // prepare
+    const text = fixtureText(POD);
+
+    // act
+    const result = run(text);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.resources).toEqual({
+      instanceId: "i-0f1e2d3c4b5a69788",
+      pod: { namespace: "shop", name: "web-6d9f7c8b5-x2kqz" },
+    });
+    expect(a.actions).toEqual([
+      { action: "k8s:isolate-pod", params: { cluster: "prod-eks", namespace: "shop", pod: "web-6d9f7c8b5-x2kqz" } },
+      { action: "k8s:cordon-node", params: { cluster: "prod-eks", instanceId: "i-0f1e2d3c4b5a69788" } },
+    ]);
+    expect(result.plan.every((p) => p.service === "kubernetes")).toBe(true);
+    const writes = result.plan.filter((p) => !p.operation.startsWith("GET "));
+    expect(writes.map((p) => `${p.action} ${p.operation}`)).toEqual([
+      "k8s:isolate-pod PATCH /api/v1/namespaces/shop/pods/web-6d9f7c8b5-x2kqz",
+      "k8s:isolate-pod POST /apis/networking.k8s.io/v1/namespaces/shop/networkpolicies",
+      "k8s:cordon-node PATCH /api/v1/nodes/<node of i-0f1e2d3c4b5a69788>",
+    ]);
+    expect(must(result.decisions[0]).mode).toBe("approve");
+  });
+
+  it("falls back to the node for a pod on the node's network, which a NetworkPolicy cannot isolate", () => {
+    // prepare
+    const envelope = loadFixture(POD);
+    objectAt(envelope, "detail", "resource", "kubernetesDetails", "kubernetesWorkloadDetails").hostNetwork = true;
+
+    // act
+    const a = must(mine(run(envelope))[0]);
+
+    // assess
+    expect(a.actions.map((x) => x.action)).toEqual(["k8s:cordon-node", "ec2:isolate-instance"]);
+    expect(a.notes).toEqual([
+      "pod shop/web-6d9f7c8b5-x2kqz uses the node's network: a NetworkPolicy does not apply to it, so it is not isolated by one",
+    ]);
+  });
+
+  it("adds scaling the pod's workload to zero only when the policy asks for it, and then only with approval", () => {
+    // prepare
+    const policy = parsePolicy({
+      detectors: { "guardduty-runtime-threat": { mode: "auto", settings: { scaleWorkload: true } } },
+    });
+
+    // act
+    const result = run(fixtureText(POD), policy);
+
+    // assess
+    expect(must(mine(result)[0]).actions.map((x) => x.action)).toEqual([
+      "k8s:isolate-pod",
+      "k8s:cordon-node",
+      "k8s:scale-workload",
+    ]);
+    const decision = must(result.decisions[0]);
+    expect(decision.mode).toBe("approve");
+    expect(decision.reasons).toContain("approval required: k8s:scale-workload never runs without a human's approval");
   });
 
   it("produces no assessment for the standalone (non-EKS) container", () => {
@@ -125,7 +185,7 @@ describe("guardduty-runtime-threat", () => {
     expect(result.plan).toEqual([]);
   });
 
-  it("alerts with a note when a pod finding names no instance", () => {
+  it("isolates the pod alone, saying the node is not cordoned, when a pod finding names no instance", () => {
     // prepare
     const envelope = loadFixture(POD);
     delete objectAt(envelope, "detail", "resource").instanceDetails;
@@ -135,10 +195,9 @@ describe("guardduty-runtime-threat", () => {
 
     // assess
     const a = must(mine(result)[0]);
-    expect(a.actions).toEqual([]);
-    expect(a.notes).toEqual(["the finding names no instance: find the node running the pod and isolate it by hand"]);
-    expect(result.outcome).toBe("alert");
-    expect(result.plan).toEqual([]);
+    expect(a.actions.map((x) => x.action)).toEqual(["k8s:isolate-pod"]);
+    expect(a.notes).toEqual(["the finding names no node to cordon"]);
+    expect(result.plan.every((p) => p.action === "k8s:isolate-pod")).toBe(true);
   });
 
   it("does not act on a pod in an exempt namespace", () => {
@@ -159,7 +218,11 @@ describe("guardduty-runtime-threat", () => {
     const signal = finding(fixtureText(POD));
 
     // act
-    const found = guardDutyRuntimeThreat.detect(signal, {}, { allowedCidrs: [], endpointAllowedPublicCidrs: [] });
+    const found = guardDutyRuntimeThreat.detect(
+      signal,
+      { scaleWorkload: false },
+      { allowedCidrs: [], endpointAllowedPublicCidrs: [] },
+    );
 
     // assess
     const subject = must(found[0]).subject;
@@ -198,18 +261,24 @@ describe("guardduty-runtime-threat: actor, target and severity", () => {
   it.each([
     ["PrivilegeEscalation:Runtime/RuncContainerEscape", 8],
     ["Impact:Runtime/CryptoMinerExecuted", 5],
-  ])("isolates the node for %s at severity %i (High, or a purpose that shows compromise)", (type, severity) => {
-    // prepare
-    const envelope = loadFixture(NODE);
-    Object.assign(objectAt(envelope, "detail"), { type, severity });
+  ])(
+    "cordons and isolates the node for %s at severity %i (High, or a purpose that shows compromise)",
+    (type, severity) => {
+      // prepare
+      const envelope = loadFixture(NODE);
+      Object.assign(objectAt(envelope, "detail"), { type, severity });
 
-    // act
-    const result = run(envelope);
+      // act
+      const result = run(envelope);
 
-    // assess
-    expect(must(mine(result)[0]).actions).toEqual([{ action: "ec2:isolate-instance", params: isolateParams }]);
-    expect(result.outcome).toBe("dry-run");
-  });
+      // assess
+      expect(must(mine(result)[0]).actions).toEqual([
+        { action: "k8s:cordon-node", params: { cluster: "prod-eks", instanceId: "i-0f1e2d3c4b5a69788" } },
+        { action: "ec2:isolate-instance", params: isolateParams },
+      ]);
+      expect(result.outcome).toBe("dry-run");
+    },
+  );
 
   it("names the process as the actor and the context's process and file as the target in the evidence", () => {
     // prepare

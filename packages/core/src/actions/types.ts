@@ -144,6 +144,12 @@ export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   kubernetesRollbackPermissions?: readonly KubernetesRule[];
   /** Takes something out of service or removes access someone relies on. */
   destructive: boolean;
+  /**
+   * Never run without a human's approval, whatever the policy's mode: an automatic decision whose plan holds this
+   * action asks for approval instead (pipeline/decide.ts). For changes whose blast radius the responder cannot judge
+   * from the event (scaling a workload to zero).
+   */
+  approvalOnly?: boolean;
   reversible: boolean;
   preconditions: readonly string[];
   /**

@@ -1,6 +1,7 @@
 import * as z from "../zod.ts";
-import { assessFinding, isolateNode } from "./guardduty-common.ts";
+import { assessFinding } from "./guardduty-common.ts";
 import { nodeIsCompromised } from "./guardduty-families.ts";
+import { nodeSteps, playbookOf } from "./guardduty-kubernetes.ts";
 import type { DetectorDefinition } from "./types.ts";
 
 const settings = z._default(z.strictObject({}), {});
@@ -11,10 +12,11 @@ export const guardDutyCompromisedNode: DetectorDefinition<typeof settings> = {
   summary:
     "GuardDuty EC2 findings on an instance that is an EKS worker node (known by its `eks:cluster-name`, " +
     "`kubernetes.io/cluster/<name>` or eksctl tags). When the node is the actor (or the finding's purpose is " +
-    "Backdoor, CryptoCurrency, Trojan or Impact) the playbook isolates the node; when it is only the target of a " +
+    "Backdoor, CryptoCurrency, Trojan or Impact) the playbook cordons the node (Kubernetes side first) and isolates " +
+    "the instance; when it is only the target of a " +
     "probe or brute force, the team is alerted.",
   triggers: ["aws.guardduty *:EC2/* on an EKS node"],
-  actions: ["ec2:isolate-instance"],
+  actions: ["k8s:cordon-node", "ec2:isolate-instance"],
   defaultMode: "approve",
   defaultModeReason: "isolation takes a node out of service; a human confirms first",
   settings,
@@ -27,8 +29,7 @@ export const guardDutyCompromisedNode: DetectorDefinition<typeof settings> = {
           ],
         };
       }
-      const isolate = isolateNode(s);
-      return isolate ? { actions: [isolate] } : { notes: ["the finding names no EKS node to isolate"] };
+      return playbookOf(nodeSteps(s));
     });
   },
 };

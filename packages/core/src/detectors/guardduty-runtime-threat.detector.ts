@@ -1,10 +1,24 @@
 import * as z from "../zod.ts";
 import { severityFromGuardDuty } from "./common.ts";
-import { assessFinding, isolateNode } from "./guardduty-common.ts";
+import { assessFinding } from "./guardduty-common.ts";
 import { runtimeShowsCompromise } from "./guardduty-families.ts";
+import {
+  cordonNodeStep,
+  isolatePodStep,
+  nodeSteps,
+  playbookOf,
+  type Step,
+  scaleWorkloadStep,
+} from "./guardduty-kubernetes.ts";
 import type { DetectorDefinition } from "./types.ts";
 
-const settings = z._default(z.strictObject({}), {});
+const settings = z._default(
+  z.strictObject({
+    /** Also scale the pod's owning workload to zero (`k8s:scale-workload`); destructive: only after approval. */
+    scaleWorkload: z._default(z.boolean(), false),
+  }),
+  { scaleWorkload: false },
+);
 
 export const guardDutyRuntimeThreat: DetectorDefinition<typeof settings> = {
   id: "guardduty-runtime-threat",
@@ -13,15 +27,17 @@ export const guardDutyRuntimeThreat: DetectorDefinition<typeof settings> = {
     "GuardDuty Runtime Monitoring findings on EKS (`*:Runtime/*`, for example `CryptoCurrency:Runtime/BitcoinTool.B`, " +
     "`Backdoor:Runtime/C&CActivity.B`): a process on a node or in a pod doing what malware does. The process is " +
     "the actor, the pod or node it runs on (and any target process or file) the target. When the finding shows " +
-    "compromise (purpose Backdoor, CryptoCurrency, Trojan or Impact, or severity High or Critical) the playbook " +
-    "isolates the node that runs it, so the process loses the network while its disks are kept for forensics; " +
-    "otherwise the team is alerted.",
+    "compromise (purpose Backdoor, CryptoCurrency, Trojan or Impact, or severity High or Critical): in a pod, the " +
+    "playbook isolates the pod with a deny-all NetworkPolicy and cordons its node (Kubernetes side; the node keeps " +
+    "running, nothing new is scheduled on it); on the node itself, or in a pod a NetworkPolicy cannot isolate (host " +
+    "network, kube-system), it cordons the node and isolates the instance (network first, disks kept for forensics). " +
+    "Otherwise the team is alerted.",
   triggers: ["aws.guardduty *:Runtime/* on an EKS cluster or node"],
-  actions: ["ec2:isolate-instance"],
+  actions: ["k8s:isolate-pod", "k8s:cordon-node", "ec2:isolate-instance", "k8s:scale-workload"],
   defaultMode: "approve",
-  defaultModeReason: "isolation takes a node and every pod on it out of service; a human confirms first",
+  defaultModeReason: "isolation takes a pod, or a node and every pod on it, out of service; a human confirms first",
   settings,
-  detect(signal) {
+  detect(signal, config) {
     return assessFinding(signal, guardDutyRuntimeThreat.id, "runtime-threat", (s) => {
       if (!runtimeShowsCompromise(s)) {
         return {
@@ -30,10 +46,15 @@ export const guardDutyRuntimeThreat: DetectorDefinition<typeof settings> = {
           ],
         };
       }
-      const isolate = isolateNode(s);
-      return isolate
-        ? { actions: [isolate] }
-        : { notes: ["the finding names no instance: find the node running the pod and isolate it by hand"] };
+      const pod = isolatePodStep(s);
+      if ("request" in pod) {
+        const steps: Step[] = [pod, cordonNodeStep(s)];
+        if (config.scaleWorkload) steps.push(scaleWorkloadStep(s));
+        return playbookOf(steps);
+      }
+      // No pod a NetworkPolicy can isolate: the node is what is contained.
+      const node = playbookOf(nodeSteps(s));
+      return s.workload ? { actions: node.actions, notes: [pod.note, ...node.notes] } : node;
     });
   },
 };

@@ -1,4 +1,4 @@
-import { planAction } from "../actions/registry.ts";
+import { getAction, planAction } from "../actions/registry.ts";
 import { anyArnMatches } from "../detectors/arn-pattern.ts";
 import type { Assessment, DetectorDefinition, Mode } from "../detectors/types.ts";
 import { SEVERITIES } from "../detectors/types.ts";
@@ -146,9 +146,15 @@ export function decide(
       return alert([`fail closed, alert only: planning ${request.action} failed: ${errorText(error)}`]);
     }
   }
-  const verb = configured === "auto" ? "apply" : "ask for approval, then apply";
+  // An action that must never run unapproved turns an automatic decision into an approval request.
+  const approvalOnly = assessment.actions.map((a) => a.action).filter((id) => getAction(id).approvalOnly === true);
+  const mode: Mode = configured === "auto" && approvalOnly.length > 0 ? "approve" : configured;
+  if (mode !== configured) {
+    reasons.push(`approval required: ${[...new Set(approvalOnly)].join(", ")} never runs without a human's approval`);
+  }
+  const verb = mode === "auto" ? "apply" : "ask for approval, then apply";
   reasons.push(
     `${dryRun ? "would" : "will"} ${verb} ${plan.length} call${plan.length === 1 ? "" : "s"}${dryRun ? " (dry-run: nothing is changed)" : ""}`,
   );
-  return { ...base, notify, mode: configured, plan, reasons: [...reasons, ...assessment.notes] };
+  return { ...base, notify, mode, plan, reasons: [...reasons, ...assessment.notes] };
 }
