@@ -90,6 +90,7 @@ ${action.summary}
 | | |
 | --- | --- |
 | destructive | ${action.destructive ? "yes" : "no"} |
+| runs automatically | ${action.approvalOnly ? "never: an automatic decision that calls for it asks for approval first" : "in auto mode"} |
 | reversible | ${action.reversible ? "yes" : "no"} |
 | triggered by | ${triggers.length ? triggers.join(", ") : "the CLI only"} |
 

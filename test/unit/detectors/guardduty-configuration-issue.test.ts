@@ -9,12 +9,13 @@ import {
   parsePolicy,
   processEvent,
 } from "../../../packages/core/src/index.ts";
-import { fixtureText, listFixtures, must } from "../../helpers/fixtures.ts";
+import { fixtureText, listFixtures, loadFixture, must, objectAt } from "../../helpers/fixtures.ts";
 
 const ID = "guardduty-configuration-issue";
 const ANON = "guardduty/policy-kubernetes-anonymousaccessgranted/clusterrolebinding-anon-view.json";
 const S3 = "guardduty/policy-s3-bucketblockpublicaccessdisabled/bucket-bpa-disabled.json";
-const NOTE = "fix the binding or exposure inside the cluster; the finding names the Kubernetes API call that made it";
+const NOTE =
+  "fix the exposure inside the cluster (a Service or dashboard): the finding names the Kubernetes API call that made it";
 
 function finding(text: string): GuardDutySignal {
   const parsed = parseEvent(JSON.parse(text));
@@ -22,7 +23,7 @@ function finding(text: string): GuardDutySignal {
   return parsed.signal;
 }
 
-function run(text: string, policy = defaultPolicy()): EventResult {
+function run(text: unknown, policy = defaultPolicy()): EventResult {
   return processEvent(text, policy);
 }
 
@@ -53,7 +54,7 @@ describe("guardduty-configuration-issue", () => {
     expect(assessed).toEqual([ANON]);
   });
 
-  it("alerts (default mode alert) with the fix to make inside the cluster", () => {
+  it("deletes the binding the finding names, after approval, with the binding read whole and deleted on its uid", () => {
     // prepare
     const text = fixtureText(ANON);
 
@@ -69,13 +70,35 @@ describe("guardduty-configuration-issue", () => {
     expect(a.cluster).toBe("prod-eks");
     expect(a.resources).toEqual({});
     expect(a.evidence[0]).toBe("a risky cluster configuration");
+    // The binding, from the API call GuardDuty saw (resource clusterrolebindings, resourceName anon-view).
+    expect(a.actions).toEqual([
+      { action: "k8s:revoke-binding", params: { cluster: "prod-eks", kind: "ClusterRoleBinding", name: "anon-view" } },
+    ]);
+    expect(a.notes).toEqual([]);
+    const decision = must(result.decisions[0]);
+    expect(decision.mode).toBe("approve");
+    expect(decision.reasons[0]).toBe(
+      "mode approve: default for guardduty-configuration-issue (removing a binding removes whatever access it grants; a human confirms the exact binding first (and the action never removes another subject's access without approval))",
+    );
+    expect(result.plan.map((p) => p.operation)).toContain(
+      "DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/anon-view",
+    );
+    expect(result.plan.every((p) => p.service === "kubernetes")).toBe(true);
+  });
+
+  it("only alerts on an exposed dashboard: a Service is not a binding", () => {
+    // prepare
+    const envelope = loadFixture(ANON);
+    objectAt(envelope, "detail").type = "Policy:Kubernetes/ExposedDashboard";
+
+    // act
+    const result = run(envelope);
+
+    // assess
+    const a = must(mine(result)[0]);
+    expect(a.actions).toEqual([]);
     expect(a.notes).toEqual([NOTE]);
     expect(result.outcome).toBe("alert");
-    expect(must(result.decisions[0]).reasons).toEqual([
-      "mode alert: default for guardduty-configuration-issue (the fix is a Kubernetes object, which eks-responder does not change)",
-      NOTE,
-    ]);
-    expect(result.plan).toEqual([]);
   });
 
   it("does not treat the Policy:S3 finding as a cluster configuration issue", () => {

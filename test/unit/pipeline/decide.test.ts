@@ -14,6 +14,8 @@ import {
 const FIXTURES = join(import.meta.dirname, "../../fixtures");
 const SSH_OPEN = "cloudtrail/authorize-security-group-ingress/ssh-ipv4-open-real.json";
 const RUNTIME_POD = "guardduty/cryptocurrency-runtime-bitcointool-b/eks-pod.json";
+/** A runtime finding on the node itself: cordon it, then isolate the instance. */
+const RUNTIME_NODE = "guardduty/backdoor-runtime-c-cactivity-b-dns/eks-node-instance.json";
 
 function fixture(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(FIXTURES, path), "utf8")) as Record<string, unknown>;
@@ -153,7 +155,7 @@ describe("decide", () => {
   });
 
   it("fails closed to an alert when an action refuses to plan", () => {
-    const result = run(RUNTIME_POD, {}, true, (event) => {
+    const result = run(RUNTIME_NODE, {}, true, (event) => {
       const resource = detail(event).resource as { instanceDetails: { networkInterfaces: { vpcId?: string }[] } };
       for (const eni of resource.instanceDetails.networkInterfaces) delete eni.vpcId;
     });

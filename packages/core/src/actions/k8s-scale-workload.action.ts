@@ -188,6 +188,8 @@ export const scaleWorkload: ActionDefinition<typeof params> = {
   ],
   kubernetesRollbackPermissions: [],
   destructive: true,
+  // Scaling to zero stops a workload whose owners the responder cannot ask: never without a human's approval.
+  approvalOnly: true,
   reversible: true,
   preconditions: [
     "the pod exists and has a controller owner: a bare pod is refused (deleting it is the operator's call)",
