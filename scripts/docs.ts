@@ -159,7 +159,7 @@ function findingTypesPage(): string {
     const aws = detector.actions.filter((a) => !a.startsWith("k8s:"));
     const kube = detector.actions.filter((a) => a.startsWith("k8s:"));
     const alert = `alert: ${detector.defaultModeReason}`;
-    return `| \`${entry.type}\`${entry.retired ? " (retired)" : ""} | [${entry.source}](${FINDING_SOURCE_PAGES[entry.source]}) | ${entry.family} | [${detector.id}](${detector.id}.md) | \`${detector.defaultMode}\` | ${aws.length > 0 ? cell(aws) : alert} | ${kube.length > 0 ? cell(kube) : "none yet"} |`;
+    return `| \`${entry.type}\`${entry.retired ? " (retired)" : ""} | [${entry.source}](${FINDING_SOURCE_PAGES[entry.source]}) | ${entry.family} | [${detector.id}](${detector.id}.md) | \`${detector.defaultMode}\` | ${aws.length > 0 ? cell(aws) : alert} | ${kube.length > 0 ? cell(kube) : "none"} |`;
   });
   return `${GENERATED}
 # GuardDuty finding types for EKS

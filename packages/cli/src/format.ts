@@ -7,6 +7,7 @@ import {
   type PlanStep,
   stillApplied,
 } from "@eks-responder/core";
+import { callsPhrase, countsPhrase } from "@eks-responder/core/pipeline/plan-text.ts";
 import type { AppliedAssessment } from "./apply.ts";
 import type { FileResult, ReplaySummary } from "./replay.ts";
 import type { painter } from "./terminal.ts";
@@ -98,7 +99,7 @@ export function formatResult(result: FileResult, paint: Paint): string {
     out += line(paint, "decision", `${d.mode}: ${d.reasons.map((n) => escapeTerminal(n)).join("; ")}`);
   }
   if (result.plan.length) {
-    out += line(paint, "plan", `${result.plan.length} AWS call${result.plan.length === 1 ? "" : "s"}`);
+    out += line(paint, "plan", callsPhrase(result.plan));
     for (const step of result.plan) out += formatStep(step, paint);
   }
   out += line(
@@ -182,7 +183,7 @@ export function formatSummary(summary: ReplaySummary, paint: Paint): string {
       : read > 0
         ? ` · ${read === 1 ? "delivered" : `all ${read} delivered`} by the deployed rules`
         : "";
-  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${summary.plannedCalls} planned AWS call${summary.plannedCalls === 1 ? "" : "s"}${delivery} · ${tail}\n`;
+  let out = `${paint("bold", "summary")}    ${events}: ${counts || "none"} · ${countsPhrase(summary.plannedCalls - summary.plannedKubernetesCalls, summary.plannedKubernetesCalls, "planned ")}${delivery} · ${tail}\n`;
   if (summary.invalid > 0)
     out += `${paint(["bold", "red"], `${summary.invalid} file${summary.invalid === 1 ? "" : "s"} could not be read or understood (see above)`)}\n`;
   return out;

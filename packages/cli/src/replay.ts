@@ -44,6 +44,8 @@ export interface ReplaySummary {
   files: number;
   outcomes: Record<OutcomeStatus, number>;
   plannedCalls: number;
+  /** Of plannedCalls, those to a cluster's Kubernetes API. */
+  plannedKubernetesCalls: number;
   /** Files that could not be read or understood. */
   invalid: number;
   /** JSON events that some deployed rule would deliver, and those no deployed rule matches (never delivered). */
@@ -75,6 +77,7 @@ export function summarize(results: readonly FileResult[]): ReplaySummary {
     files: results.length,
     outcomes,
     plannedCalls: results.reduce((n, r) => n + r.plan.length, 0),
+    plannedKubernetesCalls: results.reduce((n, r) => n + r.plan.filter((s) => s.service === "kubernetes").length, 0),
     invalid: outcomes.invalid,
     delivered: results.filter((r) => r.rules !== undefined && r.rules.length > 0).length,
     undelivered: results.filter((r) => r.rules?.length === 0).length,

@@ -46,6 +46,7 @@ interface Report {
     files: number;
     outcomes: Record<string, number>;
     plannedCalls: number;
+    plannedKubernetesCalls: number;
     invalid: number;
     delivered: number;
     undelivered: number;
@@ -65,8 +66,12 @@ describe("eks-responder replay", () => {
     expect(code).toBe(0);
     expect(c.stdout()).toContain("examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json");
     expect(c.stdout()).toContain('ec2:RevokeSecurityGroupIngress {"GroupId":"sg-0632fa4ee8a8468a4"');
+    // The joined plans: the GuardDuty samples' Kubernetes calls (method, path, body) in the same plan.
+    expect(c.stdout()).toContain("kubernetes:DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/anon-view");
+    expect(c.stdout()).toContain("kubernetes:POST /apis/networking.k8s.io/v1/namespaces/shop/networkpolicies");
+    expect(c.stdout()).toContain("plan       11 Kubernetes calls");
     expect(c.stdout()).toMatch(
-      /summary\s+11 events: 6 dry-run, 3 alert, 2 skipped · 16 planned AWS calls · all 11 delivered by the deployed rules/,
+      /summary\s+11 events: 8 dry-run, 1 alert, 2 skipped · 28 planned calls \(6 AWS, 22 Kubernetes\) · all 11 delivered by the deployed rules/,
     );
     // The README's sample output is this run's: its first event's header and rule line, and its summary line.
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -90,12 +95,13 @@ describe("eks-responder replay", () => {
         failed: 0,
         apply: 0,
         "pending-approval": 0,
-        "dry-run": 6,
-        alert: 3,
+        "dry-run": 8,
+        alert: 1,
         skipped: 2,
         invalid: 0,
       },
-      plannedCalls: 16,
+      plannedCalls: 28,
+      plannedKubernetesCalls: 22,
       invalid: 0,
       delivered: 11,
       undelivered: 0,
@@ -208,7 +214,7 @@ describe("eks-responder replay", () => {
     writeFileSync(join(dir, "notes.txt"), "not an event");
     const { code, report } = await replayJson([dir, join(dir, "empty")]);
     expect(report.results.map((r) => [r.file.slice(dir.length), r.outcome])).toEqual([
-      ["/a.json", "alert"],
+      ["/a.json", "dry-run"],
       ["/b/nested/z.json", "dry-run"],
       ["/empty", "invalid"],
     ]);
@@ -300,7 +306,7 @@ describe("eks-responder replay, given paths that are not event files", () => {
     expect(code).toBe(2);
     expect(report.results.map((r) => [r.file.slice(dir.length), r.outcome])).toEqual([
       ["/direct", "invalid"],
-      ["/event.json", "alert"],
+      ["/event.json", "dry-run"],
       ["/pipe.json", "invalid"],
     ]);
     for (const r of [report.results[0], report.results[2]]) {
@@ -326,7 +332,7 @@ describe("eks-responder replay, given paths that are not event files", () => {
         "invalid",
         "a character device, not an event file; save the event to a .json file and give that file (or a folder of them)",
       ],
-      [EVENT, "alert", undefined],
+      [EVENT, "dry-run", undefined],
     ]);
   });
 
@@ -360,6 +366,6 @@ describe("eks-responder replay, given paths that are not event files", () => {
     expect(c.stdout()).toContain(
       `${join(dir, "events/linked.json")}\n  rule       GuardDutyFindings would deliver it\n`,
     );
-    expect(c.stdout()).toMatch(/summary\s+3 events: 2 alert, 1 invalid/);
+    expect(c.stdout()).toMatch(/summary\s+3 events: 2 dry-run, 1 invalid/);
   });
 });

@@ -18,6 +18,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { escapeHtml, escapeHtmlAttribute } from "../notify/escape.ts";
+import { callsPhrase } from "../pipeline/plan-text.ts";
 import * as z from "../zod.ts";
 import {
   APPROVAL_DECISIONS,
@@ -218,7 +219,7 @@ function approvalPage(
     list(assessment.evidence),
     `<dl>${where.map(([k, v]) => `<dt>${escapeHtml(k, 40)}</dt><dd>${escapeHtml(v, 500)}</dd>`).join("")}</dl>`,
     "<h2>The exact plan</h2>",
-    `<p>If approved, eks-responder makes ${calls} AWS call${calls === 1 ? "" : "s"}${decision.dryRun ? " in dry-run (nothing is changed)" : ""}:</p>`,
+    `<p>If approved, eks-responder makes ${escapeHtml(callsPhrase(decision.plan), 80)}${decision.dryRun ? " in dry-run (nothing is changed)" : ""}:</p>`,
     `<ol>${steps}</ol>`,
     "<h2>Why</h2>",
     list(decision.reasons),
@@ -240,7 +241,7 @@ function decidedPage(decision: ApprovalDecision, record: ApprovalRecord): string
   const calls = record.decision.plan.length;
   const what =
     decision === "approve"
-      ? `Approved. eks-responder goes on with the plan (${calls} AWS call${calls === 1 ? "" : "s"}).`
+      ? `Approved. eks-responder goes on with the plan (${callsPhrase(record.decision.plan)}).`
       : "Rejected. eks-responder makes no change for this assessment.";
   return page("Decision recorded", `<h1>Decision recorded</h1><p>${escapeHtml(what, 300)}</p>`);
 }

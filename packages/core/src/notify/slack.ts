@@ -12,6 +12,7 @@
  */
 import { getAction } from "../actions/registry.ts";
 import type { Assessment, Severity } from "../detectors/types.ts";
+import { callsPhrase } from "../pipeline/plan-text.ts";
 import type { Decision, EventResult, OutcomeStatus, PlanStep } from "../pipeline/types.ts";
 import { escapeMrkdwn, escapePlainText, trimEscaped, truncate } from "./escape.ts";
 import { SLACK_LIMITS } from "./limits.ts";
@@ -205,7 +206,7 @@ export function safeDetectorId(id: string | undefined): string | undefined {
 
 /** What the plan would have done or will do, as one phrase. */
 export function planPhrase(decision: Decision, dryRun: boolean): string {
-  const calls = `${decision.plan.length} AWS call${decision.plan.length === 1 ? "" : "s"}`;
+  const calls = callsPhrase(decision.plan);
   if (dryRun)
     return decision.mode === "approve"
       ? `would have asked for approval, then made ${calls}`
