@@ -197,7 +197,6 @@ function approvalPage(
   if (signal) where.push(["Event", `${signal.source} ${signal.name} at ${signal.time} (${signal.id})`]);
   where.push(["Assessment", assessment.id]);
 
-  const calls = decision.plan.length;
   const steps = decision.plan
     .map(
       (step) =>
@@ -238,7 +237,6 @@ function approvalPage(
 }
 
 function decidedPage(decision: ApprovalDecision, record: ApprovalRecord): string {
-  const calls = record.decision.plan.length;
   const what =
     decision === "approve"
       ? `Approved. eks-responder goes on with the plan (${callsPhrase(record.decision.plan)}).`
