@@ -23,7 +23,7 @@ describe("the eks-responder executable", () => {
   it("runs replay as a real process, plain when piped, exit 0", () => {
     const run = cli(["replay", "--config", "examples/policy.json", "examples/events"]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("summary    11 events: 6 dry-run, 3 alert, 2 skipped");
+    expect(run.stdout).toContain("summary    11 events: 8 dry-run, 1 alert, 2 skipped");
     expect(run.stdout).not.toContain("\u001b[");
     expect(run.stderr).toBe("");
   });
@@ -37,7 +37,7 @@ describe("the eks-responder executable", () => {
     ]);
     expect(run.status).toBe(2);
     const report = JSON.parse(run.stdout) as { results: { file: string; outcome: string; reason: string }[] };
-    expect(report.results.map((r) => r.outcome)).toEqual(["invalid", "alert"]);
+    expect(report.results.map((r) => r.outcome)).toEqual(["invalid", "dry-run"]);
     expect(report.results[0]?.reason).toBe("an event must be a JSON object, got an array");
   });
 
@@ -75,7 +75,7 @@ describe("the eks-responder executable", () => {
         ["/dev/zero", "invalid", "a character device"],
         ["/dev/stdin", "invalid", "a named pipe (FIFO)"],
         [socket, "invalid", "a socket"],
-        [event, "alert", expect.any(String)],
+        [event, "dry-run", expect.any(String)],
       ]);
     } finally {
       closeSync(stdin);

@@ -83,7 +83,7 @@ describe("the plans of k8s:revoke-binding and k8s:scale-workload", () => {
     const path = "/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings/default-admin";
     expect(calls.map((c) => [c.service, c.operation, c.params])).toEqual([
       ["kubernetes", `GET ${path}`, {}],
-      ["kubernetes", "GET /apis/rbac.authorization.k8s.io/v1/namespaces/shop/roles/<roleRef.name>", {}],
+      ["kubernetes", "GET /apis/rbac.authorization.k8s.io/v1/namespaces/shop/roles/<the role its roleRef names>", {}],
       [
         "kubernetes",
         `DELETE ${path}`,

@@ -124,7 +124,7 @@ describe("runPlaybook when an action fails after others applied", () => {
     ]);
     expect(outcomes[0]?.undone).toEqual({
       status: "applied",
-      reason: `re-authorized 1 rule(s) of ${FIRST}`,
+      reason: `re-authorized 1 rule(s) in ${FIRST}`,
       calls: [
         {
           service: "ec2",

@@ -162,6 +162,12 @@ describe("the detector registry", () => {
       defaultPolicy(),
       parsePolicy({ endpoint: { allowedPublicCidrs: ["203.0.113.0/24"] } }),
       parsePolicy({ detectors: { "eks-cluster-admin-granted": { settings: { deleteAccessEntry: true } } } }),
+      parsePolicy({
+        detectors: {
+          "guardduty-compromised-workload": { settings: { scaleWorkload: true } },
+          "guardduty-runtime-threat": { settings: { scaleWorkload: true } },
+        },
+      }),
     ];
     const planned = new Set<string>();
     for (const file of allFixtures()) {

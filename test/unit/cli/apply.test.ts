@@ -137,7 +137,6 @@ describe("eks-responder replay --apply", () => {
     const events = [
       "examples/events/gd-01-persistence-k8s-successful-anonymous-access.json",
       "examples/events/gd-03-sample-trojan-ec2-blackhole-dns.json",
-      "examples/events/gd-06-policy-k8s-anonymous-access-granted.json",
       "examples/events/gd-15-ec2-ssh-bruteforce-eks-worker.json",
       "test/fixtures/cloudtrail/authorize-security-group-ingress/single-host-32-ssh.json",
     ];

@@ -76,9 +76,9 @@ describe("eks-responder rollback of a whole plan", () => {
       IpPermissions: [PERMISSION],
     });
     expect(c.out()).toBe(
-      "APPLIED rollback ec2:revoke-ingress: re-authorized 1 rule(s) of sg-0000000c\n" +
-        "APPLIED rollback ec2:revoke-ingress: re-authorized 1 rule(s) of sg-0000000b\n" +
-        "APPLIED rollback ec2:revoke-ingress: re-authorized 1 rule(s) of sg-0000000a\n",
+      "APPLIED rollback ec2:revoke-ingress: re-authorized 1 rule(s) in sg-0000000c\n" +
+        "APPLIED rollback ec2:revoke-ingress: re-authorized 1 rule(s) in sg-0000000b\n" +
+        "APPLIED rollback ec2:revoke-ingress: re-authorized 1 rule(s) in sg-0000000a\n",
     );
   });
 
@@ -115,7 +115,7 @@ describe("eks-responder rollback of a whole plan", () => {
   it("skips an action a later failure already undid", async () => {
     const c = await recorded([
       revoked("sg-0000000a", {
-        undone: { status: "applied", reason: "re-authorized 1 rule(s) of sg-0000000a", calls: [] },
+        undone: { status: "applied", reason: "re-authorized 1 rule(s) in sg-0000000a", calls: [] },
       }),
       revoked("sg-0000000b"),
     ]);
@@ -134,11 +134,11 @@ describe("eks-responder rollback of a whole plan", () => {
     const rule = JSON.stringify(RULE);
     expect(c.out()).toBe(
       `DRY-RUN: nothing is changed. Rolling back ${ID} would undo, in this order:\n` +
-        "  1. ec2:revoke-ingress: re-authorize the revoked rules from their recorded description\n" +
-        "     sends ec2:AuthorizeSecurityGroupIngress\n" +
+        "  1. ec2:revoke-ingress: re-authorize the revoked rules from their recorded description, and modify a rule turned back into the cluster security group's self reference back to what it was\n" +
+        "     sends ec2:AuthorizeSecurityGroupIngress, ec2:ModifySecurityGroupRules\n" +
         `     from {"groupId":"sg-0000000b","rules":[${rule}]}\n` +
-        "  2. ec2:revoke-ingress: re-authorize the revoked rules from their recorded description\n" +
-        "     sends ec2:AuthorizeSecurityGroupIngress\n" +
+        "  2. ec2:revoke-ingress: re-authorize the revoked rules from their recorded description, and modify a rule turned back into the cluster security group's self reference back to what it was\n" +
+        "     sends ec2:AuthorizeSecurityGroupIngress, ec2:ModifySecurityGroupRules\n" +
         `     from {"groupId":"sg-0000000a","rules":[${rule}]}\n`,
     );
     const read = await readEntry(c.stateDir, ID);

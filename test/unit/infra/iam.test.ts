@@ -846,7 +846,9 @@ describe("the undo of a plan that fails partway (runPlaybook's mayUndo)", () => 
     "the %s role may not send the whole rollback of any action",
     async (id) => {
       const policy = functionPolicy(id, context);
-      for (const action of ACTIONS.filter((a) => a.rollback !== undefined)) {
+      // The Kubernetes actions' rollbacks send no AWS call: what they need beyond the shipped ClusterRole
+      // (kubernetesRollbackPermissions) is the operator's, shown against the real API server.
+      for (const action of ACTIONS.filter((a) => a.rollback !== undefined && a.rollbackPermissions.length > 0)) {
         const calls = action.rollbackPermissions.flatMap((p) => ROLLBACK_CALLS[p] ?? []);
         const decisions = await Promise.all(calls.map((call) => decide(policy, call)));
         expect(

@@ -194,10 +194,10 @@ describe("dry-run marker", () => {
   });
 
   it("is absent when nothing would have been done (alert only)", () => {
-    const { result, message } = exampleSlack("gd-06-policy-k8s-anonymous-access-granted.json");
+    const { result, message } = exampleSlack("gd-15-ec2-ssh-bruteforce-eks-worker.json");
     expect(result.outcome).toBe("alert");
     expect(allText(message)).not.toContain("DRY-RUN");
-    expect(allText(message)).toContain("fix the binding or exposure inside the cluster");
+    expect(allText(message)).toContain("the node is the target, not the actor");
   });
 
   it("is absent on a live run, which says what it does instead", () => {

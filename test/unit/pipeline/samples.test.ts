@@ -76,7 +76,7 @@ describe("the bundled sample events (npm run replay)", () => {
         mode: "approve",
         calls: [
           "kubernetes:GET /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/anon-view",
-          "kubernetes:GET /apis/rbac.authorization.k8s.io/v1/clusterroles/<roleRef.name>",
+          "kubernetes:GET /apis/rbac.authorization.k8s.io/v1/clusterroles/<the role its roleRef names>",
           "kubernetes:DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/anon-view",
         ],
       },

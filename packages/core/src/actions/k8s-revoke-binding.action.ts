@@ -343,8 +343,8 @@ export const revokeBinding: ActionDefinition<typeof params> = {
     const what = bindingText(p);
     const rolePathText =
       p.kind === "ClusterRoleBinding"
-        ? `/apis/${RBAC_GROUP}/v1/clusterroles/<roleRef.name>`
-        : `/apis/${RBAC_GROUP}/v1/namespaces/${p.namespace}/roles/<roleRef.name>`;
+        ? `/apis/${RBAC_GROUP}/v1/clusterroles/<the role its roleRef names>`
+        : `/apis/${RBAC_GROUP}/v1/namespaces/${p.namespace}/roles/<the role its roleRef names>`;
     const others = context.approvedBy
       ? `approved by ${context.approvedBy}: any other subject of the binding loses this access too, and the outcome names each`
       : "a binding with other subjects too is refused (not approved): the outcome names whose access would go with it";
@@ -361,7 +361,7 @@ export const revokeBinding: ActionDefinition<typeof params> = {
         params: {},
         note:
           p.kind === "RoleBinding"
-            ? `read the role it binds (/apis/${RBAC_GROUP}/v1/clusterroles/<roleRef.name> when roleRef is a ClusterRole): refused unless it is an admin role`
+            ? `read the role it binds (/apis/${RBAC_GROUP}/v1/clusterroles/<the role its roleRef names> when roleRef is a ClusterRole): refused unless it is an admin role`
             : "read the ClusterRole it binds: refused unless it is an admin role",
       },
       {
