@@ -226,6 +226,23 @@ export function kubernetesLines(k: KubernetesBench): string[] {
   ];
 }
 
+/** The docs/performance.md section (between the bench markers, written by `npm run bench`). */
+export function kubernetesSection(k: KubernetesBench): string {
+  const row = (name: string, r: ProbeResult) =>
+    `| ${name} | ${kib(r.bundleBytes)} | ${kib(r.totalBytes)} | ${r.importMsMedian} | ${r.firstCallAnsweredMsMedian} | ${r.firstCallMsMedian} |`;
+  return `### Kubernetes: the client and the first call
+\`bench/kubernetes-client.ts\` (alone: \`${k.command}\`): ${k.samples} fresh \`node\` processes per row, against a real kube-apiserver (${k.server}) on 127.0.0.1; ms since the process started. The first two rows import a Kubernetes client bundled as SST bundles a function and make one call; the last is the functions' own first Kubernetes call: ${k.kubernetesFirstCall.path}.
+
+| | KiB at import | KiB, all chunks | imported, median ms | first call answered, median ms | the call itself, ms |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${Object.entries(k.kubernetesClient)
+  .map(([name, r]) => row(name, r))
+  .join("\n")}
+${row("the functions' first Kubernetes call", k.kubernetesFirstCall)}
+
+The small client is the one the actions use; \`@kubernetes/client-node\` is a devDependency for this comparison only, and no function bundle contains it (test/unit/infra/bundles.test.ts).`;
+}
+
 if (import.meta.main) {
   const k = await measureKubernetes();
   for (const l of kubernetesLines(k)) process.stdout.write(`${l}\n`);

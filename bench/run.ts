@@ -12,7 +12,7 @@ import { measureApiCalls } from "./api-economy.ts";
 import { DEFAULT_CHAOS_OPTIONS, runChaos } from "./chaos.ts";
 import { type ColdStart, measureColdStart, RESPOND_TARGET_RATIO, RESPOND_WITHOUT_ACTIONS } from "./cold-start.ts";
 import { FULL_PATH_ROUND_MS, FULL_PATH_ROUNDS, measureFullPathInChild } from "./full-path.ts";
-import { kubernetesLines, measureKubernetes } from "./kubernetes-client.ts";
+import { kubernetesLines, kubernetesSection, measureKubernetes } from "./kubernetes-client.ts";
 import { measureStorm, type StormResult } from "./storm.ts";
 import { measureThroughputInChild, ROUND_MS, ROUNDS } from "./throughput.ts";
 import { measureTimeToFix, TIME_TO_FIX_POLICY, type TimeToFix, timeToFixLines } from "./time-to-fix.ts";
@@ -291,6 +291,8 @@ ${targets.join("\n")}
 ${coldStartSection(coldStart)}
 
 ${timeToFixSection()}
+
+${kubernetesSection(kubernetes)}
 
 ### Throughput of the spine
 Over the ${spine.events} fixture events (${n(spine.bytes)} bytes; every valid, benign, hostile and malformed variant that is JSON); medians of ${ROUNDS} rounds of ${ROUND_MS} ms after a warm-up, the rounds of the three paths alternating, in ${spine.processes.length} fresh processes, of which the median is shown (the spine cost ${spine.processes.map((x) => `${x}×`).join(", ")} in them).
