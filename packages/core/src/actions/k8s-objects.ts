@@ -6,6 +6,10 @@
  */
 import { KubeApiError, type KubeClient, kubePath } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
+import { type OwnerReference, objectMeta, ownerReference } from "./k8s-common.ts";
+
+export type { OwnerReference };
+
 import type { CallLog } from "./calls.ts";
 import type { ApplyContext } from "./types.ts";
 
@@ -38,22 +42,12 @@ export const rbacName = z
   .string()
   .check(z.minLength(1), z.maxLength(253), z.regex(/^[^/%]+$/, "expected an RBAC object name (no / or %)"));
 
-export const ownerReferenceSchema = z.looseObject({
-  apiVersion: z.string(),
-  kind: z.string(),
-  name: z.string(),
-  uid: z.string(),
-  controller: z.optional(z.boolean()),
-});
-export type OwnerReference = z.output<typeof ownerReferenceSchema>;
+export const ownerReferenceSchema = ownerReference;
 
+/** ObjectMeta as the RBAC and scale paths read it: a resourceVersion always (their deletes and patches carry it). */
 export const objectMetaSchema = z.looseObject({
-  name: z.string(),
-  namespace: z.optional(z.string()),
-  uid: z.string(),
+  ...objectMeta.shape,
   resourceVersion: z.string(),
-  labels: z.optional(z.record(z.string(), z.string())),
-  ownerReferences: z.optional(z.array(ownerReferenceSchema)),
 });
 
 export const subjectSchema = z.looseObject({
