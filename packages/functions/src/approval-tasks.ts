@@ -69,8 +69,8 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
   // runs only with it.
   const decider = deciderOf(input.approval);
   return applyApproved(input, {
-    clients: (region) => rt.clients(region),
-    kubernetes: (region) => rt.kubernetes(region),
+    clients: (region, target) => rt.clients(region, target),
+    kubernetes: (region, target) => rt.kubernetes(region, target),
     sleep,
     exemptTags: policy.exemptions.tags,
     auditTable: rt.config.tableName,

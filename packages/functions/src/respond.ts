@@ -64,8 +64,8 @@ export async function handleEvent(
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
     policy: policyRead,
-    clients: (region) => rt.clients(region),
-    kubernetes: (region) => rt.kubernetes(region),
+    clients: (region, target) => rt.clients(region, target),
+    kubernetes: (region, target) => rt.kubernetes(region, target),
     sleep,
     auditTable: table,
     async claim(key) {

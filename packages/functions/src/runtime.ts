@@ -4,7 +4,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 // Deep imports, not the package index: the index also re-exports the notifier, which a bundler would then load
 // with every handler (bench/cold-start.ts shows what each handler loads at import).
-import { type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
+import { type ActingFor, type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
 import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import { loadOnce } from "@eks-responder/core/lazy.ts";
 import { parsePolicy } from "@eks-responder/core/policy/load.ts";
@@ -17,6 +17,12 @@ import { ConfigError, type FunctionConfig, readConfig } from "./config.ts";
  */
 export const POLICY_CACHE_SECONDS = 60;
 export const KILL_SWITCH_CACHE_SECONDS = 30;
+/**
+ * How long a member account's clients (one per account, region and assessment) are kept: under the member session's
+ * 900 s (aws/member.ts MEMBER_SESSION_SECONDS), so no expired session is kept around; the SDK refreshes the
+ * credentials of clients in use before they expire anyway.
+ */
+export const MEMBER_CLIENTS_CACHE_MS = 600_000;
 
 export const logger = new Logger({ serviceName: "eks-responder" });
 
@@ -40,17 +46,50 @@ async function readParameter(
 export class Runtime {
   readonly config: FunctionConfig;
   private readonly clientsByRegion = new Map<string, AwsClients>();
+  private readonly memberClients = new Map<string, { clients: AwsClients; until: number }>();
+  private readonly now: () => number;
 
-  constructor(env: Record<string, string | undefined> = process.env) {
+  constructor(env: Record<string, string | undefined> = process.env, options: { now?: () => number } = {}) {
     this.config = readConfig(env);
+    this.now = options.now ?? Date.now;
   }
 
-  clients(region: string): AwsClients {
+  /**
+   * The clients of `region` acting for `target`. Standalone, and for the hub's own account: the function's own role.
+   * Hub mode, another account: the member role of that account (aws/member.ts), assumed with the ExternalId and a session
+   * named after the assessment, kept per account, region and assessment for MEMBER_CLIENTS_CACHE_MS. The EKS tokens of
+   * those clients are signed with the same member session (kubernetes/access.ts signs with the EKS client's
+   * credentials). A hub that cannot assume the role fails the action (MemberRoleError): it never falls back to its own.
+   */
+  clients(region: string, target?: ActingFor): AwsClients {
+    const hub = this.config.hub;
+    if (hub && target && target.account !== hub.account) return this.memberClientsFor(region, target, hub);
     let clients = this.clientsByRegion.get(region);
     if (!clients) {
       clients = createAwsClients(region);
       this.clientsByRegion.set(region, clients);
     }
+    return clients;
+  }
+
+  private memberClientsFor(region: string, target: ActingFor, hub: NonNullable<FunctionConfig["hub"]>): AwsClients {
+    const at = this.now();
+    for (const [key, entry] of this.memberClients) if (entry.until <= at) this.memberClients.delete(key);
+    const key = `${target.account}/${region}/${target.assessmentId}`;
+    const cached = this.memberClients.get(key);
+    if (cached) return cached.clients;
+    const externalId = () =>
+      readParameter(hub.externalIdParameterName, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
+    const credentials = async () => {
+      const { memberCredentials, memberRoleArn, memberSessionName, partitionOf } = await import(
+        "@eks-responder/core/aws/member.ts"
+      );
+      const roleArn = memberRoleArn(await partitionOf(region), target.account, hub.memberRoleName);
+      const role = { roleArn, externalId, sessionName: memberSessionName(target.assessmentId) };
+      return memberCredentials(role, region)();
+    };
+    const clients = createAwsClients(region, { credentials });
+    this.memberClients.set(key, { clients, until: at + MEMBER_CLIENTS_CACHE_MS });
     return clients;
   }
 
@@ -61,11 +100,15 @@ export class Runtime {
    * function outside the VPC refuses a private-only cluster endpoint with the reason; one deployed in the VPC
    * (config.kubernetesInVpc) reaches it.
    */
-  kubernetes(region: string): KubernetesAccess {
-    // One access per region's clients (kubernetesFor keeps it), so its cache of clusters and tokens is shared.
+  kubernetes(region: string, target?: ActingFor): KubernetesAccess {
+    // One access per region's clients (kubernetesFor keeps it), so its cache of clusters and tokens is shared; in a
+    // member account, per member clients, so the tokens are signed with the member session.
     const options = { reachesPrivateEndpoints: this.config.kubernetesInVpc };
     return async (cluster) =>
-      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(this.clients(region), options)(cluster);
+      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(
+        this.clients(region, target),
+        options,
+      )(cluster);
   }
 
   /** The DynamoDB document client, imported and created on first use. */

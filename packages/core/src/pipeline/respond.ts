@@ -1,6 +1,6 @@
 import { type ActionOutcome, halfDoneNotice, runPlaybook, warmPlaybook } from "../actions/run.ts";
 import type { ApplyContext } from "../actions/types.ts";
-import type { AwsClients } from "../aws/clients.ts";
+import type { ActingFor, AwsClients } from "../aws/clients.ts";
 import { signalKey } from "../detectors/common.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
@@ -61,12 +61,13 @@ export interface RespondDeps {
    * on, and the event goes to its retry policy.
    */
   policy: Policy | Promise<Policy>;
-  clients(region: string): AwsClients;
+  /** The clients of the region, acting in the assessment's account (hub mode: through its member role). */
+  clients(region: string, target: ActingFor): AwsClients;
   /**
    * The Kubernetes API of the region's clusters, for the `k8s:*` actions (ApplyContext.kubernetes). Absent: those
    * actions refuse, with the reason. Whatever it loads must load on its first call, not when it is handed over.
    */
-  kubernetes?(region: string): KubernetesAccess;
+  kubernetes?(region: string, target: ActingFor): KubernetesAccess;
   sleep(ms: number): Promise<void>;
   /** Claims the event for this invocation, or says who has it (see ClaimAnswer). */
   claim?(key: string): Promise<ClaimAnswer>;
@@ -210,7 +211,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       : undefined;
   for (const assessment of live) {
     if (!policyPending) deps.prepareSlot?.(assessment.account);
-    warmPlaybook(assessment, deps.clients(assessment.region));
+    warmPlaybook(assessment, deps.clients(assessment.region, actingFor(assessment)));
   }
   if (early && !policyPending && live.length > 0) deps.prepareHoldBack?.(early);
   let resume: RespondCheckpoint | undefined;
@@ -279,14 +280,14 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       const holding = deps.holdBack ? settle(deps.holdBack(assessment, decision, result.signal)) : undefined;
       const heldBack = async (): Promise<string | undefined> => (holding ? unwrap(await holding) : undefined);
       const context: ApplyContext = {
-        clients: deps.clients(assessment.region),
+        clients: deps.clients(assessment.region, actingFor(assessment)),
         dryRun: false,
         assessmentId: assessment.id,
         account: assessment.account,
         region: assessment.region,
         sleep: deps.sleep,
         exemptTags: policy.exemptions.tags,
-        kubernetes: deps.kubernetes?.(assessment.region),
+        kubernetes: deps.kubernetes?.(assessment.region, actingFor(assessment)),
       };
       let running: Promise<ActionOutcome[]> | undefined;
       if (decision.mode === "auto" && deps.takeAutomaticSlot) {
@@ -437,4 +438,9 @@ function outcomeAfter(result: RespondResult): EventResult["outcome"] {
   if (result.approvals.length > 0) return "pending-approval";
   if (result.decisions.some((d) => (d.mode === "auto" || d.mode === "approve") && d.dryRun)) return "dry-run";
   return "alert";
+}
+
+/** The account an assessment's actions change, and the assessment their member session is named after. */
+function actingFor(assessment: Assessment): ActingFor {
+  return { account: assessment.account, assessmentId: assessment.id };
 }
