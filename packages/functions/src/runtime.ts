@@ -138,8 +138,7 @@ export class Runtime {
     if (text === undefined) throw new Error(`SSM parameter ${this.config.policyParameterName} is empty`);
     const policy = parsePolicy(JSON.parse(text), `SSM parameter ${this.config.policyParameterName}`);
     // The deployment's own roles join the policy's: their calls are never acted on (guardrails/own-calls.ts).
-    const own = this.config.responderRoleArns.filter((arn) => !policy.responder.roleArns.includes(arn));
-    return own.length === 0 ? policy : { ...policy, responder: { roleArns: [...policy.responder.roleArns, ...own] } };
+    return withOwnRoles(policy, this.config);
   }
 
   /**
@@ -169,7 +168,7 @@ export class Runtime {
     const read = (name: string) => out.Parameters?.find((p) => p.Name === name)?.Value;
     const text = read(policyName);
     if (text === undefined) throw new Error(`SSM parameter ${policyName} is missing or empty`);
-    const policy = parsePolicy(JSON.parse(text), `SSM parameter ${policyName}`);
+    const policy = withOwnRoles(parsePolicy(JSON.parse(text), `SSM parameter ${policyName}`), this.config);
     this.cachedPolicy = { policy, until: now + POLICY_CACHE_SECONDS * 1000 };
     return { policy, killSwitch: { value: read(killName) } };
   }
@@ -221,6 +220,23 @@ export class Runtime {
     }
     return name;
   }
+}
+
+/**
+ * The policy with the deployment's own roles joined to its own: the function roles and the rollback role
+ * (RESPONDER_ROLE_ARNS) and, in hub mode, the member role (MEMBER_ROLE_NAME). Their calls are never acted on.
+ */
+function withOwnRoles(policy: Policy, config: FunctionConfig): Policy {
+  const own = config.responderRoleArns.filter((arn) => !policy.responder.roleArns.includes(arn));
+  const memberRoleName = config.hub?.memberRoleName ?? policy.responder.memberRoleName;
+  if (own.length === 0 && memberRoleName === policy.responder.memberRoleName) return policy;
+  return {
+    ...policy,
+    responder: {
+      roleArns: [...policy.responder.roleArns, ...own],
+      ...(memberRoleName ? { memberRoleName } : {}),
+    },
+  };
 }
 
 let shared: Runtime | undefined;

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from "@aws-sdk/nested-clients/sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -220,6 +220,26 @@ describe("Runtime.clients in hub mode", () => {
     expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input.RoleArn).toBe(
       "arn:aws-cn:iam::444455556666:role/eks-responder-execution",
     );
+  });
+});
+
+describe("Runtime.respondSettings and the responder's own roles", () => {
+  it("joins RESPONDER_ROLE_ARNS and, in hub mode, the member role to the policy it reads with the kill switch", async () => {
+    // prepare: GetParameters answers both names (API_GetParameters: Parameters, InvalidParameters)
+    ssm.on(GetParametersCommand).resolves({
+      Parameters: [
+        { Name: "/eks-responder/policy", Value: JSON.stringify({ dryRun: false }) },
+        { Name: "/eks-responder/kill-switch", Value: "off" },
+      ],
+      InvalidParameters: [],
+    });
+
+    // act
+    const { policy } = await new Runtime(ENV).respondSettings();
+
+    // assess: the respond function's own calls (and its member sessions) are recognised on this path too
+    expect(policy.responder.roleArns).toEqual(ENV.RESPONDER_ROLE_ARNS.split(","));
+    expect(policy.responder.memberRoleName).toBe("eks-responder-execution");
   });
 });
 

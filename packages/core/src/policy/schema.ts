@@ -119,6 +119,21 @@ export const policySchema = z.strictObject({
        * (RESPONDER_ROLE_ARNS, set by the infra); set them here for `replay`.
        */
       roleArns: z._default(z.array(roleArn).check(z.maxLength(100)), []),
+      /**
+       * Hub mode: the member execution role's name (`path/name` when it has a path), the role the hub assumes in every
+       * member account. Its sessions in the account of an event are the responder's own. The hub's functions add it
+       * (MEMBER_ROLE_NAME); set it here for `replay` of member accounts' events.
+       */
+      memberRoleName: z.optional(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+              "expected an IAM role name such as eks-responder-execution (a path before it allowed)",
+            ),
+          ),
+      ),
     }),
     { roleArns: [] },
   ),
