@@ -6,6 +6,7 @@ import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { KubernetesAccess } from "../kubernetes/api.ts";
 import type { Policy } from "../policy/schema.ts";
+import { scopedSettings } from "../policy/scopes.ts";
 import type { Signal } from "../signals/types.ts";
 import { mergeOutcomes, type RespondCheckpoint } from "./checkpoint.ts";
 import { answerRepeats, type FindingResponse, responseOf } from "./finding-repeats.ts";
@@ -76,15 +77,16 @@ export interface RespondDeps {
   complete?(key: string, result: RespondResult): Promise<void>;
   release?(key: string): Promise<void>;
   /**
-   * When true, every mode is downgraded to alert (the kill switch). Called once per event that could be acted on, just
-   * before acting: it must read the switch fresh (no cache), so that turning it on stops the very next action.
+   * When true, every mode is downgraded to alert (the kill switch, on for all or for the event's account). Called once
+   * per event that could be acted on, just before acting: it must read the switch fresh (no cache), so that turning it
+   * on stops the very next action. `account` is the event's (absent when unknown: a per-account value then reads on).
    */
-  killSwitch?(): Promise<boolean>;
+  killSwitch?(account?: string): Promise<boolean>;
   /**
    * Takes one automatic-action slot of the account's blast-radius limit. Refused: the decision asks for approval
    * instead (or alerts, when no approval workflow is configured), with the reason.
    */
-  takeAutomaticSlot?(account: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+  takeAutomaticSlot?(account: string, region: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
   /**
    * The guards of rules the responder revoked before, read before anything is acted on (guardrails/restored.ts,
    * guardrails/flapping.ts): a reason (a rule a rollback put back, a rule revoked again and again) turns the decision
@@ -207,7 +209,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
   // Read now, with the claim, when something could be acted on (with the policy just read, it came with it).
   const killRead =
     deps.killSwitch && result.decisions.some((d) => d.mode === "auto" || d.mode === "approve")
-      ? settle(deps.killSwitch())
+      ? settle(deps.killSwitch(processed.signal?.account))
       : undefined;
   for (const assessment of live) {
     if (!policyPending) deps.prepareSlot?.(assessment.account);
@@ -286,12 +288,12 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
         account: assessment.account,
         region: assessment.region,
         sleep: deps.sleep,
-        exemptTags: policy.exemptions.tags,
+        exemptTags: scopedSettings(policy, assessment.account, assessment.region).exemptions.tags,
         kubernetes: deps.kubernetes?.(assessment.region, actingFor(assessment)),
       };
       let running: Promise<ActionOutcome[]> | undefined;
       if (decision.mode === "auto" && deps.takeAutomaticSlot) {
-        const slotting = settle(deps.takeAutomaticSlot(assessment.account));
+        const slotting = settle(deps.takeAutomaticSlot(assessment.account, assessment.region));
         // The playbook's reads go out while the slot is taken; its first change waits for it, and never comes if the
         // slot is refused (that run changed nothing and is discarded).
         running = runPlaybook(assessment, {
