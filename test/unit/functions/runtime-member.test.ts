@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { GetParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { AssumeRoleCommand, type AssumeRoleCommandInput, STSClient } from "@aws-sdk/nested-clients/sts";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/nested-clients/sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memberSessionName } from "../../../packages/core/src/aws/member.ts";
@@ -20,6 +20,7 @@ import { handleApply } from "../../../packages/functions/src/approval-tasks.ts";
 import { readConfig } from "../../../packages/functions/src/config.ts";
 import { MEMBER_CLIENTS_CACHE_MS, Runtime, resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
+import { assumeRoleAnswer } from "../../helpers/sts.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const processed = processEvent(
@@ -60,24 +61,6 @@ function input(account = assessment().account) {
   };
 }
 
-/** AssumeRole's answer as its API reference's example shows it, for the session asked. */
-function assumed(input: AssumeRoleCommandInput) {
-  const role = input.RoleArn?.split("/").pop();
-  const account = input.RoleArn?.split(":")[4];
-  return {
-    Credentials: {
-      AccessKeyId: "ASIAIOSFODNN7EXAMPLE",
-      SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
-      SessionToken: "IQoJb3JpZ2luX2VjEXAMPLE",
-      Expiration: new Date(Date.now() + 900_000),
-    },
-    AssumedRoleUser: {
-      Arn: `arn:aws:sts::${account}:assumed-role/${role}/${input.RoleSessionName}`,
-      AssumedRoleId: `AROA3XFRBF535PLBIFPI4:${input.RoleSessionName}`,
-    },
-  };
-}
-
 beforeEach(() => {
   process.env = { ...saved, ...ENV };
   resetRuntime();
@@ -93,7 +76,7 @@ beforeEach(() => {
   ssm
     .on(GetParameterCommand, { Name: "/eks-responder/policy" })
     .resolves({ Parameter: { Value: JSON.stringify({ dryRun: false }) } });
-  sts.on(AssumeRoleCommand).callsFake(assumed);
+  sts.on(AssumeRoleCommand).callsFake(assumeRoleAnswer);
 });
 afterEach(() => {
   process.env = saved;
