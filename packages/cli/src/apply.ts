@@ -11,6 +11,7 @@ import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import type { ExemptTag } from "@eks-responder/core/policy/exempt-tags.ts";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";
 import { cliKubernetes, type Kubeconfig } from "./kubeconfig.ts";
+import { clientOptionsFor, type MemberRoleOption, wrongAccount } from "./member-role.ts";
 import type { FileResult } from "./replay.ts";
 import type { Io } from "./terminal.ts";
 
@@ -33,6 +34,8 @@ export interface ApplyOptions {
   exemptTags: readonly ExemptTag[];
   /** `--kubeconfig` (or `$KUBECONFIG`), read: the Kubernetes actions use its contexts instead of EKS tokens. */
   kubeconfig?: Kubeconfig;
+  /** `--role-arn` (and `--external-id`): act in that member account through the role, as the hub does. */
+  memberRole?: MemberRoleOption;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -41,19 +44,25 @@ export class Applier {
   private readonly clients = new Map<string, AwsClients>();
   private readonly io: Io;
   private readonly options: ApplyOptions;
+  /** One Kubernetes access per region (its cache of clusters and tokens shared), without --role-arn. */
   private readonly kubernetes: (region: string) => KubernetesAccess;
 
   constructor(io: Io, options: ApplyOptions) {
     this.io = io;
     this.options = options;
-    this.kubernetes = cliKubernetes(options.kubeconfig, (region) => this.clientsFor(region));
+    this.kubernetes = cliKubernetes(options.kubeconfig, (region) => this.clientsFor(region, ""));
   }
 
-  private clientsFor(region: string): AwsClients {
-    let clients = this.clients.get(region);
+  /** The clients of a region; with --role-arn, of the role's session named after the assessment. */
+  private clientsFor(region: string, assessmentId: string): AwsClients {
+    const key = this.options.memberRole ? `${region}/${assessmentId}` : region;
+    let clients = this.clients.get(key);
     if (!clients) {
-      clients = createAwsClients(region, this.options.endpoint ? { endpoint: this.options.endpoint } : {});
-      this.clients.set(region, clients);
+      clients = createAwsClients(
+        region,
+        clientOptionsFor(region, assessmentId, this.options.memberRole, this.options.endpoint),
+      );
+      this.clients.set(key, clients);
     }
     return clients;
   }
@@ -92,12 +101,21 @@ export class Applier {
       .join("\n");
     const question = `\n${escapeTerminal(assessment.title)}\n  ${decision.mode === "approve" ? "needs approval" : "auto"}: ${assessment.actions.map((a) => a.action).join(", ")}\n${steps}\nApply?`;
     const base = { assessmentId: assessment.id, title: assessment.title };
+    const elsewhere = wrongAccount(this.options.memberRole, assessment.account);
+    if (elsewhere) {
+      this.io.stderr.write(`eks-responder: ${escapeTerminal(assessment.title)}: ${elsewhere}\n`);
+      return { ...base, results: [], declined: true };
+    }
     if (!(await this.confirm(question))) return { ...base, results: [], declined: true };
+    const clients = this.clientsFor(assessment.region, assessment.id);
     const results: JournalResult[] = await runPlaybook(
       assessment,
       {
-        clients: this.clientsFor(assessment.region),
-        kubernetes: this.kubernetes(assessment.region),
+        clients,
+        // With --role-arn, the EKS tokens are signed with the assessment's own session.
+        kubernetes: this.options.memberRole
+          ? cliKubernetes(this.options.kubeconfig, () => clients)(assessment.region)
+          : this.kubernetes(assessment.region),
         dryRun: false,
         assessmentId: assessment.id,
         account: assessment.account,

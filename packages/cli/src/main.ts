@@ -3,6 +3,7 @@ import { DEFAULT_KUBERNETES_GROUP } from "@eks-responder/core/kubernetes/rbac.ts
 import { audit } from "./audit.ts";
 import { stateDir } from "./journal.ts";
 import { kubernetesRbac } from "./kubernetes-rbac.ts";
+import { memberRoleOption } from "./member-role.ts";
 import { patch } from "./patch.ts";
 import { redrive } from "./redrive.ts";
 import { replay } from "./replay.ts";
@@ -16,19 +17,21 @@ Commands:
       Run events through parse → assess → decide → plan and show, per event, what eks-responder would do and why.
       PATH is an event file or a folder of .json event files. Dry-run: nothing in AWS is touched. Each event also
       shows which deployed EventBridge rule would deliver it (none: the deployment would never see it).
-  replay --apply [--yes] [--json] [--config FILE] [--state-dir DIR] [--kubeconfig FILE] PATH...
+  replay --apply [--yes] [--json] [--config FILE] [--state-dir DIR] [--kubeconfig FILE] [--role-arn ARN [--external-id ID]] PATH...
       Carry the plans out against the AWS account of the standard credential chain, in each event's region. You are
       the approver: actions of auto and approve mode are carried out, each confirmed on the terminal first (--yes
       confirms all); alert-mode, exempt, sample and out-of-scope events are never acted on. Every change is recorded
       in the state folder for rollback. Kubernetes actions (k8s:*) reach the cluster through the kubeconfig of
       --kubeconfig (else the first file of $KUBECONFIG): the context named after the EKS cluster, or whose cluster
       is, else the current context; without one, through an EKS token made with your AWS credentials.
-  rollback [--yes] [--json] [--dry-run] [--state-dir DIR | --table TABLE [--region REGION]] [--kubeconfig FILE] OUTCOME_ID
+  rollback [--yes] [--json] [--dry-run] [--state-dir DIR | --table TABLE [--region REGION]] [--kubeconfig FILE]
+           [--role-arn ARN [--external-id ID]] OUTCOME_ID
       Undo a recorded outcome (its id is the assessment id, asm-…) exactly: every action of its plan still applied,
       last first, stopping at the first failure with what stays applied. From the local record of replay --apply, or
       from the deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE). --dry-run shows each undo, its
       calls and the state it puts back, and changes nothing. Kubernetes undos use --kubeconfig as replay --apply does.
   patch --cluster NAME [--nodegroup NAME] [--region REGION] [--no-reboot] [--dry-run] [--yes] [--json]
+        [--role-arn ARN [--external-id ID]]
       Install missing patches on the cluster's nodes with AWS-RunPatchBaseline (SSM), in one command, only on nodes
       SSM manages that run an OS Patch Manager supports (Bottlerocket is reported, not patched), and follow the
       command to the end. Nodes are found by eks:cluster-name, aws:eks:cluster-name and kubernetes.io/cluster/NAME.
@@ -47,6 +50,12 @@ Commands:
   help
       Show this help.
 
+Acting in a member account (replay --apply, rollback, patch): --role-arn ARN assumes that role (the member execution
+role of a hub deployment) from your own credentials, with --external-id ID when its trust policy asks for one, in a
+session named eks-responder-<assessment id>, the way the hub does: the member account's CloudTrail shows which
+assessment each change was for. Only events and outcomes of the role's account are acted on; a role that cannot be
+assumed fails the action, naming the account and the role, and nothing is done with your own credentials instead.
+
 The state folder is --state-dir, else $EKS_RESPONDER_STATE_DIR, else $XDG_STATE_HOME/eks-responder
 (~/.local/state/eks-responder).
 
@@ -58,6 +67,12 @@ function usageError(io: Io, message: string): number {
   io.stderr.write(`eks-responder: ${message}\n\n${USAGE}`);
   return 2;
 }
+
+/** The options of the commands that act (replay --apply, rollback, patch): in a member account, through its role. */
+const MEMBER_ROLE = {
+  "role-arn": { type: "string" },
+  "external-id": { type: "string" },
+} as const;
 
 const COMMON = {
   json: { type: "boolean" },
@@ -83,12 +98,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
           config: { type: "string", short: "c" },
           apply: { type: "boolean" },
           kubeconfig: { type: "string" },
+          ...MEMBER_ROLE,
         });
         if (values.help) return help(io);
         if (positionals.length === 0) return usageError(io, "replay needs at least one event file or folder");
         if (values.yes && !values.apply) return usageError(io, "--yes only goes with --apply");
         if (values.kubeconfig !== undefined && !values.apply)
           return usageError(io, "--kubeconfig only goes with --apply");
+        if (values["role-arn"] !== undefined && !values.apply)
+          return usageError(io, "--role-arn only goes with --apply");
+        const role = memberRoleOption(values["role-arn"], values["external-id"]);
+        if (typeof role === "string") return usageError(io, role);
         return await replay(
           {
             paths: positionals,
@@ -98,6 +118,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             ...(typeof values.config === "string" ? { config: values.config } : {}),
             ...(typeof values["state-dir"] === "string" ? { stateDir: values["state-dir"] } : {}),
             ...(typeof values.kubeconfig === "string" ? { kubeconfig: values.kubeconfig } : {}),
+            ...(role ? { memberRole: role } : {}),
           },
           io,
         );
@@ -108,10 +129,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
           region: { type: "string" },
           kubeconfig: { type: "string" },
           "dry-run": { type: "boolean" },
+          ...MEMBER_ROLE,
         });
         if (values.help) return help(io);
         const [outcomeId, ...more] = positionals;
         if (outcomeId === undefined || more.length > 0) return usageError(io, "rollback needs exactly one OUTCOME_ID");
+        const role = memberRoleOption(values["role-arn"], values["external-id"]);
+        if (typeof role === "string") return usageError(io, role);
         return await rollback(
           {
             outcomeId,
@@ -121,6 +145,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
             ...rollbackSource(values.table, values.region, io),
             ...(typeof values.kubeconfig === "string" ? { kubeconfig: values.kubeconfig } : {}),
+            ...(role ? { memberRole: role } : {}),
           },
           io,
         );
@@ -132,6 +157,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
           region: { type: "string" },
           "no-reboot": { type: "boolean" },
           "dry-run": { type: "boolean" },
+          ...MEMBER_ROLE,
         });
         if (values.help) return help(io);
         if (positionals.length > 0)
@@ -143,6 +169,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io.env.AWS_REGION ??
           io.env.AWS_DEFAULT_REGION;
         if (!region) return usageError(io, "patch needs --region REGION (or AWS_REGION)");
+        const role = memberRoleOption(values["role-arn"], values["external-id"]);
+        if (typeof role === "string") return usageError(io, role);
         return await patch(
           {
             cluster,
@@ -153,6 +181,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             yes: values.yes === true,
             json: values.json === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+            ...(role ? { memberRole: role } : {}),
           },
           io,
         );

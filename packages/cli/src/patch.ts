@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { createAwsClients, escapeTerminal, getAction } from "@eks-responder/core";
 import { writeEntry } from "./journal.ts";
+import { clientOptionsFor, type MemberRoleOption } from "./member-role.ts";
 import { type Io, painter } from "./terminal.ts";
 
 export interface PatchOptions {
@@ -12,6 +13,8 @@ export interface PatchOptions {
   yes: boolean;
   json: boolean;
   stateDir: string;
+  /** `--role-arn` (and `--external-id`): patch the nodes of that member account through the role, as the hub acts. */
+  memberRole?: MemberRoleOption;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -49,11 +52,11 @@ export async function patch(options: PatchOptions, io: Io): Promise<number> {
     }
   }
   const assessmentId = `asm-${createHash("sha256").update(`patch\n${target}\n${Date.now()}`).digest("hex").slice(0, 20)}`;
-  const account = io.env.AWS_ACCOUNT_ID ?? "000000000000";
+  const account = options.memberRole?.account ?? io.env.AWS_ACCOUNT_ID ?? "000000000000";
   const result = await action.apply(parsed.data, {
     clients: createAwsClients(
       options.region,
-      io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {},
+      clientOptionsFor(options.region, assessmentId, options.memberRole, io.env.EKS_RESPONDER_ENDPOINT),
     ),
     dryRun: options.dryRun,
     assessmentId,

@@ -13,6 +13,7 @@ import { collectEventFiles, readEventFile } from "./files.ts";
 import { formatApplied, formatResult, formatSummary } from "./format.ts";
 import { stateDir } from "./journal.ts";
 import { type Kubeconfig, KubeconfigError, kubeconfigPath, loadKubeconfig } from "./kubeconfig.ts";
+import type { MemberRoleOption } from "./member-role.ts";
 import { deliveringRules } from "./rules.ts";
 import { type Io, painter } from "./terminal.ts";
 
@@ -27,6 +28,8 @@ export interface ReplayOptions {
   stateDir?: string;
   /** `--kubeconfig FILE`: the Kubernetes actions use its contexts (else `$KUBECONFIG`'s first file, else EKS tokens). */
   kubeconfig?: string;
+  /** `--role-arn` (and `--external-id`): act in that member account through the role. */
+  memberRole?: MemberRoleOption;
 }
 
 export interface FileResult extends EventResult {
@@ -138,6 +141,7 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
         stateDir: stateDir(io, options.stateDir),
         exemptTags: policy.exemptions.tags,
         ...(kubeconfig ? { kubeconfig } : {}),
+        ...(options.memberRole ? { memberRole: options.memberRole } : {}),
         ...(io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {}),
       })
     : undefined;

@@ -12,6 +12,7 @@ import { markRestored } from "@eks-responder/core/guardrails/restored.ts";
 import { fingerprintsOf, REVOKE_INGRESS } from "@eks-responder/core/guardrails/rule-targets.ts";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";
 import { cliKubernetes, type Kubeconfig, KubeconfigError, kubeconfigPath, loadKubeconfig } from "./kubeconfig.ts";
+import { clientOptionsFor, type MemberRoleOption, wrongAccount } from "./member-role.ts";
 import { type Io, painter } from "./terminal.ts";
 
 export interface RollbackOptions {
@@ -26,6 +27,8 @@ export interface RollbackOptions {
   region?: string;
   /** `--kubeconfig FILE` (else `$KUBECONFIG`'s first file, else EKS tokens), for undoing Kubernetes actions. */
   kubeconfig?: string;
+  /** `--role-arn` (and `--external-id`): undo in that member account through the role, as the hub acts. */
+  memberRole?: MemberRoleOption;
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -182,9 +185,14 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
       return 0;
     }
   }
+  const elsewhere = wrongAccount(options.memberRole, entry.account);
+  if (elsewhere) {
+    io.stderr.write(`eks-responder: ${entry.assessmentId}: ${elsewhere}\n`);
+    return 2;
+  }
   const clients = createAwsClients(
     entry.region,
-    io.env.EKS_RESPONDER_ENDPOINT ? { endpoint: io.env.EKS_RESPONDER_ENDPOINT } : {},
+    clientOptionsFor(entry.region, entry.assessmentId, options.memberRole, io.env.EKS_RESPONDER_ENDPOINT),
   );
   const context = {
     clients,

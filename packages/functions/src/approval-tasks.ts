@@ -14,6 +14,7 @@ import {
   requestApproval,
   type SlackBlock,
 } from "@eks-responder/core";
+import { scopedSettings } from "@eks-responder/core/policy/scopes.ts";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
 /** RequestApproval: store the token, ask the approvers (email approvers through the approvals topic only). */
@@ -59,7 +60,7 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
   const on = await createKillSwitch(() => rt.freshParameter(name), {
     cacheMs: 0,
     onError: (error) => logger.error("kill switch unreadable or unknown: not applying", { error }),
-  })();
+  })(input.assessment.account);
   if (on)
     throw Object.assign(new Error("the kill switch is on: the approved plan was not applied"), {
       name: "KillSwitchOn",
@@ -69,10 +70,10 @@ export async function handleApply(input: ApplyTaskInput, rt: Runtime) {
   // runs only with it.
   const decider = deciderOf(input.approval);
   return applyApproved(input, {
-    clients: (region) => rt.clients(region),
-    kubernetes: (region) => rt.kubernetes(region),
+    clients: (region, target) => rt.clients(region, target),
+    kubernetes: (region, target) => rt.kubernetes(region, target),
     sleep,
-    exemptTags: policy.exemptions.tags,
+    exemptTags: scopedSettings(policy, input.assessment.account, input.assessment.region).exemptions.tags,
     auditTable: rt.config.tableName,
     ...(decider?.decision === "approved" ? { approvedBy: decider.approver } : {}),
   });

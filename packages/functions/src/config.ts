@@ -1,4 +1,18 @@
-import { isRoleArn, ROLE_ARN_MESSAGE } from "@eks-responder/core/guardrails/own-calls.ts";
+import { isRolePathName } from "@eks-responder/core/aws/member.ts";
+import { isRoleArn, parseRoleArn, ROLE_ARN_MESSAGE } from "@eks-responder/core/guardrails/own-calls.ts";
+
+/**
+ * Hub mode (EKS_RESPONDER_MODE=hub): one deployment in the security account acts in every member account through the
+ * member role. Standalone (the default): it acts in its own account only, with its own role.
+ */
+export interface HubConfig {
+  /** The hub's own account: its events are acted on with the function's own role (no AssumeRole). */
+  account: string;
+  /** MEMBER_ROLE_NAME: the execution role's name (with its path, if any) in every member account. */
+  memberRoleName: string;
+  /** MEMBER_EXTERNAL_ID_PARAMETER_NAME: the SSM parameter holding the ExternalId of the member role's trust policy. */
+  externalIdParameterName: string;
+}
 
 /** The environment contract of the functions (set by infra/functions.ts). A missing variable fails at cold start. */
 export interface FunctionConfig {
@@ -26,6 +40,8 @@ export interface FunctionConfig {
    * EKS_RESPONDER_VPC_SUBNET_IDS is): it may then reach a private-only cluster endpoint, which it refuses otherwise.
    */
   kubernetesInVpc: boolean;
+  /** Present in hub mode only (EKS_RESPONDER_MODE=hub). */
+  hub?: HubConfig;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +59,37 @@ function roleArns(value: string | undefined): string[] {
   return arns;
 }
 
+/**
+ * The hub settings, checked: in hub mode a missing role name, ExternalId parameter or hub account is a configuration
+ * error at cold start, never a hub that acts with its own role in other accounts. The hub's account is HUB_ACCOUNT_ID,
+ * or else the one account of RESPONDER_ROLE_ARNS (the hub's own function roles).
+ */
+function hubConfig(env: Record<string, string | undefined>, roleArns: readonly string[]): HubConfig | undefined {
+  const mode = env.EKS_RESPONDER_MODE ?? "standalone";
+  if (mode === "standalone" || mode === "") return undefined;
+  if (mode !== "hub") {
+    throw new ConfigError(`EKS_RESPONDER_MODE: "${mode}": expected standalone or hub`);
+  }
+  const memberRoleName = env.MEMBER_ROLE_NAME ?? "";
+  if (!isRolePathName(memberRoleName)) {
+    throw new ConfigError(
+      `MEMBER_ROLE_NAME: "${memberRoleName}": hub mode needs the member execution role's name (path/name allowed)`,
+    );
+  }
+  const externalIdParameterName = env.MEMBER_EXTERNAL_ID_PARAMETER_NAME ?? "";
+  if (!externalIdParameterName) {
+    throw new ConfigError("MEMBER_EXTERNAL_ID_PARAMETER_NAME is not set: hub mode assumes member roles with it");
+  }
+  const accounts = [...new Set(roleArns.map((arn) => parseRoleArn(arn)?.account))];
+  const account = env.HUB_ACCOUNT_ID ?? (accounts.length === 1 ? accounts[0] : undefined);
+  if (!account || !/^\d{12}$/.test(account)) {
+    throw new ConfigError(
+      "hub mode needs the hub's own account: set HUB_ACCOUNT_ID, or RESPONDER_ROLE_ARNS with the hub's roles",
+    );
+  }
+  return { account, memberRoleName, externalIdParameterName };
+}
+
 export function readConfig(env: Record<string, string | undefined>): FunctionConfig {
   const required = (name: string): string => {
     const value = env[name];
@@ -56,7 +103,10 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
     responderRoleArns: roleArns(env.RESPONDER_ROLE_ARNS),
     kubernetesInVpc: env.KUBERNETES_IN_VPC === "true",
   };
-  const map: [Exclude<keyof FunctionConfig, "approverEmails" | "responderRoleArns" | "kubernetesInVpc">, string][] = [
+  const map: [
+    Exclude<keyof FunctionConfig, "approverEmails" | "responderRoleArns" | "kubernetesInVpc" | "hub">,
+    string,
+  ][] = [
     ["killSwitchParameterName", "KILL_SWITCH_PARAMETER_NAME"],
     ["stateMachineArn", "STATE_MACHINE_ARN"],
     ["snsTopicArn", "SNS_TOPIC_ARN"],
@@ -71,6 +121,8 @@ export function readConfig(env: Record<string, string | undefined>): FunctionCon
     const found = optional(name);
     if (found?.value) config[key] = found.value;
   }
+  const hub = hubConfig(env, config.responderRoleArns);
+  if (hub) config.hub = hub;
   const emails = env.APPROVER_EMAILS?.split(",")
     .map((e) => e.trim())
     .filter((e) => e !== "");

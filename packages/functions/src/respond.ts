@@ -1,10 +1,11 @@
 // Deep imports, not the package index (see runtime.ts).
-import { readCounter, takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
+import { ALL_ACCOUNTS, readCounter, takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
 import { ruleGuardReads, ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
 import { fitCheckpoint } from "@eks-responder/core/pipeline/checkpoint.ts";
 import { type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
+import { scopedSettings } from "@eks-responder/core/policy/scopes.ts";
 import { recordAudit } from "@eks-responder/core/store/audit.ts";
 import { toAuditEntries } from "@eks-responder/core/store/audit-entries.ts";
 import { findingResponseStore } from "@eks-responder/core/store/finding-responses.ts";
@@ -64,8 +65,8 @@ export async function handleEvent(
   const stateMachineArn = rt.config.stateMachineArn;
   const result = await respond(event, {
     policy: policyRead,
-    clients: (region) => rt.clients(region),
-    kubernetes: (region) => rt.kubernetes(region),
+    clients: (region, target) => rt.clients(region, target),
+    kubernetes: (region, target) => rt.kubernetes(region, target),
     sleep,
     auditTable: table,
     async claim(key) {
@@ -101,18 +102,22 @@ export async function handleEvent(
       read.catch(() => {}); // a failed read is read again by takeAutomaticSlot's first attempt
       counters.set(account, read);
     },
-    async takeAutomaticSlot(account) {
+    async takeAutomaticSlot(account, region) {
       // The counter read ahead serves one slot: the next one reads what this one wrote.
       const ahead = counters.get(account);
       counters.delete(account);
       const client = await dynamo;
       const read = ahead?.catch(() => readCounter(client, table, account));
-      return takeAutomaticSlot(client, table, {
+      const { windowSeconds, automaticActionsTotal } = policy.limits;
+      // The account's limit as its scopes set it (policy/scopes.ts), then the total of all accounts, when set.
+      const slot = await takeAutomaticSlot(client, table, {
         account,
-        limit: policy.limits.automaticActionsPerAccount,
-        windowSeconds: policy.limits.windowSeconds,
+        limit: scopedSettings(policy, account, region).automaticActionsPerAccount,
+        windowSeconds,
         ...(read ? { read } : {}),
       });
+      if (!slot.allowed || automaticActionsTotal === undefined) return slot;
+      return takeAutomaticSlot(client, table, { account: ALL_ACCOUNTS, limit: automaticActionsTotal, windowSeconds });
     },
     // The flapping counters of the event's group, read with the claim: the count is then one write, sent with the slot.
     prepareHoldBack: (signal) => guardReads.prepare(signal),

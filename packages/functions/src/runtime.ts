@@ -4,7 +4,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 // Deep imports, not the package index: the index also re-exports the notifier, which a bundler would then load
 // with every handler (bench/cold-start.ts shows what each handler loads at import).
-import { type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
+import { type ActingFor, type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
 import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import { loadOnce } from "@eks-responder/core/lazy.ts";
 import { parsePolicy } from "@eks-responder/core/policy/load.ts";
@@ -17,6 +17,12 @@ import { ConfigError, type FunctionConfig, readConfig } from "./config.ts";
  */
 export const POLICY_CACHE_SECONDS = 60;
 export const KILL_SWITCH_CACHE_SECONDS = 30;
+/**
+ * How long a member account's clients (one per account, region and assessment) are kept: under the member session's
+ * 900 s (aws/member.ts MEMBER_SESSION_SECONDS), so no expired session is kept around; the SDK refreshes the
+ * credentials of clients in use before they expire anyway.
+ */
+export const MEMBER_CLIENTS_CACHE_MS = 600_000;
 
 export const logger = new Logger({ serviceName: "eks-responder" });
 
@@ -40,17 +46,50 @@ async function readParameter(
 export class Runtime {
   readonly config: FunctionConfig;
   private readonly clientsByRegion = new Map<string, AwsClients>();
+  private readonly memberClients = new Map<string, { clients: AwsClients; until: number }>();
+  private readonly now: () => number;
 
-  constructor(env: Record<string, string | undefined> = process.env) {
+  constructor(env: Record<string, string | undefined> = process.env, options: { now?: () => number } = {}) {
     this.config = readConfig(env);
+    this.now = options.now ?? Date.now;
   }
 
-  clients(region: string): AwsClients {
+  /**
+   * The clients of `region` acting for `target`. Standalone, and for the hub's own account: the function's own role.
+   * Hub mode, another account: the member role of that account (aws/member.ts), assumed with the ExternalId and a session
+   * named after the assessment, kept per account, region and assessment for MEMBER_CLIENTS_CACHE_MS. The EKS tokens of
+   * those clients are signed with the same member session (kubernetes/access.ts signs with the EKS client's
+   * credentials). A hub that cannot assume the role fails the action (MemberRoleError): it never falls back to its own.
+   */
+  clients(region: string, target?: ActingFor): AwsClients {
+    const hub = this.config.hub;
+    if (hub && target && target.account !== hub.account) return this.memberClientsFor(region, target, hub);
     let clients = this.clientsByRegion.get(region);
     if (!clients) {
       clients = createAwsClients(region);
       this.clientsByRegion.set(region, clients);
     }
+    return clients;
+  }
+
+  private memberClientsFor(region: string, target: ActingFor, hub: NonNullable<FunctionConfig["hub"]>): AwsClients {
+    const at = this.now();
+    for (const [key, entry] of this.memberClients) if (entry.until <= at) this.memberClients.delete(key);
+    const key = `${target.account}/${region}/${target.assessmentId}`;
+    const cached = this.memberClients.get(key);
+    if (cached) return cached.clients;
+    const externalId = () =>
+      readParameter(hub.externalIdParameterName, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
+    const credentials = async () => {
+      const { memberCredentials, memberRoleArn, memberSessionName, partitionOf } = await import(
+        "@eks-responder/core/aws/member.ts"
+      );
+      const roleArn = memberRoleArn(await partitionOf(region), target.account, hub.memberRoleName);
+      const role = { roleArn, externalId, sessionName: memberSessionName(target.assessmentId) };
+      return memberCredentials(role, region)();
+    };
+    const clients = createAwsClients(region, { credentials });
+    this.memberClients.set(key, { clients, until: at + MEMBER_CLIENTS_CACHE_MS });
     return clients;
   }
 
@@ -61,11 +100,15 @@ export class Runtime {
    * function outside the VPC refuses a private-only cluster endpoint with the reason; one deployed in the VPC
    * (config.kubernetesInVpc) reaches it.
    */
-  kubernetes(region: string): KubernetesAccess {
-    // One access per region's clients (kubernetesFor keeps it), so its cache of clusters and tokens is shared.
+  kubernetes(region: string, target?: ActingFor): KubernetesAccess {
+    // One access per region's clients (kubernetesFor keeps it), so its cache of clusters and tokens is shared; in a
+    // member account, per member clients, so the tokens are signed with the member session.
     const options = { reachesPrivateEndpoints: this.config.kubernetesInVpc };
     return async (cluster) =>
-      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(this.clients(region), options)(cluster);
+      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(
+        this.clients(region, target),
+        options,
+      )(cluster);
   }
 
   /** The DynamoDB document client, imported and created on first use. */
@@ -95,8 +138,7 @@ export class Runtime {
     if (text === undefined) throw new Error(`SSM parameter ${this.config.policyParameterName} is empty`);
     const policy = parsePolicy(JSON.parse(text), `SSM parameter ${this.config.policyParameterName}`);
     // The deployment's own roles join the policy's: their calls are never acted on (guardrails/own-calls.ts).
-    const own = this.config.responderRoleArns.filter((arn) => !policy.responder.roleArns.includes(arn));
-    return own.length === 0 ? policy : { ...policy, responder: { roleArns: [...policy.responder.roleArns, ...own] } };
+    return withOwnRoles(policy, this.config);
   }
 
   /**
@@ -126,7 +168,7 @@ export class Runtime {
     const read = (name: string) => out.Parameters?.find((p) => p.Name === name)?.Value;
     const text = read(policyName);
     if (text === undefined) throw new Error(`SSM parameter ${policyName} is missing or empty`);
-    const policy = parsePolicy(JSON.parse(text), `SSM parameter ${policyName}`);
+    const policy = withOwnRoles(parsePolicy(JSON.parse(text), `SSM parameter ${policyName}`), this.config);
     this.cachedPolicy = { policy, until: now + POLICY_CACHE_SECONDS * 1000 };
     return { policy, killSwitch: { value: read(killName) } };
   }
@@ -178,6 +220,23 @@ export class Runtime {
     }
     return name;
   }
+}
+
+/**
+ * The policy with the deployment's own roles joined to its own: the function roles and the rollback role
+ * (RESPONDER_ROLE_ARNS) and, in hub mode, the member role (MEMBER_ROLE_NAME). Their calls are never acted on.
+ */
+function withOwnRoles(policy: Policy, config: FunctionConfig): Policy {
+  const own = config.responderRoleArns.filter((arn) => !policy.responder.roleArns.includes(arn));
+  const memberRoleName = config.hub?.memberRoleName ?? policy.responder.memberRoleName;
+  if (own.length === 0 && memberRoleName === policy.responder.memberRoleName) return policy;
+  return {
+    ...policy,
+    responder: {
+      roleArns: [...policy.responder.roleArns, ...own],
+      ...(memberRoleName ? { memberRoleName } : {}),
+    },
+  };
 }
 
 let shared: Runtime | undefined;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupIngressCommand } from "@aws-sdk/client-ec2";
 import { SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { GetParameterCommand, GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { idempotencyKey, idempotencyStore, listAudit, parseEvent } from "../../../packages/core/src/index.ts";
@@ -12,6 +12,7 @@ import { handler } from "../../../packages/functions/src/respond.handler.ts";
 import { resetRuntime } from "../../../packages/functions/src/runtime.ts";
 import { type LocalDynamo, startDynalite } from "../../helpers/dynalite.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
+import { ingressEvent } from "../../helpers/own-events.ts";
 import { startSlackServer } from "../../helpers/slack-server.ts";
 import { getParametersFrom } from "../../helpers/ssm.ts";
 
@@ -84,6 +85,12 @@ beforeEach(() => {
     .on(StartExecutionCommand)
     .resolves({ executionArn: "arn:aws:states:eu-west-1:111122223333:execution:approval:x" });
 });
+
+/** ct-01 (account 776520358045) with its own event id, on a group and rule of its own. */
+function withId(id: string) {
+  const n = id.length.toString(16).padStart(2, "0") + Buffer.from(id).toString("hex").slice(0, 15);
+  return ingressEvent({ eventId: id, groupId: `sg-${n}`, ruleId: `sgr-${n}` });
+}
 
 describe("respond.handler", () => {
   it("revokes, records the outcome in DynamoDB, and handles a redelivery of the same event once", async () => {
@@ -226,6 +233,45 @@ describe("respond.handler", () => {
     // Nothing changed: only the group's tags were read, while the slot was being refused.
     expect(ec2.calls().map((c) => c.args[0].constructor.name)).toEqual(["DescribeSecurityGroupsCommand"]);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it("pauses only the accounts the kill switch lists: the event's account paused is an alert, another account runs", async () => {
+    // Events of account 776520358045 (ct-01's), each on a group of its own (no other test's flapping counters).
+    setPolicy({ dryRun: false }, "444455556666, 776520358045");
+    const paused = await handler(withId("paused-account-event"), context);
+    resetRuntime();
+    setPolicy({ dryRun: false }, "444455556666");
+    const running = await handler(withId("running-account-event"), context);
+
+    expect(paused.outcome).toBe("alert");
+    expect(running.outcome).toBe("applied");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(1);
+  });
+
+  it("takes the account's limit from the scope that applies, and the total of all accounts as a second counter", async () => {
+    const scoped = { name: "tight", accounts: ["776520358045"], limits: { automaticActionsPerAccount: 0 } };
+    // prepare: a global limit of 20, but a scope of the event's account allows none
+    setPolicy({ dryRun: false, scopes: [scoped] });
+    const byScope = await handler(withId("scoped-limit-event"), context);
+    // prepare: the account may, but all accounts together may not
+    resetRuntime();
+    setPolicy({ dryRun: false, limits: { automaticActionsTotal: 0 } });
+    const byTotal = await handler(withId("total-limit-event"), context);
+
+    expect(byScope.outcome).toBe("pending-approval");
+    expect(byTotal.outcome).toBe("pending-approval");
+    expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand)).toHaveLength(0);
+    const total = await dynamo.docClient.send(
+      new GetCommand({ TableName: table, Key: { pk: `LIMIT#${keyPartOf("*")}`, sk: "LIMIT" }, ConsistentRead: true }),
+    );
+    // A limit of 0 refuses before any write: the total's counter was read, never written.
+    expect(total.Item).toBeUndefined();
+    const audit = await listAudit(dynamo.docClient, table, {});
+    const reasons = audit.flatMap((r) => r.reasons);
+    expect(reasons.some((r) => r.includes("reached for all accounts together"))).toBe(true);
+    expect(reasons.some((r) => r.includes("0 automatic actions per 600 s reached for account 776520358045"))).toBe(
+      true,
+    );
   });
 
   it("refuses to run with an invalid policy: the event goes back to its retry policy, nothing is acted on", async () => {

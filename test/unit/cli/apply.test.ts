@@ -15,15 +15,20 @@ import {
   SendCommandCommand,
   SSMClient,
 } from "@aws-sdk/client-ssm";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/nested-clients/sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { main } from "../../../packages/cli/src/main.ts";
 import type { Io } from "../../../packages/cli/src/terminal.ts";
 import { liveGroups } from "../../helpers/ec2-groups.ts";
+import { assumeRoleAnswer } from "../../helpers/sts.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const SSH_OPEN = "examples/events/ct-01-ec2-authorize-sg-ingress-ssh-ipv4-open-REAL.json";
+const ROLE = "arn:aws:iam::776520358045:role/eks-responder-execution";
+
 const ec2 = mockClient(EC2Client);
+const sts = mockClient(STSClient);
 const eks = mockClient(EKSClient);
 const ssm = mockClient(SSMClient);
 
@@ -237,5 +242,111 @@ describe("eks-responder patch", () => {
     expect(c.err()).toContain("patch needs --cluster NAME");
     expect(await main(["patch", "--cluster", "prod-eks"], c.io)).toBe(2);
     expect(c.err()).toContain("patch needs --region REGION");
+  });
+});
+
+/** The credentials of the EC2 client that sent the first call of this command. */
+async function credentialsOf(command: typeof RevokeSecurityGroupIngressCommand | typeof DescribeInstancesCommand) {
+  const call = ec2.send.getCalls().find((c) => c.args[0] instanceof command);
+  return (call?.thisValue as EC2Client).config.credentials();
+}
+
+/** The CLI's io with an operator's own (static) keys, which a role's session must replace. */
+function operator() {
+  const c = capture();
+  Object.assign(c.io.env, { AWS_ACCESS_KEY_ID: "AKIDOPERATOR", AWS_SECRET_ACCESS_KEY: "operator-secret" });
+  return c;
+}
+
+/**
+ * `--role-arn ARN --external-id ID`: the CLI acts in a member account the way the hub does, through the role's session
+ * named after the assessment. AssumeRole answers as its API reference shows (test/helpers/sts.ts).
+ */
+describe("eks-responder --role-arn", () => {
+  beforeEach(() => {
+    sts.reset();
+    sts.on(AssumeRoleCommand).callsFake(assumeRoleAnswer);
+  });
+
+  it("replay --apply and rollback act through the role, with the ExternalId and the assessment's session name", async () => {
+    mockRevokeSucceeds();
+    const c = operator();
+
+    expect(
+      await main(["replay", "--apply", "--yes", "--role-arn", ROLE, "--external-id", "ext-1234", SSH_OPEN], c.io),
+    ).toBe(0);
+    const id = /eks-responder rollback (asm-[0-9a-f]{20})/.exec(c.out())?.[1] ?? "";
+    ec2.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    expect(await main(["rollback", "--yes", "--role-arn", ROLE, "--external-id", "ext-1234", id], c.io)).toBe(0);
+
+    expect(id).not.toBe("");
+    const expected = {
+      RoleArn: ROLE,
+      ExternalId: "ext-1234",
+      RoleSessionName: `eks-responder-${id}`,
+      DurationSeconds: 900,
+    };
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([expected, expected]);
+    expect(await credentialsOf(RevokeSecurityGroupIngressCommand)).toMatchObject({
+      accessKeyId: "ASIAIOSFODNN7EXAMPLE",
+    });
+    expect(ec2.commandCalls(AuthorizeSecurityGroupIngressCommand)).toHaveLength(1);
+  });
+
+  it("does not act on an event of another account than the role's", async () => {
+    const c = operator();
+
+    const code = await main(
+      ["replay", "--apply", "--yes", "--role-arn", "arn:aws:iam::444455556666:role/eks-responder-execution", SSH_OPEN],
+      c.io,
+    );
+
+    expect(code).toBe(0);
+    expect(c.err()).toContain("the event is of account 776520358045, and --role-arn");
+    expect(ec2.calls()).toHaveLength(0);
+    expect(sts.calls()).toHaveLength(0);
+  });
+
+  it("fails the action, naming the account and role, when the role cannot be assumed: nothing with the operator's own keys", async () => {
+    sts.on(AssumeRoleCommand).rejects(
+      Object.assign(
+        new Error("User: arn:aws:iam::999988887777:user/ops is not authorized to perform: sts:AssumeRole"),
+        {
+          name: "AccessDenied",
+          $metadata: { httpStatusCode: 403 },
+        },
+      ),
+    );
+    const c = operator();
+
+    const code = await main(["replay", "--apply", "--yes", "--role-arn", ROLE, SSH_OPEN], c.io);
+
+    expect(code).toBe(1);
+    expect(c.out()).toContain(`cannot act in account 776520358045: sts:AssumeRole of ${ROLE} failed (AccessDenied`);
+    expect(ec2.calls()).toHaveLength(0);
+  });
+
+  it("patch assumes the role for its session", async () => {
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [] });
+    const c = operator();
+
+    await main(["patch", "--cluster", "prod-eks", "--region", "eu-west-1", "--yes", "--role-arn", ROLE], c.io);
+
+    expect(sts.commandCalls(AssumeRoleCommand)[0]?.args[0].input).toMatchObject({
+      RoleArn: ROLE,
+      RoleSessionName: expect.stringMatching(/^eks-responder-asm-[0-9a-f]{20}$/),
+    });
+    expect(await credentialsOf(DescribeInstancesCommand)).toMatchObject({ accessKeyId: "ASIAIOSFODNN7EXAMPLE" });
+  });
+
+  it("refuses a bad role ARN, --external-id without --role-arn, and --role-arn on a dry-run replay", async () => {
+    const c = operator();
+    expect(await main(["replay", "--apply", "--yes", "--role-arn", "eks-responder-execution", SSH_OPEN], c.io)).toBe(2);
+    expect(await main(["rollback", "--yes", "--external-id", "x1", "asm-00000000000000000000"], c.io)).toBe(2);
+    expect(await main(["replay", "--role-arn", ROLE, SSH_OPEN], c.io)).toBe(2);
+    expect(c.err()).toContain("--role-arn: expected an IAM role ARN");
+    expect(c.err()).toContain("--external-id only goes with --role-arn");
+    expect(c.err()).toContain("--role-arn only goes with --apply");
+    expect(ec2.calls()).toHaveLength(0);
   });
 });

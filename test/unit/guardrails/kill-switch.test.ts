@@ -157,7 +157,7 @@ describe("createKillSwitch", () => {
     // assess
     expect(state).toBe(true);
     expect(errors.map((e) => e.message)).toEqual([
-      'kill switch value "disabled" is neither on nor off, acting as if on',
+      'kill switch value "disabled" is neither on, off nor a list of account ids, acting as if on',
     ]);
   });
 
@@ -200,5 +200,27 @@ describe("createKillSwitch", () => {
 
     // assess
     expect(create).toThrow("cacheMs must be 0 or more, got -1");
+  });
+});
+
+describe("createKillSwitch per account", () => {
+  it("pauses only the accounts a value lists; a caller that names no account reads it as on", async () => {
+    const killSwitch = createKillSwitch(async () => "111122223333, 444455556666");
+    expect(await killSwitch("111122223333")).toBe(true);
+    expect(await killSwitch("444455556666")).toBe(true);
+    expect(await killSwitch("777788889999")).toBe(false);
+    expect(await killSwitch()).toBe(true);
+  });
+
+  it("fails closed on a list with anything but account ids", async () => {
+    const errors: Error[] = [];
+    const killSwitch = createKillSwitch(async () => "111122223333,prod", { onError: (e) => errors.push(e) });
+    expect(await killSwitch("777788889999")).toBe(true);
+    expect(errors).toHaveLength(1);
+  });
+
+  it("keeps on and off as they were, for every account", async () => {
+    expect(await createKillSwitch(async () => "on")("777788889999")).toBe(true);
+    expect(await createKillSwitch(async () => "off")("777788889999")).toBe(false);
   });
 });

@@ -73,3 +73,29 @@ describe("ownRoleOf", () => {
     expect(parseRoleArn("arn:aws:iam::*:role/eks-responder-prod-respond")).toBeUndefined();
   });
 });
+
+describe("ownRoleOf in hub mode (the member role)", () => {
+  const MEMBER = "444455556666";
+  const memberSession = (account: string, role = "eks-responder-execution") => ({
+    type: "AssumedRole",
+    arn: `arn:aws:sts::${account}:assumed-role/${role}/eks-responder-asm-0123456789abcdef0123`,
+    sessionIssuerArn: `arn:aws:iam::${account}:role/${role}`,
+  });
+
+  it("recognises the member role's session in the account of the event", () => {
+    expect(ownRoleOf(memberSession(MEMBER), [], { roleName: "eks-responder-execution", account: MEMBER })).toBe(
+      `arn:aws:iam::${MEMBER}:role/eks-responder-execution`,
+    );
+  });
+
+  it("matches it exactly: not in another account than the event's, not a look-alike name, not without the setting", () => {
+    const member = { roleName: "eks-responder-execution", account: MEMBER };
+    expect(ownRoleOf(memberSession("777788889999"), [], member)).toBeUndefined();
+    expect(ownRoleOf(memberSession(MEMBER, "eks-responder-execution-x"), [], member)).toBeUndefined();
+    expect(ownRoleOf(memberSession(MEMBER), [])).toBeUndefined();
+    // A path in the setting must be the issuer's path too.
+    expect(
+      ownRoleOf(memberSession(MEMBER), [], { ...member, roleName: "ops/eks-responder-execution" }),
+    ).toBeUndefined();
+  });
+});

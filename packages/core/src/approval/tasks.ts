@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { LONG_UPDATE_WAIT_MS } from "../actions/eks-calls.ts";
 import { type ActionOutcome, halfDoneNotice, runPlaybook } from "../actions/run.ts";
-import type { AwsClients } from "../aws/clients.ts";
+import type { ActingFor, AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { EksResponderError } from "../errors.ts";
 import type { KubernetesAccess } from "../kubernetes/api.ts";
@@ -253,9 +253,10 @@ export async function requestApproval(
 export async function applyApproved(
   input: { assessment: Assessment },
   deps: {
-    clients(region: string): AwsClients;
+    /** The clients of the region, acting in the assessment's account (hub mode: through its member role). */
+    clients(region: string, target: ActingFor): AwsClients;
     /** The Kubernetes API of the region's clusters, for the `k8s:*` actions (see ApplyContext.kubernetes). */
-    kubernetes?(region: string): KubernetesAccess;
+    kubernetes?(region: string, target: ActingFor): KubernetesAccess;
     sleep(ms: number): Promise<void>;
     /** The policy's exemption tags, checked on the live resource (see ApplyContext). */
     exemptTags: readonly ExemptTag[];
@@ -266,8 +267,9 @@ export async function applyApproved(
   },
 ): Promise<{ outcomes: ActionOutcome[] }> {
   const a = input.assessment;
+  const target: ActingFor = { account: a.account, assessmentId: a.id };
   const outcomes = await runPlaybook(a, {
-    clients: deps.clients(a.region),
+    clients: deps.clients(a.region, target),
     dryRun: false,
     assessmentId: a.id,
     account: a.account,
@@ -277,7 +279,7 @@ export async function applyApproved(
     // The Apply task has 900 s, not respond's 60: an EKS update in progress is waited out here, not handed back.
     updateWaitMs: LONG_UPDATE_WAIT_MS,
     ...(deps.approvedBy ? { approvedBy: deps.approvedBy } : {}),
-    kubernetes: deps.kubernetes?.(a.region),
+    kubernetes: deps.kubernetes?.(a.region, target),
   });
   const failed = outcomes.find((o) => o.status === "failed");
   if (failed) {

@@ -2,6 +2,7 @@ import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import type { EKSClient } from "@aws-sdk/client-eks";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import type { AwsCredentialIdentityProvider } from "@smithy/types";
 
 /**
  * The AWS clients of one region, created on first use. Each SDK is imported only when an action needs it, so events
@@ -16,11 +17,25 @@ export interface AwsClients {
   autoscaling(): Promise<AutoScalingClient>;
 }
 
+/**
+ * Whose resources clients act on: the assessment's account (in hub mode, another account's clients assume its member
+ * role) and the assessment, whose id the member session's name carries (aws/member.ts).
+ */
+export interface ActingFor {
+  account: string;
+  assessmentId: string;
+}
+
 export interface ClientOptions {
   /** Attempts per call, first try included, under the SDK's adaptive retry (client-side rate limiting). */
   maxAttempts?: number;
   /** Overrides the endpoint of every client (tests against a local server); the SDK also honours AWS_ENDPOINT_URL. */
   endpoint?: string;
+  /**
+   * The credentials of every client: a member account's role session (aws/member.ts memberCredentials). Absent: the
+   * standard credential chain (the function's role, the operator's profile).
+   */
+  credentials?: AwsCredentialIdentityProvider;
 }
 
 const DEFAULT_MAX_ATTEMPTS = 5;
@@ -34,41 +49,72 @@ const DEFAULT_MAX_ATTEMPTS = 5;
  */
 export const EC2_THROTTLE_RETRY = { maxAttempts: 25, baseMs: 500, capMs: 2_000 } as const;
 
+/** One client, created on first use; a creation that failed (a member session refused) is tried again next time. */
 function lazy<T>(create: () => Promise<T>): () => Promise<T> {
   let client: Promise<T> | undefined;
   return () => {
-    client ??= create();
+    if (!client) {
+      const made = create();
+      client = made;
+      made.catch(() => {
+        if (client === made) client = undefined;
+      });
+    }
     return client;
   };
 }
 
-/** Clients with the standard credential chain, the SDK's adaptive retry and the given region. */
+/** The SDK's own memoization of a credential provider (refreshed shortly before expiry), its module loaded on use. */
+function memoized(provider: AwsCredentialIdentityProvider): AwsCredentialIdentityProvider {
+  let memo: Promise<AwsCredentialIdentityProvider> | undefined;
+  return async () => {
+    memo ??= import("@smithy/core").then(
+      (m) => m.memoizeIdentityProvider(provider, m.isIdentityExpired, m.doesIdentityRequireRefresh) ?? provider,
+    );
+    return (await memo)();
+  };
+}
+
+/** Clients with the standard credential chain (or `options.credentials`), the SDK's adaptive retry and the region. */
 export function createAwsClients(region: string, options: ClientOptions = {}): AwsClients {
+  // Given credentials (a member session) are kept until shortly before they expire, and obtained before a client is
+  // handed out: a session that cannot be opened fails the action at its first client, before any call is sent.
+  const credentials = options.credentials ? memoized(options.credentials) : undefined;
+  const ready = async <T>(create: () => Promise<T>): Promise<T> => {
+    if (credentials) await credentials();
+    return create();
+  };
   const config = {
     region,
     retryMode: "adaptive",
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // The EKS client's credentials also sign the EKS tokens (kubernetes/access.ts): a member session signs both.
+    ...(credentials ? { credentials } : {}),
   };
   return {
     region,
-    ec2: lazy(async () => {
-      const { EC2Client } = await import("./ec2.ts");
-      if (options.maxAttempts !== undefined) return new EC2Client(config);
-      // Still the SDK's adaptive retry (client-side rate limiting), with more attempts and shorter waits.
-      const { AdaptiveRetryStrategy } = await import("@smithy/core/retry");
-      const { maxAttempts, baseMs, capMs } = EC2_THROTTLE_RETRY;
-      const retryStrategy = new AdaptiveRetryStrategy(maxAttempts, {
-        backoff: {
-          computeNextBackoffDelay: (attempt: number) =>
-            Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** attempt)),
-          setDelayBase: () => {},
-        },
-      });
-      return new EC2Client({ ...config, maxAttempts, retryStrategy });
-    }),
-    eks: lazy(async () => new (await import("@aws-sdk/client-eks")).EKSClient(config)),
-    ssm: lazy(async () => new (await import("@aws-sdk/client-ssm")).SSMClient(config)),
-    autoscaling: lazy(async () => new (await import("@aws-sdk/client-auto-scaling")).AutoScalingClient(config)),
+    ec2: lazy(() =>
+      ready(async () => {
+        const { EC2Client } = await import("./ec2.ts");
+        if (options.maxAttempts !== undefined) return new EC2Client(config);
+        // Still the SDK's adaptive retry (client-side rate limiting), with more attempts and shorter waits.
+        const { AdaptiveRetryStrategy } = await import("@smithy/core/retry");
+        const { maxAttempts, baseMs, capMs } = EC2_THROTTLE_RETRY;
+        const retryStrategy = new AdaptiveRetryStrategy(maxAttempts, {
+          backoff: {
+            computeNextBackoffDelay: (attempt: number) =>
+              Math.floor(Math.random() * Math.min(capMs, baseMs * 2 ** attempt)),
+            setDelayBase: () => {},
+          },
+        });
+        return new EC2Client({ ...config, maxAttempts, retryStrategy });
+      }),
+    ),
+    eks: lazy(() => ready(async () => new (await import("@aws-sdk/client-eks")).EKSClient(config))),
+    ssm: lazy(() => ready(async () => new (await import("@aws-sdk/client-ssm")).SSMClient(config))),
+    autoscaling: lazy(() =>
+      ready(async () => new (await import("@aws-sdk/client-auto-scaling")).AutoScalingClient(config)),
+    ),
   };
 }

@@ -84,7 +84,14 @@ export const MAX_ATTEMPTS = 32;
 /** The longest pause, in ms, before reading again after a lost write (a random part of it, to spread the Lambdas). */
 const RETRY_JITTER_MS = 20;
 
-/** The key of an account's counter item. */
+/**
+ * The counter of every account together (`limits.automaticActionsTotal`, hub mode): a second counter, taken after the
+ * account's. A slot of the account's counter taken when the total then refuses stays taken (it only brings the
+ * account's limit sooner: fail closed).
+ */
+export const ALL_ACCOUNTS = "*";
+
+/** The key of an account's counter item (ALL_ACCOUNTS: the total's). */
 export function blastRadiusKey(account: string): { pk: string; sk: string } {
   return { pk: `LIMIT#${keyPart(account)}`, sk: "LIMIT" };
 }
@@ -97,7 +104,8 @@ export function windowStartOf(now: Date, windowSeconds: number): number {
 
 /** The refusal reason, e.g. `blast-radius limit: 20 automatic actions per 600 s reached for account 111122223333`. */
 export function blastRadiusReason(account: string, limit: number, windowSeconds: number): string {
-  return `blast-radius limit: ${limit} automatic action${limit === 1 ? "" : "s"} per ${windowSeconds} s reached for account ${account}`;
+  const whose = account === ALL_ACCOUNTS ? "all accounts together" : `account ${account}`;
+  return `blast-radius limit: ${limit} automatic action${limit === 1 ? "" : "s"} per ${windowSeconds} s reached for ${whose}`;
 }
 
 interface Counter {

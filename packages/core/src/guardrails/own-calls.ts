@@ -51,11 +51,20 @@ export function isRoleArn(arn: string): boolean {
  * whose issuer ARN and session ARN disagree (another account or role name) is not matched: fail closed, the event is
  * handled like anyone's.
  */
-export function ownRoleOf(actor: Actor, roleArns: readonly string[]): string | undefined {
-  if (roleArns.length === 0 || actor.type !== "AssumedRole" || actor.arn === undefined) return undefined;
+export function ownRoleOf(
+  actor: Actor,
+  roleArns: readonly string[],
+  member?: { roleName: string; account: string },
+): string | undefined {
+  if ((roleArns.length === 0 && !member) || actor.type !== "AssumedRole" || actor.arn === undefined) return undefined;
   const session = ASSUMED_ROLE_ARN.exec(actor.arn);
   if (!session) return undefined;
   const [, partition, account, roleName] = session;
+  // Hub mode: the member role the hub assumes in each member account (aws/member.ts), matched exactly like the others,
+  // in the account of the event only (its CloudTrail names `assumed-role/<member role>/eks-responder-asm-…`).
+  if (member && partition !== undefined && account === member.account) {
+    roleArns = [...roleArns, `arn:${partition}:iam::${account}:role/${member.roleName}`];
+  }
   const issuer = actor.sessionIssuerArn === undefined ? undefined : parseRoleArn(actor.sessionIssuerArn);
   if (actor.sessionIssuerArn !== undefined) {
     if (!issuer || issuer.partition !== partition || issuer.account !== account || issuer.name !== roleName) {

@@ -110,6 +110,19 @@ export function eksTokenSource(
 }
 
 /**
+ * The EKS tokens of `clients`' region, signed with `credentials`, or else with the credentials of its EKS client: a
+ * member account's clients (hub mode, aws/member.ts) sign with the member role's session, so the cluster sees the
+ * member role, which the member account's access entry maps.
+ */
+export function eksTokensOf(
+  clients: AwsClients,
+  credentials?: SigningCredentials,
+  now: () => number = Date.now,
+): TokenSource {
+  return eksTokenSource(clients.region, async () => credentials ?? (await clients.eks()).config.credentials, now);
+}
+
+/**
  * A KubernetesAccess for the EKS clusters of `clients.region`: tokens signed with `credentials`, or, when absent, the
  * credentials of the region's EKS client (the standard chain: the function's role, the operator's profile).
  */
@@ -120,9 +133,7 @@ export function eksKubernetesAccess(
 ): KubernetesAccess {
   const now = options.now ?? Date.now;
   const clusters = new Map<string, { client: Promise<KubeClient>; until: number }>();
-  const tokens =
-    options.tokens ??
-    eksTokenSource(clients.region, async () => credentials ?? (await clients.eks()).config.credentials, now);
+  const tokens = options.tokens ?? eksTokensOf(clients, credentials, now);
 
   async function connect(cluster: string): Promise<KubeClient> {
     const { DescribeClusterCommand } = await import("@aws-sdk/client-eks");

@@ -4,6 +4,7 @@ import type { Assessment, DetectorDefinition, Mode } from "../detectors/types.ts
 import { SEVERITIES } from "../detectors/types.ts";
 import { exemptTagIn } from "../policy/exempt-tags.ts";
 import type { Policy } from "../policy/schema.ts";
+import { type ScopedSettings, scopedSettings } from "../policy/scopes.ts";
 import type { Signal } from "../signals/types.ts";
 import type { Decision, PlanStep, SkipCode } from "./types.ts";
 
@@ -16,9 +17,13 @@ function skip(base: Omit<Decision, "skipped" | "reasons" | "mode">, code: SkipCo
   return { ...base, mode: "off", skipped: code, reasons: [reason] };
 }
 
-function exemption(assessment: Assessment, signal: Signal, policy: Policy): string | undefined {
-  const ex = policy.exemptions;
-  if (ex.accounts.includes(assessment.account)) return `account ${assessment.account} is exempt`;
+function exemption(
+  assessment: Assessment,
+  signal: Signal,
+  policy: Policy,
+  ex: ScopedSettings["exemptions"],
+): string | undefined {
+  if (policy.exemptions.accounts.includes(assessment.account)) return `account ${assessment.account} is exempt`;
   if (signal.family === "cloudtrail") {
     const pattern =
       anyArnMatches(signal.actor.arn, ex.principals) ?? anyArnMatches(signal.actor.sessionIssuerArn, ex.principals);
@@ -75,8 +80,9 @@ export function decide(
   policy: Policy,
   options: DecideOptions,
 ): Decision {
-  const entry = policy.detectors[detector.id];
-  const dryRun = options.forceDryRun || policy.dryRun || entry?.dryRun === true;
+  const scoped = scopedSettings(policy, assessment.account, assessment.region);
+  const { entry, modeScope } = scoped.detector(detector.id);
+  const dryRun = options.forceDryRun || scoped.dryRun || entry?.dryRun === true;
   const base = {
     assessmentId: assessment.id,
     detectorId: detector.id,
@@ -87,7 +93,10 @@ export function decide(
   };
   const configured: Mode = (entry?.mode as Mode | undefined) ?? detector.defaultMode;
 
-  if (configured === "off") return skip(base, "detector-off", `detector ${detector.id} is off in the policy`);
+  if (configured === "off") {
+    const where = modeScope !== undefined ? `by scope ${modeScope}` : "in the policy";
+    return skip(base, "detector-off", `detector ${detector.id} is off ${where}`);
+  }
   const scope = outOfScope(assessment, policy);
   if (scope) return skip(base, "out-of-scope", scope);
   if (signal.family === "guardduty" && signal.sample) {
@@ -97,7 +106,7 @@ export function decide(
       "GuardDuty sample finding (service.additionalInfo.sample = true): generated for testing, never acted on",
     );
   }
-  const exempt = exemption(assessment, signal, policy);
+  const exempt = exemption(assessment, signal, policy, scoped.exemptions);
   if (exempt) return skip(base, "exempt", exempt);
 
   if (entry?.staged === true) {
@@ -111,10 +120,15 @@ export function decide(
   }
   const notify = routesFor(assessment, policy);
   const reasons = [
-    entry?.mode
-      ? `mode ${configured} set in the policy for ${detector.id}`
-      : `mode ${configured}: default for ${detector.id} (${detector.defaultModeReason})`,
+    modeScope !== undefined
+      ? `mode ${configured} set by scope ${modeScope} for ${detector.id}`
+      : entry?.mode
+        ? `mode ${configured} set in the policy for ${detector.id}`
+        : `mode ${configured}: default for ${detector.id} (${detector.defaultModeReason})`,
   ];
+  if (scoped.dryRunScope !== undefined && !options.forceDryRun) {
+    reasons.push(`dry-run ${scoped.dryRun ? "on" : "off"} set by scope ${scoped.dryRunScope}`);
+  }
   const alert = (why: string[]): Decision => ({
     ...base,
     notify,

@@ -175,7 +175,9 @@ export function processParsed(parsed: ParsedEvent, policy: Policy, options: Deci
   // The responder's own change (the transition group isolate-instance opens to all traffic, a revoke) or a rollback's
   // undo: never acted on, recorded with the role that made it. CloudTrail events carry no tags, so the caller is
   // what says it (guardrails/own-calls.ts).
-  const own = signal.family === "cloudtrail" ? ownRoleOf(signal.actor, policy.responder.roleArns) : undefined;
+  const memberRoleName = policy.responder.memberRoleName;
+  const member = memberRoleName ? { roleName: memberRoleName, account: signal.account } : undefined;
+  const own = signal.family === "cloudtrail" ? ownRoleOf(signal.actor, policy.responder.roleArns, member) : undefined;
   if (own !== undefined) {
     return {
       ...base,

@@ -1,11 +1,12 @@
 import { type ActionOutcome, halfDoneNotice, runPlaybook, warmPlaybook } from "../actions/run.ts";
 import type { ApplyContext } from "../actions/types.ts";
-import type { AwsClients } from "../aws/clients.ts";
+import type { ActingFor, AwsClients } from "../aws/clients.ts";
 import { signalKey } from "../detectors/common.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { TransientActionError, transientFailure } from "../guardrails/faults.ts";
 import type { KubernetesAccess } from "../kubernetes/api.ts";
 import type { Policy } from "../policy/schema.ts";
+import { scopedSettings } from "../policy/scopes.ts";
 import type { Signal } from "../signals/types.ts";
 import { mergeOutcomes, type RespondCheckpoint } from "./checkpoint.ts";
 import { answerRepeats, type FindingResponse, responseOf } from "./finding-repeats.ts";
@@ -61,12 +62,13 @@ export interface RespondDeps {
    * on, and the event goes to its retry policy.
    */
   policy: Policy | Promise<Policy>;
-  clients(region: string): AwsClients;
+  /** The clients of the region, acting in the assessment's account (hub mode: through its member role). */
+  clients(region: string, target: ActingFor): AwsClients;
   /**
    * The Kubernetes API of the region's clusters, for the `k8s:*` actions (ApplyContext.kubernetes). Absent: those
    * actions refuse, with the reason. Whatever it loads must load on its first call, not when it is handed over.
    */
-  kubernetes?(region: string): KubernetesAccess;
+  kubernetes?(region: string, target: ActingFor): KubernetesAccess;
   sleep(ms: number): Promise<void>;
   /** Claims the event for this invocation, or says who has it (see ClaimAnswer). */
   claim?(key: string): Promise<ClaimAnswer>;
@@ -75,15 +77,16 @@ export interface RespondDeps {
   complete?(key: string, result: RespondResult): Promise<void>;
   release?(key: string): Promise<void>;
   /**
-   * When true, every mode is downgraded to alert (the kill switch). Called once per event that could be acted on, just
-   * before acting: it must read the switch fresh (no cache), so that turning it on stops the very next action.
+   * When true, every mode is downgraded to alert (the kill switch, on for all or for the event's account). Called once
+   * per event that could be acted on, just before acting: it must read the switch fresh (no cache), so that turning it
+   * on stops the very next action. `account` is the event's (absent when unknown: a per-account value then reads on).
    */
-  killSwitch?(): Promise<boolean>;
+  killSwitch?(account?: string): Promise<boolean>;
   /**
    * Takes one automatic-action slot of the account's blast-radius limit. Refused: the decision asks for approval
    * instead (or alerts, when no approval workflow is configured), with the reason.
    */
-  takeAutomaticSlot?(account: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
+  takeAutomaticSlot?(account: string, region: string): Promise<{ allowed: true } | { allowed: false; reason: string }>;
   /**
    * The guards of rules the responder revoked before, read before anything is acted on (guardrails/restored.ts,
    * guardrails/flapping.ts): a reason (a rule a rollback put back, a rule revoked again and again) turns the decision
@@ -206,11 +209,11 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
   // Read now, with the claim, when something could be acted on (with the policy just read, it came with it).
   const killRead =
     deps.killSwitch && result.decisions.some((d) => d.mode === "auto" || d.mode === "approve")
-      ? settle(deps.killSwitch())
+      ? settle(deps.killSwitch(processed.signal?.account))
       : undefined;
   for (const assessment of live) {
     if (!policyPending) deps.prepareSlot?.(assessment.account);
-    warmPlaybook(assessment, deps.clients(assessment.region));
+    warmPlaybook(assessment, deps.clients(assessment.region, actingFor(assessment)));
   }
   if (early && !policyPending && live.length > 0) deps.prepareHoldBack?.(early);
   let resume: RespondCheckpoint | undefined;
@@ -279,18 +282,18 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
       const holding = deps.holdBack ? settle(deps.holdBack(assessment, decision, result.signal)) : undefined;
       const heldBack = async (): Promise<string | undefined> => (holding ? unwrap(await holding) : undefined);
       const context: ApplyContext = {
-        clients: deps.clients(assessment.region),
+        clients: deps.clients(assessment.region, actingFor(assessment)),
         dryRun: false,
         assessmentId: assessment.id,
         account: assessment.account,
         region: assessment.region,
         sleep: deps.sleep,
-        exemptTags: policy.exemptions.tags,
-        kubernetes: deps.kubernetes?.(assessment.region),
+        exemptTags: scopedSettings(policy, assessment.account, assessment.region).exemptions.tags,
+        kubernetes: deps.kubernetes?.(assessment.region, actingFor(assessment)),
       };
       let running: Promise<ActionOutcome[]> | undefined;
       if (decision.mode === "auto" && deps.takeAutomaticSlot) {
-        const slotting = settle(deps.takeAutomaticSlot(assessment.account));
+        const slotting = settle(deps.takeAutomaticSlot(assessment.account, assessment.region));
         // The playbook's reads go out while the slot is taken; its first change waits for it, and never comes if the
         // slot is refused (that run changed nothing and is discarded).
         running = runPlaybook(assessment, {
@@ -437,4 +440,9 @@ function outcomeAfter(result: RespondResult): EventResult["outcome"] {
   if (result.approvals.length > 0) return "pending-approval";
   if (result.decisions.some((d) => (d.mode === "auto" || d.mode === "approve") && d.dryRun)) return "dry-run";
   return "alert";
+}
+
+/** The account an assessment's actions change, and the assessment their member session is named after. */
+function actingFor(assessment: Assessment): ActingFor {
+  return { account: assessment.account, assessmentId: assessment.id };
 }

@@ -14,6 +14,57 @@ const roleArn = z.string().check(z.refine(isRoleArn, { message: ROLE_ARN_MESSAGE
 const mode = z.enum(MODES as [string, ...string[]]);
 const severity = z.enum(SEVERITIES as [string, ...string[]]);
 
+const region = z.string().check(z.regex(REGION_PATTERN, REGION_MESSAGE));
+/** An AWS Organizations OU id (`ou-<root>-<suffix>`) or root id (`r-…`). */
+const ouId = z
+  .string()
+  .check(
+    z.regex(/^(?:ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/, "expected an OU id such as ou-ab12-cd34ef56"),
+  );
+const exemptTag = z.strictObject({
+  key: z.string().check(z.minLength(1)),
+  value: z.optional(z.string()),
+  resources: z.optional(z.array(z.enum(EXEMPT_RESOURCES)).check(z.minLength(1))),
+});
+const principalPattern = z
+  .string()
+  .check(z.startsWith("arn:", "expected an ARN pattern such as arn:aws:iam::*:role/terraform"));
+const automaticActionsPerAccount = z.number().check(z.int(), z.gte(0), z.lte(10_000));
+const nonEmpty = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1));
+
+/** The part of a detector's entry a scope may set: its mode, dry-run and staged (its settings stay global). */
+const scopedDetectorEntry = z.strictObject({
+  mode: z.optional(mode),
+  dryRun: z.optional(z.boolean()),
+  staged: z.optional(z.boolean()),
+});
+
+/**
+ * One scope: settings for some accounts, OUs and regions, laid over the global ones in list order (policy/scopes.ts).
+ * A list left out matches every account, OU or region; a list given must not be empty.
+ */
+const scopeSchema = z.strictObject({
+  /** Named in the decision's reasons ("mode approve set by scope prod-accounts"). */
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
+  accounts: z.optional(nonEmpty(accountId)),
+  /** OUs by id; an account's OUs come from `organization.accountOus`. */
+  ous: z.optional(nonEmpty(ouId)),
+  regions: z.optional(nonEmpty(region)),
+  dryRun: z.optional(z.boolean()),
+  detectors: z.optional(
+    z.strictObject(Object.fromEntries(DETECTORS.map((d) => [d.id, z.optional(scopedDetectorEntry)]))),
+  ),
+  /** Added to the global exemptions. */
+  exemptions: z.optional(
+    z.strictObject({
+      tags: z.optional(z.array(exemptTag)),
+      namespaces: z.optional(z.array(z.string().check(z.minLength(1)))),
+      principals: z.optional(z.array(principalPattern)),
+    }),
+  ),
+  limits: z.optional(z.strictObject({ automaticActionsPerAccount: z.optional(automaticActionsPerAccount) })),
+});
+
 function detectorEntry(settings: z.ZodMiniType) {
   return z.strictObject({
     /** auto: fix; approve: ask a human first; alert: only notify; off: ignore. Default: the detector's. */
@@ -63,7 +114,7 @@ export const policySchema = z.strictObject({
   scope: z._default(
     z.strictObject({
       accounts: z._default(z.array(accountId), []),
-      regions: z._default(z.array(z.string().check(z.regex(REGION_PATTERN, REGION_MESSAGE))), []),
+      regions: z._default(z.array(region), []),
       clusters: z._default(z.array(z.string().check(z.minLength(1))), []),
     }),
     { accounts: [], regions: [], clusters: [] },
@@ -79,30 +130,32 @@ export const policySchema = z.strictObject({
        * to those kinds of resource. Default: the project's tag, and the tags of controller- and IaC-managed security
        * groups (DEFAULT_EXEMPT_TAGS).
        */
-      tags: z._default(
-        z.array(
-          z.strictObject({
-            key: z.string().check(z.minLength(1)),
-            value: z.optional(z.string()),
-            resources: z.optional(z.array(z.enum(EXEMPT_RESOURCES)).check(z.minLength(1))),
-          }),
-        ),
-        defaultExemptTags,
-      ),
+      tags: z._default(z.array(exemptTag), defaultExemptTags),
       /** Kubernetes namespaces whose workloads are never acted on. */
       namespaces: z._default(z.array(z.string().check(z.minLength(1))), []),
       /** Changes made by these principals (ARN patterns, `*` wildcard) are not acted on. */
-      principals: z._default(
-        z.array(
-          z.string().check(z.startsWith("arn:", "expected an ARN pattern such as arn:aws:iam::*:role/terraform")),
-        ),
-        [],
-      ),
+      principals: z._default(z.array(principalPattern), []),
       accounts: z._default(z.array(accountId), []),
       /** Source CIDRs that are never treated as open, however wide. */
       cidrs: z._default(z.array(cidr), []),
     }),
     () => ({ tags: defaultExemptTags(), namespaces: [], principals: [], accounts: [], cidrs: [] }),
+  ),
+  /**
+   * Settings per account, OU and region, applied in order over the global ones (policy/scopes.ts): detector modes,
+   * dry-run, staged, added exemptions, the blast-radius limit per account.
+   */
+  scopes: z._default(z.array(scopeSchema).check(z.maxLength(200)), []),
+  /** What the responder knows of the organization, for `scopes[].ous`. */
+  organization: z._default(
+    z.strictObject({
+      /**
+       * Each account's OUs: its own and every one above it up to the root (organizations:ListParents, walked up).
+       * An account left out matches no OU scope.
+       */
+      accountOus: z._default(z.record(accountId, z.array(ouId)), {}),
+    }),
+    { accountOus: {} },
   ),
   endpoint: z._default(
     z.strictObject({
@@ -119,13 +172,33 @@ export const policySchema = z.strictObject({
        * (RESPONDER_ROLE_ARNS, set by the infra); set them here for `replay`.
        */
       roleArns: z._default(z.array(roleArn).check(z.maxLength(100)), []),
+      /**
+       * Hub mode: the member execution role's name (`path/name` when it has a path), the role the hub assumes in every
+       * member account. Its sessions in the account of an event are the responder's own. The hub's functions add it
+       * (MEMBER_ROLE_NAME); set it here for `replay` of member accounts' events.
+       */
+      memberRoleName: z.optional(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+              "expected an IAM role name such as eks-responder-execution (a path before it allowed)",
+            ),
+          ),
+      ),
     }),
     { roleArns: [] },
   ),
   limits: z._default(
     z.strictObject({
       /** Blast radius: at most this many automatic actions per account in any window; beyond it, approval is asked. */
-      automaticActionsPerAccount: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 20),
+      automaticActionsPerAccount: z._default(automaticActionsPerAccount, 20),
+      /**
+       * Blast radius across every account (hub mode): at most this many automatic actions in all accounts together
+       * per window, a second counter beside each account's. Absent: no total, each account's limit alone.
+       */
+      automaticActionsTotal: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100_000))),
       windowSeconds: z._default(z.number().check(z.int(), z.gte(60), z.lte(86_400)), 600),
       /**
        * Flapping: a rule revoked this many times within windowSeconds (re-added each time) is not revoked again; the
