@@ -248,7 +248,8 @@ describe("eks-responder patch", () => {
 /** The credentials of the EC2 client that sent the first call of this command. */
 async function credentialsOf(command: typeof RevokeSecurityGroupIngressCommand | typeof DescribeInstancesCommand) {
   const call = ec2.send.getCalls().find((c) => c.args[0] instanceof command);
-  return (call?.thisValue as EC2Client).config.credentials();
+  if (!call) throw new Error(`no ${command.name} was sent`);
+  return (call.thisValue as EC2Client).config.credentials();
 }
 
 /** The CLI's io with an operator's own (static) keys, which a role's session must replace. */
