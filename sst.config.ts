@@ -29,7 +29,14 @@ export default $config({
     const { createRollbackRole } = await import("./infra/rollback-role.ts");
     const { createAccessEntries } = await import("./infra/kubernetes.ts");
 
+    const { createMemberStack, createMemberStackSet, createOrganizationBus } = await import("./infra/organization.ts");
+
     const config = settings($app.name, $app.stage, process.env);
+    // Member mode: only the member template, as one stack (docs/deploy.md, "Organization: hub and member").
+    if (config.deployment === "member") {
+      const stack = createMemberStack(config);
+      return { memberStackId: stack.id };
+    }
     const context = deploymentContext();
     const table = createTable(config);
     const { topic, key } = createTopic(config, context);
@@ -66,7 +73,19 @@ export default $config({
     };
     const machine = createApprovalMachine(config, iam, tasks);
     const respond = createFunction("respond", deps, { STATE_MACHINE_ARN: machine.arn });
-    createEventDelivery(respond, deadLetterQueue);
+    // Hub mode: the organization bus gets the same rules, and the StackSet carries the member template.
+    const organization = config.deployment === "hub" ? createOrganizationBus(config) : undefined;
+    createEventDelivery(respond, deadLetterQueue, organization?.bus);
+    if (organization) {
+      const expected = config.organization?.hubAccount;
+      const hubAccount = context.account.apply((account) => {
+        if (expected !== undefined && expected !== account) {
+          throw new Error(`EKS_RESPONDER_HUB_ACCOUNT is ${expected}, but the deploy runs in account ${account}`);
+        }
+        return account;
+      });
+      createMemberStackSet(config, hubAccount);
+    }
     createDigestSchedule(createFunction("digest", deps));
     createAccessEntries(config, { respond, "approval-apply": tasks.apply });
     const rollbackRole = createRollbackRole(config, iam);
@@ -89,6 +108,7 @@ export default $config({
       killSwitchParameter: parameters.killSwitch.name,
       deadLetterQueueUrl: deadLetterQueue.url,
       rollbackRoleArn: rollbackRole.arn,
+      ...(organization ? { organizationBusArn: organization.bus.arn } : {}),
     };
   },
 });

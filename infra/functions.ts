@@ -1,4 +1,13 @@
-import { FUNCTION_ACCESS, functionStatements, type IamContext, lambdaTrustPolicy, toSstPermissions } from "./iam.ts";
+import {
+  FUNCTION_ACCESS,
+  functionStatements,
+  type IamContext,
+  lambdaTrustPolicy,
+  type PolicyStatement,
+  parameterArn,
+  toSstPermissions,
+} from "./iam.ts";
+import { HUB_ACTING_FUNCTIONS } from "./member-template.ts";
 import {
   FUNCTIONS,
   type FunctionId,
@@ -6,6 +15,7 @@ import {
   responderRoleArns,
   type Settings,
 } from "./naming.ts";
+import { hubMemberAccessStatements } from "./organization-iam.ts";
 
 export interface FunctionDeps {
   settings: Settings;
@@ -13,6 +23,37 @@ export interface FunctionDeps {
   iam: $util.Output<IamContext>;
   tableName: $util.Input<string>;
   topicArn: $util.Input<string>;
+}
+
+/** Hub mode: the functions that act in member accounts may assume the member roles (organization-iam.ts). */
+export function hubStatements(id: FunctionId, settings: Settings, c: IamContext): PolicyStatement[] {
+  const org = settings.deployment === "hub" ? settings.organization : undefined;
+  if (!org || !HUB_ACTING_FUNCTIONS.some((acting) => acting === id)) return [];
+  return hubMemberAccessStatements({
+    partition: c.partition,
+    memberRoleName: org.memberRoleName,
+    organizationId: org.organizationId,
+    externalId: org.externalId,
+    externalIdParameterArn: parameterArn(c, settings.memberExternalIdParameterName),
+  });
+}
+
+/**
+ * Hub mode's environment (none in standalone mode): the mode for every function, and for those that act in member
+ * accounts the member role's name and the parameter holding the ExternalId.
+ */
+export function hubEnvironment(id: FunctionId, settings: Settings): Record<string, string> {
+  const org = settings.deployment === "hub" ? settings.organization : undefined;
+  if (!org) return {};
+  return {
+    EKS_RESPONDER_MODE: "hub",
+    ...(HUB_ACTING_FUNCTIONS.some((acting) => acting === id)
+      ? {
+          MEMBER_ROLE_NAME: org.memberRoleName,
+          MEMBER_EXTERNAL_ID_PARAMETER_NAME: settings.memberExternalIdParameterName,
+        }
+      : {}),
+  };
 }
 
 export function logicalName(id: FunctionId): string {
@@ -65,6 +106,7 @@ export function createFunction(
     environment: {
       ...commonEnvironment(deps),
       ...extraEnvironment,
+      ...hubEnvironment(id, deps.settings),
       // In the VPC, the function may reach private-only cluster endpoints (packages/functions/src/config.ts).
       ...(FUNCTION_ACCESS[id].kubernetes && deps.settings.vpc ? { KUBERNETES_IN_VPC: "true" } : {}),
     },
@@ -80,7 +122,9 @@ export function createFunction(
           },
         }
       : {}),
-    permissions: deps.iam.apply((context) => toSstPermissions(functionStatements(id, context))),
+    permissions: deps.iam.apply((context) =>
+      toSstPermissions([...functionStatements(id, context), ...hubStatements(id, deps.settings, context)]),
+    ),
     // The approval callback verifies Slack signatures and signed links itself (packages/core/src/approval).
     // No CORS: Slack calls it server to server, and the approval page posts its form to its own origin.
     ...(id === "approval-callback" ? { url: { authorization: "none" as const, cors: false } } : {}),

@@ -92,18 +92,21 @@ export const PATCH_DOCUMENT = "AWS-RunPatchBaseline";
 /** The quarantine group tag's values (isolate-instance creates a transition and a quarantine group per VPC). */
 export const QUARANTINE_GROUP_ROLES = ["transition", "quarantine"] as const;
 
-function arn(c: IamContext, service: string, resource: string, account: string = c.account): string {
+/** What an ARN pattern of the remediation scopes needs: the member template builds them for any account and region. */
+export type ArnContext = Pick<IamContext, "partition" | "account" | "region">;
+
+function arn(c: ArnContext, service: string, resource: string, account: string = c.account): string {
   return `arn:${c.partition}:${service}:${c.region}:${account}:${resource}`;
 }
 
-function inRegion(c: IamContext): ConditionBlock {
+function inRegion(c: ArnContext): ConditionBlock {
   return { StringEquals: { "aws:RequestedRegion": [c.region] } };
 }
 
 interface Scope {
   sid: string;
-  resources(c: IamContext): string[];
-  condition?(c: IamContext): ConditionBlock;
+  resources(c: ArnContext): string[];
+  condition?(c: ArnContext): ConditionBlock;
 }
 
 /**
@@ -139,7 +142,7 @@ const unusedClusterConfigKeys = (): ConditionBlock => ({
 });
 
 /** The AWS managed EKS access policies (AmazonEKSClusterAdminPolicy and the others): the only ones that exist. */
-function managedAccessPolicies(c: IamContext): string {
+function managedAccessPolicies(c: ArnContext): string {
   return `arn:${c.partition}:eks::aws:cluster-access-policy/*`;
 }
 
@@ -357,7 +360,7 @@ function scopedStatements(
   actions: readonly string[],
   scopes: Readonly<Record<string, readonly ScopeId[]>>,
   what: string,
-  c: IamContext,
+  c: ArnContext,
 ): PolicyStatement[] {
   const byScope = new Map<ScopeId, string[]>();
   for (const action of actions) {
@@ -373,7 +376,7 @@ function scopedStatements(
 }
 
 /** The statements of check and apply (respond and approval-apply). */
-export function remediationStatements(c: IamContext): PolicyStatement[] {
+export function remediationStatements(c: ArnContext): PolicyStatement[] {
   return scopedStatements(remediationActions(), REMEDIATION_SCOPES, "permissions", c);
 }
 
@@ -382,7 +385,7 @@ export function rollbackStatements(c: IamContext): PolicyStatement[] {
   return scopedStatements(rollbackActions(), ROLLBACK_SCOPES, "rollbackPermissions", c);
 }
 
-function statement(scope: Scope, actions: string[], c: IamContext): PolicyStatement {
+function statement(scope: Scope, actions: string[], c: ArnContext): PolicyStatement {
   const condition = scope.condition?.(c);
   return {
     Sid: scope.sid,

@@ -1,5 +1,12 @@
 import { approverChannelKey } from "../packages/core/src/approval/approver-channel.ts";
 import { DEFAULT_KUBERNETES_GROUP, kubernetesGroupProblem } from "../packages/core/src/kubernetes/rbac.ts";
+import {
+  type DeploymentMode,
+  deploymentMode,
+  listSetting,
+  type OrganizationSettings,
+  organizationSettings,
+} from "./deployment-settings.ts";
 
 /**
  * Names and settings of one deployment, as plain data: no SST or Pulumi globals, so the tests and the synth import
@@ -189,7 +196,18 @@ export interface Settings {
    * cluster endpoints (EKS_RESPONDER_VPC_SUBNET_IDS, EKS_RESPONDER_VPC_SECURITY_GROUP_IDS). Undefined: outside a VPC.
    */
   vpc: FunctionVpc | undefined;
+  /** EKS_RESPONDER_DEPLOYMENT: standalone (one account and region), hub (the security account) or member. */
+  deployment: DeploymentMode;
+  /** The hub and member settings (infra/deployment-settings.ts); undefined in standalone mode. */
+  organization: OrganizationSettings | undefined;
+  /** The hub's organization event bus, which the member accounts' forwarding rules put events on. */
+  organizationBusName: string;
+  /** The String parameter the hub creates with the ExternalId its functions pass to the member roles. */
+  memberExternalIdParameterName: string;
 }
+
+/** The region a deployment runs in when EKS_RESPONDER_REGION is unset (sst.config.ts uses the same default). */
+export const DEFAULT_REGION = "eu-west-1";
 
 export interface FunctionVpc {
   subnetIds: string[];
@@ -203,18 +221,6 @@ const SECURITY_GROUP_ID = /^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
 /** A Lambda function's VPC configuration takes at most 16 subnets and 5 security groups (VpcConfig). */
 const MAX_SUBNETS = 16;
 const MAX_SECURITY_GROUPS = 5;
-
-/** A comma-separated list of the environment, trimmed, without empty items and repeats. */
-function listSetting(env: Readonly<Record<string, string | undefined>>, variable: string): string[] {
-  return [
-    ...new Set(
-      (env[variable] ?? "")
-        .split(",")
-        .map((v) => v.trim())
-        .filter((v) => v !== ""),
-    ),
-  ];
-}
 
 function checkAll(variable: string, values: readonly string[], pattern: RegExp, what: string): void {
   for (const value of values) {
@@ -316,6 +322,7 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
     if (name.length > MAX_FUNCTION_NAME) throw new Error(`function name ${name} is longer than 64 characters`);
   }
   const base = `/${app}/${stage}`;
+  const mode = deploymentMode(env);
   const secrets = Object.fromEntries(
     SECRET_PARAMETERS.map((p) => [
       p.key,
@@ -360,6 +367,10 @@ export function settings(app: string, stage: string, env: Readonly<Record<string
     approverEmails,
     logRetentionDays: 90,
     ...kubernetesSettings(env),
+    deployment: mode,
+    organization: organizationSettings(mode, env, env.EKS_RESPONDER_REGION?.trim() || DEFAULT_REGION, prefix),
+    organizationBusName: `${prefix}-org`,
+    memberExternalIdParameterName: `${base}/member-external-id`,
   };
 }
 

@@ -7,16 +7,28 @@ import { EVENT_DELIVERY } from "./naming.ts";
  * policy and the dead-letter queue. Lambda may be invoked by each rule only (the permission names the rule's ARN),
  * the queue accepts messages from these rules only, and failed asynchronous invocations go to the same queue.
  */
-export function createEventDelivery(respond: sst.aws.Function, deadLetterQueue: aws.sqs.Queue) {
-  const rules = ruleSpecs().map((spec) => {
+export function createEventDelivery(
+  respond: sst.aws.Function,
+  deadLetterQueue: aws.sqs.Queue,
+  /** Hub mode: the organization bus, which gets the same rules (named `<rule>Org`) as the default bus. */
+  organizationBus?: aws.cloudwatch.EventBus,
+) {
+  const buses: { suffix: string; name: $util.Input<string> }[] = [
+    { suffix: "", name: "default" },
+    ...(organizationBus ? [{ suffix: "Org", name: organizationBus.name }] : []),
+  ];
+  const specs = buses.flatMap((bus) =>
+    ruleSpecs().map((spec) => ({ ...spec, name: `${spec.name}${bus.suffix}`, bus: bus.name })),
+  );
+  const rules = specs.map((spec) => {
     const rule = new aws.cloudwatch.EventRule(spec.name, {
       description: spec.description,
-      eventBusName: "default",
+      eventBusName: spec.bus,
       eventPattern: JSON.stringify(spec.pattern),
     });
     new aws.cloudwatch.EventTarget(`${spec.name}Target`, {
       rule: rule.name,
-      eventBusName: "default",
+      eventBusName: spec.bus,
       arn: respond.arn,
       retryPolicy: EVENT_DELIVERY.target,
       deadLetterConfig: { arn: deadLetterQueue.arn },

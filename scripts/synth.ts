@@ -28,6 +28,20 @@ export const SYNTH_REGION = "eu-west-1";
 export const SYNTH_PARTITION = "aws";
 /** The email approvers the synth deploys for when EKS_RESPONDER_APPROVER_EMAILS is not set (documentation values). */
 export const SYNTH_APPROVER_EMAILS = "alice@example.com,bob@example.com";
+/**
+ * The organization settings the synth deploys for in hub and member mode when they are not set (documentation
+ * values: no real organization, and an ExternalId used nowhere else).
+ */
+export const SYNTH_ORGANIZATION: Readonly<Record<string, string>> = {
+  EKS_RESPONDER_ORGANIZATION_ID: "o-a1b2c3d4e5",
+  EKS_RESPONDER_ORGANIZATION_ROOT: "r-a1b2",
+  EKS_RESPONDER_HUB_ACCOUNT: SYNTH_ACCOUNT,
+  EKS_RESPONDER_HUB_REGION: SYNTH_REGION,
+  EKS_RESPONDER_REGIONS: "eu-west-1,us-east-1",
+  EKS_RESPONDER_EXTERNAL_ID: "synth-external-id-0123456789abcdef",
+};
+/** The StackSet whose template the synth writes to member-template.json (hub mode). */
+const STACK_SET_TYPE = "aws:cloudformation/stackSet:StackSet";
 
 export interface SynthResource {
   type: string;
@@ -150,6 +164,14 @@ function outputsOf(type: string, name: string, inputs: Record<string, unknown>):
       return { functionUrl: `https://synth${name.length}.lambda-url.${region}.on.aws/` };
     case "aws:sfn/stateMachine:StateMachine":
       return { name: physical, arn: base("states", `stateMachine:${physical}`) };
+    case "aws:cloudwatch/eventBus:EventBus":
+      return { name: physical, arn: base("events", `event-bus/${physical}`) };
+    case "aws:cloudformation/stackSet:StackSet":
+      return {
+        name: physical,
+        arn: base("cloudformation", `stackset/${physical}:synth`),
+        stackSetId: `${physical}:synth`,
+      };
     case "aws:cloudwatch/eventRule:EventRule":
       return { name: physical, arn: base("events", `rule/${physical}`) };
     case "aws:cloudwatch/logGroup:LogGroup":
@@ -408,6 +430,11 @@ export async function synth(options: { root: string; stage: string; outDir: stri
   writeFileSync(join(outDir, "resources.json"), `${JSON.stringify(all, null, 2)}\n`);
   writeFileSync(join(outDir, "builds.json"), `${JSON.stringify(builds, null, 2)}\n`);
   writeFileSync(join(outDir, "resources.md"), resourceTable(all));
+  const stackSet = all.find((r) => r.type === STACK_SET_TYPE);
+  if (stackSet && typeof stackSet.inputs.templateBody === "string") {
+    const template: unknown = JSON.parse(stackSet.inputs.templateBody);
+    writeFileSync(join(outDir, "member-template.json"), `${JSON.stringify(template, null, 2)}\n`);
+  }
   return all;
 }
 
@@ -417,13 +444,20 @@ if (import.meta.main) {
   const stage = arg("--stage", "prod");
   process.env.AWS_EC2_METADATA_DISABLED = "true";
   process.env.EKS_RESPONDER_APPROVER_EMAILS ||= SYNTH_APPROVER_EMAILS;
+  const mode = process.env.EKS_RESPONDER_DEPLOYMENT;
+  if (mode === "hub" || mode === "member") {
+    for (const [variable, value] of Object.entries(SYNTH_ORGANIZATION)) process.env[variable] ||= value;
+  }
   synth({ root, stage, outDir }).then(
     (resources) => {
       const types = new Map<string, number>();
       for (const r of resources) types.set(r.type, (types.get(r.type) ?? 0) + 1);
       process.stdout.write(
-        `synth: ${resources.length} resources (stage ${stage}) in ${join(outDir, "resources.json")}\n`,
+        `synth: ${resources.length} resources (stage ${stage}, ${mode || "standalone"}) in ${join(outDir, "resources.json")}\n`,
       );
+      if (existsSync(join(outDir, "member-template.json"))) {
+        process.stdout.write(`synth: member template in ${join(outDir, "member-template.json")}\n`);
+      }
       for (const [type, n] of [...types].sort()) process.stdout.write(`  ${String(n).padStart(3)}  ${type}\n`);
       if (process.argv.includes("--docs")) {
         const docs = join(root, "docs", "deploy.md");
