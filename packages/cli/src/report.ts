@@ -55,19 +55,20 @@ export function formatDuration(ms: number): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-function statsLine(label: string, s: DurationStats): string {
+function statsLine(indent: string, label: string, s: DurationStats): string {
   const figures = s.count
     ? `p50 ${formatDuration(s.p50)}  p95 ${formatDuration(s.p95)}  max ${formatDuration(s.max)}`
     : "no measurements";
-  return `  ${escapeTerminal(label).padEnd(34)} count ${String(s.count).padStart(5)}  ${figures}\n`;
+  return `${indent}${escapeTerminal(label).padEnd(36 - indent.length)} count ${String(s.count).padStart(5)}  ${figures}\n`;
 }
 
-function section(title: string, groups: [string, Record<string, DurationStats>][], all: DurationStats): string {
-  let text = `${title}\n${statsLine("all", all)}`;
+/** A title, the figures over all records, then each grouping's figures by key. */
+function section(title: string, all: DurationStats, groups: [string, Record<string, DurationStats>][]): string {
+  let text = `${title}\n${statsLine("  ", "all", all)}`;
   for (const [name, byKey] of groups) {
     if (Object.keys(byKey).length === 0) continue;
-    text += ` ${name}\n`;
-    for (const [key, stats] of Object.entries(byKey)) text += statsLine(`  ${key}`, stats);
+    text += `  ${name}\n`;
+    for (const [key, stats] of Object.entries(byKey)) text += statsLine("    ", key, stats);
   }
   return text;
 }
@@ -137,17 +138,13 @@ export async function report(options: ReportOptions, io: Io): Promise<number> {
   const t = figures.timeToRemediate;
   const a = figures.approvalWait;
   io.stdout.write(
-    `${paint("bold", "time to remediate")} (event time → change applied; nearest-rank percentiles)\n` +
-      section(
-        "",
-        [
-          ["by detector", t.byDetector],
-          ["by account", t.byAccount],
-        ],
-        t.all,
-      ).slice(1) +
-      `${paint("bold", "time waiting for approval")} (request → decision)\n` +
-      section("", [["by detector", a.byDetector]], a.all).slice(1) +
+    section(`${paint("bold", "time to remediate")} (event time → change applied; nearest-rank percentiles)`, t.all, [
+      ["by detector", t.byDetector],
+      ["by account", t.byAccount],
+    ]) +
+      section(`${paint("bold", "time waiting for approval")} (request → decision)`, a.all, [
+        ["by detector", a.byDetector],
+      ]) +
       `${figures.records} records read${figures.unmeasured ? ` · ${figures.unmeasured} applied without an event time (recorded before event times were kept), not counted` : ""}\n`,
   );
   return 0;
