@@ -97,6 +97,7 @@ export default $config({
       respondFunction: respond,
       stateMachineArn: machine.arn,
     });
+    (await import("./infra/dashboard.ts")).createDashboard({ prefix: config.prefix, region: context.region });
 
     return {
       alertsTopicArn: topic.arn,

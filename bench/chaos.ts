@@ -34,6 +34,7 @@ import { type AwsClients, createAwsClients } from "../packages/core/src/aws/clie
 import { TransientActionError, transientFailure } from "../packages/core/src/guardrails/faults.ts";
 import { createKillSwitch } from "../packages/core/src/guardrails/kill-switch.ts";
 import { ruleGuardReads, ruleGuards } from "../packages/core/src/guardrails/rule-guards.ts";
+import { type DurationStats, remediationReport } from "../packages/core/src/metrics/time-to-remediate.ts";
 import { fitCheckpoint } from "../packages/core/src/pipeline/checkpoint.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
 import { parsePolicy } from "../packages/core/src/policy/load.ts";
@@ -244,6 +245,12 @@ export interface ChaosCounts {
   ownSkipped: Record<string, number>;
   /** Own events acted on or alerted (a revoke, an approval, an alert): must be 0. */
   ownActedOn: number;
+  /**
+   * Event time → change applied of the applied remediations, from this run's audit by the function `eks-responder
+   * report` uses (nearest-rank). Every event happens at the run's start and each delivery runs at Lambda's retry
+   * offset (0, 1 min, 3 min, …) with no time for the work itself: the figure is what retries add.
+   */
+  timeToRemediate: DurationStats;
   durationMs: number;
 }
 
@@ -679,6 +686,11 @@ export async function runChaos(
     let claimHeld = 0;
     let takeovers = 0;
     const startedAt = Date.now();
+    // Every CloudTrail event happens at the run's start: time to remediate counts from there.
+    for (const b of built) {
+      const detail = b.event.detail;
+      if (b.kind === "ingress" && isJson(detail)) detail.eventTime = new Date(startedAt).toISOString();
+    }
 
     const state = new Map<string, ChaosEvent>();
     for (const b of built) {
@@ -760,7 +772,8 @@ export async function runChaos(
           const transient = transientFailure(result);
           if (transient) throw new TransientActionError(transient);
           const at = result.recordedAt ? new Date(result.recordedAt) : now;
-          for (const entry of toAuditEntries(result, at)) await recordAudit(db.docClient, table, entry);
+          // The change's time is this delivery's, as the respond function records it (appliedAt: now).
+          for (const entry of toAuditEntries(result, at, now)) await recordAudit(db.docClient, table, entry);
           if (life.killAt === "after-audit") await life.kill("after-audit");
         },
         async notify(result) {
@@ -950,6 +963,7 @@ export async function runChaos(
       },
       ownSkipped: Object.fromEntries(Object.entries(ownSkipped).sort(([a], [b]) => a.localeCompare(b))),
       ownActedOn: ownActedOn + ownRevokeCalls,
+      timeToRemediate: remediationReport([...audit.values()].flat()).timeToRemediate.all,
       durationMs: Math.round(performance.now() - started),
     };
     return { counts, events, audit, table };

@@ -97,7 +97,10 @@ const stubActions: Plugin = {
   name: "stub-actions",
   setup(b) {
     b.onLoad({ filter: /[\\/]actions[\\/][^\\/]+\.action\.ts$/ }, (args) => {
-      const name = basename(args.path, ".action.ts").replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+      // k8s-cordon-node.action.ts exports cordonNode: the plane's prefix is not part of the name.
+      const name = basename(args.path, ".action.ts")
+        .replace(/^k8s-/, "")
+        .replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
       return { contents: `export const ${name} = { id: ${JSON.stringify(name)} };\n`, loader: "ts" };
     });
   },

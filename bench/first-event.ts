@@ -128,6 +128,14 @@ export interface FirstEventSample {
   outcome: string;
 }
 
+/**
+ * The answer a sample process writes last, after whatever the handler printed before it (its logs, and the EMF
+ * records of its metrics, which Powertools prints to stdout one per line).
+ */
+export function answerOf(stdout: string): unknown {
+  return JSON.parse(stdout.trimEnd().split("\n").at(-1) ?? "");
+}
+
 /** One fresh process: import the bundle, hand it the event, print the two times and the outcome. */
 export async function sampleFirstEvent(
   bundlePath: string,
@@ -145,7 +153,7 @@ process.exit(0);`;
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", ...env, BENCH_EVENT: JSON.stringify(event) },
   });
-  const parsed = JSON.parse(stdout) as FirstEventSample;
+  const parsed = answerOf(stdout) as FirstEventSample;
   if (!Number.isFinite(parsed.importMs) || !Number.isFinite(parsed.answeredMs)) {
     throw new Error(`first-event sample of ${bundlePath} printed ${JSON.stringify(stdout)}`);
   }

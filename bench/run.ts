@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
+import type { DurationStats } from "../packages/core/src/metrics/time-to-remediate.ts";
 import { measureApiCalls } from "./api-economy.ts";
 import { DEFAULT_CHAOS_OPTIONS, runChaos } from "./chaos.ts";
 import { type ColdStart, measureColdStart, RESPOND_TARGET_RATIO, RESPOND_WITHOUT_ACTIONS } from "./cold-start.ts";
@@ -96,6 +97,12 @@ const results = {
   },
   storm,
   chaos,
+  // Event time → change applied, nearest-rank, by the function `eks-responder report` uses (simulated clocks).
+  timeToRemediate: {
+    method: "nearest-rank percentiles (core metrics/time-to-remediate.ts), milliseconds",
+    storm: storm.timeToRemediate,
+    chaos: chaos.timeToRemediate,
+  },
   // One entry per injected latency: readyMs, fixedMs, calls, callsBeforeFix and the median sample's path.
   timeToFix: timeToFix.byLatency,
   timeToFixDetails: {
@@ -170,7 +177,13 @@ function stormRow(s: StormResult): string {
         `${channel}: ${r.messages} messages (${r.digestMessages} of them digests of ${r.deferred} held-back alerts), peak ${r.peakPerSecond}/s`,
     )
     .join("; ");
-  return `| ${s.variant} | ${n(s.revoked)} | ${n(s.lost)} (${n(s.deadLettered)} dead-lettered) | ${s.seconds} | ${s.ratioToMinimum}× | ${n(s.invocations)} | ${n(s.ec2Calls)} (${n(s.throttledCalls)} throttled) | ${slack || "none"} |`;
+  return `| ${s.variant} | ${n(s.revoked)} | ${n(s.lost)} (${n(s.deadLettered)} dead-lettered) | ${s.seconds} | ${s.ratioToMinimum}× | ${ttr(s.timeToRemediate)} | ${n(s.invocations)} | ${n(s.ec2Calls)} (${n(s.throttledCalls)} throttled) | ${slack || "none"} |`;
+}
+
+/** Time to remediate as `eks-responder report` computes it: p50 / p95 / max in seconds, and the count. */
+function ttr(t: DurationStats): string {
+  const sec = (x: number) => (x / 1000).toFixed(1);
+  return `${sec(t.p50)} / ${sec(t.p95)} / ${sec(t.max)} s (${n(t.count)})`;
 }
 
 const respondMet = respondCold !== undefined && respondCold.ratioToEmpty <= RESPOND_TARGET_RATIO;
@@ -337,8 +350,8 @@ ${Object.entries(apiCalls.calls)
 ### Storm against EC2's throttle
 ${n(storm.events)} distinct world-open ingress events (from the real CloudTrail example, each with its own eventID, group and rule) arrive at once and go through \`respond()\` (dryRun false, the example policy's notify routes). EC2 is a token bucket (burst ${storm.bucket.burst}, ${storm.bucket.refillPerSecond} per second; a call without a token gets RequestLimitExceeded; the DescribeSecurityGroups read before each revoke, for the policy's exemption tags, has a bucket of its own, as EC2 throttles each API apart: burst ${storm.describeBucket.burst}, ${storm.describeBucket.refillPerSecond} per second, what EC2 documents for non-mutating actions, assumed here for this one), so the least possible time is (${storm.events} − ${storm.bucket.burst}) / ${storm.bucket.refillPerSecond} = **${storm.minimumSeconds} s**. Time is simulated: the SDK's throttling backoff (random × min(20 s, 500 ms × 2^attempt), re-modelled because the mock replaces \`send\`) and Lambda's redelivery after a TransientActionError advance a virtual clock. The policy's blast-radius limit is raised to 10,000, the most a policy allows (by default all but 20 automatic actions per account in 10 minutes would ask for approval instead, and every delivery takes a slot, redeliveries too), so the storm measures the throttle; each automatic action still takes its slot from the counter as deployed (packages/core/src/guardrails/blast-radius.ts) on the local DynamoDB, every invocation of every row on the account's one item. "Seconds" is when the last event was revoked or dead-lettered. Slack is the functions' notifier as deployed: the per-channel gate and the digest on a local DynamoDB (dynalite), a local Slack Web API recording the simulated second of every message, and the digest flush every simulated minute.
 
-| delivery | revoked | lost | seconds | × minimum | invocations | EC2 calls | Slack |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| delivery | revoked | lost | seconds | × minimum | time to remediate p50 / p95 / max (count) | invocations | EC2 calls | Slack |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${[storm, ...storm.whatIf].map(stormRow).join("\n")}
 
 ${[storm, ...storm.whatIf].map((s) => `- **${s.variant}**: ${s.description}.`).join("\n")}
@@ -355,6 +368,7 @@ ${[storm, ...storm.whatIf].map((s) => `- **${s.variant}**: ${s.description}.`).j
 | failed (permanent, recorded), dead-lettered | ${chaos.failedPermanent}, ${chaos.deadLettered} |
 | **lost, half-applied, responded twice** | **${chaos.lost}, ${chaos.halfApplied}, ${chaos.respondedTwice}** |
 | audit mismatches, lost claims | ${chaos.auditMismatches}, ${chaos.lostClaims} |
+| time to remediate p50 / p95 / max (count) | ${ttr(chaos.timeToRemediate)} |
 | took | ${n(chaos.durationMs)} ms |
 
 The raw numbers are in \`bench/results.json\`.
@@ -411,11 +425,11 @@ for (const s of [storm, ...storm.whatIf]) {
     )
     .join("; ");
   log(
-    `storm [${s.variant}]: ${s.revoked}/${s.events} revoked, ${s.lost} lost (${s.deadLettered} dead-lettered), ${s.seconds} s simulated = ${s.ratioToMinimum}x minimum ${s.minimumSeconds} s; ${s.invocations} invocations, ${s.ec2Calls} EC2 calls (${s.throttledCalls} throttled); Slack ${slack || "none"}; ${s.wallMs} ms`,
+    `storm [${s.variant}]: ${s.revoked}/${s.events} revoked, ${s.lost} lost (${s.deadLettered} dead-lettered), ${s.seconds} s simulated = ${s.ratioToMinimum}x minimum ${s.minimumSeconds} s; time to remediate p50/p95/max ${ttr(s.timeToRemediate)}; ${s.invocations} invocations, ${s.ec2Calls} EC2 calls (${s.throttledCalls} throttled); Slack ${slack || "none"}; ${s.wallMs} ms`,
   );
 }
 log(
-  `chaos seed ${chaos.seed}: ${chaos.eventsIn} events, ${chaos.deliveries} deliveries, applied ${chaos.remediationsApplied}, already done ${chaos.alreadyDone}, alerts ${chaos.alerts}, failed ${chaos.failedPermanent}, dead-lettered ${chaos.deadLettered}, lost ${chaos.lost}, half-applied ${chaos.halfApplied}, responded twice ${chaos.respondedTwice}, ${chaos.durationMs} ms`,
+  `chaos seed ${chaos.seed}: ${chaos.eventsIn} events, ${chaos.deliveries} deliveries, applied ${chaos.remediationsApplied}, already done ${chaos.alreadyDone}, alerts ${chaos.alerts}, failed ${chaos.failedPermanent}, dead-lettered ${chaos.deadLettered}, lost ${chaos.lost}, half-applied ${chaos.halfApplied}, responded twice ${chaos.respondedTwice}, time to remediate p50/p95/max ${ttr(chaos.timeToRemediate)}, ${chaos.durationMs} ms`,
 );
 for (const line of timeToFixLines(timeToFix)) log(line);
 for (const line of kubernetesLines(kubernetes)) log(line);

@@ -37,9 +37,15 @@ import { mockClient } from "aws-sdk-client-mock";
 import { RESPOND_RESERVED_CONCURRENCY } from "../infra/naming.ts";
 import { type AwsClients, createAwsClients, EC2_THROTTLE_RETRY } from "../packages/core/src/aws/clients.ts";
 import { takeAutomaticSlot } from "../packages/core/src/guardrails/blast-radius.ts";
+import {
+  type DurationStats,
+  remediationReport,
+  type TimedRecord,
+} from "../packages/core/src/metrics/time-to-remediate.ts";
 import { createNotifier } from "../packages/core/src/notify/deliver.ts";
 import { flushDigests, slackDigest, slackPoster } from "../packages/core/src/notify/digest.ts";
 import { type RespondDeps, type RespondResult, respond } from "../packages/core/src/pipeline/respond.ts";
+import { toAuditEntries } from "../packages/core/src/store/audit-entries.ts";
 import { startDynalite } from "../test/helpers/dynalite.ts";
 import { startSlackServer } from "../test/helpers/slack-server.ts";
 import { livePolicy } from "./full-path.ts";
@@ -153,6 +159,11 @@ export interface StormResult {
   throttledCalls: number;
   rulesRevokedTwice: number;
   slack: Record<string, SlackRate>;
+  /**
+   * Event time (every event at the storm's start) → change applied, on the simulated clock, from the audit entries the
+   * respond function would write, by the function `eks-responder report` uses (nearest-rank percentiles).
+   */
+  timeToRemediate: DurationStats;
   /** Wall-clock time of the simulation. */
   wallMs: number;
 }
@@ -378,6 +389,8 @@ export function stormEvents(count = STORM_EVENTS): StormEvent[] {
     event.id = `00000000-0000-4000-8000-${hex(i, 12)}`;
     const detail = child(event, "detail");
     detail.eventID = `11111111-0000-4000-8000-${hex(i, 12)}`;
+    // All at once, at the simulated clock's origin: time to remediate counts from there.
+    detail.eventTime = new Date(EPOCH_MS).toISOString();
     child(detail, "requestParameters").groupId = groupId;
     const items = child(child(detail, "responseElements"), "securityGroupRuleSet").items;
     const rule = Array.isArray(items) ? items[0] : undefined;
@@ -529,6 +542,7 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
     let deadLettered = 0;
     let lastEnd = 0;
     let outstanding = built.length;
+    const audit: TimedRecord[] = [];
     const deps: RespondDeps = {
       policy,
       clients: clientsOf,
@@ -541,7 +555,10 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
           windowSeconds: policy.limits.windowSeconds,
           now: wallClock(),
         }),
-      async record() {},
+      async record(result: RespondResult) {
+        // The entries the respond function writes, at the simulated time of the change.
+        for (const entry of toAuditEntries(result, wallClock(), wallClock())) audit.push(entry);
+      },
       async notify(result: RespondResult) {
         if (result.outcome === "skipped") return;
         for (const d of await notifier.notify(result)) {
@@ -638,6 +655,7 @@ export async function runStorm(variant: StormVariant, count = STORM_EVENTS): Pro
       throttledCalls,
       rulesRevokedTwice: [...rules.values()].filter((r) => r.revokes > 1).length,
       slack: slackRates,
+      timeToRemediate: remediationReport(audit).timeToRemediate.all,
       wallMs: Math.round(performance.now() - started),
     };
   } finally {

@@ -27,7 +27,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { type LocalDynamo, startDynalite } from "../test/helpers/dynalite.ts";
 import { bundle } from "./cold-start.ts";
-import { firstEvent } from "./first-event.ts";
+import { answerOf, firstEvent } from "./first-event.ts";
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..");
@@ -352,7 +352,7 @@ process.exit(0);`;
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", ...env, BENCH_EVENT: JSON.stringify(event), BENCH_TRACE_DIR: entry },
   });
-  return JSON.parse(stdout) as { outcome: string; path: TracePoint[] };
+  return answerOf(stdout) as { outcome: string; path: TracePoint[] };
 }
 
 function summarize(raw: TracePoint[], outcome: string): TimeToFixSample {

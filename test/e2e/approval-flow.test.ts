@@ -279,9 +279,12 @@ describe("the approval flow as deployed", { timeout: TIMEOUT }, () => {
     // 5. The callback resumed the execution: applied, with exactly the planned revoke, and recorded.
     const output = await execution.result;
     expect(output).toEqual({ status: "applied" });
-    expect(sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([
-      { taskToken: expect.any(String), output: JSON.stringify({ decision: "approved", approver: `email:${ALICE}` }) },
-    ]);
+    const sent = sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input);
+    expect(sent).toEqual([{ taskToken: expect.any(String), output: expect.any(String) }]);
+    // The decision, who made it, and when (the end of the approval's wait, for its record and metric).
+    const decided = JSON.parse(sent[0]?.output ?? "") as { decidedAt: string };
+    expect(decided).toEqual({ decision: "approved", approver: `email:${ALICE}`, decidedAt: expect.any(String) });
+    expect(new Date(decided.decidedAt).toISOString()).toBe(decided.decidedAt);
     expect(ec2.commandCalls(RevokeSecurityGroupIngressCommand).map((c) => c.args[0].input)).toEqual([
       { GroupId: "sg-0632fa4ee8a8468a4", SecurityGroupRuleIds: ["sgr-09be5c962afdc06ed"] },
     ]);

@@ -217,7 +217,7 @@ describe("approval page in headless Chromium", { timeout: BROWSER_TIMEOUT }, () 
     expect(sfn.calls()).toHaveLength(1);
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({
       taskToken: record.taskToken,
-      output: JSON.stringify({ decision: "approved", approver: APPROVER }),
+      output: JSON.stringify({ decision: "approved", approver: APPROVER, decidedAt: NOW.toISOString() }),
     });
     expect(await page.locator("h1").textContent()).toBe("Decision recorded");
     expect(await mainText(page)).toContain("Approved. eks-responder goes on with the plan (1 AWS call).");
@@ -266,7 +266,7 @@ describe("approval page in headless Chromium", { timeout: BROWSER_TIMEOUT }, () 
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toEqual({
       taskToken: record.taskToken,
       error: "Rejected",
-      cause: JSON.stringify({ decision: "rejected", approver: APPROVER }),
+      cause: JSON.stringify({ decision: "rejected", approver: APPROVER, decidedAt: NOW.toISOString() }),
     });
     expect(await mainText(page)).toContain("Rejected. eks-responder makes no change for this assessment.");
   });

@@ -139,6 +139,7 @@ export class Applier {
       region: assessment.region,
       source: result.file,
       recordedAt: new Date().toISOString(),
+      ...(result.signal?.time ? { eventTime: result.signal.time } : {}),
       results,
       rollbacks: [],
     };

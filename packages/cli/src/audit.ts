@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type AuditRecord, escapeTerminal, listAudit } from "@eks-responder/core";
-import { listEntryIds, readEntry } from "./journal.ts";
+import { listEntries } from "./journal.ts";
 import { type Io, painter } from "./terminal.ts";
 
 export interface AuditOptions {
@@ -45,6 +45,11 @@ function fromRecord(r: AuditRecord): Row {
   };
 }
 
+/** The document client of the deployment's audit table (`--table`), in `--region` or the SDK's default. */
+export function auditClient(region: string | undefined): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(region ? { region } : {}));
+}
+
 /** `eks-responder audit`: what was decided and done, newest first, with the state before each change. */
 export async function audit(options: AuditOptions, io: Io): Promise<number> {
   let since: Date | undefined;
@@ -61,8 +66,7 @@ export async function audit(options: AuditOptions, io: Io): Promise<number> {
   let rows: Row[];
   let records: unknown[];
   if (options.table) {
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient(options.region ? { region: options.region } : {}));
-    const found = await listAudit(client, options.table, {
+    const found = await listAudit(auditClient(options.region), options.table, {
       limit: options.limit,
       ...(since ? { since } : {}),
       ...(options.cluster ? { cluster: options.cluster } : {}),
@@ -70,12 +74,7 @@ export async function audit(options: AuditOptions, io: Io): Promise<number> {
     records = found;
     rows = found.map(fromRecord);
   } else {
-    const entries = [];
-    for (const id of await listEntryIds(options.stateDir)) {
-      const read = await readEntry(options.stateDir, id);
-      if ("entry" in read) entries.push(read.entry);
-    }
-    const kept = entries
+    const kept = (await listEntries(options.stateDir))
       .filter((e) => !since || new Date(e.recordedAt) >= since)
       .sort((a, b) => (a.recordedAt < b.recordedAt ? 1 : -1))
       .slice(0, options.limit);

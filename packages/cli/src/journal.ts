@@ -26,6 +26,7 @@ const entrySchema = z.looseObject({
   region: z.string(),
   source: z.string(),
   recordedAt: z.string(),
+  eventTime: z.optional(z.string()),
   results: z.array(resultSchema),
   rollbacks: z._default(
     z.array(
@@ -47,6 +48,8 @@ export interface JournalEntry {
   /** The event file the change came from, or the command that made it. */
   source: string;
   recordedAt: string;
+  /** When the event happened (the signal's time): with recordedAt, the time to remediate `report` shows. */
+  eventTime?: string;
   results: JournalResult[];
   rollbacks: { at: string; results: ApplyResult[] }[];
 }
@@ -103,4 +106,14 @@ export async function listEntryIds(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** Every readable entry of the state folder (one that cannot be read is left out, as `audit` lists them). */
+export async function listEntries(dir: string): Promise<JournalEntry[]> {
+  const entries: JournalEntry[] = [];
+  for (const id of await listEntryIds(dir)) {
+    const read = await readEntry(dir, id);
+    if ("entry" in read) entries.push(read.entry);
+  }
+  return entries;
 }

@@ -7,6 +7,7 @@ import { memberRoleOption } from "./member-role.ts";
 import { patch } from "./patch.ts";
 import { redrive } from "./redrive.ts";
 import { replay } from "./replay.ts";
+import { report } from "./report.ts";
 import { rollback } from "./rollback.ts";
 import type { Io } from "./terminal.ts";
 
@@ -39,6 +40,11 @@ Commands:
   audit [--since DURATION] [--cluster NAME] [--table TABLE] [--limit N] [--json]
       List what was decided and done, newest first: the deployment's DynamoDB audit with --table (or
       $EKS_RESPONDER_TABLE), else the local record of replay --apply. DURATION: 30m, 24h, 7d.
+  report [--since WHEN] [--until WHEN] [--table TABLE [--region REGION]] [--json]
+      How fast changes are made: time to remediate (event time → change applied) per detector and per account, and
+      time waiting for approval (request → decision), as count, p50, p95 and max (nearest-rank percentiles). From the
+      deployment's DynamoDB audit with --table (or $EKS_RESPONDER_TABLE), else the local record of replay --apply.
+      WHEN: a duration back from now (30m, 24h, 7d) or an ISO time (2026-11-01T00:00:00Z).
   redrive --queue-url URL --function NAME [--max N] [--region REGION] [--yes] [--json]
       Hand the events of the dead-letter queue to the respond function again (the same idempotent path); a message
       is deleted only once handled.
@@ -143,7 +149,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             json: values.json === true,
             dryRun: values["dry-run"] === true,
             stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
-            ...rollbackSource(values.table, values.region, io),
+            ...tableSource(values.table, values.region, io),
             ...(typeof values.kubeconfig === "string" ? { kubeconfig: values.kubeconfig } : {}),
             ...(role ? { memberRole: role } : {}),
           },
@@ -215,6 +221,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
           io,
         );
       }
+      case "report": {
+        const { values, positionals } = parse(rest, {
+          since: { type: "string" },
+          until: { type: "string" },
+          table: { type: "string" },
+          region: { type: "string" },
+        });
+        if (values.help) return help(io);
+        if (positionals.length > 0)
+          return usageError(io, `report takes no positional arguments (got ${positionals.join(" ")})`);
+        if (values.yes) return usageError(io, "--yes does not go with report (it changes nothing)");
+        return await report(
+          {
+            ...tableSource(values.table, values.region, io),
+            ...(typeof values.since === "string" ? { since: values.since } : {}),
+            ...(typeof values.until === "string" ? { until: values.until } : {}),
+            json: values.json === true,
+            stateDir: stateDir(io, typeof values["state-dir"] === "string" ? values["state-dir"] : undefined),
+          },
+          io,
+        );
+      }
       case "redrive": {
         const { values, positionals } = parse(rest, {
           "queue-url": { type: "string" },
@@ -269,7 +297,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function rollbackSource(table: unknown, region: unknown, io: Io): { table?: string; region?: string } {
+function tableSource(table: unknown, region: unknown, io: Io): { table?: string; region?: string } {
   const t = (typeof table === "string" ? table : undefined) ?? io.env.EKS_RESPONDER_TABLE;
   const r = (typeof region === "string" ? region : undefined) ?? io.env.AWS_REGION;
   return { ...(t ? { table: t } : {}), ...(r ? { region: r } : {}) };

@@ -2,6 +2,7 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { dynamoApprovalStore, handleApprovalRequest } from "@eks-responder/core";
 import { loadOnce } from "@eks-responder/core/lazy.ts";
 import middy from "@middy/core";
+import { flushMetrics } from "./metrics.ts";
 import { logger, runtime } from "./runtime.ts";
 
 /** A Lambda Function URL request (payload format 2.0), the fields the callback reads. */
@@ -55,4 +56,6 @@ export const handler = middy(async (event: FunctionUrlEvent) => {
     },
   );
   return response;
-}).use(injectLambdaContext(logger, { clearState: true }));
+})
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(flushMetrics());

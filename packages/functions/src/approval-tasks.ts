@@ -14,7 +14,9 @@ import {
   requestApproval,
   type SlackBlock,
 } from "@eks-responder/core";
+import { approvalWaitMs, remediationMs } from "@eks-responder/core/metrics/time-to-remediate.ts";
 import { scopedSettings } from "@eks-responder/core/policy/scopes.ts";
+import { metrics } from "./metrics.ts";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
 /** RequestApproval: store the token, ask the approvers (email approvers through the approvals topic only). */
@@ -138,7 +140,7 @@ const APPROVER = /^(slack|email):[^\s]{1,320}$/;
  * (`{decision, approver}`) or, for a rejection, the caught error whose Cause is `{decision, approver}` as JSON. The
  * state is our own, but it is read as untrusted: anything else gives no name.
  */
-export function deciderOf(approval: unknown): { decision: string; approver: string } | undefined {
+export function deciderOf(approval: unknown): { decision: string; approver: string; decidedAt?: string } | undefined {
   if (approval === null || typeof approval !== "object") return undefined;
   let body: unknown = approval;
   const cause = (approval as { Cause?: unknown }).Cause;
@@ -149,9 +151,16 @@ export function deciderOf(approval: unknown): { decision: string; approver: stri
       return undefined;
     }
   }
-  const { decision, approver } = (body ?? {}) as { decision?: unknown; approver?: unknown };
+  const { decision, approver, decidedAt } = (body ?? {}) as {
+    decision?: unknown;
+    approver?: unknown;
+    decidedAt?: unknown;
+  };
   if ((decision !== "approved" && decision !== "rejected") || typeof approver !== "string") return undefined;
-  return APPROVER.test(approver) ? { decision, approver } : undefined;
+  if (!APPROVER.test(approver)) return undefined;
+  // When the callback decided (ISO): the end of the approval's wait. Anything else is left out.
+  const at = typeof decidedAt === "string" ? Date.parse(decidedAt) : Number.NaN;
+  return { decision, approver, ...(Number.isNaN(at) ? {} : { decidedAt: new Date(at).toISOString() }) };
 }
 
 /**
@@ -186,7 +195,22 @@ export async function handleRecord(input: RecordTaskInput, rt: Runtime) {
   const a = payload.assessment;
   const outcomes = input.state.apply?.result?.outcomes;
   const decider = deciderOf(input.state.approval);
-  await recordAudit(await rt.dynamo(), rt.config.tableName, {
+  const now = new Date().toISOString();
+  const outcome =
+    input.outcome === "applied"
+      ? "applied"
+      : input.outcome === "apply-failed"
+        ? "failed"
+        : input.outcome === "apply-refused"
+          ? "alert"
+          : "skipped";
+  const times = {
+    ...(payload.eventTime ? { eventTime: payload.eventTime } : {}),
+    ...(outcome === "applied" ? { appliedAt: now } : {}),
+    ...(payload.requestedAt ? { approvalRequestedAt: payload.requestedAt } : {}),
+    ...(decider?.decidedAt ? { approvalDecidedAt: decider.decidedAt } : {}),
+  };
+  const stored = await recordAudit(await rt.dynamo(), rt.config.tableName, {
     assessmentId: a.id,
     eventId: input.executionId,
     detectorId: a.detectorId,
@@ -195,14 +219,7 @@ export async function handleRecord(input: RecordTaskInput, rt: Runtime) {
     region: a.region,
     severity: a.severity,
     mode: "approve",
-    outcome:
-      input.outcome === "applied"
-        ? "applied"
-        : input.outcome === "apply-failed"
-          ? "failed"
-          : input.outcome === "apply-refused"
-            ? "alert"
-            : "skipped",
+    outcome,
     reasons: [
       `approval ${input.outcome}`,
       ...(decider ? [`${decider.decision} by ${decider.approver}`] : []),
@@ -210,8 +227,16 @@ export async function handleRecord(input: RecordTaskInput, rt: Runtime) {
     ],
     plan: payload.plan,
     ...(Array.isArray(outcomes) ? { results: outcomes } : {}),
-    recordedAt: new Date().toISOString(),
+    recordedAt: now,
+    ...times,
   });
+  // The same figures as the record and `eks-responder report`: Outcomes, TimeToRemediate, ApprovalWait.
+  const metadata = { account: a.account, region: a.region, assessmentId: a.id, approval: input.outcome };
+  metrics.add("outcomes", 1, { detector: a.detectorId, outcome }, metadata);
+  const remediated = remediationMs(stored);
+  if (remediated !== undefined) metrics.add("timeToRemediate", remediated, { detector: a.detectorId }, metadata);
+  const waited = approvalWaitMs(stored);
+  if (waited !== undefined) metrics.add("approvalWait", waited, { detector: a.detectorId }, metadata);
   return { recorded: true };
 }
 

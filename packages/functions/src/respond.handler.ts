@@ -1,5 +1,6 @@
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import middy from "@middy/core";
+import { flushMetrics } from "./metrics.ts";
 import { handleEvent } from "./respond.ts";
 import { logger, runtime } from "./runtime.ts";
 
@@ -7,4 +8,6 @@ import { logger, runtime } from "./runtime.ts";
 export const handler = middy(async (event: unknown, context: { getRemainingTimeInMillis(): number }) => {
   const result = await handleEvent(event, runtime(), context);
   return { outcome: result.outcome, eventId: result.eventId, duplicate: result.duplicate === true };
-}).use(injectLambdaContext(logger, { clearState: true }));
+})
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(flushMetrics());

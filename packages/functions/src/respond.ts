@@ -2,6 +2,7 @@
 import { ALL_ACCOUNTS, readCounter, takeAutomaticSlot } from "@eks-responder/core/guardrails/blast-radius.ts";
 import { createKillSwitch } from "@eks-responder/core/guardrails/kill-switch.ts";
 import { ruleGuardReads, ruleGuards } from "@eks-responder/core/guardrails/rule-guards.ts";
+import { remediationMs } from "@eks-responder/core/metrics/time-to-remediate.ts";
 import { fitCheckpoint } from "@eks-responder/core/pipeline/checkpoint.ts";
 import { type RespondResult, respond } from "@eks-responder/core/pipeline/respond.ts";
 import type { Policy } from "@eks-responder/core/policy/schema.ts";
@@ -16,6 +17,7 @@ import {
   MAX_PROGRESS_BYTES,
 } from "@eks-responder/core/store/idempotency.ts";
 import { NOTIFICATION_FAILED_MESSAGE } from "./config.ts";
+import { metrics } from "./metrics.ts";
 import { logger, type Runtime, sleep } from "./runtime.ts";
 
 /** How long duplicates are recognised: GuardDuty repeats and EventBridge redeliveries fall well within a day. */
@@ -46,6 +48,7 @@ export async function handleEvent(
   lambda: { getRemainingTimeInMillis(): number } = { getRemainingTimeInMillis: () => DEFAULT_REMAINING_MS },
 ): Promise<RespondResult> {
   rt.killSwitchParameter(); // a function without its kill switch setting refuses to run, before any read
+  countReceived(event);
   // The policy (and with it the kill switch) is read while the DynamoDB client loads and the event is claimed.
   const settings = rt.respondSettings();
   const killSwitch = killSwitchFor(rt, settings);
@@ -127,7 +130,7 @@ export async function handleEvent(
     },
     ...(stateMachineArn
       ? {
-          async startApproval({ assessment, decision }) {
+          async startApproval({ assessment, decision, eventTime }) {
             const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
             const sfn = new SFNClient({});
             const { approvalExecutionInput } = await import("@eks-responder/core/approval/execution-input.ts");
@@ -137,6 +140,8 @@ export async function handleEvent(
               decision,
               approvers: policy.approvals.approvers,
               timeoutSeconds: policy.approvals.timeoutSeconds,
+              ...(eventTime ? { eventTime } : {}),
+              requestedAt: new Date().toISOString(),
             });
             // The execution name is the assessment id: a redelivered event cannot start a second approval.
             const out = await sfn.send(
@@ -156,7 +161,8 @@ export async function handleEvent(
       // Under the first claim's time: an invocation resuming after another died overwrites the same items.
       const at = r.recordedAt ? new Date(r.recordedAt) : new Date();
       const client = await dynamo;
-      for (const entry of toAuditEntries(r, at)) await recordAudit(client, table, entry);
+      // appliedAt is now, after the actions ran, even when recordedAt is an earlier invocation's claim time.
+      for (const entry of toAuditEntries(r, at, new Date())) await recordAudit(client, table, entry);
     },
     async notify(r) {
       if (r.outcome === "skipped") return;
@@ -166,6 +172,7 @@ export async function handleEvent(
       await notifier.notify(r);
     },
   });
+  if (!result.duplicate) countOutcomes(result);
   if (result.notifyError)
     logger.error(NOTIFICATION_FAILED_MESSAGE, { error: result.notifyError, eventId: result.eventId });
   // A permanent failure was recorded and alerted; failing the invocation as well sends the event to the dead-letter
@@ -179,6 +186,51 @@ export async function handleEvent(
         : undefined;
   if (failed !== undefined) throw new PermanentFailureError(`${result.eventId ?? "event"}: ${failed}`);
   return result;
+}
+
+/** The sources and detail-types the rules deliver; anything else is counted as `other` (no dimension value from input). */
+const SOURCES = ["aws.ec2", "aws.eks", "aws.guardduty"];
+const DETAIL_TYPES = ["AWS API Call via CloudTrail", "GuardDuty Finding"];
+
+function known(value: unknown, values: readonly string[]): string {
+  return typeof value === "string" && values.includes(value) ? value : "other";
+}
+
+/** EventsReceived: every delivery, malformed ones included, by source and detail-type. */
+function countReceived(event: unknown): void {
+  const e = (event !== null && typeof event === "object" ? event : {}) as Record<string, unknown>;
+  const detail = (e.detail !== null && typeof e.detail === "object" ? e.detail : {}) as Record<string, unknown>;
+  const name = detail.eventName ?? detail.type;
+  metrics.add(
+    "eventsReceived",
+    1,
+    { source: known(e.source, SOURCES), detailType: known(e["detail-type"], DETAIL_TYPES) },
+    {
+      ...(typeof e.id === "string" ? { eventId: e.id.slice(0, 128) } : {}),
+      ...(typeof e.account === "string" ? { account: e.account.slice(0, 32) } : {}),
+      ...(typeof e.region === "string" ? { region: e.region.slice(0, 32) } : {}),
+      ...(typeof name === "string" ? { type: name.slice(0, 128) } : {}),
+    },
+  );
+}
+
+/**
+ * Outcomes and TimeToRemediate, one per decision as the audit records it (the same entries, and the same
+ * time-to-remediate as `eks-responder report` reads from them). Not for a duplicate: its first delivery counted it.
+ */
+function countOutcomes(result: RespondResult): void {
+  const now = new Date();
+  for (const entry of toAuditEntries(result, result.recordedAt ? new Date(result.recordedAt) : now, now)) {
+    const metadata = {
+      account: entry.account,
+      region: entry.region,
+      assessmentId: entry.assessmentId,
+      ...(entry.cluster ? { cluster: entry.cluster } : {}),
+    };
+    metrics.add("outcomes", 1, { detector: entry.detectorId, outcome: entry.outcome }, metadata);
+    const ms = remediationMs(entry);
+    if (ms !== undefined) metrics.add("timeToRemediate", ms, { detector: entry.detectorId }, metadata);
+  }
 }
 
 /** Thrown after a permanent failure has been recorded and alerted, so the event ends in the dead-letter queue. */

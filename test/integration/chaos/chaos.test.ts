@@ -91,6 +91,25 @@ describe("runChaos", () => {
     expect(records).toHaveLength(run.events.filter((e) => e.responded === 1).length);
   });
 
+  it("times each remediation from its event to the delivery that applied it, as eks-responder report computes it", async () => {
+    const applied = (await listAudit(dynamo.docClient, run.table, { limit: 10_000 })).filter(
+      (r) => r.outcome === "applied" && run.events.some((e) => e.key === r.eventId),
+    );
+    // Every event happens at the run's start; a delivery runs at Lambda's retry offset (0, 1 min, 3 min).
+    const waits = applied
+      .map((r) => Date.parse(r.appliedAt ?? "") - Date.parse(r.eventTime ?? ""))
+      .sort((a, b) => a - b);
+    for (const w of waits) expect([0, 60_000, 180_000]).toContain(w);
+    const rank = (p: number) => waits[Math.ceil((p / 100) * waits.length) - 1];
+    expect(run.counts.timeToRemediate).toEqual({
+      count: applied.length,
+      p50: rank(50),
+      p95: rank(95),
+      max: waits.at(-1),
+    });
+    expect(waits.at(-1)).toBeGreaterThan(0); // some remediation waited for a redelivery
+  });
+
   it("dead-letters an event with its error after exactly the allowed deliveries", () => {
     // assess
     const dead = run.events.filter((e) => e.final === "dead-lettered");

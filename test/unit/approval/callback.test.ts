@@ -223,7 +223,7 @@ describe("handleApprovalRequest", () => {
     expect(sfn.calls()).toHaveLength(1);
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({
       taskToken: TASK_TOKEN,
-      output: JSON.stringify({ decision: "approved", approver: "slack:U0APPROVER" }),
+      output: JSON.stringify({ decision: "approved", approver: "slack:U0APPROVER", decidedAt: NOW.toISOString() }),
     });
     expect(s.audit).toEqual([
       {
@@ -249,7 +249,7 @@ describe("handleApprovalRequest", () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toEqual({
       taskToken: TASK_TOKEN,
       error: "Rejected",
-      cause: JSON.stringify({ decision: "rejected", approver: "slack:U0APPROVER" }),
+      cause: JSON.stringify({ decision: "rejected", approver: "slack:U0APPROVER", decidedAt: NOW.toISOString() }),
     });
   });
 
@@ -525,7 +525,11 @@ describe("handleApprovalRequest", () => {
     expect(sfn.calls()).toHaveLength(1);
     expect(sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input).toEqual({
       taskToken: TASK_TOKEN,
-      output: JSON.stringify({ decision: "approved", approver: "email:alice@example.com" }),
+      output: JSON.stringify({
+        decision: "approved",
+        approver: "email:alice@example.com",
+        decidedAt: NOW.toISOString(),
+      }),
     });
     expect(s.store.used.get(APPROVAL_ID)).toBe(nonce);
   });
@@ -542,7 +546,11 @@ describe("handleApprovalRequest", () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toEqual({
       taskToken: TASK_TOKEN,
       error: "Rejected",
-      cause: JSON.stringify({ decision: "rejected", approver: "email:alice@example.com" }),
+      cause: JSON.stringify({
+        decision: "rejected",
+        approver: "email:alice@example.com",
+        decidedAt: NOW.toISOString(),
+      }),
     });
   });
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { approvalDefinition } from "../../../infra/approval.ts";
 import { approvalsTopicPolicy } from "../../../infra/approvals-policy.ts";
+import { searchOf } from "../../../infra/dashboard-body.ts";
 import {
   APPROVAL_TASK_FUNCTIONS,
   functionPolicy,
@@ -30,6 +31,7 @@ import { tableArgs } from "../../../infra/table-args.ts";
 import { approverFilterPolicy } from "../../../packages/core/src/approval/approver-channel.ts";
 import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
 import { parsePolicy, processEvent } from "../../../packages/core/src/index.ts";
+import { METRICS } from "../../../packages/core/src/metrics/catalogue.ts";
 import { NOTIFICATION_FAILED_MESSAGE, readConfig } from "../../../packages/functions/src/config.ts";
 import { resourceTable, SYNTH_APPROVER_EMAILS, withResourceTable } from "../../../scripts/synth.ts";
 import { transitionGroupEvent } from "../../helpers/own-events.ts";
@@ -515,6 +517,33 @@ describe("the synthesized storage, parameters, topic and alarms", () => {
         for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
       }
     }
+  });
+});
+
+describe("the synthesized dashboard", () => {
+  it("graphs every metric the functions emit, each widget a SEARCH of a catalogue metric in its namespace and dimensions", () => {
+    const [dashboard, ...more] = ofType("aws:cloudwatch/dashboard:Dashboard");
+    expect(more).toEqual([]);
+    expect(dashboard?.inputs.dashboardName).toBe(`${names.prefix}-numbers`);
+    const body = JSON.parse(str(dashboard?.inputs.dashboardBody)) as {
+      widgets: { type: string; properties: { region: string; metrics: { expression: string }[][] } }[];
+    };
+    const expressions = body.widgets.flatMap((w) => {
+      expect([w.type, w.properties.region]).toEqual(["metric", REGION]);
+      return w.properties.metrics.map(([m]) => str(m?.expression));
+    });
+    // Every expression names a metric of the catalogue (which the EMF test shows the functions print) with exactly
+    // its dimensions, and every catalogue metric is graphed.
+    const named = expressions.map((e) => {
+      const match = /^SEARCH\('\{EksResponder,service(,[^}]*)?\} MetricName="(\w+)"', '(\w+)', 300\)$/.exec(e);
+      const metric = Object.entries(METRICS).find(([, m]) => m.name === match?.[2]);
+      expect(metric, e).toBeDefined();
+      const [key] = metric ?? ["eventsReceived"];
+      expect(e).toBe(searchOf(key as keyof typeof METRICS, match?.[3] ?? ""));
+      return key;
+    });
+    expect(new Set(named)).toEqual(new Set(Object.keys(METRICS)));
+    expect(expressions).toContain(`SEARCH('{EksResponder,service,detector} MetricName="TimeToRemediate"', 'p95', 300)`);
   });
 });
 

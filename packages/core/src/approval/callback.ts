@@ -319,7 +319,8 @@ async function decide(ctx: Context, input: DecisionInput): Promise<ApprovalRespo
       await sfn.send(
         new SendTaskSuccessCommand({
           taskToken: record.taskToken,
-          output: JSON.stringify({ decision: "approved", approver }),
+          // decidedAt: the end of the approval's wait, for its record and metric (functions approval-tasks.ts).
+          output: JSON.stringify({ decision: "approved", approver, decidedAt: ctx.now.toISOString() }),
         }),
       );
     else
@@ -327,7 +328,7 @@ async function decide(ctx: Context, input: DecisionInput): Promise<ApprovalRespo
         new SendTaskFailureCommand({
           taskToken: record.taskToken,
           error: "Rejected",
-          cause: JSON.stringify({ decision: "rejected", approver }),
+          cause: JSON.stringify({ decision: "rejected", approver, decidedAt: ctx.now.toISOString() }),
         }),
       );
   } catch (error) {

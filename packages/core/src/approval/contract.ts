@@ -59,6 +59,12 @@ const executionFields = {
   /** Why approval is needed: the decision's reasons (shown on the approval page and in the Slack message). */
   reasons: z.array(z.string()).check(z.minLength(1)),
   approvers: approversSchema,
+  /**
+   * When the event happened and when approval was asked for (ISO): the Record task reports time to remediate and
+   * time waiting for approval from them. Optional: an execution started before they were passed still runs.
+   */
+  eventTime: z.optional(text),
+  requestedAt: z.optional(text),
 };
 
 /**

@@ -26,6 +26,9 @@ export interface ApprovalStartRequest {
   decision: Decision;
   approvers: { slackUserIds: readonly string[]; emails: readonly string[] };
   timeoutSeconds: number;
+  /** The signal's time and the time of the request (for time to remediate and time waiting for approval). */
+  eventTime?: string;
+  requestedAt?: string;
 }
 
 /** An approval request too large for Step Functions even with no plan step shown: it is not started. */
@@ -67,6 +70,8 @@ export function approvalExecutionInput(
     reasons: request.decision.reasons,
     approvers: { slackUserIds: [...request.approvers.slackUserIds], emails: [...request.approvers.emails] },
     timeoutSeconds: request.timeoutSeconds,
+    ...(request.eventTime ? { eventTime: request.eventTime } : {}),
+    ...(request.requestedAt ? { requestedAt: request.requestedAt } : {}),
   };
   const parsed = approvalExecutionInputSchema.safeParse(built);
   if (!parsed.success) throw new ApprovalTaskInputError("StartExecution", toInputIssues(parsed.error, built));

@@ -18,6 +18,8 @@ export interface ApprovalStart {
   assessment: Assessment;
   decision: Decision;
   eventId?: string;
+  /** The signal's time (CloudTrail eventTime, GuardDuty updatedAt): the start of time to remediate. */
+  eventTime?: string;
 }
 
 /** What claiming an event gave: the claim (maybe taking over from a dead invocation), or why not. */
@@ -369,6 +371,7 @@ export async function respond(event: unknown, deps: RespondDeps): Promise<Respon
             assessment,
             decision: current,
             ...(processed.eventId ? { eventId: processed.eventId } : {}),
+            ...(processed.signal?.time ? { eventTime: processed.signal.time } : {}),
           });
         } catch (error) {
           // A request that cannot be put to an approver (too large for Step Functions even with no plan step shown)

@@ -8,8 +8,9 @@ import type { AuditEntry } from "./audit.ts";
  * without assessments (invalid, unsupported, benign, a duplicate) still gets one entry, under an id derived from the
  * event, so nothing is dropped silently.
  */
-export function toAuditEntries(result: RespondResult, now: Date = new Date()): AuditEntry[] {
+export function toAuditEntries(result: RespondResult, now: Date = new Date(), appliedAt: Date = now): AuditEntry[] {
   const recordedAt = now.toISOString();
+  const eventTime = result.signal?.time ? { eventTime: result.signal.time } : {};
   const eventId = result.signal?.key ?? result.eventId ?? "unknown";
   if (result.decisions.length === 0) {
     const digest = createHash("sha256")
@@ -28,6 +29,7 @@ export function toAuditEntries(result: RespondResult, now: Date = new Date()): A
         reasons: [result.reason],
         plan: [],
         recordedAt,
+        ...eventTime,
       },
     ];
   }
@@ -49,6 +51,10 @@ export function toAuditEntries(result: RespondResult, now: Date = new Date()): A
       plan: decision.plan,
       ...(applied ? { results: applied.outcomes } : {}),
       recordedAt,
+      ...eventTime,
+      // The change's time, for time to remediate: when this record is written, after the actions ran (recordedAt may be
+      // the first claim's time, earlier, when an invocation took over from one that died).
+      ...(result.outcome === "applied" ? { appliedAt: appliedAt.toISOString() } : {}),
     };
   });
 }

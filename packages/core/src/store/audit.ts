@@ -53,7 +53,19 @@ export interface AuditEntry {
   results?: (ApplyResult & { undone?: UndoRecord })[];
   /** ISO time; stored in the canonical `toISOString()` form so records sort by time. */
   recordedAt: string;
+  /**
+   * When the event happened (the signal's time: CloudTrail eventTime, GuardDuty updatedAt), when the change was applied,
+   * and, for an approval's record, when it was asked for and decided: what time to remediate and time waiting for
+   * approval are computed from (metrics/time-to-remediate.ts). Stored canonical; a time that does not parse is left out.
+   */
+  eventTime?: string;
+  appliedAt?: string;
+  approvalRequestedAt?: string;
+  approvalDecidedAt?: string;
 }
+
+/** The optional times of a record, as attributes of the same name. */
+const TIME_FIELDS = ["eventTime", "appliedAt", "approvalRequestedAt", "approvalDecidedAt"] as const;
 
 type BodyField = "reasons" | "plan" | "results";
 
@@ -275,6 +287,10 @@ function auditItem(
     recordedAt,
     [TTL_ATTRIBUTE]: expiresAt,
   };
+  for (const name of TIME_FIELDS) {
+    const time = Date.parse(entry[name] ?? "");
+    if (!Number.isNaN(time)) item[name] = new Date(time).toISOString();
+  }
   const body: Body = {
     reasons: entry.reasons,
     plan: entry.plan,
@@ -339,6 +355,9 @@ function toRecord(item: Record<string, unknown>): AuditRecord | undefined {
   ) {
     return undefined;
   }
+  const times = Object.fromEntries(
+    TIME_FIELDS.flatMap((name) => (typeof item[name] === "string" ? [[name, item[name]]] : [])),
+  ) as Pick<AuditEntry, (typeof TIME_FIELDS)[number]>;
   const truncatedFields = Array.isArray(item.truncatedFields)
     ? item.truncatedFields.filter((f): f is AuditRecord["truncatedFields"][number] => isOneOf(TRUNCATABLE, f))
     : [];
@@ -357,6 +376,7 @@ function toRecord(item: Record<string, unknown>): AuditRecord | undefined {
     plan: body.plan as PlanStep[],
     ...(body.results === undefined ? {} : { results: body.results as ApplyResult[] }),
     recordedAt,
+    ...times,
     expiresAt,
     truncated: item.truncated === true,
     truncatedFields,
