@@ -17,7 +17,7 @@
  * `node bench/time-to-fix.ts` runs this part alone; `npm run bench` runs it with the rest.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -129,6 +129,8 @@ interface Stubs {
   latency: { ms: number };
   /** Puts the group's open rule back (each sample revokes it). */
   reopen(): void;
+  /** The policy the SSM stub answers from now on. */
+  setPolicy(policy: object): void;
   isOpen(): boolean;
   stop(): Promise<void>;
 }
@@ -270,6 +272,9 @@ async function startStubs(): Promise<Stubs> {
     reopen() {
       open = true;
     },
+    setPolicy(policy) {
+      parameters.set(PARAMETERS.policy, JSON.stringify(policy));
+    },
     isOpen: () => open,
     async stop() {
       for (const server of [proxy, ssm, ec2]) {
@@ -391,7 +396,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
  */
 export async function measureTimeToFix(
   samples = TIME_TO_FIX_SAMPLES,
-  options: { baseline?: string } = {},
+  options: { baseline?: string; baselinePolicy?: object } = {},
 ): Promise<TimeToFixResult> {
   const started = performance.now();
   const loadStart = Number((loadavg()[0] ?? 0).toFixed(2));
@@ -406,6 +411,8 @@ export async function measureTimeToFix(
         for (const [index, entry] of entries.entries()) {
           stubs.latency.ms = latencyMs;
           stubs.reopen();
+          // A baseline built from older code may not know every key of today's policy (its schema is strict).
+          stubs.setPolicy(index > 0 && options.baselinePolicy ? options.baselinePolicy : TIME_TO_FIX_POLICY);
           const event = firstEvent("notified", i * 100 + latencyMs + index * 10);
           const out = await sample(entry, event, stubs.env);
           const s = summarize(out.path, out.outcome);
@@ -481,8 +488,8 @@ function figureLines(byLatency: TimeToFix[]): string[] {
 }
 
 /**
- * `node bench/time-to-fix.ts [samples] [--json] [--baseline <entry.mjs>]`, or `--build <dir>` to only build this code's
- * respond bundle (to measure it later as another commit's baseline).
+ * `node bench/time-to-fix.ts [samples] [--json] [--baseline <entry.mjs> [--baseline-policy <file.json>]]`, or
+ * `--build <dir>` to only build this code's respond bundle (to measure it later as another commit's baseline).
  */
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const flag = (name: string) => {
@@ -496,7 +503,18 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   }
   const samples = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? TIME_TO_FIX_SAMPLES);
   const baseline = flag("--baseline");
-  const result = await measureTimeToFix(samples, baseline ? { baseline: resolve(baseline) } : {});
+  const baselinePolicy = flag("--baseline-policy");
+  const result = await measureTimeToFix(
+    samples,
+    baseline
+      ? {
+          baseline: resolve(baseline),
+          ...(baselinePolicy
+            ? { baselinePolicy: JSON.parse(readFileSync(resolve(baselinePolicy), "utf8")) as object }
+            : {}),
+        }
+      : {},
+  );
   process.stdout.write(`${timeToFixLines(result).join("\n")}\n`);
   if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
