@@ -160,6 +160,12 @@ export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
   /** How the action is undone, in one sentence (for docs and messages). */
   rollbackSummary: string;
   plan(params: z.output<S>, context: PlanContext): PlanResult;
+  /**
+   * Imports the module with `check`, `apply` and `rollback` (actions/deferred.ts), which they otherwise import on their
+   * first call: the respond path starts it as soon as an assessment names the action (warmPlaybook), so that it loads
+   * while the safety reads are in flight. A load that fails is tried again by the next call.
+   */
+  load?(): Promise<unknown>;
   /** Reads live state: whether the change is still needed, and the state before it. */
   check(params: z.output<S>, context: ApplyContext): Promise<CheckResult>;
   apply(params: z.output<S>, context: ApplyContext): Promise<ApplyResult>;
