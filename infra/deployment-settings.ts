@@ -26,6 +26,11 @@ export interface OrganizationSettings {
   roleRegion: string;
   /** The execution role each member account gets (EKS_RESPONDER_MEMBER_ROLE_NAME). */
   memberRoleName: string;
+  /**
+   * The rollback role each member account gets: `<memberRoleName>-rollback`, holding the actions' rollback permissions
+   * only, and assumed only from the hub's operator rollback role (`eks-responder rollback --role-arn`).
+   */
+  memberRollbackRoleName: string;
   /** The role EventBridge uses in a member account to put events on the hub bus. */
   forwardingRoleName: string;
   /** The sts:ExternalId the hub passes and the member role requires (EKS_RESPONDER_EXTERNAL_ID). */
@@ -133,6 +138,12 @@ export function organizationSettings(
     ROLE_NAME,
     "an IAM role name (1 to 64 of letters, digits and +=,.@_-)",
   );
+  const memberRollbackRoleName = `${memberRoleName}-rollback`;
+  if (!ROLE_NAME.test(memberRollbackRoleName)) {
+    throw new Error(
+      `EKS_RESPONDER_MEMBER_ROLE_NAME: the member rollback role ${memberRollbackRoleName} is longer than 64 characters; use a member role name of 55 characters or fewer`,
+    );
+  }
   const forwardingRoleName = `${prefix}-forwarding`;
   if (!ROLE_NAME.test(forwardingRoleName))
     throw new Error(`role name ${forwardingRoleName} is longer than 64 characters`);
@@ -173,6 +184,7 @@ export function organizationSettings(
     regions,
     roleRegion: regions[0] ?? hubRegion,
     memberRoleName,
+    memberRollbackRoleName,
     forwardingRoleName,
     externalId,
     targetOus,

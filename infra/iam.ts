@@ -381,7 +381,7 @@ export function remediationStatements(c: ArnContext): PolicyStatement[] {
 }
 
 /** The statements of rollback (the operator rollback role). */
-export function rollbackStatements(c: IamContext): PolicyStatement[] {
+export function rollbackStatements(c: ArnContext): PolicyStatement[] {
   return scopedStatements(rollbackActions(), ROLLBACK_SCOPES, "rollbackPermissions", c);
 }
 

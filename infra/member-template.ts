@@ -28,6 +28,8 @@ import {
   forwardingPolicy,
   forwardingTrustPolicy,
   memberExecutionPolicy,
+  memberRollbackPolicy,
+  memberRollbackTrustPolicy,
   memberTrustPolicy,
   sub,
   toCfnPolicy,
@@ -42,6 +44,9 @@ export interface MemberTemplateInput {
   /** The hub's roles the member role trusts (respond and approval-apply). */
   hubRoleNames: readonly string[];
   memberRoleName: string;
+  /** The hub's operator rollback role, the only principal the member rollback role trusts. */
+  hubRollbackRoleName: string;
+  memberRollbackRoleName: string;
   forwardingRoleName: string;
   /** The member regions; the first is where the roles are created. */
   regions: readonly string[];
@@ -95,7 +100,7 @@ export function memberTemplate(input: MemberTemplateInput): MemberTemplate {
   );
   return {
     AWSTemplateFormatVersion: "2010-09-09",
-    Description: `eks-responder member (${input.prefix}): forwarding rules to the hub bus and the execution role the hub assumes`,
+    Description: `eks-responder member (${input.prefix}): forwarding rules to the hub bus, the execution role the hub assumes and the rollback role its operators assume`,
     Parameters: {
       HubAccountId: { Type: "String", AllowedPattern: ACCOUNT_PATTERN, Description: "The hub (security) account" },
       ExternalId: {
@@ -136,6 +141,17 @@ export function memberTemplate(input: MemberTemplateInput): MemberTemplate {
           Policies: [{ PolicyName: "remediation", PolicyDocument: toCfnPolicy(memberExecutionPolicy(input.regions)) }],
         },
       },
+      RollbackRole: {
+        Type: "AWS::IAM::Role",
+        Condition: "IsRoleRegion",
+        Properties: {
+          RoleName: input.memberRollbackRoleName,
+          Description: `eks-responder (${input.prefix}): undo a recorded remediation in this account (the hub's operators only)`,
+          MaxSessionDuration: 3600,
+          AssumeRolePolicyDocument: memberRollbackTrustPolicy(input.hubRollbackRoleName, input.organizationId),
+          Policies: [{ PolicyName: "rollback", PolicyDocument: toCfnPolicy(memberRollbackPolicy(input.regions)) }],
+        },
+      },
       ForwardingRole: {
         Type: "AWS::IAM::Role",
         Condition: "IsRoleRegion",
@@ -150,6 +166,7 @@ export function memberTemplate(input: MemberTemplateInput): MemberTemplate {
     },
     Outputs: {
       ExecutionRoleArn: { Condition: "IsRoleRegion", Value: { "Fn::GetAtt": ["ExecutionRole", "Arn"] } },
+      RollbackRoleArn: { Condition: "IsRoleRegion", Value: { "Fn::GetAtt": ["RollbackRole", "Arn"] } },
     },
   };
 }
@@ -173,6 +190,8 @@ export function memberTemplateInput(settings: Settings): MemberTemplateInput {
     organizationBusName: settings.organizationBusName,
     hubRoleNames: HUB_ACTING_FUNCTIONS.map((id) => settings.functionRoleNames[id]),
     memberRoleName: org.memberRoleName,
+    hubRollbackRoleName: settings.rollbackRoleName,
+    memberRollbackRoleName: org.memberRollbackRoleName,
     forwardingRoleName: org.forwardingRoleName,
     regions: org.regions,
   };

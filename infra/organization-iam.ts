@@ -17,17 +17,28 @@
  *   member regions (`aws:RequestedRegion`). Listing every region's ARNs, or pinning the region in each statement,
  *   would pass the 10,240-character inline policy limit at a few regions:
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ * - Undoing a fix in a member account is the operators', never the functions': a second member role holds the actions'
+ *   rollback permissions only (the standalone rollback role's statements, in the same form as the execution role's),
+ *   and trusts only the hub's operator rollback role, with the ExternalId, from the organization. Operators reach it
+ *   as they reach the standalone rollback role, then `eks-responder rollback --role-arn` chains to the member's.
  * - EventBridge puts a member's events on the hub bus with a role of the member account, trusted by
  *   events.amazonaws.com for this account only: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
  */
+
 import {
   type ArnContext,
   type ConditionBlock,
+  type IamContext,
   type PolicyDocument,
   type PolicyStatement,
+  parameterArn,
   remediationActions,
   remediationStatements,
+  rollbackActions,
+  rollbackRolePolicy,
+  rollbackStatements,
 } from "./iam.ts";
+import type { Settings } from "./naming.ts";
 
 /** A string of a CloudFormation template: a literal, a parameter (`Ref`) or a substitution (`Fn::Sub`). */
 export type CfnString = string | { Ref: string } | { "Fn::Sub": string };
@@ -121,22 +132,50 @@ export function hubMemberAccessStatements(input: {
   ];
 }
 
+/** `arn:${AWS::Partition}:iam::${HubAccountId}`: the hub account's IAM ARNs, as the member template writes them. */
+const HUB_IAM = `arn:${CFN_PARTITION}:iam::${cfnVariable("HubAccountId")}`;
+
 /**
- * Who may assume the member role, as the member template writes it: the hub's function roles
- * (`${HubAccountId}` and the ExternalId are template parameters), with the ExternalId, from the organization.
+ * Who may assume a member role, as the member template writes it: the hub account as principal, narrowed to the named
+ * roles of the hub (`aws:PrincipalArn`), with the ExternalId, from the organization.
  */
-export function memberTrustPolicy(hubRoleNames: readonly string[], organizationId: string): CfnPolicyDocument {
-  const hub = `arn:${CFN_PARTITION}:iam::${cfnVariable("HubAccountId")}`;
+function hubRolesTrust(sid: string, hubRoleNames: readonly string[], organizationId: string): CfnPolicyDocument {
   return cfnPolicy({
-    Sid: "HubFunctionRolesWithTheExternalId",
+    Sid: sid,
     Effect: "Allow",
-    Principal: { AWS: sub(`${hub}:root`) },
+    Principal: { AWS: sub(`${HUB_IAM}:root`) },
     Action: "sts:AssumeRole",
     Condition: {
-      ArnEquals: { "aws:PrincipalArn": hubRoleNames.map((name) => sub(`${hub}:role/${name}`)) },
+      ArnEquals: { "aws:PrincipalArn": hubRoleNames.map((name) => sub(`${HUB_IAM}:role/${name}`)) },
       StringEquals: { "sts:ExternalId": [{ Ref: "ExternalId" }], "aws:PrincipalOrgID": [organizationId] },
     },
   });
+}
+
+/** Who may assume the member execution role: the hub's function roles that act (respond and approval-apply). */
+export function memberTrustPolicy(hubRoleNames: readonly string[], organizationId: string): CfnPolicyDocument {
+  return hubRolesTrust("HubFunctionRolesWithTheExternalId", hubRoleNames, organizationId);
+}
+
+/** Who may assume the member rollback role: the hub's operator rollback role only, never a function role. */
+export function memberRollbackTrustPolicy(hubRollbackRoleName: string, organizationId: string): CfnPolicyDocument {
+  return hubRolesTrust("HubRollbackRoleWithTheExternalId", [hubRollbackRoleName], organizationId);
+}
+
+/**
+ * What the hub's operator rollback role gets in hub mode: assume the member rollback roles (that name, the
+ * ExternalId, accounts of the organization), and read the ExternalId's parameter so an operator can pass it.
+ */
+export function hubRollbackMemberStatements(input: {
+  partition: string;
+  memberRollbackRoleName: string;
+  organizationId: string;
+  externalId: string;
+  externalIdParameterArn: string;
+}): PolicyStatement[] {
+  return hubMemberAccessStatements({ ...input, memberRoleName: input.memberRollbackRoleName }).map((s) =>
+    s.Sid === "AssumeMemberRolesOfTheOrganization" ? { ...s, Sid: "AssumeMemberRollbackRolesOfTheOrganization" } : s,
+  );
 }
 
 /** A statement of the member role's policy: the remediation statements allow, one statement denies. */
@@ -165,13 +204,17 @@ function withoutRegionPin(condition: ConditionBlock | undefined): ConditionBlock
 }
 
 /**
- * The member role's permissions: the standalone remediation statements (same Sids, actions and conditions), with
+ * A member role's permissions: `statements` (same Sids, actions and conditions as the standalone role's), with
  * `${AWS::Partition}`, `${AWS::AccountId}` and region `*` in the ARNs, and one statement that denies every one of
- * those actions outside the member regions (`aws:RequestedRegion`): the regions are listed once, so the policy's
- * size does not grow with them.
+ * `actions` outside the member regions (`aws:RequestedRegion`): the regions are listed once, so the policy's size
+ * does not grow with them.
  */
-export function memberExecutionPolicy(regions: readonly string[]): MemberPolicyDocument {
-  const allow = remediationStatements(MEMBER_ARN_CONTEXT).map((s): MemberPolicyStatement => {
+function memberPolicy(
+  statements: readonly PolicyStatement[],
+  actions: readonly string[],
+  regions: readonly string[],
+): MemberPolicyDocument {
+  const allow = statements.map((s): MemberPolicyStatement => {
     const condition = withoutRegionPin(s.Condition);
     return {
       Sid: s.Sid,
@@ -188,12 +231,22 @@ export function memberExecutionPolicy(regions: readonly string[]): MemberPolicyD
       {
         Sid: "DenyOutsideTheMemberRegions",
         Effect: "Deny",
-        Action: remediationActions(),
+        Action: [...actions],
         Resource: ["*"],
         Condition: { StringNotEquals: { "aws:RequestedRegion": [...regions] } },
       },
     ],
   };
+}
+
+/** The member execution role's permissions: the standalone remediation statements (check and apply). */
+export function memberExecutionPolicy(regions: readonly string[]): MemberPolicyDocument {
+  return memberPolicy(remediationStatements(MEMBER_ARN_CONTEXT), remediationActions(), regions);
+}
+
+/** The member rollback role's permissions: the standalone rollback statements (every action's rollbackPermissions). */
+export function memberRollbackPolicy(regions: readonly string[]): MemberPolicyDocument {
+  return memberPolicy(rollbackStatements(MEMBER_ARN_CONTEXT), rollbackActions(), regions);
 }
 
 /** A policy document of the infra with each `${…}` string as Fn::Sub, as a template embeds it. */
@@ -233,4 +286,22 @@ export function forwardingTrustPolicy(): CfnPolicyDocument {
 /** The forwarding role's permissions: PutEvents on the hub bus only. */
 export function forwardingPolicy(hubBus: CfnString): CfnPolicyDocument {
   return cfnPolicy({ Sid: "PutEventsOnTheHubBus", Effect: "Allow", Action: "events:PutEvents", Resource: hubBus });
+}
+
+/**
+ * The operator rollback role's policy: rollbackRolePolicy, and in hub mode the member rollback roles it may assume
+ * (hubRollbackMemberStatements), so that `eks-responder rollback --role-arn` undoes a fix in a member account.
+ */
+export function operatorRollbackPolicy(settings: Settings, c: IamContext) {
+  const policy = rollbackRolePolicy(c);
+  const org = settings.deployment === "hub" ? settings.organization : undefined;
+  if (!org) return policy;
+  const member = hubRollbackMemberStatements({
+    partition: c.partition,
+    memberRollbackRoleName: org.memberRollbackRoleName,
+    organizationId: org.organizationId,
+    externalId: org.externalId,
+    externalIdParameterArn: parameterArn(c, settings.memberExternalIdParameterName),
+  });
+  return { ...policy, Statement: [...policy.Statement, ...member] };
 }

@@ -1,5 +1,7 @@
-import { type IamContext, rollbackRolePolicy, rollbackTrustPolicy } from "./iam.ts";
+import type { IamContext } from "./iam.ts";
+import { rollbackTrustPolicy } from "./iam.ts";
 import type { Settings } from "./naming.ts";
+import { operatorRollbackPolicy } from "./organization-iam.ts";
 
 /**
  * The operator rollback role: what `eks-responder rollback` needs (docs/iam.md), and nothing the functions have is
@@ -16,6 +18,8 @@ export function createRollbackRole(settings: Settings, iam: $util.Output<IamCont
         rollbackTrustPolicy(c, { principalArns: settings.operatorPrincipalArns, tagValue: settings.prefix }),
       ),
     ),
-    inlinePolicies: [{ name: "rollback", policy: iam.apply((c) => JSON.stringify(rollbackRolePolicy(c))) }],
+    inlinePolicies: [
+      { name: "rollback", policy: iam.apply((c) => JSON.stringify(operatorRollbackPolicy(settings, c))) },
+    ],
   });
 }

@@ -56,8 +56,8 @@ Commands:
   help
       Show this help.
 
-Acting in a member account (replay --apply, rollback, patch): --role-arn ARN assumes that role (the member execution
-role of a hub deployment) from your own credentials, with --external-id ID when its trust policy asks for one, in a
+Acting in a member account (replay --apply, rollback, patch): --role-arn ARN assumes that role (for rollback, the
+member rollback role of a hub deployment, from the hub's rollback role) from your own credentials, with --external-id ID when its trust policy asks for one, in a
 session named eks-responder-<assessment id>, the way the hub does: the member account's CloudTrail shows which
 assessment each change was for. Only events and outcomes of the role's account are acted on; a role that cannot be
 assumed fails the action, naming the account and the role, and nothing is done with your own credentials instead.

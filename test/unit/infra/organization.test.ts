@@ -3,14 +3,18 @@ import { join } from "node:path";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
 import { deploymentMode, organizationSettings } from "../../../infra/deployment-settings.ts";
-import { remediationActions, remediationStatements } from "../../../infra/iam.ts";
+import { remediationActions, remediationStatements, rollbackActions, rollbackStatements } from "../../../infra/iam.ts";
 import { HUB_ACTING_FUNCTIONS, memberTemplate, memberTemplateInput } from "../../../infra/member-template.ts";
 import { settings } from "../../../infra/naming.ts";
-import { hubMemberAccessStatements, organizationBusPolicy } from "../../../infra/organization-iam.ts";
+import {
+  hubMemberAccessStatements,
+  operatorRollbackPolicy,
+  organizationBusPolicy,
+} from "../../../infra/organization-iam.ts";
 import { matchesPattern } from "../../../packages/core/src/eventbridge/pattern.ts";
 import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
 import { validateTemplate } from "../../helpers/cloudformation-spec.ts";
-import { APPLY_CALLS, type Call, ACCOUNT as MEMBER_ACCOUNT, REGION } from "./remediation-calls.ts";
+import { APPLY_CALLS, type Call, ACCOUNT as MEMBER_ACCOUNT, REGION, ROLLBACK_CALLS } from "./remediation-calls.ts";
 
 /** The hub (security) account; the member account is remediation-calls.ts's, so its calls apply unchanged. */
 const HUB_ACCOUNT = "999988887777";
@@ -210,6 +214,44 @@ describe("the hub's function roles in member accounts", () => {
   });
 });
 
+/** `call` by a session of the member role `roleName` whose one inline policy is the template's `resource`'s. */
+function memberDecision(resource: string, roleName: string) {
+  const policies = property(resource, ["Policies"]) as { PolicyDocument: unknown }[];
+  expect(policies).toHaveLength(1);
+  const policy = resolved(
+    policies[0]?.PolicyDocument,
+    MEMBER_ACCOUNT,
+  ) as Simulation["identityPolicies"][number]["policy"];
+  return {
+    policy,
+    decide: (call: Call, region: string) =>
+      simulate({
+        request: {
+          principal: `arn:aws:sts::${MEMBER_ACCOUNT}:assumed-role/${roleName}/eks-responder-asm-1`,
+          action: call.action,
+          resource: { resource: call.resource.replace(`:${REGION}:`, `:${region}:`), accountId: MEMBER_ACCOUNT },
+          contextVariables: { "aws:RequestedRegion": region, ...call.context },
+        },
+        identityPolicies: [{ name: "policy", policy }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      }),
+  };
+}
+
+/** The Allow statements of a member role's policy equal `standalone`'s (Sids and actions), and grant `actions`. */
+function expectStandaloneStatements(
+  policy: unknown,
+  actions: string[],
+  standalone: { Sid: string; Action: string[] }[],
+) {
+  const granted = (policy as { Statement: { Effect: string; Action: string[]; Sid: string }[] }).Statement.filter(
+    (s) => s.Effect === "Allow",
+  );
+  expect([...new Set(granted.flatMap((s) => s.Action))].sort()).toEqual(actions);
+  expect(granted.map((s) => [s.Sid, s.Action])).toEqual(standalone.map((s) => [s.Sid, s.Action]));
+}
+
 describe("the member execution role", () => {
   const trust = resolved(property("ExecutionRole", ["AssumeRolePolicyDocument"]), MEMBER_ACCOUNT);
   const base = { roleArn: MEMBER_ROLE, identity: ALLOW_ALL, trust };
@@ -239,34 +281,14 @@ describe("the member execution role", () => {
     ).not.toBe("Allowed");
   });
 
-  const policies = property("ExecutionRole", ["Policies"]) as { PolicyDocument: unknown }[];
-  const policy = resolved(
-    policies[0]?.PolicyDocument,
-    MEMBER_ACCOUNT,
-  ) as Simulation["identityPolicies"][number]["policy"];
-  const decide = (call: Call, region: string, resourceAccount = MEMBER_ACCOUNT) =>
-    simulate({
-      request: {
-        principal: `arn:aws:sts::${MEMBER_ACCOUNT}:assumed-role/${org.memberRoleName}/asm-1`,
-        action: call.action,
-        resource: { resource: call.resource.replace(`:${REGION}:`, `:${region}:`), accountId: resourceAccount },
-        contextVariables: { "aws:RequestedRegion": region, ...call.context },
-      },
-      identityPolicies: [{ name: "remediation", policy }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-    });
+  const { policy, decide } = memberDecision("ExecutionRole", org.memberRoleName);
   const calls = Object.values(APPLY_CALLS)
     .flat()
     .filter((c) => !/:ssm:[^:]+::document\//.test(c.resource));
 
   it("grants exactly the actions of the standalone remediation statements, with the same statements", () => {
-    const granted = (policy.Statement as { Effect: string; Action: string[]; Sid: string }[]).filter(
-      (s) => s.Effect === "Allow",
-    );
-    expect([...new Set(granted.flatMap((s) => s.Action))].sort()).toEqual(remediationActions());
     const standalone = remediationStatements({ partition: "aws", account: MEMBER_ACCOUNT, region: REGION });
-    expect(granted.map((s) => [s.Sid, s.Action])).toEqual(standalone.map((s) => [s.Sid, s.Action]));
+    expectStandaloneStatements(policy, remediationActions(), standalone);
   });
 
   it("allows every call of check and apply in each member region", async () => {
@@ -291,6 +313,118 @@ describe("the member execution role", () => {
       { action: "eks:CreateAccessEntry", resource: `arn:aws:eks:${REGION}:${MEMBER_ACCOUNT}:cluster/prod-eks` },
     ];
     for (const call of denied) expect(await decide(call, REGION), call.action).not.toBe("Allowed");
+  });
+});
+
+const MEMBER_ROLLBACK = role(MEMBER_ACCOUNT, org.memberRollbackRoleName);
+const HUB_ROLLBACK = role(HUB_ACCOUNT, hub.rollbackRoleName);
+const rollbackCalls = Object.values(ROLLBACK_CALLS).flat();
+
+describe("the member rollback role (eks-responder rollback --role-arn in a member account)", () => {
+  const trust = resolved(property("RollbackRole", ["AssumeRolePolicyDocument"]), MEMBER_ACCOUNT);
+  const base = { roleArn: MEMBER_ROLLBACK, identity: ALLOW_ALL, trust };
+  const { policy, decide } = memberDecision("RollbackRole", org.memberRollbackRoleName);
+
+  it("is created beside the execution role, in the role region, and named in the outputs", () => {
+    expect(template.Resources.RollbackRole?.Condition).toBe("IsRoleRegion");
+    expect(property("RollbackRole", ["RoleName"])).toBe(`${org.memberRoleName}-rollback`);
+    expect(template.Outputs.RollbackRoleArn?.Condition).toBe("IsRoleRegion");
+  });
+
+  it("is assumed by the hub's operator rollback role with the ExternalId from the organization", async () => {
+    expect(await assume({ ...base, principal: HUB_ROLLBACK, externalId: EXTERNAL_ID })).toBe("Allowed");
+  });
+
+  it("is not assumed by the hub's function roles, by other principals, without the ExternalId or from outside", async () => {
+    for (const principal of [HUB_RESPOND, HUB_APPLY, role(HUB_ACCOUNT, hub.functionRoleNames.digest)]) {
+      expect(await assume({ ...base, principal, externalId: EXTERNAL_ID }), principal).not.toBe("Allowed");
+    }
+    expect(await assume({ ...base, principal: role(HUB_ACCOUNT, "admin"), externalId: EXTERNAL_ID })).not.toBe(
+      "Allowed",
+    );
+    expect(await assume({ ...base, principal: HUB_ROLLBACK })).not.toBe("Allowed");
+    expect(await assume({ ...base, principal: HUB_ROLLBACK, externalId: "someone-elses-external-id" })).not.toBe(
+      "Allowed",
+    );
+    expect(
+      await assume({ ...base, principal: HUB_ROLLBACK, externalId: EXTERNAL_ID, principalOrg: OTHER_ORG }),
+    ).not.toBe("Allowed");
+  });
+
+  it("grants exactly the standalone rollback statements' actions, with the same statements", () => {
+    const standalone = rollbackStatements({ partition: "aws", account: MEMBER_ACCOUNT, region: REGION });
+    expectStandaloneStatements(policy, rollbackActions(), standalone);
+  });
+
+  it("allows every call of every action's rollback in each member region, and none outside them", async () => {
+    for (const region of org.regions) {
+      for (const call of rollbackCalls)
+        expect(await decide(call, region), `${call.action} ${call.resource} ${region}`).toBe("Allowed");
+    }
+    for (const call of rollbackCalls) expect(await decide(call, "ap-south-1"), call.action).not.toBe("Allowed");
+  });
+
+  it("allows none of apply's changes that rollback does not send, nor a dangerous call", async () => {
+    const rollbackOnly = new Set(rollbackActions());
+    const applyOnly = Object.values(APPLY_CALLS)
+      .flat()
+      .filter((c) => !rollbackOnly.has(c.action) && !/:(Describe|Get|List)/.test(c.action))
+      .filter((c) => !/:ssm:[^:]+::document\//.test(c.resource));
+    expect(applyOnly.length).toBeGreaterThan(0);
+    for (const call of applyOnly) expect(await decide(call, REGION), call.action).not.toBe("Allowed");
+    for (const call of [
+      { action: "iam:PassRole", resource: role(MEMBER_ACCOUNT, "admin") },
+      { action: "sts:AssumeRole", resource: role(MEMBER_ACCOUNT, "admin") },
+    ])
+      expect(await decide(call, REGION), call.action).not.toBe("Allowed");
+  });
+
+  it("is what the member execution role is not: the functions cannot send the whole rollback of any action", async () => {
+    const execution = memberDecision("ExecutionRole", org.memberRoleName);
+    for (const [permission, calls] of Object.entries(ROLLBACK_CALLS)) {
+      if (remediationActions().includes(permission)) continue; // also check/apply's (a read, or a narrower change)
+      for (const call of calls)
+        expect(await execution.decide(call, REGION), `${call.action} ${call.resource}`).not.toBe("Allowed");
+    }
+  });
+});
+
+describe("the hub's operator rollback role in member accounts", () => {
+  const context = {
+    partition: "aws",
+    account: HUB_ACCOUNT,
+    region: REGION,
+    tableName: "eks-responder-prod",
+    topicArn: `arn:aws:sns:${REGION}:${HUB_ACCOUNT}:t`,
+    approvalsTopicArn: `arn:aws:sns:${REGION}:${HUB_ACCOUNT}:a`,
+    topicKeyArn: `arn:aws:kms:${REGION}:${HUB_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+    stateMachineArn: `arn:aws:states:${REGION}:${HUB_ACCOUNT}:stateMachine:m`,
+    deadLetterQueueArn: `arn:aws:sqs:${REGION}:${HUB_ACCOUNT}:d`,
+    parameterNames: hub.parameterNames,
+    functionRoleArns: [],
+  } as unknown as Parameters<typeof operatorRollbackPolicy>[1];
+  const identity = operatorRollbackPolicy(hub, context);
+  const base = { principal: HUB_ROLLBACK, identity, trust: trustingEveryone(HUB_ROLLBACK) };
+
+  it("may assume the member rollback role of the organization with the ExternalId, and not the execution role", async () => {
+    expect(await assume({ ...base, roleArn: MEMBER_ROLLBACK, externalId: EXTERNAL_ID })).toBe("Allowed");
+    expect(await assume({ ...base, roleArn: MEMBER_ROLLBACK })).not.toBe("Allowed");
+    expect(await assume({ ...base, roleArn: MEMBER_ROLE, externalId: EXTERNAL_ID })).not.toBe("Allowed");
+    expect(
+      await assume({
+        ...base,
+        roleArn: role(OUTSIDER, org.memberRollbackRoleName),
+        externalId: EXTERNAL_ID,
+        resourceOrg: OTHER_ORG,
+      }),
+    ).not.toBe("Allowed");
+  });
+
+  it("gets nothing for member accounts in standalone mode", () => {
+    const standalone = settings("eks-responder", "prod", {});
+    const statements = operatorRollbackPolicy(standalone, context).Statement;
+    expect(statements.some((s) => s.Action.includes("sts:AssumeRole"))).toBe(false);
+    expect(identity.Statement.length).toBe(statements.length + 2);
   });
 });
 

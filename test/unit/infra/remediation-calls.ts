@@ -157,3 +157,50 @@ export const APPLY_CALLS: Record<string, Call[]> = {
   "autoscaling:SetInstanceProtection": [{ action: "autoscaling:SetInstanceProtection", resource: ASG }],
   "autoscaling:EnterStandby": [{ action: "autoscaling:EnterStandby", resource: ASG }],
 };
+
+/** Every AWS request the actions' rollbacks make: one entry per `rollbackPermissions` entry. */
+export const ROLLBACK_CALLS: Record<string, Call[]> = {
+  // revoke-ingress: the revoked rules back on the (ordinary) group
+  "ec2:AuthorizeSecurityGroupIngress": [
+    { action: "ec2:AuthorizeSecurityGroupIngress", resource: SG },
+    { action: "ec2:AuthorizeSecurityGroupIngress", resource: SGR },
+  ],
+  // revoke-ingress: a cluster security group's rule modified back to what it was
+  "ec2:ModifySecurityGroupRules": CLUSTER_SG_MODIFY,
+  "ec2:DeleteTags": [{ action: "ec2:DeleteTags", resource: INSTANCE, context: { "aws:TagKeys": [QUARANTINE_TAG] } }],
+  "ec2:ModifyInstanceAttribute": [{ action: "ec2:ModifyInstanceAttribute", resource: INSTANCE }],
+  "ec2:ModifyNetworkInterfaceAttribute": [ENI, INSTANCE, SG, SUBNET].map((resource) => ({
+    action: "ec2:ModifyNetworkInterfaceAttribute",
+    resource,
+  })),
+  "eks:UpdateClusterConfig": [
+    {
+      action: "eks:UpdateClusterConfig",
+      resource: CLUSTER,
+      context: { "eks:endpointPublicAccess": "true", "eks:endpointPrivateAccess": "false" },
+    },
+    { action: "eks:UpdateClusterConfig", resource: CLUSTER, context: { "eks:loggingType/audit": "false" } },
+  ],
+  "eks:DescribeUpdate": [{ action: "eks:DescribeUpdate", resource: CLUSTER }],
+  "eks:AssociateAccessPolicy": [
+    {
+      action: "eks:AssociateAccessPolicy",
+      resource: ACCESS_ENTRY,
+      context: { "eks:policyArn": ADMIN_POLICY, "eks:accessScope": "cluster" },
+    },
+  ],
+  "eks:UpdateAccessEntry": [{ action: "eks:UpdateAccessEntry", resource: ACCESS_ENTRY }],
+  "eks:CreateAccessEntry": [
+    {
+      action: "eks:CreateAccessEntry",
+      resource: CLUSTER,
+      context: {
+        "eks:principalArn": `arn:aws:iam::${ACCOUNT}:role/external-ci-deployer`,
+        "eks:kubernetesGroups": ["system:masters"],
+        "eks:accessEntryType": "STANDARD",
+      },
+    },
+  ],
+  "autoscaling:ExitStandby": [{ action: "autoscaling:ExitStandby", resource: ASG }],
+  "autoscaling:SetInstanceProtection": [{ action: "autoscaling:SetInstanceProtection", resource: ASG }],
+};

@@ -151,7 +151,7 @@ describe("the hub synth", () => {
         (r.inputs.inlinePolicies as { policy: string }[] | undefined)?.some((p) => p.policy.includes("sts:AssumeRole")),
       )
       .map((r) => r.name);
-    expect(assuming.sort()).toEqual(["ApprovalApplyRole", "RespondRole"]);
+    expect(assuming.sort()).toEqual(["ApprovalApplyRole", "RespondRole", "RollbackRole"]);
     const respond = one(hub, "aws:iam/role:Role", "RespondRole").inputs.inlinePolicies as { policy: string }[];
     const statements = respond.flatMap(
       (p) => (JSON.parse(p.policy) as { Statement: Record<string, unknown>[] }).Statement,
@@ -169,6 +169,18 @@ describe("the hub synth", () => {
     });
     const parameter = one(hub, "aws:ssm/parameter:Parameter", "MemberExternalId");
     expect(parameter.inputs).toMatchObject({ name: "/eks-responder/prod/member-external-id", type: "String" });
+  });
+
+  it("lets the operator rollback role, and only it, assume the member rollback roles", () => {
+    const assumed = (name: string) =>
+      (one(hub, "aws:iam/role:Role", name).inputs.inlinePolicies as { policy: string }[])
+        .flatMap((p) => (JSON.parse(p.policy) as { Statement: { Action: string[]; Resource: string[] }[] }).Statement)
+        .filter((s) => s.Action.includes("sts:AssumeRole"))
+        .flatMap((s) => s.Resource);
+    expect(assumed("RollbackRole")).toEqual(["arn:aws:iam::*:role/eks-responder-member-rollback"]);
+    for (const name of ["RespondRole", "ApprovalApplyRole"]) {
+      expect(assumed(name), name).toEqual(["arn:aws:iam::*:role/eks-responder-member"]);
+    }
   });
 });
 
