@@ -1,15 +1,11 @@
-import { isNotFound } from "../aws/errors.ts";
-import { exemptTagIn } from "../policy/exempt-tags.ts";
 import * as z from "../zod.ts";
-import { CallLog } from "./calls.ts";
-import { describeCluster, runClusterUpdate, updateResult } from "./eks-calls.ts";
+import { deferredReversible } from "./deferred.ts";
 import { clusterName } from "./ids.ts";
-import type { ActionDefinition, ApplyContext, ApplyResult, CheckResult } from "./types.ts";
+import type { ActionDefinition } from "./types.ts";
 
-const logType = z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+export const logType = z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
 const params = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
-type Params = z.output<typeof params>;
-const undoSchema = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
+export type Params = z.output<typeof params>;
 
 /** The log group EKS writes the control-plane logs to (created by EKS on first use, with no retention period). */
 export function controlPlaneLogGroup(cluster: string): string {
@@ -23,80 +19,13 @@ export function controlPlaneLogGroup(cluster: string): string {
  * exist until the update has run, and how long audit logs are kept is the account's compliance decision, not a
  * responder's (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html).
  */
-function costNote(cluster: string): string {
+export function costNote(cluster: string): string {
   const group = controlPlaneLogGroup(cluster);
   return (
     `costs: CloudWatch Logs charges ingestion and storage for what the control plane writes to ${group} ` +
     "(see https://aws.amazon.com/cloudwatch/pricing/); EKS creates that log group without a retention period: set one " +
     `(aws logs put-retention-policy --log-group-name ${group} --retention-in-days <days>)`
   );
-}
-
-async function check(p: Params, ctx: ApplyContext, log = new CallLog(ctx)): Promise<CheckResult> {
-  const cluster = await describeCluster(ctx, log, p.clusterName);
-  const enabled = new Set(
-    (cluster.logging?.clusterLogging ?? []).filter((l) => l.enabled).flatMap((l) => (l.types ?? []) as string[]),
-  );
-  const missing = p.logTypes.filter((t) => !enabled.has(t));
-  const before = { enabled: [...enabled] };
-  const exempt = exemptTagIn(cluster.tags, ctx.exemptTags);
-  if (exempt)
-    return { status: "refused", reason: `cluster ${p.clusterName} carries the exemption tag ${exempt}`, before };
-  if (missing.length === 0)
-    return { status: "already-done", reason: `${p.logTypes.join(", ")} logging is already on`, before };
-  return { status: "needed", before: { ...before, missing } };
-}
-
-async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> {
-  const id = enableLogging.id;
-  const log = new CallLog(ctx);
-  try {
-    const checked = await check(p, ctx, log);
-    if (checked.status !== "needed")
-      return log.result(id, checked.status, checked.reason, checked.before ? { before: checked.before } : {});
-    const missing = checked.before.missing as Params["logTypes"];
-    if (ctx.dryRun) {
-      return log.result(id, "would-succeed", `dry-run: would turn ${missing.join(", ")} logging on`, {
-        before: checked.before,
-      });
-    }
-    const undo = { clusterName: p.clusterName, logTypes: missing };
-    const outcome = await runClusterUpdate(ctx, log, {
-      name: p.clusterName,
-      logging: { clusterLogging: [{ types: missing, enabled: true }] },
-    });
-    const what = `turning ${missing.join(", ")} logging on for ${p.clusterName}`;
-    if (outcome.status !== "successful") return updateResult(log, id, outcome, what, { before: checked.before, undo });
-    return log.result(
-      id,
-      "applied",
-      `turned ${missing.join(", ")} logging on for ${p.clusterName} (update ${outcome.updateId} Successful); ${costNote(p.clusterName)}`,
-      { before: checked.before, undo },
-    );
-  } catch (error) {
-    if (isNotFound(error)) return log.result(id, "already-done", `cluster ${p.clusterName} no longer exists`);
-    return log.failed(id, error);
-  }
-}
-
-async function rollback(undo: Record<string, unknown>, ctx: ApplyContext): Promise<ApplyResult> {
-  const u = undoSchema.parse(undo);
-  const log = new CallLog(ctx);
-  try {
-    const outcome = await runClusterUpdate(ctx, log, {
-      name: u.clusterName,
-      logging: { clusterLogging: [{ types: u.logTypes, enabled: false }] },
-    });
-    const what = `turning ${u.logTypes.join(", ")} logging off again for ${u.clusterName}`;
-    if (outcome.status !== "successful") return updateResult(log, enableLogging.id, outcome, what);
-    return log.result(
-      enableLogging.id,
-      "applied",
-      `turned ${u.logTypes.join(", ")} logging off again for ${u.clusterName} (update ${outcome.updateId} Successful)`,
-    );
-  } catch (error) {
-    return log.failed(enableLogging.id, error);
-  }
 }
 
 export const enableLogging: ActionDefinition<typeof params> = {
@@ -134,8 +63,6 @@ export const enableLogging: ActionDefinition<typeof params> = {
       ],
     };
   },
-  check,
-  apply,
-  rollback,
+  ...deferredReversible(() => import("./enable-logging.apply.ts")),
   example: { clusterName: "prod-eks", logTypes: ["api", "audit", "authenticator"] },
 };
