@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  assessmentLabels,
-  DNS_SUBDOMAIN,
-  labelChange,
-  labelValue,
-} from "../../../packages/core/src/actions/k8s-common.ts";
+import { labelChange } from "../../../packages/core/src/actions/k8s-common.live.ts";
+import { assessmentLabels, DNS_SUBDOMAIN, labelValue } from "../../../packages/core/src/actions/k8s-common.ts";
 import { cordonNode } from "../../../packages/core/src/actions/k8s-cordon-node.action.ts";
 import { ISOLATED_LABEL, isolatePod, policyName } from "../../../packages/core/src/actions/k8s-isolate-pod.action.ts";
 import { ActionParamsError } from "../../../packages/core/src/errors.ts";

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  adminRights,
-  revokeBinding,
-  riskySubject,
-} from "../../../packages/core/src/actions/k8s-revoke-binding.action.ts";
+import { revokeBinding } from "../../../packages/core/src/actions/k8s-revoke-binding.action.ts";
+import { adminRights, riskySubject } from "../../../packages/core/src/actions/k8s-revoke-binding.apply.ts";
 import { scaleWorkload } from "../../../packages/core/src/actions/k8s-scale-workload.action.ts";
 import { ACTIONS, planAction } from "../../../packages/core/src/actions/registry.ts";
 import type { ActionDefinition, PlanContext } from "../../../packages/core/src/actions/types.ts";

@@ -1,12 +1,11 @@
 /**
- * What the Kubernetes actions (`k8s:*`) share: the client of the cluster from `ApplyContext.kubernetes` (a refusal,
- * never a throw, when there is none), the assessment label every object they create or label carries, the zod schemas
- * of the object parts they read (metadata, ownerReferences), and merge patches of labels that record what they replace.
+ * What the Kubernetes actions (`k8s:*`) share in their definitions: the assessment label every object they create or
+ * label carries, the zod schemas of the object parts they read (metadata, ownerReferences), and merge patches of
+ * labels. What only their live code uses (the cluster's client, label changes that record what they replace, the
+ * check) is k8s-common.live.ts, imported by their `*.apply.ts` modules.
  */
-import { KubeApiError, type KubeClient } from "../kubernetes/api.ts";
+import { KubeApiError } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
-import { CallLog } from "./calls.ts";
-import type { ApplyContext, CheckResult } from "./types.ts";
 
 /** The label naming the assessment that made an object, or labelled it. */
 export const ASSESSMENT_LABEL = "eks-responder.io/assessment";
@@ -61,49 +60,8 @@ export const objectMeta = z.looseObject({
   ownerReferences: z.optional(z.array(ownerReference)),
 });
 
-/** The Kubernetes client of `cluster`, or the reason there is none (no Kubernetes access is set up here). */
-export async function kubeClientOf(
-  ctx: Pick<ApplyContext, "kubernetes">,
-  cluster: string,
-): Promise<{ client: KubeClient } | { refused: string }> {
-  if (!ctx.kubernetes) {
-    return {
-      refused: `no Kubernetes access is set up here (ApplyContext.kubernetes): cluster ${cluster} cannot be reached, nothing was changed`,
-    };
-  }
-  return { client: await ctx.kubernetes(cluster) };
-}
-
 export function isKubeNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 404;
-}
-
-/** An object as recorded in an outcome's `before`: as read, without `metadata.managedFields` (server bookkeeping). */
-export function evidence(object: unknown): Record<string, unknown> {
-  if (object === null || typeof object !== "object") return {};
-  const { metadata, ...rest } = object as { metadata?: Record<string, unknown> };
-  if (!metadata) return rest;
-  const { managedFields: _managed, ...meta } = metadata;
-  return { ...rest, metadata: meta };
-}
-
-/**
- * The labels to set so that `wanted` holds, and what undoes exactly that: for each label changed, its value before
- * (`null`: it was absent, so undoing removes it). Labels already at their value are left out of both.
- */
-export function labelChange(
-  current: Readonly<Record<string, string>> | undefined,
-  wanted: Readonly<Record<string, string>>,
-): { set: Record<string, string>; restore: Record<string, string | null> } {
-  const set: Record<string, string> = {};
-  const restore: Record<string, string | null> = {};
-  for (const [key, value] of Object.entries(wanted)) {
-    const before = current?.[key];
-    if (before === value) continue;
-    set[key] = value;
-    restore[key] = before ?? null;
-  }
-  return { set, restore };
 }
 
 /**
@@ -112,24 +70,4 @@ export function labelChange(
  */
 export function labelsPatch(labels: Readonly<Record<string, string | null>>): { metadata: { labels: object } } {
   return { metadata: { labels: { ...labels } } };
-}
-
-/** Labels recorded in an undo: a label's value before the change, or `null` when it was absent. */
-export const labelRestore = z.record(z.string(), z.nullable(z.string()));
-
-/** A check's answer, with what apply needs of the live state (`live`) when the change is needed. */
-export type Inspected<L> =
-  | Exclude<CheckResult, { status: "needed" }>
-  | { status: "needed"; before: Record<string, unknown>; live: L };
-
-/** `check` of a Kubernetes action: its live reads (`inspect`) through the cluster's client, without `live`. */
-export async function checkLive<L>(
-  cluster: string,
-  ctx: ApplyContext,
-  inspect: (client: KubeClient, log: CallLog) => Promise<Inspected<L>>,
-): Promise<CheckResult> {
-  const access = await kubeClientOf(ctx, cluster);
-  if ("refused" in access) return { status: "refused", reason: access.refused };
-  const result = await inspect(access.client, new CallLog(ctx));
-  return result.status === "needed" ? { status: "needed", before: result.before } : result;
 }
