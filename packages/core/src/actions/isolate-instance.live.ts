@@ -6,16 +6,7 @@ import type { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client, InstanceNetworkInterface, NetworkInterface } from "@aws-sdk/client-ec2";
 import type { CallLog } from "./calls.ts";
 import { ec2TagRecord } from "./ec2-tags.ts";
-
-export const QUARANTINE_TAG = "eks-responder:quarantined";
-export const QUARANTINE_GROUP_TAG = "eks-responder:quarantine-group";
-
-/**
- * The tag the VPC resource controller puts on each branch interface it creates, naming the trunk interface of the
- * node the pod runs on (the controller's own tag, shown on branch interfaces in
- * https://docs.aws.amazon.com/eks/latest/userguide/security-groups-for-pods.html setups; no AWS API page lists it).
- */
-export const TRUNK_ENI_TAG = "vpcresources.k8s.aws/trunk-eni-id";
+import { branchFilter, QUARANTINE_GROUP_TAG } from "./isolate-instance.action.ts";
 
 export interface EniState {
   networkInterfaceId: string;
@@ -91,14 +82,6 @@ function addressesOf(n: InstanceNetworkInterface | NetworkInterface): string[] {
     ...(n.Ipv6Addresses ?? []).map((a) => a.Ipv6Address ?? ""),
     ...(n.Ipv6Prefixes ?? []).map((p) => p.Ipv6Prefix ?? ""),
   ].filter(Boolean);
-}
-
-/** The branch-interface filter for the instance's trunk interfaces (the plan shows the same request). */
-export function branchFilter(trunks: readonly string[]) {
-  return [
-    { Name: "interface-type", Values: ["branch"] },
-    { Name: `tag:${TRUNK_ENI_TAG}`, Values: [...trunks] },
-  ];
 }
 
 /**

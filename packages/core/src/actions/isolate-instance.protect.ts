@@ -6,8 +6,8 @@
  */
 import { awsErrorCode, awsErrorMessage } from "../aws/errors.ts";
 import type { CallLog } from "./calls.ts";
+import { QUARANTINE_TAG } from "./isolate-instance.action.ts";
 import type { Live } from "./isolate-instance.live.ts";
-import { QUARANTINE_TAG } from "./isolate-instance.live.ts";
 import type { ApplyContext } from "./types.ts";
 
 /** What the protections changed, so rollback undoes exactly that (a field is absent when its step did nothing). */

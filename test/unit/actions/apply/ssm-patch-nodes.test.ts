@@ -8,12 +8,8 @@ import {
 } from "@aws-sdk/client-ssm";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  MAX_POLLS,
-  PATCH_RUN_TAG,
-  POLL_INTERVAL_MS,
-  patchNodes,
-} from "../../../../packages/core/src/actions/patch-nodes.action.ts";
+import { PATCH_RUN_TAG, patchNodes } from "../../../../packages/core/src/actions/patch-nodes.action.ts";
+import { MAX_POLLS, POLL_INTERVAL_MS } from "../../../../packages/core/src/actions/patch-nodes.apply.ts";
 import { ASSESSMENT_ID, applyContext, commandsSent, ec2Error, namesSent, ssmError } from "./helpers.ts";
 
 const ec2 = mockClient(EC2Client);
