@@ -11,7 +11,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile, type Plugin } from "esbuild";
@@ -145,6 +145,8 @@ export interface BundleInfo {
   externalsAtImport: string[];
   /** Every input file of every chunk, lazy ones too. */
   allInputs: string[];
+  /** How many files Node loads at import: the entry and its static chunks (each one more module for the loader). */
+  filesAtImport: number;
   entryPath: string;
 }
 
@@ -267,6 +269,7 @@ export async function bundle(entry: string, outdir: string, extraPlugins: Plugin
     inputBytesAtImport,
     externalsAtImport: [...externalsAtImport].sort(),
     allInputs: Object.keys(metafile.inputs).sort(),
+    filesAtImport: loaded.length,
     entryPath: join(ROOT, entryOut),
   };
 }
@@ -404,4 +407,68 @@ export async function measureColdStart(samples = COLD_START_SAMPLES): Promise<Co
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+export interface RespondComparison {
+  samples: number;
+  baseline: { checkout: string; bundleBytes: number; files: number; importMsMedian: number; ratioToEmpty: number };
+  current: { bundleBytes: number; files: number; importMsMedian: number; ratioToEmpty: number };
+  emptyMsMedian: number;
+}
+
+/**
+ * The respond handler's cold start against another checkout's (a `git worktree` of an earlier commit, its
+ * node_modules installed), in the same interleaved rounds as this code's and the empty handler's, so that a slower
+ * moment of the machine hits all three. The baseline is bundled by its own bench/cold-start.ts when it has one (the
+ * plugins and options of its time), else by this one.
+ */
+export async function compareRespond(checkout: string, samples = COLD_START_SAMPLES): Promise<RespondComparison> {
+  const tmp = mkdtempSync(join(tmpdir(), "eks-responder-cold-compare-"));
+  try {
+    const theirs = join(checkout, "bench/cold-start.ts");
+    let bundleBaseline = bundle;
+    try {
+      bundleBaseline = ((await import(pathToFileURL(theirs).href)) as { bundle: typeof bundle }).bundle;
+    } catch {
+      // an older checkout without this bench: this bundle function
+    }
+    writeFileSync(join(tmp, "empty.ts"), EMPTY_SOURCE);
+    const entries = {
+      empty: await bundle(join(tmp, "empty.ts"), join(tmp, "out/empty")),
+      baseline: await bundleBaseline(join(checkout, "packages/functions/src/respond.handler.ts"), join(tmp, "out/b")),
+      current: await bundle(join(FUNCTIONS_SRC, "respond.handler.ts"), join(tmp, "out/c")),
+    };
+    const times: Record<keyof typeof entries, number[]> = { empty: [], baseline: [], current: [] };
+    for (let round = 0; round < samples; round++) {
+      for (const key of Object.keys(entries) as (keyof typeof entries)[])
+        times[key].push(sample(entries[key].entryPath));
+    }
+    const emptyMs = median(times.empty);
+    const of = (key: "baseline" | "current") => ({
+      bundleBytes: entries[key].loadBytes,
+      files: entries[key].filesAtImport ?? 0,
+      importMsMedian: median(times[key]),
+      ratioToEmpty: Math.round((median(times[key]) / emptyMs) * 100) / 100,
+    });
+    return { samples, baseline: { checkout, ...of("baseline") }, current: of("current"), emptyMsMedian: emptyMs };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** `node bench/cold-start.ts --respond-baseline <checkout> [samples]`: compareRespond, printed. */
+if (process.argv[1] && basename(process.argv[1]) === "cold-start.ts" && process.argv.includes("--respond-baseline")) {
+  const checkout = process.argv[process.argv.indexOf("--respond-baseline") + 1];
+  if (!checkout) throw new Error("--respond-baseline needs the path of a checkout of an earlier commit");
+  const samples = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? COLD_START_SAMPLES);
+  const started = performance.now();
+  const load = loadavg()[0]?.toFixed(2);
+  const c = await compareRespond(checkout, samples);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  process.stdout.write(
+    `respond cold start: ${samples} fresh processes per bundle, interleaved, load ${load} → ${loadavg()[0]?.toFixed(2)}, ${((performance.now() - started) / 1000).toFixed(1)} s\n` +
+      `  empty handler: ${c.emptyMsMedian} ms\n` +
+      `  baseline ${checkout}: ${c.baseline.importMsMedian} ms (${c.baseline.ratioToEmpty}× empty), ${kib(c.baseline.bundleBytes)} in ${c.baseline.files || "?"} files at import\n` +
+      `  this code: ${c.current.importMsMedian} ms (${c.current.ratioToEmpty}× empty), ${kib(c.current.bundleBytes)} in ${c.current.files} files at import\n`,
+  );
 }

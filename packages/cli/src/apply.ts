@@ -6,7 +6,7 @@ import {
   escapeTerminal,
   runPlaybook,
 } from "@eks-responder/core";
-import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
+import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/types.ts";
 import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import type { ExemptTag } from "@eks-responder/core/policy/exempt-tags.ts";
 import { type JournalEntry, type JournalResult, writeEntry } from "./journal.ts";

@@ -7,7 +7,7 @@ import {
   recordAudit,
   stillApplied,
 } from "@eks-responder/core";
-import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/eks-calls.ts";
+import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/types.ts";
 import { markRestored } from "@eks-responder/core/guardrails/restored.ts";
 import { fingerprintsOf, REVOKE_INGRESS } from "@eks-responder/core/guardrails/rule-targets.ts";
 import { listEntryIds, OUTCOME_ID, readEntry, writeEntry } from "./journal.ts";

@@ -16,3 +16,17 @@ export function loadOnce<T>(load: () => Promise<T>): () => Promise<T> {
     return loading;
   };
 }
+
+/**
+ * `make()` on the first call, its value kept for every later call: for schemas only a path that needs them builds.
+ * Building a zod schema is work at import (each node is constructed and its checks set up), and the respond function
+ * imports every action's definition while most events plan no action: the actions' params schemas are built the first
+ * time one is planned (bench/cold-start.ts measures the import).
+ */
+export function builtOnce<T>(make: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => {
+    built ??= { value: make() };
+    return built.value;
+  };
+}

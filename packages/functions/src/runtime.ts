@@ -5,6 +5,8 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 // Deep imports, not the package index: the index also re-exports the notifier, which a bundler would then load
 // with every handler (bench/cold-start.ts shows what each handler loads at import).
 import { type ActingFor, type AwsClients, createAwsClients } from "@eks-responder/core/aws/clients.ts";
+// Statically: config.ts imports it already (isRolePathName), and the SDK parts it needs it imports on first use.
+import { memberCredentials, memberRoleArn, memberSessionName, partitionOf } from "@eks-responder/core/aws/member.ts";
 import type { KubernetesAccess } from "@eks-responder/core/kubernetes/api.ts";
 import { loadOnce } from "@eks-responder/core/lazy.ts";
 import { parsePolicy } from "@eks-responder/core/policy/load.ts";
@@ -81,9 +83,6 @@ export class Runtime {
     const externalId = () =>
       readParameter(hub.externalIdParameterName, { decrypt: true, maxAge: POLICY_CACHE_SECONDS });
     const credentials = async () => {
-      const { memberCredentials, memberRoleArn, memberSessionName, partitionOf } = await import(
-        "@eks-responder/core/aws/member.ts"
-      );
       const roleArn = memberRoleArn(await partitionOf(region), target.account, hub.memberRoleName);
       const role = { roleArn, externalId, sessionName: memberSessionName(target.assessmentId) };
       return memberCredentials(role, region)();
@@ -105,7 +104,7 @@ export class Runtime {
     // member account, per member clients, so the tokens are signed with the member session.
     const options = { reachesPrivateEndpoints: this.config.kubernetesInVpc };
     return async (cluster) =>
-      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(
+      (await import("@eks-responder/core/actions/runtimes.ts")).kubernetesFor(
         this.clients(region, target),
         options,
       )(cluster);
@@ -184,10 +183,7 @@ export class Runtime {
    * first use, like the SDK clients: a skipped event never loads it.
    */
   async notifier(policy: Policy, options: { digest?: boolean } = {}) {
-    const [{ createNotifier }, { slackDigest }] = await Promise.all([
-      import("@eks-responder/core/notify/deliver.ts"),
-      import("@eks-responder/core/notify/digest.ts"),
-    ]);
+    const { createNotifier, slackDigest } = await import("@eks-responder/core/notify/notifier.ts");
     const webhookUrl = await this.secret(this.config.slackWebhookParameterName);
     const token = await this.secret(this.config.slackTokenParameterName);
     return createNotifier({

@@ -1,7 +1,7 @@
 import type { Cluster, EKSClient, ErrorDetail, Update } from "@aws-sdk/client-eks";
 import { awsErrorCode, awsErrorMessage } from "../aws/errors.ts";
 import type { CallLog } from "./calls.ts";
-import type { ApplyContext, ApplyResult } from "./types.ts";
+import { type ApplyContext, type ApplyResult, RESPOND_UPDATE_WAIT_MS } from "./types.ts";
 
 /**
  * EKS cluster updates are asynchronous: UpdateClusterConfig starts one and answers its id, DescribeUpdate says when it
@@ -15,16 +15,6 @@ import type { ApplyContext, ApplyResult } from "./types.ts";
 
 /** How often an update in progress (ours or another) is looked at again. */
 export const UPDATE_POLL_MS = 5_000;
-/**
- * How long an action waits, in total, for an EKS update when the caller says nothing (ApplyContext.updateWaitMs): the
- * respond function has 60 s, and needs the rest for reading, recording and notifying. Past it the outcome is a
- * transient failure (UPDATE_STILL_IN_PROGRESS) and the event goes back to its retry policy, whose redelivery re-reads
- * the cluster and finds the change made (already done) or still to make.
- */
-export const RESPOND_UPDATE_WAIT_MS = 30_000;
-/** What the approval's Apply task (900 s) and the CLI may wait: EKS says updates "should finish within a few minutes". */
-export const LONG_UPDATE_WAIT_MS = 600_000;
-
 /**
  * The error code of an outcome whose update did not end within the wait: another update kept the cluster busy, or
  * ours is still InProgress. guardrails/faults.ts counts it as transient.

@@ -1,11 +1,12 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName } from "./ids.ts";
 import type { ActionDefinition } from "./types.ts";
 
 export const logType = z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
-const params = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
-export type Params = z.output<typeof params>;
+const params = builtOnce(() => z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) }));
+export type Params = z.output<ReturnType<typeof params>>;
 
 /** The log group EKS writes the control-plane logs to (created by EKS on first use, with no retention period). */
 export function controlPlaneLogGroup(cluster: string): string {
@@ -28,10 +29,12 @@ export function costNote(cluster: string): string {
   );
 }
 
-export const enableLogging: ActionDefinition<typeof params> = {
+export const enableLogging: ActionDefinition<ReturnType<typeof params>> = {
   id: "eks:enable-logging",
   summary: "Turn control-plane log types back on.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: ["eks:UpdateClusterConfig", "eks:DescribeCluster", "eks:DescribeUpdate"],
   rollbackPermissions: ["eks:UpdateClusterConfig", "eks:DescribeUpdate"],
   destructive: false,
@@ -63,6 +66,6 @@ export const enableLogging: ActionDefinition<typeof params> = {
       ],
     };
   },
-  ...deferredReversible(() => import("./enable-logging.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.enableLogging)),
   example: { clusterName: "prod-eks", logTypes: ["api", "audit", "authenticator"] },
 };

@@ -1,3 +1,4 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName, dryRunParam, instanceId, networkInterfaceId, vpcId } from "./ids.ts";
@@ -21,18 +22,20 @@ export function branchFilter(trunks: readonly string[]) {
   ];
 }
 
-const params = z.strictObject({
-  instanceId,
-  /** The EKS cluster the node belongs to; isolation is refused for instances that are not known nodes. */
-  clusterName: z.optional(clusterName),
-  vpcId: z.optional(vpcId),
-  /** The interfaces the finding named; every interface the instance has when it is isolated is moved, not only these. */
-  networkInterfaceIds: z.array(networkInterfaceId).check(z.minLength(1)),
-  autoScalingGroupName: z.optional(z.string().check(z.minLength(1))),
-  /** Isolate even when live tags do not show an EKS node (policy must say so). */
-  allowNonEks: z._default(z.boolean(), false),
-});
-export type Params = z.output<typeof params>;
+const params = builtOnce(() =>
+  z.strictObject({
+    instanceId,
+    /** The EKS cluster the node belongs to; isolation is refused for instances that are not known nodes. */
+    clusterName: z.optional(clusterName),
+    vpcId: z.optional(vpcId),
+    /** The interfaces the finding named; every interface the instance has when it is isolated is moved, not only these. */
+    networkInterfaceIds: z.array(networkInterfaceId).check(z.minLength(1)),
+    autoScalingGroupName: z.optional(z.string().check(z.minLength(1))),
+    /** Isolate even when live tags do not show an EKS node (policy must say so). */
+    allowNonEks: z._default(z.boolean(), false),
+  }),
+);
+export type Params = z.output<ReturnType<typeof params>>;
 
 /**
  * Why no network ACL is changed (decided for this action; what stays open is in the plan and in notCovered):
@@ -54,13 +57,15 @@ const STAYS_OPEN =
 export const CREDENTIALS =
   "the node role's credentials stay valid: any already taken from the instance work until they expire; to cut only this instance's, deny all to the role on condition ec2:SourceInstanceARN = this instance (revoking the role's sessions cuts every node of the role until it refreshes)";
 
-export const isolateInstance: ActionDefinition<typeof params> = {
+export const isolateInstance: ActionDefinition<ReturnType<typeof params>> = {
   id: "ec2:isolate-instance",
   summary:
     "Cut a compromised node off the network and keep it for forensics: quarantine security group on every interface " +
     "(its pods' branch interfaces too), tag, then termination protection, stop on shutdown, scale-in protection, " +
     "Standby and EBS snapshots, each reported when AWS refuses it.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [
     "ec2:DescribeSecurityGroups",
     "ec2:CreateSecurityGroup",
@@ -107,7 +112,7 @@ export const isolateInstance: ActionDefinition<typeof params> = {
   ],
   rollbackSummary:
     "move every network interface (branch ones too) back to its recorded groups, take the instance out of Standby and lift the protections (snapshots are kept)",
-  ...deferredReversible(() => import("./isolate-instance.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.isolateInstance)),
   plan(p, context) {
     if (p.clusterName === undefined) {
       return { refused: `${p.instanceId} is not a node of a known EKS cluster: isolation refused` };

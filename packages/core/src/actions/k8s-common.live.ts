@@ -8,6 +8,26 @@ import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import type { ApplyContext, CheckResult } from "./types.ts";
 
+/** @see https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/owner-reference/ */
+export const ownerReference = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  uid: z.string(),
+  controller: z.optional(z.boolean()),
+});
+export type OwnerReference = z.output<typeof ownerReference>;
+
+/** The parts of ObjectMeta the actions read. @see https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/object-meta/ */
+export const objectMeta = z.looseObject({
+  name: z.string(),
+  namespace: z.optional(z.string()),
+  uid: z.string(),
+  resourceVersion: z.optional(z.string()),
+  labels: z.optional(z.record(z.string(), z.string())),
+  ownerReferences: z.optional(z.array(ownerReference)),
+});
+
 /** The Kubernetes client of `cluster`, or the reason there is none (no Kubernetes access is set up here). */
 export async function kubeClientOf(
   ctx: Pick<ApplyContext, "kubernetes">,

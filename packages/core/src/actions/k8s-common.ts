@@ -1,8 +1,8 @@
 /**
  * What the Kubernetes actions (`k8s:*`) share in their definitions: the assessment label every object they create or
- * label carries, the zod schemas of the object parts they read (metadata, ownerReferences), and merge patches of
- * labels. What only their live code uses (the cluster's client, label changes that record what they replace, the
- * check) is k8s-common.live.ts, imported by their `*.apply.ts` modules.
+ * label carries, the names they accept, and merge patches of labels. What only their live code uses (the cluster's
+ * client, the zod schemas of the object parts they read (metadata, ownerReferences), label changes that record what
+ * they replace, the check) is k8s-common.live.ts, imported by their `*.apply.ts` modules.
  */
 import { KubeApiError } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
@@ -39,26 +39,6 @@ export const objectName = z
 export const namespaceName = z
   .string()
   .check(z.maxLength(63), z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a Kubernetes namespace name"));
-
-/** @see https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/owner-reference/ */
-export const ownerReference = z.looseObject({
-  apiVersion: z.string(),
-  kind: z.string(),
-  name: z.string(),
-  uid: z.string(),
-  controller: z.optional(z.boolean()),
-});
-export type OwnerReference = z.output<typeof ownerReference>;
-
-/** The parts of ObjectMeta the actions read. @see https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/object-meta/ */
-export const objectMeta = z.looseObject({
-  name: z.string(),
-  namespace: z.optional(z.string()),
-  uid: z.string(),
-  resourceVersion: z.optional(z.string()),
-  labels: z.optional(z.record(z.string(), z.string())),
-  ownerReferences: z.optional(z.array(ownerReference)),
-});
 
 export function isKubeNotFound(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 404;

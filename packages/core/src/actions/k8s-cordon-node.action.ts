@@ -1,4 +1,5 @@
 import { kubePath } from "../kubernetes/api.ts";
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName, instanceId } from "./ids.ts";
@@ -8,20 +9,22 @@ import type { ActionDefinition, PlannedCall } from "./types.ts";
 /** The label cordon-node sets beside the assessment label. */
 export const CORDONED_LABEL = "eks-responder.io/cordoned";
 
-const params = z
-  .strictObject({
-    cluster: clusterName,
-    /** The Node's name. */
-    node: z.optional(objectName),
-    /** An EC2 instance id: the Node whose spec.providerID ends with /<instanceId> (EKS writes aws:///<az>/<id>). */
-    instanceId: z.optional(instanceId),
-  })
-  .check(
-    z.refine((p) => (p.node === undefined) !== (p.instanceId === undefined), {
-      message: "exactly one of node or instanceId is required",
-    }),
-  );
-export type Params = z.output<typeof params>;
+const params = builtOnce(() =>
+  z
+    .strictObject({
+      cluster: clusterName,
+      /** The Node's name. */
+      node: z.optional(objectName),
+      /** An EC2 instance id: the Node whose spec.providerID ends with /<instanceId> (EKS writes aws:///<az>/<id>). */
+      instanceId: z.optional(instanceId),
+    })
+    .check(
+      z.refine((p) => (p.node === undefined) !== (p.instanceId === undefined), {
+        message: "exactly one of node or instanceId is required",
+      }),
+    ),
+);
+export type Params = z.output<ReturnType<typeof params>>;
 
 export const NODES = kubePath("api", "v1", "nodes");
 export const nodePath = (name: string) => kubePath("api", "v1", "nodes", name);
@@ -34,11 +37,13 @@ export function nodePatch(labels: Readonly<Record<string, string | null>>, unsch
 export const DRAIN =
   "the node is not drained: its pods keep running (the evidence stays) until a human decides; only new pods are kept off it";
 
-export const cordonNode: ActionDefinition<typeof params> = {
+export const cordonNode: ActionDefinition<ReturnType<typeof params>> = {
   id: "k8s:cordon-node",
   summary:
     "Mark a node unschedulable (cordon) and label it, so that no new pod lands on it; never drains it, so its pods stay as evidence.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [],
   rollbackPermissions: [],
   kubernetesPermissions: [{ apiGroups: [""], resources: ["nodes"], verbs: ["get", "list", "patch"] }],
@@ -95,6 +100,6 @@ export const cordonNode: ActionDefinition<typeof params> = {
     ];
     return { calls };
   },
-  ...deferredReversible(() => import("./k8s-cordon-node.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.cordonNode)),
   example: { cluster: "prod-eks", instanceId: "i-0f1e2d3c4b5a69788" },
 };

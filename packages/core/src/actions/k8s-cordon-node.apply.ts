@@ -2,8 +2,16 @@ import type { KubeClient } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName } from "./ids.ts";
-import { checkLive, evidence, type Inspected, kubeClientOf, labelChange, labelRestore } from "./k8s-common.live.ts";
-import { assessmentLabels, isKubeNotFound, objectMeta, objectName } from "./k8s-common.ts";
+import {
+  checkLive,
+  evidence,
+  type Inspected,
+  kubeClientOf,
+  labelChange,
+  labelRestore,
+  objectMeta,
+} from "./k8s-common.live.ts";
+import { assessmentLabels, isKubeNotFound, objectName } from "./k8s-common.ts";
 import {
   CORDONED_LABEL,
   cordonNode,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { kubePath } from "../kubernetes/api.ts";
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName } from "./ids.ts";
@@ -10,8 +11,8 @@ import type { ActionDefinition, PlannedCall } from "./types.ts";
 /** The label the deny-all NetworkPolicy selects. */
 export const ISOLATED_LABEL = "eks-responder.io/isolated";
 
-const params = z.strictObject({ cluster: clusterName, namespace: namespaceName, pod: objectName });
-export type Params = z.output<typeof params>;
+const params = builtOnce(() => z.strictObject({ cluster: clusterName, namespace: namespaceName, pod: objectName }));
+export type Params = z.output<ReturnType<typeof params>>;
 
 const PREFIX = "eks-responder-isolate-";
 
@@ -56,11 +57,13 @@ export function policyBody(p: Params, assessmentId: string): Record<string, unkn
 
 const READ = "read, changes nothing";
 
-export const isolatePod: ActionDefinition<typeof params> = {
+export const isolatePod: ActionDefinition<ReturnType<typeof params>> = {
   id: "k8s:isolate-pod",
   summary:
     "Cut a pod's network: label it and create a deny-all NetworkPolicy (ingress and egress) selecting that label, once something in the cluster is found to enforce NetworkPolicies.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [],
   rollbackPermissions: [],
   kubernetesPermissions: [
@@ -129,6 +132,6 @@ export const isolatePod: ActionDefinition<typeof params> = {
     ];
     return { calls };
   },
-  ...deferredReversible(() => import("./k8s-isolate-pod.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.isolatePod)),
   example: { cluster: "prod-eks", namespace: "payments", pod: "api-7d9f8b6c5-x2k4p" },
 };

@@ -2,15 +2,17 @@ import { type KubeClient, kubePath } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
 import { CallLog } from "./calls.ts";
 import { clusterName } from "./ids.ts";
-import { checkLive, evidence, type Inspected, kubeClientOf, labelChange, labelRestore } from "./k8s-common.live.ts";
 import {
-  isKubeNotFound,
-  labelsPatch,
-  namespaceName,
+  checkLive,
+  evidence,
+  type Inspected,
+  kubeClientOf,
+  labelChange,
+  labelRestore,
   type OwnerReference,
   objectMeta,
-  objectName,
-} from "./k8s-common.ts";
+} from "./k8s-common.live.ts";
+import { isKubeNotFound, labelsPatch, namespaceName, objectName } from "./k8s-common.ts";
 import {
   ISOLATED_LABEL,
   isolatePod,

@@ -5,23 +5,27 @@
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/#prerequisites
  */
 import { type KubeClient, kubePath } from "../kubernetes/api.ts";
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import type { CallLog } from "./calls.ts";
 import { isKubeNotFound } from "./k8s-common.ts";
 
-const container = z.looseObject({
-  name: z.string(),
-  image: z.optional(z.string()),
-  args: z.optional(z.array(z.string())),
-  command: z.optional(z.array(z.string())),
+/** The parts of a DaemonSet read, built on the first read (lazy.ts builtOnce): plan() needs this module, not them. */
+const daemonSet = builtOnce(() => {
+  const container = z.looseObject({
+    name: z.string(),
+    image: z.optional(z.string()),
+    args: z.optional(z.array(z.string())),
+    command: z.optional(z.array(z.string())),
+  });
+  return z.looseObject({
+    spec: z.looseObject({
+      template: z.looseObject({ spec: z.looseObject({ containers: z.array(container) }) }),
+    }),
+    status: z.optional(z.looseObject({ numberReady: z.optional(z.number()) })),
+  });
 });
-const daemonSet = z.looseObject({
-  spec: z.looseObject({
-    template: z.looseObject({ spec: z.looseObject({ containers: z.array(container) }) }),
-  }),
-  status: z.optional(z.looseObject({ numberReady: z.optional(z.number()) })),
-});
-type DaemonSet = z.output<typeof daemonSet>;
+type DaemonSet = z.output<ReturnType<typeof daemonSet>>;
 
 /** One DaemonSet read: where it is, and whether it enforces NetworkPolicies (why not, when it does not). */
 export interface EnforcerRead {
@@ -53,7 +57,7 @@ interface Candidate {
 const POLICY_FLAG = /^--?enable-network-policy(=(1|t|T|true|TRUE|True))?$/;
 const POLICY_FLAG_ANY = /^--?enable-network-policy(=|$)/;
 
-function isPolicyAgent(c: z.output<typeof container>): boolean {
+function isPolicyAgent(c: DaemonSet["spec"]["template"]["spec"]["containers"][number]): boolean {
   return (
     c.name === "aws-eks-nodeagent" ||
     c.name === "aws-network-policy-agent" ||
@@ -111,7 +115,7 @@ export async function findEnforcer(client: KubeClient, log: CallLog): Promise<En
       reads.push({ ...base, found: false, enforces: false });
       continue;
     }
-    const ds = daemonSet.safeParse(raw);
+    const ds = daemonSet().safeParse(raw);
     const why = ds.success ? candidate.judge(ds.data) : "its spec could not be read";
     reads.push({ ...base, found: true, enforces: why === undefined, ...(why ? { why } : {}) });
     if (why === undefined) break;

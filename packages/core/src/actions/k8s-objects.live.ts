@@ -6,7 +6,7 @@
  */
 import { KubeApiError, type KubeClient, kubePath } from "../kubernetes/api.ts";
 import * as z from "../zod.ts";
-import { type OwnerReference, objectMeta, ownerReference } from "./k8s-common.ts";
+import { type OwnerReference, objectMeta, ownerReference } from "./k8s-common.live.ts";
 
 export type { OwnerReference };
 

@@ -1,24 +1,27 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName } from "./ids.ts";
 import { namespaceName, RBAC_GROUP, rbacName, rbacPath } from "./k8s-objects.ts";
 import type { ActionDefinition, PlannedCall } from "./types.ts";
 
-const params = z
-  .strictObject({
-    cluster: clusterName,
-    kind: z.enum(["ClusterRoleBinding", "RoleBinding"]),
-    name: rbacName,
-    /** Required for a RoleBinding, forbidden for a ClusterRoleBinding. */
-    namespace: z.optional(namespaceName),
-  })
-  .check(
-    z.refine((p) => (p.kind === "RoleBinding") === (p.namespace !== undefined), {
-      message: "namespace is required for a RoleBinding and forbidden for a ClusterRoleBinding",
-      path: ["namespace"],
-    }),
-  );
-export type Params = z.output<typeof params>;
+const params = builtOnce(() =>
+  z
+    .strictObject({
+      cluster: clusterName,
+      kind: z.enum(["ClusterRoleBinding", "RoleBinding"]),
+      name: rbacName,
+      /** Required for a RoleBinding, forbidden for a ClusterRoleBinding. */
+      namespace: z.optional(namespaceName),
+    })
+    .check(
+      z.refine((p) => (p.kind === "RoleBinding") === (p.namespace !== undefined), {
+        message: "namespace is required for a RoleBinding and forbidden for a ClusterRoleBinding",
+        path: ["namespace"],
+      }),
+    ),
+);
+export type Params = z.output<ReturnType<typeof params>>;
 
 export const RESOURCE = { ClusterRoleBinding: "clusterrolebindings", RoleBinding: "rolebindings" } as const;
 
@@ -30,11 +33,13 @@ export function bindingText(p: Pick<Params, "kind" | "name" | "namespace">): str
   return `${p.kind} ${p.namespace ? `${p.namespace}/` : ""}${p.name}`;
 }
 
-export const revokeBinding: ActionDefinition<typeof params> = {
+export const revokeBinding: ActionDefinition<ReturnType<typeof params>> = {
   id: "k8s:revoke-binding",
   summary:
     "Delete a ClusterRoleBinding or RoleBinding that grants an admin role to system:anonymous, system:unauthenticated or a default service account, after recording it whole, only if it is unchanged since it was read.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [],
   rollbackPermissions: [],
   kubernetesPermissions: [
@@ -102,6 +107,6 @@ export const revokeBinding: ActionDefinition<typeof params> = {
     ];
     return { calls };
   },
-  ...deferredReversible(() => import("./k8s-revoke-binding.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.revokeBinding)),
   example: { cluster: "prod-eks", kind: "ClusterRoleBinding", name: "anonymous-cluster-admin" },
 };

@@ -1,22 +1,25 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName } from "./ids.ts";
 import { namespaceName, objectName } from "./k8s-objects.ts";
 import type { ActionDefinition, PlannedCall } from "./types.ts";
 
-const params = z.strictObject({ cluster: clusterName, namespace: namespaceName, pod: objectName });
-export type Params = z.output<typeof params>;
+const params = builtOnce(() => z.strictObject({ cluster: clusterName, namespace: namespaceName, pod: objectName }));
+export type Params = z.output<ReturnType<typeof params>>;
 
 /** The namespace whose workloads are scaled only when approved: the cluster's own add-ons (CoreDNS, kube-proxy). */
 export const SYSTEM_NAMESPACE = "kube-system";
 
 const APPS = ["apps"];
 
-export const scaleWorkload: ActionDefinition<typeof params> = {
+export const scaleWorkload: ActionDefinition<ReturnType<typeof params>> = {
   id: "k8s:scale-workload",
   summary:
     "Scale the Deployment, StatefulSet or ReplicaSet that keeps recreating a malicious pod to zero replicas, found live from the pod's controller owners, through the scale subresource.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [],
   rollbackPermissions: [],
   kubernetesPermissions: [
@@ -75,6 +78,6 @@ export const scaleWorkload: ActionDefinition<typeof params> = {
     ];
     return { calls };
   },
-  ...deferredReversible(() => import("./k8s-scale-workload.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.scaleWorkload)),
   example: { cluster: "prod-eks", namespace: "shop", pod: "web-7d4b9c8f6d-x2x9q" },
 };

@@ -1,3 +1,4 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferred } from "./deferred.ts";
 import { clusterName, instanceId } from "./ids.ts";
@@ -40,31 +41,33 @@ export function clusterFilters(p: Params): { Name: string; Values: string[] }[][
   ];
 }
 
-const params = z
-  .strictObject({
-    instanceIds: z.optional(z.array(instanceId).check(z.minLength(1))),
-    /** Or every running node of a cluster (and node group), found through the tags EKS puts on them. */
-    clusterName: z.optional(clusterName),
-    nodegroupName: z.optional(z.string().check(z.minLength(1))),
-    /** What is asked for; RebootIfNeeded is sent only when a human approved the decision (PlanContext.approvedBy). */
-    rebootOption: z._default(z.enum(["RebootIfNeeded", "NoReboot"]), "RebootIfNeeded"),
-    maxConcurrency: z._default(
-      z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 10%")),
-      "10%",
+const params = builtOnce(() =>
+  z
+    .strictObject({
+      instanceIds: z.optional(z.array(instanceId).check(z.minLength(1))),
+      /** Or every running node of a cluster (and node group), found through the tags EKS puts on them. */
+      clusterName: z.optional(clusterName),
+      nodegroupName: z.optional(z.string().check(z.minLength(1))),
+      /** What is asked for; RebootIfNeeded is sent only when a human approved the decision (PlanContext.approvedBy). */
+      rebootOption: z._default(z.enum(["RebootIfNeeded", "NoReboot"]), "RebootIfNeeded"),
+      maxConcurrency: z._default(
+        z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 10%")),
+        "10%",
+      ),
+      maxErrors: z._default(z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 0")), "0"),
+      /**
+       * The AMI release a managed node group's AMI update moves to (nodes Patch Manager does not patch); absent: the
+       * latest release of the cluster's Kubernetes version (patch-nodes.ami.ts).
+       */
+      releaseVersion: z.optional(z.string().check(z.minLength(1))),
+    })
+    .check(
+      z.refine((p) => (p.instanceIds === undefined) !== (p.clusterName === undefined), {
+        message: "exactly one of instanceIds or clusterName is required",
+      }),
     ),
-    maxErrors: z._default(z.string().check(z.regex(/^(\d+%?)$/, "expected a number or a percentage such as 0")), "0"),
-    /**
-     * The AMI release a managed node group's AMI update moves to (nodes Patch Manager does not patch); absent: the
-     * latest release of the cluster's Kubernetes version (patch-nodes.ami.ts).
-     */
-    releaseVersion: z.optional(z.string().check(z.minLength(1))),
-  })
-  .check(
-    z.refine((p) => (p.instanceIds === undefined) !== (p.clusterName === undefined), {
-      message: "exactly one of instanceIds or clusterName is required",
-    }),
-  );
-export type Params = z.output<typeof params>;
+);
+export type Params = z.output<ReturnType<typeof params>>;
 
 /**
  * RebootIfNeeded reboots the node when an installed patch needs it, NoReboot never does
@@ -93,10 +96,12 @@ export function commandBase(p: Params, ctx: PlanContext) {
   };
 }
 
-export const patchNodes: ActionDefinition<typeof params> = {
+export const patchNodes: ActionDefinition<ReturnType<typeof params>> = {
   id: "ssm:patch-nodes",
   summary: "Install missing patches on EKS nodes with AWS-RunPatchBaseline through SSM Run Command.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [
     "ec2:DescribeInstances",
     "ec2:CreateTags",
@@ -192,6 +197,6 @@ export const patchNodes: ActionDefinition<typeof params> = {
     });
     return { calls };
   },
-  ...deferred(() => import("./patch-nodes.apply.ts")),
+  ...deferred(() => import("./runtimes.ts").then((m) => m.patchNodes)),
   example: { clusterName: "prod-eks", nodegroupName: "general" },
 };

@@ -1,14 +1,17 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName } from "./ids.ts";
 import type { ActionDefinition } from "./types.ts";
 
-const params = z.strictObject({
-  clusterName,
-  /** The CIDRs public access is narrowed to; empty turns public access off (private access must be on). */
-  publicAccessCidrs: z.array(z.string()).check(z.maxLength(40)),
-});
-export type Params = z.output<typeof params>;
+const params = builtOnce(() =>
+  z.strictObject({
+    clusterName,
+    /** The CIDRs public access is narrowed to; empty turns public access off (private access must be on). */
+    publicAccessCidrs: z.array(z.string()).check(z.maxLength(40)),
+  }),
+);
+export type Params = z.output<ReturnType<typeof params>>;
 
 /**
  * Reachability: nodes reach the API server through the public endpoint while private access is off, so narrowing the
@@ -25,10 +28,12 @@ export function target(p: Params) {
     : { endpointPublicAccess: false, endpointPrivateAccess: true };
 }
 
-export const restrictEndpoint: ActionDefinition<typeof params> = {
+export const restrictEndpoint: ActionDefinition<ReturnType<typeof params>> = {
   id: "eks:restrict-endpoint",
   summary: "Narrow a cluster's public API endpoint to the allowed CIDRs, or turn it off when private access is on.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: ["eks:UpdateClusterConfig", "eks:DescribeCluster", "eks:DescribeUpdate", "ec2:DescribeVpcAttribute"],
   rollbackPermissions: ["eks:UpdateClusterConfig", "eks:DescribeUpdate"],
   destructive: false,
@@ -65,6 +70,6 @@ export const restrictEndpoint: ActionDefinition<typeof params> = {
       ],
     };
   },
-  ...deferredReversible(() => import("./restrict-endpoint.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.restrictEndpoint)),
   example: { clusterName: "prod-eks", publicAccessCidrs: ["203.0.113.0/24"] },
 };

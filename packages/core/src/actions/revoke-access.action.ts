@@ -1,33 +1,36 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { clusterName, principalArn } from "./ids.ts";
 import type { ActionDefinition, PlannedCall } from "./types.ts";
 
-const params = z
-  .strictObject({
-    clusterName,
-    principalArn,
-    /** The access policy association to remove (or, with narrowTo, to narrow). */
-    policyArn: z.optional(z.string().check(z.startsWith("arn:"))),
-    /**
-     * With policyArn: narrow the association to these namespaces (those of them it still covers) instead of removing
-     * it; removed only when it covers none of them.
-     */
-    narrowTo: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
-    /** For an access entry that put the principal in system:masters: the groups it keeps. */
-    remainingGroups: z.optional(z.array(z.string())),
-    /** Delete the whole access entry instead. */
-    deleteAccessEntry: z._default(z.boolean(), false),
-  })
-  .check(
-    z.refine((p) => p.policyArn !== undefined || p.remainingGroups !== undefined || p.deleteAccessEntry, {
-      message: "one of policyArn, remainingGroups or deleteAccessEntry is required",
-    }),
-    z.refine((p) => p.narrowTo === undefined || (p.policyArn !== undefined && !p.deleteAccessEntry), {
-      message: "narrowTo needs policyArn, and cannot go with deleteAccessEntry",
-    }),
-  );
-export type Params = z.output<typeof params>;
+const params = builtOnce(() =>
+  z
+    .strictObject({
+      clusterName,
+      principalArn,
+      /** The access policy association to remove (or, with narrowTo, to narrow). */
+      policyArn: z.optional(z.string().check(z.startsWith("arn:"))),
+      /**
+       * With policyArn: narrow the association to these namespaces (those of them it still covers) instead of removing
+       * it; removed only when it covers none of them.
+       */
+      narrowTo: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+      /** For an access entry that put the principal in system:masters: the groups it keeps. */
+      remainingGroups: z.optional(z.array(z.string())),
+      /** Delete the whole access entry instead. */
+      deleteAccessEntry: z._default(z.boolean(), false),
+    })
+    .check(
+      z.refine((p) => p.policyArn !== undefined || p.remainingGroups !== undefined || p.deleteAccessEntry, {
+        message: "one of policyArn, remainingGroups or deleteAccessEntry is required",
+      }),
+      z.refine((p) => p.narrowTo === undefined || (p.policyArn !== undefined && !p.deleteAccessEntry), {
+        message: "narrowTo needs policyArn, and cannot go with deleteAccessEntry",
+      }),
+    ),
+);
+export type Params = z.output<ReturnType<typeof params>>;
 
 export function mode(p: Params): "entry" | "association" | "narrow" | "groups" {
   if (p.deleteAccessEntry) return "entry";
@@ -35,11 +38,13 @@ export function mode(p: Params): "entry" | "association" | "narrow" | "groups" {
   return "groups";
 }
 
-export const revokeAccess: ActionDefinition<typeof params> = {
+export const revokeAccess: ActionDefinition<ReturnType<typeof params>> = {
   id: "eks:revoke-access",
   summary:
     "Remove an unapproved cluster-admin grant: the access policy association (or narrow it back to the namespaces the policy allows), the group, or the access entry.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [
     "eks:DescribeCluster",
     "eks:ListAssociatedAccessPolicies",
@@ -111,7 +116,7 @@ export const revokeAccess: ActionDefinition<typeof params> = {
     }
     return { calls };
   },
-  ...deferredReversible(() => import("./revoke-access.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.revokeAccess)),
   example: {
     clusterName: "prod-eks",
     principalArn: "arn:aws:iam::111122223333:role/external-ci-deployer",

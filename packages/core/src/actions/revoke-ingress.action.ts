@@ -1,43 +1,45 @@
+import { builtOnce } from "../lazy.ts";
 import * as z from "../zod.ts";
 import { deferredReversible } from "./deferred.ts";
 import { dryRunParam, securityGroupId, securityGroupRuleId } from "./ids.ts";
 import { allTraffic, ruleSchema } from "./security-group-rules.ts";
 import type { ActionDefinition } from "./types.ts";
 
-const permissionSchema = z.strictObject({
-  protocol: z.string(),
-  fromPort: z.optional(z.number().check(z.int())),
-  toPort: z.optional(z.number().check(z.int())),
-  ipv4: z.array(z.string()),
-  ipv6: z.array(z.string()),
-});
-
-const params = z
-  .strictObject({
-    groupId: securityGroupId,
-    /** The exact rules to revoke, when the event named them. */
-    ruleIds: z.optional(z.array(securityGroupRuleId).check(z.minLength(1))),
-    /** Their full descriptions from the event, so rollback needs no extra read. */
-    rules: z.optional(z.array(ruleSchema)),
-    /** Otherwise the exact permissions to revoke; the matching rules are looked up. */
-    ipPermissions: z.optional(z.array(permissionSchema).check(z.minLength(1))),
-    /**
-     * When the rules are read live (ModifySecurityGroupRules), only those still open are revoked: a source CIDR with a
-     * prefix shorter than these (the detector's minPrefixLength) is open. A rule narrowed since the event is kept.
-     */
-    openBelowPrefix: z.optional(
-      z.strictObject({
-        ipv4: z.number().check(z.int(), z.gte(0), z.lte(32)),
-        ipv6: z.number().check(z.int(), z.gte(0), z.lte(128)),
+const params = builtOnce(() => {
+  const permissionSchema = z.strictObject({
+    protocol: z.string(),
+    fromPort: z.optional(z.number().check(z.int())),
+    toPort: z.optional(z.number().check(z.int())),
+    ipv4: z.array(z.string()),
+    ipv6: z.array(z.string()),
+  });
+  return z
+    .strictObject({
+      groupId: securityGroupId,
+      /** The exact rules to revoke, when the event named them. */
+      ruleIds: z.optional(z.array(securityGroupRuleId).check(z.minLength(1))),
+      /** Their full descriptions from the event, so rollback needs no extra read. */
+      rules: z.optional(z.array(ruleSchema)),
+      /** Otherwise the exact permissions to revoke; the matching rules are looked up. */
+      ipPermissions: z.optional(z.array(permissionSchema).check(z.minLength(1))),
+      /**
+       * When the rules are read live (ModifySecurityGroupRules), only those still open are revoked: a source CIDR with a
+       * prefix shorter than these (the detector's minPrefixLength) is open. A rule narrowed since the event is kept.
+       */
+      openBelowPrefix: z.optional(
+        z.strictObject({
+          ipv4: z.number().check(z.int(), z.gte(0), z.lte(32)),
+          ipv6: z.number().check(z.int(), z.gte(0), z.lte(128)),
+        }),
+      ),
+    })
+    .check(
+      z.refine((p) => (p.ruleIds === undefined) !== (p.ipPermissions === undefined), {
+        message: "exactly one of ruleIds or ipPermissions is required",
       }),
-    ),
-  })
-  .check(
-    z.refine((p) => (p.ruleIds === undefined) !== (p.ipPermissions === undefined), {
-      message: "exactly one of ruleIds or ipPermissions is required",
-    }),
-  );
-export type Params = z.output<typeof params>;
+    );
+});
+export type Params = z.output<ReturnType<typeof params>>;
 
 /** The exact IpPermissions of a permissions-based revoke. */
 function toRevokePermissions(p: Params) {
@@ -56,10 +58,12 @@ export function revokeRequest(p: Params, dryRun: boolean) {
     : { GroupId: p.groupId, IpPermissions: toRevokePermissions(p), ...dryRunParam(dryRun) };
 }
 
-export const revokeIngress: ActionDefinition<typeof params> = {
+export const revokeIngress: ActionDefinition<ReturnType<typeof params>> = {
   id: "ec2:revoke-ingress",
   summary: "Revoke exactly the security group ingress rules that opened the group to the world.",
-  params,
+  get params() {
+    return params();
+  },
   permissions: [
     "ec2:RevokeSecurityGroupIngress",
     "ec2:DescribeSecurityGroups",
@@ -106,7 +110,7 @@ export const revokeIngress: ActionDefinition<typeof params> = {
       ],
     };
   },
-  ...deferredReversible(() => import("./revoke-ingress.apply.ts")),
+  ...deferredReversible(() => import("./runtimes.ts").then((m) => m.revokeIngress)),
   example: {
     groupId: "sg-0632fa4ee8a8468a4",
     ruleIds: ["sgr-09be5c962afdc06ed"],

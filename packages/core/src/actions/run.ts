@@ -12,20 +12,22 @@ const CLIENT_OF: Record<AwsService, (clients: AwsClients) => Promise<unknown>> =
 const isService = (s: string): s is AwsService => Object.hasOwn(CLIENT_OF, s);
 
 /**
- * Starts importing and creating the SDK clients an assessment's playbook will call (the services of its actions' IAM
- * permissions), so that they load while the respond path's safety reads are in flight rather than after them. Changes
- * nothing and never fails: a client that cannot load fails again, and is reported, when the action calls it.
+ * Starts importing the code an assessment's playbook will run (each action's runtime module, actions/deferred.ts) and
+ * creating the SDK clients it will call (the services of its actions' IAM permissions), so that they load while the
+ * respond path's safety reads are in flight rather than after them. Changes nothing and never fails: a module or client
+ * that cannot load fails again, and is reported, when the action calls it.
  */
 export function warmPlaybook(assessment: Assessment, clients: AwsClients): void {
   const services = new Set<AwsService>();
   for (const request of assessment.actions) {
-    let permissions: readonly string[];
+    let action: ActionDefinition;
     try {
-      permissions = getAction(request.action).permissions;
+      action = getAction(request.action);
     } catch {
       continue; // an unknown action is refused by runPlaybook, with the reason
     }
-    for (const permission of permissions) {
+    action.load().catch(() => {});
+    for (const permission of action.permissions) {
       const service = permission.split(":")[0] ?? "";
       if (isService(service)) services.add(service);
     }

@@ -3,6 +3,17 @@ import type { KubernetesAccess } from "../kubernetes/api.ts";
 import type { ExemptTag } from "../policy/exempt-tags.ts";
 import type * as z from "../zod.ts";
 
+/**
+ * How long an action waits, in total, for an EKS update when the caller says nothing (ApplyContext.updateWaitMs): the
+ * respond function has 60 s, and needs the rest for reading, recording and notifying. Past it the outcome is a
+ * transient failure (UPDATE_STILL_IN_PROGRESS) and the event goes back to its retry policy, whose redelivery re-reads
+ * the cluster and finds the change made (already done) or still to make. Here rather than in eks-calls.ts, which
+ * waits: the approval task and the CLI name these without importing the actions' live code.
+ */
+export const RESPOND_UPDATE_WAIT_MS = 30_000;
+/** What the approval's Apply task (900 s) and the CLI may wait: EKS says updates "should finish within a few minutes". */
+export const LONG_UPDATE_WAIT_MS = 600_000;
+
 export type AwsService = "ec2" | "eks" | "ssm" | "autoscaling";
 
 /** The planes a call goes to: an AWS API, or the Kubernetes API of the cluster (`kubernetes`). */
@@ -165,7 +176,7 @@ export interface ActionDefinition<S extends z.ZodMiniType = z.ZodMiniType> {
    * first call: the respond path starts it as soon as an assessment names the action (warmPlaybook), so that it loads
    * while the safety reads are in flight. A load that fails is tried again by the next call.
    */
-  load?(): Promise<unknown>;
+  load(): Promise<unknown>;
   /** Reads live state: whether the change is still needed, and the state before it. */
   check(params: z.output<S>, context: ApplyContext): Promise<CheckResult>;
   apply(params: z.output<S>, context: ApplyContext): Promise<ApplyResult>;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { LONG_UPDATE_WAIT_MS } from "../actions/eks-calls.ts";
 import { type ActionOutcome, halfDoneNotice, runPlaybook } from "../actions/run.ts";
+import { LONG_UPDATE_WAIT_MS } from "../actions/types.ts";
 import type { ActingFor, AwsClients } from "../aws/clients.ts";
 import type { Assessment } from "../detectors/types.ts";
 import { EksResponderError } from "../errors.ts";

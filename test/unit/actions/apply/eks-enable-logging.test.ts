@@ -8,13 +8,12 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  LONG_UPDATE_WAIT_MS,
-  RESPOND_UPDATE_WAIT_MS,
   UPDATE_FAILED,
   UPDATE_POLL_MS,
   UPDATE_STILL_IN_PROGRESS,
 } from "../../../../packages/core/src/actions/eks-calls.ts";
 import { enableLogging } from "../../../../packages/core/src/actions/enable-logging.action.ts";
+import { LONG_UPDATE_WAIT_MS, RESPOND_UPDATE_WAIT_MS } from "../../../../packages/core/src/actions/types.ts";
 import { isTransient } from "../../../../packages/core/src/guardrails/faults.ts";
 import { must } from "../../../helpers/fixtures.ts";
 import { eksMessageError, inUse, update } from "./eks-update-answers.ts";

@@ -9,12 +9,12 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  RESPOND_UPDATE_WAIT_MS,
   UPDATE_FAILED,
   UPDATE_POLL_MS,
   UPDATE_STILL_IN_PROGRESS,
 } from "../../../../packages/core/src/actions/eks-calls.ts";
 import { restrictEndpoint } from "../../../../packages/core/src/actions/restrict-endpoint.action.ts";
+import { RESPOND_UPDATE_WAIT_MS } from "../../../../packages/core/src/actions/types.ts";
 import { isTransient } from "../../../../packages/core/src/guardrails/faults.ts";
 import { must } from "../../../helpers/fixtures.ts";
 import { eksMessageError, inUse, update } from "./eks-update-answers.ts";
