@@ -163,7 +163,7 @@ ${Object.values(c.firstEvent)
   )
   .join("\n")}
 
-What the handlers load, one part at a time, each bundled alone the same way (the SDK clients share \`@smithy/core\`, so their costs overlap and do not add up; the handlers import each of them on first use). The what-if row is the respond handler itself, bundled with every \`packages/core/src/actions/*.action.ts\` replaced by a stub that exports only the action's name: the most that loading the actions' code on first use could save.
+What the handlers load, one part at a time, each bundled alone the same way (the SDK clients share \`@smithy/core\`, so their costs overlap and do not add up; the handlers import each of them on first use). The what-if row is the respond handler itself, bundled with every \`packages/core/src/actions/*.action.ts\` replaced by a stub that exports only the action's name: what the definitions (plans, params schemas, docs; their live code is imported on first use) cost at import.
 
 | imported alone | KiB | import, median ms | over empty, ms |
 | --- | ---: | ---: | ---: |
@@ -212,7 +212,7 @@ function withoutActionsWhy(respondMs: number): string {
   const saved = `${ms(withoutActions.importMsMedian)} ms, ${ratio.toFixed(2)}× (${signed(withoutActions.importMsMedian - respondMs)} ms)`;
   return ratio <= RESPOND_TARGET_RATIO
     ? `With no action code at import (the what-if bundle in the probes) it would take ${saved}: loading the actions' code on first use would meet the target.`
-    : `The actions' code is not what is over: the same handler bundled with every action module replaced by a stub (the what-if in the probes) takes ${saved}, and that is more than any split of the actions could save, since a finding needs its action's planner and parameter schema. What is over is what every event needs (the event and policy schemas, the 13 detectors, the decision, the claim and the audit), so the target cannot be met without moving that work into the first event, where the first-event table would show it again (the notifier, which only a notifying event needs, already loads on first use).`;
+    : `The actions are not what is over: their live code (check, apply, rollback) is imported when one first runs (packages/core/src/actions/runtimes.ts), and with their definitions replaced by stubs too (the what-if in the probes) the handler takes ${saved}, still over, while a finding needs its action's planner and parameter schema. What is over is what every event needs (the event and policy schemas, the 13 detectors, the decision, the claim and the audit), so the target cannot be met without moving that work into the first event, where the first-event table would show it again (the notifier, which only a notifying event needs, already loads on first use).`;
 }
 
 function respondWhy(): string {

@@ -353,7 +353,10 @@ const out = await handler(JSON.parse(process.env.BENCH_EVENT), context);
 globalThis.__benchTrace("answered event");
 process.stdout.write(JSON.stringify({ outcome: out.outcome, path: globalThis.__benchPath }));
 process.exit(0);`;
-  const { stdout } = await run(process.execPath, ["--import", trace, "--input-type=module", "-e", code], {
+  // TIME_TO_FIX_NODE_FLAGS: flags for the sampled processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/ttf-profiles"
+  // to see where a sample's time goes (the figures of such a run are not comparable).
+  const flags = (process.env.TIME_TO_FIX_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const { stdout } = await run(process.execPath, [...flags, "--import", trace, "--input-type=module", "-e", code], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", ...env, BENCH_EVENT: JSON.stringify(event), BENCH_TRACE_DIR: entry },
   });
