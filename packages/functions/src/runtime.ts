@@ -104,7 +104,7 @@ export class Runtime {
     // member account, per member clients, so the tokens are signed with the member session.
     const options = { reachesPrivateEndpoints: this.config.kubernetesInVpc };
     return async (cluster) =>
-      (await import("@eks-responder/core/kubernetes/access.ts")).kubernetesFor(
+      (await import("@eks-responder/core/actions/runtimes.ts")).kubernetesFor(
         this.clients(region, target),
         options,
       )(cluster);

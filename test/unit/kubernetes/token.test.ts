@@ -112,7 +112,7 @@ describe("eksToken", () => {
   ])("signs for %s on its partition's STS host %s", async (region, host) => {
     const url = decode(await eksToken({ cluster: "c1", region, credentials: CREDENTIALS, now: NOW }));
     expect(url.host).toBe(host);
-    expect(stsHost(region)).toBe(host);
+    expect(await stsHost(region)).toBe(host);
     expect(url.searchParams.get("X-Amz-Credential")).toBe(`AKIDEXAMPLE/20260304/${region}/sts/aws4_request`);
     expect(url.searchParams.get("X-Amz-Signature")).toBe(expectedSignature(url, "c1", region));
   });

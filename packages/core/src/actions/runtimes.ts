@@ -7,6 +7,12 @@
  * with the safety reads of the respond path (warmPlaybook).
  */
 
+/**
+ * The functions' Kubernetes access (an EKS token per cluster): only the k8s actions' live code asks for it, so it comes
+ * with that code rather than as a lazy module of its own, which would split the respond bundle's import further. It
+ * imports the SDK parts of the token on first use (kubernetes/token.ts), so this module imports no SDK module.
+ */
+export { kubernetesFor } from "../kubernetes/access.ts";
 export * as enableLogging from "./enable-logging.apply.ts";
 export * as isolateInstance from "./isolate-instance.apply.ts";
 export * as cordonNode from "./k8s-cordon-node.apply.ts";

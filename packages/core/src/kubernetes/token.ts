@@ -1,8 +1,6 @@
-import { partition } from "@aws-sdk/core/client";
-import { Sha256 } from "@smithy/core/checksum";
-import { buildQueryString } from "@smithy/core/protocols";
-import { SignatureV4 } from "@smithy/signature-v4";
+import type { SignatureV4 } from "@smithy/signature-v4";
 import { REGION_PATTERN } from "../aws/partitions.ts";
+import { loadOnce } from "../lazy.ts";
 
 /**
  * An EKS authentication token, made locally from AWS credentials with no call to STS, as `aws eks get-token` and
@@ -20,7 +18,9 @@ import { REGION_PATTERN } from "../aws/partitions.ts";
  *
  * Signed by the SDK's own SigV4 signer (`@smithy/signature-v4`) with the SDK's SHA-256 (`@smithy/core/checksum`, where
  * the SDK keeps it now: `@aws-crypto/sha256-js` and `@smithy/hash-node` are not in this lockfile), and the query written
- * by the SDK's `buildQueryString`, so the URL carries exactly what was signed.
+ * by the SDK's `buildQueryString`, so the URL carries exactly what was signed. Those are imported when the first token is
+ * made: a module that imports this one (the actions' live code) loads none of them, and neither does a bundle without
+ * code splitting that includes it (the SST config's), where a static import of an SDK module would be loaded at once.
  */
 export const EKS_TOKEN_PREFIX = "k8s-aws-v1.";
 /** The header whose signed value names the cluster. */
@@ -45,15 +45,26 @@ export class EksTokenError extends Error {
 /** EKS cluster names: 1–100 characters, a letter or digit first, then letters, digits, `-` and `_`. */
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
+/** The SDK's signer, SHA-256, query writer and partition table, imported on first use. */
+const sdk = loadOnce(async () => {
+  const [{ partition }, { Sha256 }, { buildQueryString }, { SignatureV4: Signer }] = await Promise.all([
+    import("@aws-sdk/core/client"),
+    import("@smithy/core/checksum"),
+    import("@smithy/core/protocols"),
+    import("@smithy/signature-v4"),
+  ]);
+  return { partition, Sha256, buildQueryString, Signer };
+});
+
 /**
  * The regional STS host of `region`'s partition, as the SDK's partition table has it: `sts.eu-west-1.amazonaws.com`,
  * `sts.cn-north-1.amazonaws.com.cn`, `sts.us-gov-west-1.amazonaws.com`.
  * @see https://docs.aws.amazon.com/general/latest/gr/sts.html
  */
-export function stsHost(region: string): string {
+export async function stsHost(region: string): Promise<string> {
   // partition() answers `aws` for any string: the region's shape is checked first (aws/partitions.ts).
   if (!REGION_PATTERN.test(region)) throw new EksTokenError(`not an AWS Region code: ${JSON.stringify(region)}`);
-  return `sts.${region}.${partition(region).dnsSuffix}`;
+  return `sts.${region}.${(await sdk()).partition(region).dnsSuffix}`;
 }
 
 export interface EksTokenInput {
@@ -69,8 +80,9 @@ export async function presignedCallerIdentityUrl(input: EksTokenInput): Promise<
   if (!CLUSTER_NAME.test(input.cluster)) {
     throw new EksTokenError(`not an EKS cluster name: ${JSON.stringify(input.cluster)}`);
   }
-  const host = stsHost(input.region);
-  const signer = new SignatureV4({
+  const host = await stsHost(input.region);
+  const { Sha256, buildQueryString, Signer } = await sdk();
+  const signer = new Signer({
     service: "sts",
     region: input.region,
     credentials: input.credentials,
