@@ -428,6 +428,43 @@ describe("the hub's operator rollback role in member accounts", () => {
   });
 });
 
+describe("the member template's roles against IAM's size quotas", () => {
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html: a role's inline policies together
+  // at most 10,240 characters, its trust policy 2,048 by default, neither counting white space; a longer one fails the
+  // stack (and the StackSet instance) at creation.
+  const ALL_REGIONS = [
+    ...["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"],
+    ...["eu-north-1", "eu-south-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1"],
+    ...["ap-southeast-2", "ca-central-1", "sa-east-1", "me-south-1", "af-south-1", "ap-east-1"],
+  ];
+  const many = memberTemplate({ ...memberTemplateInput(hub), regions: ALL_REGIONS });
+  const size = (value: unknown) => JSON.stringify(resolved(value, MEMBER_ACCOUNT)).replace(/\s/g, "").length;
+
+  it.each(["ExecutionRole", "RollbackRole", "ForwardingRole"])("%s stays under them with 20 member regions", (name) => {
+    const properties = many.Resources[name]?.Properties as {
+      AssumeRolePolicyDocument: unknown;
+      Policies: { PolicyDocument: unknown }[];
+    };
+    expect(properties.Policies.length).toBeGreaterThan(0);
+    const inline = properties.Policies.reduce((sum, p) => sum + size(p.PolicyDocument), 0);
+    expect(inline).toBeLessThanOrEqual(10_240);
+    expect(size(properties.AssumeRolePolicyDocument)).toBeLessThanOrEqual(2_048);
+  });
+
+  it("grow with the regions only by their names (listed once, in the Deny)", () => {
+    const one = memberTemplate({ ...memberTemplateInput(hub), regions: ["eu-west-1"] });
+    const policyOf = (t: typeof one, name: string) => {
+      const properties = t.Resources[name]?.Properties as { Policies?: { PolicyDocument: unknown }[] } | undefined;
+      return size(properties?.Policies?.[0]?.PolicyDocument ?? null);
+    };
+    const grown = JSON.stringify(ALL_REGIONS).length - JSON.stringify(["eu-west-1"]).length;
+    for (const name of ["ExecutionRole", "RollbackRole"]) {
+      expect(policyOf(one, name), name).toBeGreaterThan(100);
+      expect(policyOf(many, name) - policyOf(one, name), name).toBe(grown);
+    }
+  });
+});
+
 describe("the organization bus policy", () => {
   const bus = `arn:aws:events:${REGION}:${HUB_ACCOUNT}:event-bus/${hub.organizationBusName}`;
   const put = (principal: string, principalOrg: string) =>
