@@ -12,7 +12,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile, type Plugin } from "esbuild";
 // The plugins SST bundles the functions with (infra/functions.ts `nodejs.plugins`).
@@ -75,6 +75,11 @@ export const handler = async () => typeof getParameter;`,
   "DynamoDB client + lib-dynamodb (imported on the first table access)": `import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 export const handler = async () => [typeof DynamoDBDocumentClient.from(new DynamoDBClient({})), typeof PutCommand];`,
+  "the first event's clients as respond imports them: DynamoDB (store/dynamodb-sdk.ts) alone": `import { DynamoDBClient, DynamoDBDocumentClient } from ${JSON.stringify(join(CORE, "store/dynamodb-sdk.ts"))};
+export const handler = async () => typeof DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+  "the first event's clients as respond imports them: DynamoDB and SSM (functions/src/ssm-sdk.ts, the policy and kill switch read)": `import { DynamoDBClient, DynamoDBDocumentClient } from ${JSON.stringify(join(CORE, "store/dynamodb-sdk.ts"))};
+import { GetParametersCommand, SSMClient } from ${JSON.stringify(join(FUNCTIONS_SRC, "ssm-sdk.ts"))};
+export const handler = async () => [typeof DynamoDBDocumentClient.from(new DynamoDBClient({})), typeof new SSMClient({}), typeof GetParametersCommand];`,
   "SNS client (imported on the first SNS notification)": `import { SNSClient } from "@aws-sdk/client-sns";
 export const handler = async () => typeof new SNSClient({});`,
   "SFN client + task commands (imported on the first approval)": `import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
@@ -103,6 +108,13 @@ const stubActions: Plugin = {
         .replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
       return { contents: `export const ${name} = { id: ${JSON.stringify(name)} };\n`, loader: "ts" };
     });
+    // The actions' live code imports from the definitions, which are stubs here: keep only the Kubernetes access that
+    // the module also carries for the functions (functions/src/runtime.ts imports it from there).
+    b.onLoad({ filter: /[\\/]actions[\\/]runtimes\.ts$/ }, (args) => ({
+      contents: 'export { kubernetesFor } from "../kubernetes/access.ts";\n',
+      loader: "ts",
+      resolveDir: dirname(args.path),
+    }));
   },
 };
 
@@ -111,7 +123,7 @@ export const RESPOND_WITHOUT_ACTIONS =
   "respond, every action module replaced by a stub (what-if: no action code at import)";
 
 /** What-if bundles: a real handler bundled with part of its code replaced, sampled and reported like the probes. */
-const WHAT_IF: Record<string, { entry: string; plugins: Plugin[] }> = {
+export const WHAT_IF: Record<string, { entry: string; plugins: Plugin[] }> = {
   [RESPOND_WITHOUT_ACTIONS]: { entry: join(FUNCTIONS_SRC, "respond.handler.ts"), plugins: [stubActions] },
 };
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type BundleInfo, bundle, handlerNames } from "../../../bench/cold-start.ts";
+import { type BundleInfo, bundle, handlerNames, RESPOND_WITHOUT_ACTIONS, WHAT_IF } from "../../../bench/cold-start.ts";
 
 /**
  * What each Lambda handler loads at import, bundled as SST bundles it (the bundle function of bench/cold-start.ts):
@@ -107,4 +107,12 @@ describe("what the handlers load at import", () => {
       expect(matching(allInputs, /node_modules\/@kubernetes\//)).toEqual([]);
     },
   );
+
+  it("the bench's what-if bundle (respond with every action definition a stub) builds with none of their code", async () => {
+    const whatIf = WHAT_IF[RESPOND_WITHOUT_ACTIONS];
+    if (!whatIf) throw new Error("no what-if bundle without actions");
+    const { allInputs } = await bundle(whatIf.entry, join(dir, "what-if"), whatIf.plugins);
+    expect(matching(allInputs, /packages\/core\/src\/pipeline\/respond\.ts$/)).toHaveLength(1);
+    expect(matching(allInputs, /packages\/core\/src\/actions\/.*\.apply\.ts$/)).toEqual([]);
+  });
 });
