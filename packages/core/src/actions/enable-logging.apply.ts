@@ -7,7 +7,7 @@ import { costNote, enableLogging, logType, type Params } from "./enable-logging.
 import { clusterName } from "./ids.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** eks:enable-logging's live reads and changes, imported on first use (actions/deferred.ts). */
+/** eks:enable-logging's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const undoSchema = z.strictObject({ clusterName, logTypes: z.array(logType).check(z.minLength(1)) });
 

@@ -15,7 +15,7 @@ import { type EniState, findGroups, type Live, readInstance } from "./isolate-in
 import { notDone, protect, unprotect } from "./isolate-instance.protect.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** ec2:isolate-instance's live reads and changes, imported on first use (actions/deferred.ts). */
+/** ec2:isolate-instance's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const eniState = z.strictObject({ networkInterfaceId, groups: z.array(securityGroupId).check(z.minLength(1)) });
 /**

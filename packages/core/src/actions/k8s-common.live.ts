@@ -1,5 +1,5 @@
 /**
- * What the live code of the Kubernetes actions (`k8s-*.apply.ts`, imported on first use: actions/deferred.ts) shares:
+ * What the live code of the Kubernetes actions (`k8s-*.apply.ts`, imported on first use: actions/runtimes.ts) shares:
  * the client of the cluster from `ApplyContext.kubernetes` (a refusal, never a throw, when there is none), the objects
  * as recorded in an outcome, label changes that record what they replace, and the check through the cluster's client.
  */

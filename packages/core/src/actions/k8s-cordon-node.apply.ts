@@ -23,7 +23,7 @@ import {
 } from "./k8s-cordon-node.action.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** k8s:cordon-node's live reads and changes, imported on first use (actions/deferred.ts). */
+/** k8s:cordon-node's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 /** The labels naming a node's group: an EKS managed node group, or a Karpenter NodePool. */
 export const GROUP_LABELS = ["eks.amazonaws.com/nodegroup", "karpenter.sh/nodepool"] as const;

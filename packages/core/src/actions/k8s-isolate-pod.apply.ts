@@ -27,7 +27,7 @@ import {
 import { type EnforcerRead, findEnforcer, noEnforcerReason } from "./k8s-isolate-pod.enforcer.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** k8s:isolate-pod's live reads and changes, imported on first use (actions/deferred.ts). */
+/** k8s:isolate-pod's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const pod = z.looseObject({
   metadata: objectMeta,

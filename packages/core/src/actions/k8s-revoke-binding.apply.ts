@@ -18,7 +18,7 @@ import { namespaceName, RBAC_GROUP, rbacPath } from "./k8s-objects.ts";
 import { bindingPath, bindingText, type Params, RESOURCE, revokeBinding } from "./k8s-revoke-binding.action.ts";
 import type { ApplyContext, ApplyResult, CheckResult, PlanContext } from "./types.ts";
 
-/** k8s:revoke-binding's live reads and changes, imported on first use (actions/deferred.ts). */
+/** k8s:revoke-binding's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const undoSchema = z.strictObject({
   cluster: clusterName,

@@ -17,7 +17,7 @@ import { namespaceName, objectName } from "./k8s-objects.ts";
 import { type Params, SYSTEM_NAMESPACE, scaleWorkload } from "./k8s-scale-workload.action.ts";
 import type { ApplyContext, ApplyResult, CheckResult, PlanContext } from "./types.ts";
 
-/** k8s:scale-workload's live reads and changes, imported on first use (actions/deferred.ts). */
+/** k8s:scale-workload's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const undoSchema = z.strictObject({
   cluster: clusterName,

@@ -19,7 +19,7 @@ import {
 } from "./patch-nodes.ami.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** ssm:patch-nodes's live reads and changes, imported on first use (actions/deferred.ts). */
+/** ssm:patch-nodes's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 /** CreateTags and DeleteTags take up to 1000 resource ids, and AWS recommends smaller batches:
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateTags.html */

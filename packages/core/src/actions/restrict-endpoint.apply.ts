@@ -7,7 +7,7 @@ import { clusterName } from "./ids.ts";
 import { type Params, restrictEndpoint, target } from "./restrict-endpoint.action.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** eks:restrict-endpoint's live reads and changes, imported on first use (actions/deferred.ts). */
+/** eks:restrict-endpoint's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const undoSchema = z.strictObject({
   clusterName,

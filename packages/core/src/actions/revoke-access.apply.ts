@@ -14,7 +14,7 @@ import { clusterName, principalArn } from "./ids.ts";
 import { mode, type Params, revokeAccess } from "./revoke-access.action.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** eks:revoke-access's live reads and changes, imported on first use (actions/deferred.ts). */
+/** eks:revoke-access's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 const scopeSchema = z.strictObject({ type: z.enum(["cluster", "namespace"]), namespaces: z.array(z.string()) });
 const associationSchema = z.strictObject({ policyArn: z.string(), accessScope: scopeSchema });

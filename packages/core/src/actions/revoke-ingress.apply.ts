@@ -11,7 +11,7 @@ import { type Params, revokeIngress, revokeRequest } from "./revoke-ingress.acti
 import { allTraffic, modifyRules, type Rule, ruleOf, ruleSchema, toIpPermission } from "./security-group-rules.ts";
 import type { ApplyContext, ApplyResult, CheckResult } from "./types.ts";
 
-/** ec2:revoke-ingress's live reads and changes, imported on first use (actions/deferred.ts). */
+/** ec2:revoke-ingress's live reads and changes: imported with every action's, on first use (actions/runtimes.ts). */
 
 /**
  * `rules`: revoked, re-authorized by rollback. `restored`: rules of a cluster security group that were turned back into
