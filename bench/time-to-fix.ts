@@ -17,7 +17,7 @@
  * `node bench/time-to-fix.ts` runs this part alone; `npm run bench` runs it with the rest.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
@@ -100,6 +100,11 @@ export interface TimeToFixResult {
   byLatency: TimeToFix[];
   /** With `baseline`: the same figures for that bundle, sampled in the same rounds (interleaved). */
   baseline?: { entry: string; byLatency: TimeToFix[] };
+  /**
+   * With `compileCache`: this bundle again, in processes that use Node's compile cache (`module.enableCompileCache`)
+   * filled by one earlier process, sampled in the same rounds: what a V8 code cache shipped with the bundle would buy.
+   */
+  compileCache?: { byLatency: TimeToFix[]; cacheFiles: number };
 }
 
 /** Builds the respond bundle as SST builds it into `outdir`; the entry file to import. */
@@ -344,7 +349,12 @@ function readable(path: TracePoint[]): TracePoint[] {
 const REVOKE = "ec2 RevokeSecurityGroupIngress";
 
 /** One fresh process: trace hooks, import the bundle, hand it the event; the trace comes back on stdout. */
-async function sample(entry: string, event: Record<string, unknown>, env: Record<string, string>) {
+async function sample(
+  entry: string,
+  event: Record<string, unknown>,
+  env: Record<string, string>,
+  extraFlags: readonly string[] = [],
+) {
   const trace = pathToFileURL(join(import.meta.dirname, "time-to-fix-trace.mjs")).href;
   const code = `const { handler } = await import(${JSON.stringify(pathToFileURL(entry).href)});
 globalThis.__benchTrace("ready");
@@ -356,7 +366,8 @@ process.exit(0);`;
   // TIME_TO_FIX_NODE_FLAGS: flags for the sampled processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/ttf-profiles"
   // to see where a sample's time goes (the figures of such a run are not comparable).
   const flags = (process.env.TIME_TO_FIX_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const { stdout } = await run(process.execPath, [...flags, "--import", trace, "--input-type=module", "-e", code], {
+  const args = [...flags, ...extraFlags, "--import", trace, "--input-type=module", "-e", code];
+  const { stdout } = await run(process.execPath, args, {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", ...env, BENCH_EVENT: JSON.stringify(event), BENCH_TRACE_DIR: entry },
   });
@@ -399,25 +410,52 @@ const round = (x: number) => Math.round(x * 10) / 10;
  */
 export async function measureTimeToFix(
   samples = TIME_TO_FIX_SAMPLES,
-  options: { baseline?: string; baselinePolicy?: object } = {},
+  options: { baseline?: string; baselinePolicy?: object; compileCache?: boolean } = {},
 ): Promise<TimeToFixResult> {
   const started = performance.now();
   const loadStart = Number((loadavg()[0] ?? 0).toFixed(2));
   const tmp = mkdtempSync(join(tmpdir(), "eks-responder-time-to-fix-"));
   const stubs = await startStubs();
   try {
-    const entries = [await buildRespond(join(tmp, "respond")), ...(options.baseline ? [options.baseline] : [])];
-    const byEntry = entries.map(() => new Map<number, TimeToFixSample[]>(TIME_TO_FIX_LATENCIES.map((l) => [l, []])));
+    const current = await buildRespond(join(tmp, "respond"));
+    // Each variant: a bundle, the flags of its processes, and the policy it is given.
+    const variants: { entry: string; flags: string[]; policy: object }[] = [
+      { entry: current, flags: [], policy: TIME_TO_FIX_POLICY },
+    ];
+    // A baseline built from older code may not know every key of today's policy (its schema is strict).
+    if (options.baseline) {
+      variants.push({ entry: options.baseline, flags: [], policy: options.baselinePolicy ?? TIME_TO_FIX_POLICY });
+    }
+    if (options.compileCache) {
+      const hook = join(tmp, "compile-cache.mjs");
+      const cacheDir = join(tmp, "compile-cache");
+      writeFileSync(
+        hook,
+        `import module from "node:module";\nmodule.enableCompileCache(${JSON.stringify(cacheDir)});\n`,
+      );
+      variants.push({ entry: current, flags: ["--import", pathToFileURL(hook).href], policy: TIME_TO_FIX_POLICY });
+    }
+    const byEntry = variants.map(() => new Map<number, TimeToFixSample[]>(TIME_TO_FIX_LATENCIES.map((l) => [l, []])));
+    // The compile cache is filled by one process before the rounds (Node writes it as the process exits).
+    const cached = variants.at(-1);
+    let cacheFiles = 0;
+    if (options.compileCache && cached) {
+      stubs.latency.ms = 0;
+      stubs.reopen();
+      stubs.setPolicy(TIME_TO_FIX_POLICY);
+      await sample(cached.entry, firstEvent("notified", 10_000_000), stubs.env, cached.flags);
+      cacheFiles = readdirSync(join(tmp, "compile-cache"), { recursive: true }).length;
+    }
     // Interleaved rounds: every latency (and bundle) once per round, so a slower moment of the machine hits all.
     for (let i = 0; i < samples; i++) {
       for (const latencyMs of TIME_TO_FIX_LATENCIES) {
-        for (const [index, entry] of entries.entries()) {
+        for (const [index, variant] of variants.entries()) {
           stubs.latency.ms = latencyMs;
           stubs.reopen();
-          // A baseline built from older code may not know every key of today's policy (its schema is strict).
-          stubs.setPolicy(index > 0 && options.baselinePolicy ? options.baselinePolicy : TIME_TO_FIX_POLICY);
-          const event = firstEvent("notified", i * 100 + latencyMs + index * 10);
-          const out = await sample(entry, event, stubs.env);
+          stubs.setPolicy(variant.policy);
+          // A distinct event per sample: a repeated one would be a duplicate (skipped by the claim).
+          const event = firstEvent("notified", i * 1000 + latencyMs * 10 + index);
+          const out = await sample(variant.entry, event, stubs.env, variant.flags);
           const s = summarize(out.path, out.outcome);
           if (stubs.isOpen() || !Number.isFinite(s.fixedMs)) {
             throw new Error(`time-to-fix sample ${i} (${latencyMs} ms): the rule was not revoked (${out.outcome})`);
@@ -453,6 +491,7 @@ export async function measureTimeToFix(
       wallMs: Math.round(performance.now() - started),
       byLatency: figures(byEntry[0]),
       ...(options.baseline ? { baseline: { entry: options.baseline, byLatency: figures(byEntry[1]) } } : {}),
+      ...(options.compileCache ? { compileCache: { byLatency: figures(byEntry.at(-1)), cacheFiles } } : {}),
     };
   } finally {
     await stubs.stop();
@@ -463,14 +502,20 @@ export async function measureTimeToFix(
 /** The lines `npm run bench` and `node bench/time-to-fix.ts` print. */
 export function timeToFixLines(r: TimeToFixResult): string[] {
   const lines = [
-    `time to fix: ${r.samplesPerLatency} fresh processes per latency${r.baseline ? " and bundle" : ""}, load ${r.loadAverage.start} → ${r.loadAverage.end}, ${(r.wallMs / 1000).toFixed(1)} s`,
+    `time to fix: ${r.samplesPerLatency} fresh processes per latency${r.baseline || r.compileCache ? " and variant" : ""}, load ${r.loadAverage.start} → ${r.loadAverage.end}, ${(r.wallMs / 1000).toFixed(1)} s`,
   ];
   if (r.baseline) {
     lines.push(`baseline ${r.baseline.entry}:`);
     lines.push(...figureLines(r.baseline.byLatency));
-    lines.push("this code:");
   }
+  if (r.baseline || r.compileCache) lines.push("this code:");
   lines.push(...figureLines(r.byLatency));
+  if (r.compileCache) {
+    lines.push(
+      `this code, with Node's compile cache filled by one earlier process (what-if; ${r.compileCache.cacheFiles} files in the cache):`,
+    );
+    lines.push(...figureLines(r.compileCache.byLatency));
+  }
   return lines;
 }
 
@@ -491,7 +536,8 @@ function figureLines(byLatency: TimeToFix[]): string[] {
 }
 
 /**
- * `node bench/time-to-fix.ts [samples] [--json] [--baseline <entry.mjs> [--baseline-policy <file.json>]]`, or
+ * `node bench/time-to-fix.ts [samples] [--json] [--baseline <entry.mjs> [--baseline-policy <file.json>]]
+ * [--compile-cache]`, or
  * `--build <dir>` to only build this code's respond bundle (to measure it later as another commit's baseline).
  */
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -507,17 +553,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const samples = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? TIME_TO_FIX_SAMPLES);
   const baseline = flag("--baseline");
   const baselinePolicy = flag("--baseline-policy");
-  const result = await measureTimeToFix(
-    samples,
-    baseline
-      ? {
-          baseline: resolve(baseline),
-          ...(baselinePolicy
-            ? { baselinePolicy: JSON.parse(readFileSync(resolve(baselinePolicy), "utf8")) as object }
-            : {}),
-        }
-      : {},
-  );
+  const result = await measureTimeToFix(samples, {
+    ...(baseline ? { baseline: resolve(baseline) } : {}),
+    ...(baseline && baselinePolicy
+      ? { baselinePolicy: JSON.parse(readFileSync(resolve(baselinePolicy), "utf8")) as object }
+      : {}),
+    ...(process.argv.includes("--compile-cache") ? { compileCache: true } : {}),
+  });
   process.stdout.write(`${timeToFixLines(result).join("\n")}\n`);
   if (process.argv.includes("--json")) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }

@@ -43,4 +43,17 @@ describe("bench/time-to-fix.ts", () => {
     const slow = result.byLatency.find((t) => t.latencyMs === 20);
     expect(slow?.readyToRevokeSentMs).toBeGreaterThanOrEqual(40);
   }, 180_000);
+
+  it("with --compile-cache, samples the same bundle with Node's compile cache, filled first, in the same rounds", async () => {
+    // act
+    const result = await measureTimeToFix(1, { compileCache: true });
+
+    // assess: the cache was written, and both variants revoked the rule in every sample, with the same calls
+    expect(result.compileCache?.cacheFiles).toBeGreaterThan(1);
+    expect(result.compileCache?.byLatency.map((t) => t.latencyMs)).toEqual([0, 20]);
+    for (const [index, t] of (result.compileCache?.byLatency ?? []).entries()) {
+      expect(t.outcomes).toEqual({ applied: 1 });
+      expect(t.callsBeforeFix).toBe(result.byLatency[index]?.callsBeforeFix);
+    }
+  }, 180_000);
 });
