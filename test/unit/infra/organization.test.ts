@@ -3,7 +3,13 @@ import { join } from "node:path";
 import { runSimulation, type Simulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
 import { deploymentMode, organizationSettings } from "../../../infra/deployment-settings.ts";
-import { remediationActions, remediationStatements, rollbackActions, rollbackStatements } from "../../../infra/iam.ts";
+import {
+  iamContext,
+  remediationActions,
+  remediationStatements,
+  rollbackActions,
+  rollbackStatements,
+} from "../../../infra/iam.ts";
 import { HUB_ACTING_FUNCTIONS, memberTemplate, memberTemplateInput } from "../../../infra/member-template.ts";
 import { settings } from "../../../infra/naming.ts";
 import {
@@ -390,19 +396,18 @@ describe("the member rollback role (eks-responder rollback --role-arn in a membe
 });
 
 describe("the hub's operator rollback role in member accounts", () => {
-  const context = {
-    partition: "aws",
-    account: HUB_ACCOUNT,
-    region: REGION,
-    tableName: "eks-responder-prod",
-    topicArn: `arn:aws:sns:${REGION}:${HUB_ACCOUNT}:t`,
-    approvalsTopicArn: `arn:aws:sns:${REGION}:${HUB_ACCOUNT}:a`,
-    topicKeyArn: `arn:aws:kms:${REGION}:${HUB_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
-    stateMachineArn: `arn:aws:states:${REGION}:${HUB_ACCOUNT}:stateMachine:m`,
-    deadLetterQueueArn: `arn:aws:sqs:${REGION}:${HUB_ACCOUNT}:d`,
-    parameterNames: hub.parameterNames,
-    functionRoleArns: [],
-  } as unknown as Parameters<typeof operatorRollbackPolicy>[1];
+  const context = iamContext(
+    {
+      partition: "aws",
+      account: HUB_ACCOUNT,
+      region: REGION,
+      topicArn: `arn:aws:sns:${REGION}:${HUB_ACCOUNT}:eks-responder-prod-alerts`,
+      approvalsTopicArn: `arn:aws:sns:${REGION}:${HUB_ACCOUNT}:eks-responder-prod-approvals`,
+      topicKeyArn: `arn:aws:kms:${REGION}:${HUB_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      deadLetterQueueArn: `arn:aws:sqs:${REGION}:${HUB_ACCOUNT}:eks-responder-prod-dlq`,
+    },
+    hub,
+  );
   const identity = operatorRollbackPolicy(hub, context);
   const base = { principal: HUB_ROLLBACK, identity, trust: trustingEveryone(HUB_ROLLBACK) };
 

@@ -17,9 +17,8 @@ export interface ReversibleRuntime<P> extends ActionRuntime<P> {
   rollback(undo: Record<string, unknown>, context: ApplyContext): Promise<ApplyResult>;
 }
 
-/** An irreversible action's check and apply, each importing the runtime module on its first call. */
-export function deferred<P>(load: () => Promise<ActionRuntime<P>>) {
-  const runtime = loadOnce(load);
+/** Check and apply, calling into the runtime module that `runtime` imports once. */
+function checkAndApply<P>(runtime: () => Promise<ActionRuntime<P>>) {
   return {
     load: runtime,
     check: async (params: P, context: ApplyContext) => (await runtime()).check(params, context),
@@ -27,11 +26,16 @@ export function deferred<P>(load: () => Promise<ActionRuntime<P>>) {
   };
 }
 
+/** An irreversible action's check and apply, each importing the runtime module on its first call. */
+export function deferred<P>(load: () => Promise<ActionRuntime<P>>) {
+  return checkAndApply(loadOnce(load));
+}
+
 /** A reversible action's check, apply and rollback, each importing the runtime module on its first call. */
 export function deferredReversible<P>(load: () => Promise<ReversibleRuntime<P>>) {
   const runtime = loadOnce(load);
   return {
-    ...deferred(runtime),
+    ...checkAndApply(runtime),
     rollback: async (undo: Record<string, unknown>, context: ApplyContext) => (await runtime()).rollback(undo, context),
   };
 }
