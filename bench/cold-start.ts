@@ -155,8 +155,10 @@ export interface BundleInfo {
   inputBytesAtImport: Record<string, number>;
   /** The modules left external (Node built-ins) that what is loaded at import imports statically. */
   externalsAtImport: string[];
-  /** Every input file of every chunk, lazy ones too. */
+  /** Every input file esbuild read, whether or not any of it was kept. */
   allInputs: string[];
+  /** Every input file with code in some output (the entry, static or lazy chunks), relative to the repository. */
+  bundledInputs: string[];
   /** How many files Node loads at import: the entry and its static chunks (each one more module for the loader). */
   filesAtImport: number;
   entryPath: string;
@@ -281,6 +283,15 @@ export async function bundle(entry: string, outdir: string, extraPlugins: Plugin
     inputBytesAtImport,
     externalsAtImport: [...externalsAtImport].sort(),
     allInputs: Object.keys(metafile.inputs).sort(),
+    bundledInputs: [
+      ...new Set(
+        outputs.flatMap(([, o]) =>
+          Object.entries(o.inputs)
+            .filter(([, share]) => share.bytesInOutput > 0)
+            .map(([input]) => input),
+        ),
+      ),
+    ].sort(),
     filesAtImport: loaded.length,
     entryPath: join(ROOT, entryOut),
   };

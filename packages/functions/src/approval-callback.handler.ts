@@ -18,7 +18,7 @@ interface FunctionUrlEvent {
 
 /** The Step Functions client, imported and created when the first decision is sent (a page view needs none). */
 const stepFunctions = loadOnce(async () => {
-  const { SFNClient } = await import("@aws-sdk/client-sfn");
+  const { SFNClient } = await import("@eks-responder/core/aws/sfn.ts");
   return new SFNClient({});
 });
 

@@ -131,7 +131,7 @@ export async function handleEvent(
     ...(stateMachineArn
       ? {
           async startApproval({ assessment, decision, eventTime }) {
-            const { SFNClient, StartExecutionCommand } = await import("@aws-sdk/client-sfn");
+            const { SFNClient, StartExecutionCommand } = await import("@eks-responder/core/aws/sfn.ts");
             const sfn = new SFNClient({});
             const { approvalExecutionInput } = await import("@eks-responder/core/approval/execution-input.ts");
             // One builder and one contract for this seam (core approval/contract.ts), kept under the quota.

@@ -127,7 +127,7 @@ export class Runtime {
 
   /** The SNS client, imported and created on first use. */
   readonly sns: () => Promise<SNSClient> = loadOnce(async () => {
-    const { SNSClient } = await import("@aws-sdk/client-sns");
+    const { SNSClient } = await import("@eks-responder/core/aws/sns.ts");
     return new SNSClient({});
   });
 

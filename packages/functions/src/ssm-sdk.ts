@@ -1,2 +1,2 @@
-/** The SSM client and GetParameters, by name (see @eks-responder/core/aws/ec2.ts for why not the package namespace). */
-export { GetParametersCommand, SSMClient } from "@aws-sdk/client-ssm";
+/** The SSM client and GetParameters, by name (see @eks-responder/core/aws/ssm.ts for why not the package namespace). */
+export { GetParametersCommand, SSMClient } from "@eks-responder/core/aws/ssm.ts";

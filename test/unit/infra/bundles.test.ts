@@ -108,6 +108,20 @@ describe("what the handlers load at import", () => {
     },
   );
 
+  it.each(names)(
+    "%s bundles no AWS SDK client's aggregated class: every client and command is imported by name (aws/*.ts)",
+    async (name) => {
+      // `await import("@aws-sdk/client-x")` needs the package's whole namespace, and with it the aggregated class
+      // (`SSM.js`, `EKS.js`…) that imports every command, every command's schema, error class and enum: for SSM that
+      // was a 180 KiB chunk on the path to the first fix, loaded with the policy read. The re-export modules of
+      // packages/core/src/aws/ name what is used, so esbuild keeps only that.
+      const { bundledInputs } = await bundleOf(name);
+      const sdk = matching(bundledInputs, /node_modules\/@aws-sdk\/client-[a-z0-9-]+\/dist-es\//);
+      expect(sdk.length).toBeGreaterThan(0);
+      expect(matching(sdk, /\/dist-es\/[A-Z]\w*\.js$/).filter((input) => !input.endsWith("Client.js"))).toEqual([]);
+    },
+  );
+
   it("the bench's what-if bundle (respond with every action definition a stub) builds with none of their code", async () => {
     const whatIf = WHAT_IF[RESPOND_WITHOUT_ACTIONS];
     if (!whatIf) throw new Error("no what-if bundle without actions");

@@ -24,7 +24,7 @@ export const UPDATE_STILL_IN_PROGRESS = "EksUpdateStillInProgress";
 export const UPDATE_FAILED = "EksUpdateFailed";
 
 export async function describeCluster(ctx: ApplyContext, log: CallLog, name: string): Promise<Cluster> {
-  const { DescribeClusterCommand } = await import("@aws-sdk/client-eks");
+  const { DescribeClusterCommand } = await import("../aws/eks.ts");
   const eks = await ctx.clients.eks();
   const output = await log.send("eks", "DescribeCluster", { name }, () =>
     eks.send(new DescribeClusterCommand({ name })),
@@ -70,7 +70,7 @@ function errorsOf(errors: readonly ErrorDetail[] | undefined): string {
  * UPDATE_POLL_MS through ctx.sleep. Any other error is thrown (the action records it as failed).
  */
 export async function runClusterUpdate(ctx: ApplyContext, log: CallLog, input: UpdateInput): Promise<UpdateOutcome> {
-  const { UpdateClusterConfigCommand } = await import("@aws-sdk/client-eks");
+  const { UpdateClusterConfigCommand } = await import("../aws/eks.ts");
   const eks: EKSClient = await ctx.clients.eks();
   return runEksUpdate(ctx, log, {
     operation: "UpdateClusterConfig",
@@ -98,7 +98,7 @@ export interface EksUpdateStart {
  * (https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeUpdate.html).
  */
 export async function runEksUpdate(ctx: ApplyContext, log: CallLog, start: EksUpdateStart): Promise<UpdateOutcome> {
-  const { DescribeUpdateCommand } = await import("@aws-sdk/client-eks");
+  const { DescribeUpdateCommand } = await import("../aws/eks.ts");
   const eks: EKSClient = await ctx.clients.eks();
   const budget = ctx.updateWaitMs ?? RESPOND_UPDATE_WAIT_MS;
   let waited = 0;

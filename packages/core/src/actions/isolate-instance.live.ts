@@ -53,7 +53,7 @@ async function readAutoScaling(
   log: CallLog,
 ): Promise<Pick<Live, "autoScalingGroupName" | "autoScalingState" | "detachedFrom" | "protectedFromScaleIn">> {
   if (hint === undefined) return { protectedFromScaleIn: false };
-  const asgSdk = await import("@aws-sdk/client-auto-scaling");
+  const asgSdk = await import("../aws/auto-scaling.ts");
   const client = await asgClient();
   const request = { InstanceIds: [instance] };
   const out = await log.send("autoscaling", "DescribeAutoScalingInstances", request, () =>

@@ -111,7 +111,7 @@ async function protectInGroup(
   log: CallLog,
   steps: ProtectionStep[],
 ): Promise<void> {
-  const asgSdk = await import("@aws-sdk/client-auto-scaling");
+  const asgSdk = await import("../aws/auto-scaling.ts");
   const asg = await ctx.clients.autoscaling();
   const InstanceIds = [undo.instanceId];
   if (live.protectedFromScaleIn) {
@@ -165,7 +165,7 @@ export async function unprotect(u: ProtectionUndo, ctx: ApplyContext, log: CallL
     );
   }
   if (u.standbyGroupName === undefined && u.autoScalingGroupName === undefined) return;
-  const asgSdk = await import("@aws-sdk/client-auto-scaling");
+  const asgSdk = await import("../aws/auto-scaling.ts");
   const asg = await ctx.clients.autoscaling();
   if (u.standbyGroupName !== undefined) {
     const request = { AutoScalingGroupName: u.standbyGroupName, InstanceIds: [u.instanceId] };

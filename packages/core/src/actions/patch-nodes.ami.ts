@@ -61,7 +61,7 @@ export async function planAmiUpdates(
   ctx: ApplyContext,
   log: CallLog,
 ): Promise<{ updates: AmiUpdate[]; refused: Record<string, string> }> {
-  const { DescribeNodegroupCommand } = await import("@aws-sdk/client-eks");
+  const { DescribeNodegroupCommand } = await import("../aws/eks.ts");
   const eks = await ctx.clients.eks();
   const versions = new Map<string, string | undefined>();
   const updates: AmiUpdate[] = [];
@@ -117,7 +117,7 @@ export interface AmiUpdateResult {
 
 /** Starts each update and follows it through DescribeUpdate within the caller's wait (eks-calls.ts). */
 export async function runAmiUpdates(updates: AmiUpdate[], ctx: ApplyContext, log: CallLog): Promise<AmiUpdateResult[]> {
-  const { UpdateNodegroupVersionCommand } = await import("@aws-sdk/client-eks");
+  const { UpdateNodegroupVersionCommand } = await import("../aws/eks.ts");
   const eks = await ctx.clients.eks();
   const results: AmiUpdateResult[] = [];
   for (const u of updates) {

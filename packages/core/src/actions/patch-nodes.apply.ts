@@ -105,7 +105,7 @@ async function managed(
   ctx: ApplyContext,
   log: CallLog,
 ): Promise<{ online: string[]; skipped: Record<string, string>; unpatchable: string[] }> {
-  const { DescribeInstanceInformationCommand } = await import("@aws-sdk/client-ssm");
+  const { DescribeInstanceInformationCommand } = await import("../aws/ssm.ts");
   const ssm = await ctx.clients.ssm();
   const seen = new Map<string, { ping: string; platform?: string | undefined }>();
   // 50 ids per request, every page read.
@@ -176,7 +176,7 @@ async function runTag(ctx: ApplyContext, log: CallLog, ids: string[], operation:
 
 /** Follows the command to the end (bounded): each node's status. */
 async function follow(ctx: ApplyContext, log: CallLog, commandId: string, online: string[]) {
-  const { ListCommandInvocationsCommand } = await import("@aws-sdk/client-ssm");
+  const { ListCommandInvocationsCommand } = await import("../aws/ssm.ts");
   const ssm = await ctx.clients.ssm();
   const statuses: Record<string, string> = {};
   for (let poll = 1; ; poll++) {
@@ -202,7 +202,7 @@ async function follow(ctx: ApplyContext, log: CallLog, commandId: string, online
 
 /** Sends the one AWS-RunPatchBaseline command to the online nodes and follows it: each node's status. */
 async function runPatchCommand(p: Params, ctx: ApplyContext, log: CallLog, online: string[]) {
-  const { SendCommandCommand } = await import("@aws-sdk/client-ssm");
+  const { SendCommandCommand } = await import("../aws/ssm.ts");
   const ssm = await ctx.clients.ssm();
   const byTag = online.length > MAX_INSTANCE_IDS;
   const request = {

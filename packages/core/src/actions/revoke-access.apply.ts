@@ -36,7 +36,7 @@ const undoSchema = z.discriminatedUnion("kind", [
 type Association = z.output<typeof associationSchema>;
 
 async function readAssociations(p: Params, ctx: ApplyContext, log: CallLog): Promise<Association[]> {
-  const { ListAssociatedAccessPoliciesCommand } = await import("@aws-sdk/client-eks");
+  const { ListAssociatedAccessPoliciesCommand } = await import("../aws/eks.ts");
   const eks = await ctx.clients.eks();
   const out: Association[] = [];
   let nextToken: string | undefined;
@@ -63,7 +63,7 @@ async function readAssociations(p: Params, ctx: ApplyContext, log: CallLog): Pro
 }
 
 async function readEntry(p: Params, ctx: ApplyContext, log: CallLog) {
-  const { DescribeAccessEntryCommand } = await import("@aws-sdk/client-eks");
+  const { DescribeAccessEntryCommand } = await import("../aws/eks.ts");
   const eks = await ctx.clients.eks();
   const request = { clusterName: p.clusterName, principalArn: p.principalArn };
   const output = await log.send("eks", "DescribeAccessEntry", request, () =>
@@ -178,7 +178,7 @@ export async function apply(p: Params, ctx: ApplyContext): Promise<ApplyResult> 
         said("dry-run: the grant is still there (EKS has no DryRun; nothing was sent)"),
         { before, ...extra },
       );
-    const eksSdk = await import("@aws-sdk/client-eks");
+    const eksSdk = await import("../aws/eks.ts");
     const eks = await ctx.clients.eks();
     const association = before.association as Association | undefined;
     const keep = association && p.narrowTo ? narrowedNamespaces(association.accessScope, p.narrowTo) : [];
@@ -257,7 +257,7 @@ export async function rollback(undo: Record<string, unknown>, ctx: ApplyContext)
   const u = undoSchema.parse(undo);
   const id = revokeAccess.id;
   const log = new CallLog(ctx);
-  const eksSdk = await import("@aws-sdk/client-eks");
+  const eksSdk = await import("../aws/eks.ts");
   const eks = await ctx.clients.eks();
   const target = { clusterName: u.clusterName, principalArn: u.principalArn };
   const associate = async (a: Association) => {

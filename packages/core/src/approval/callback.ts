@@ -313,7 +313,7 @@ async function decide(ctx: Context, input: DecisionInput): Promise<ApprovalRespo
 
   try {
     // Loaded here, not at the top: the SFN client stays out of every bundle that imports core but never decides.
-    const { SendTaskFailureCommand, SendTaskSuccessCommand } = await import("@aws-sdk/client-sfn");
+    const { SendTaskFailureCommand, SendTaskSuccessCommand } = await import("../aws/sfn.ts");
     const sfn = await ctx.deps.sfn();
     if (decision === "approve")
       await sfn.send(

@@ -215,7 +215,7 @@ export async function requestApproval(
   const { email, linkSecret, callbackUrl } = deps;
   if (email && linkSecret && callbackUrl && input.approvers.emails.length > 0) {
     const ref = taskTokenRef(input.taskToken);
-    const { PublishCommand } = await import("@aws-sdk/client-sns");
+    const { PublishCommand } = await import("../aws/sns.ts");
     // One message per approver, with only their own link, delivered only to their subscription (the filter policy
     // on the `approver` attribute): no subscriber ever sees another approver's link.
     for (const approver of input.approvers.emails) {

@@ -111,10 +111,8 @@ export function createAwsClients(region: string, options: ClientOptions = {}): A
         return new EC2Client({ ...config, maxAttempts, retryStrategy });
       }),
     ),
-    eks: lazy(() => ready(async () => new (await import("@aws-sdk/client-eks")).EKSClient(config))),
-    ssm: lazy(() => ready(async () => new (await import("@aws-sdk/client-ssm")).SSMClient(config))),
-    autoscaling: lazy(() =>
-      ready(async () => new (await import("@aws-sdk/client-auto-scaling")).AutoScalingClient(config)),
-    ),
+    eks: lazy(() => ready(async () => new (await import("./eks.ts")).EKSClient(config))),
+    ssm: lazy(() => ready(async () => new (await import("./ssm.ts")).SSMClient(config))),
+    autoscaling: lazy(() => ready(async () => new (await import("./auto-scaling.ts")).AutoScalingClient(config))),
   };
 }

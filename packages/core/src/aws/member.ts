@@ -107,7 +107,7 @@ export function memberCredentials(
       if (typeof role.externalId === "function" && !externalId) {
         throw new Error("the ExternalId parameter is missing or empty");
       }
-      const { fromTemporaryCredentials } = await import("@aws-sdk/credential-providers");
+      const { fromTemporaryCredentials } = await import("./credentials.ts");
       const provider = fromTemporaryCredentials({
         params: {
           RoleArn: role.roleArn,

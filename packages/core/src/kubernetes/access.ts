@@ -136,7 +136,7 @@ export function eksKubernetesAccess(
   const tokens = options.tokens ?? eksTokensOf(clients, credentials, now);
 
   async function connect(cluster: string): Promise<KubeClient> {
-    const { DescribeClusterCommand } = await import("@aws-sdk/client-eks");
+    const { DescribeClusterCommand } = await import("../aws/eks.ts");
     const eks = await clients.eks();
     const out = await eks.send(new DescribeClusterCommand({ name: cluster }));
     if (!out.cluster) throw new Error(`DescribeCluster returned no cluster for ${cluster}`);

@@ -149,7 +149,7 @@ export function createNotifier(config: NotifierConfig) {
         if (route.sns) {
           try {
             if (!config.sns) throw new Error("no SNS client configured");
-            const { PublishCommand } = await import("@aws-sdk/client-sns");
+            const { PublishCommand } = await import("../aws/sns.ts");
             // SNS's limits (subject, 256 KiB with the attributes), checked right before the call (limits.ts).
             const message = fitSnsPublish(snsMessage(result));
             await config.sns.send(new PublishCommand({ TopicArn: route.sns.topicArn, ...message }));
