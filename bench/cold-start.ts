@@ -12,8 +12,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { basename, dirname, join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Metafile, type Plugin } from "esbuild";
 // The plugins SST bundles the functions with (infra/functions.ts `nodejs.plugins`).
 import plugins from "../infra/esbuild-plugins.mjs";
@@ -480,7 +480,9 @@ export async function compareRespond(checkout: string, samples = COLD_START_SAMP
 }
 
 /** `node bench/cold-start.ts --respond-baseline <checkout> [samples]`: compareRespond, printed. */
-if (process.argv[1] && basename(process.argv[1]) === "cold-start.ts" && process.argv.includes("--respond-baseline")) {
+// Run as a script, not imported: compareRespond imports an earlier checkout's copy of this module for its bundle
+// function, and that copy must not run this block again.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv.includes("--respond-baseline")) {
   const checkout = process.argv[process.argv.indexOf("--respond-baseline") + 1];
   if (!checkout) throw new Error("--respond-baseline needs the path of a checkout of an earlier commit");
   const samples = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? COLD_START_SAMPLES);
