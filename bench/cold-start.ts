@@ -482,7 +482,11 @@ export async function compareRespond(checkout: string, samples = COLD_START_SAMP
 /** `node bench/cold-start.ts --respond-baseline <checkout> [samples]`: compareRespond, printed. */
 // Run as a script, not imported: compareRespond imports an earlier checkout's copy of this module for its bundle
 // function, and that copy must not run this block again.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv.includes("--respond-baseline")) {
+if (
+  process.argv[1] &&
+  resolve(process.argv[1]) === fileURLToPath(import.meta.url) &&
+  process.argv.includes("--respond-baseline")
+) {
   const checkout = process.argv[process.argv.indexOf("--respond-baseline") + 1];
   if (!checkout) throw new Error("--respond-baseline needs the path of a checkout of an earlier commit");
   const samples = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? COLD_START_SAMPLES);
