@@ -77,8 +77,8 @@ import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 export const handler = async () => [typeof DynamoDBDocumentClient.from(new DynamoDBClient({})), typeof PutCommand];`,
   "the first event's clients as respond imports them: DynamoDB (store/dynamodb-sdk.ts) alone": `import { DynamoDBClient, DynamoDBDocumentClient } from ${JSON.stringify(join(CORE, "store/dynamodb-sdk.ts"))};
 export const handler = async () => typeof DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
-  "the first event's clients as respond imports them: DynamoDB and SSM (functions/src/ssm-sdk.ts, the policy and kill switch read)": `import { DynamoDBClient, DynamoDBDocumentClient } from ${JSON.stringify(join(CORE, "store/dynamodb-sdk.ts"))};
-import { GetParametersCommand, SSMClient } from ${JSON.stringify(join(FUNCTIONS_SRC, "ssm-sdk.ts"))};
+  "the first event's clients as respond imports them: DynamoDB and SSM (aws/ssm.ts, the policy and kill switch read)": `import { DynamoDBClient, DynamoDBDocumentClient } from ${JSON.stringify(join(CORE, "store/dynamodb-sdk.ts"))};
+import { GetParametersCommand, SSMClient } from ${JSON.stringify(join(CORE, "aws/ssm.ts"))};
 export const handler = async () => [typeof DynamoDBDocumentClient.from(new DynamoDBClient({})), typeof new SSMClient({}), typeof GetParametersCommand];`,
   "SNS client (imported on the first SNS notification)": `import { SNSClient } from "@aws-sdk/client-sns";
 export const handler = async () => typeof new SNSClient({});`,

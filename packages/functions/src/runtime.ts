@@ -118,7 +118,7 @@ export class Runtime {
 
   /** The SSM client for the policy and the kill switch read together (respondSettings), created on first use. */
   private readonly ssm = loadOnce(async () => {
-    const { GetParametersCommand, SSMClient } = await import("./ssm-sdk.ts");
+    const { GetParametersCommand, SSMClient } = await import("@eks-responder/core/aws/ssm.ts");
     return { client: new SSMClient({}), GetParametersCommand };
   });
 
