@@ -113,7 +113,7 @@ describe("what the handlers load at import", () => {
     async (name) => {
       // `await import("@aws-sdk/client-x")` needs the package's whole namespace, and with it the aggregated class
       // (`SSM.js`, `EKS.js`…) that imports every command, every command's schema, error class and enum: for SSM that
-      // was a 180 KiB chunk on the path to the first fix, loaded with the policy read. The re-export modules of
+      // was a 175 KiB chunk on the path to the first fix, loaded with the policy read. The re-export modules of
       // packages/core/src/aws/ name what is used, so esbuild keeps only that.
       const { bundledInputs } = await bundleOf(name);
       const sdk = matching(bundledInputs, /node_modules\/@aws-sdk\/client-[a-z0-9-]+\/dist-es\//);
