@@ -81,6 +81,12 @@ const hostileChar = fc.constantFrom(
   "\ud83d\ude00",
   "\uff0a",
   "\uff0e",
+  "\uff61",
+  "\ufe52",
+  "\u2024",
+  "\u2025",
+  "\uff3f",
+  "\uff40",
   "http://",
   "https://",
   "www.",
@@ -146,6 +152,8 @@ describe("defang", () => {
     expect(defang("mailto:alice@corp.io")).toBe("mailto[:]alice@corp[.]io");
     expect(defang("bare console.aws.amazon.com.evil.zip")).toBe("bare console[.]aws[.]amazon[.]com[.]evil[.]zip");
     expect(defang("www.intranet")).toBe("www[.]intranet");
+    // A host starts after a symbol, as link finders start one: `<www.` and `^www.` are www names too.
+    expect(defang("<www.intranet ^WWW.corp")).toBe("<www[.]intranet ^WWW[.]corp");
     expect(defang("ｅｖｉｌ．ｃｏｍ and evil。com")).toBe("ｅｖｉｌ[.]ｃｏｍ and evil[.]com");
     expect(defang("punycode xn--80ak6aa92e.xn--p1ai")).toBe("punycode xn--80ak6aa92e[.]xn--p1ai");
   });
@@ -226,6 +234,13 @@ describe("escapeMrkdwn", () => {
     expect(escapeMrkdwn("anything", 0)).toBe("");
   });
 
+  it("defangs a host name that a look-alike completes (`*.com` would become the link `∗.com`)", () => {
+    expect(escapeMrkdwn("*.com")).toBe("\u2217[.]com");
+    expect(escapeMrkdwn("_.com")).toBe("\u02cd[.]com");
+    expect(escapeMrkdwn("*.*.evil.zip")).toBe("\u2217[.]\u2217[.]evil[.]zip");
+    for (const text of ["*.com", "_.com", "`.com", "~.com", "x_*.io"]) expect(linksIn(escapeMrkdwn(text))).toEqual([]);
+  });
+
   it("property: no markup, unescaped &, hidden character, lone surrogate or auto-link", () => {
     fc.assert(
       fc.property(hostileString, (text) => {
@@ -278,6 +293,15 @@ describe("escapeSnsSubject", () => {
     expect(escapeSnsSubject("€".repeat(100))).toBe(`${"?".repeat(96)}...`);
   });
 
+  it("defangs what folding to ASCII makes a link: dots of U+FE52, U+2024 and U+2488, a dropped accent", () => {
+    expect(escapeSnsSubject("example\ufe52com")).toBe("example[.]com");
+    expect(escapeSnsSubject("example\u2024com")).toBe("example[.]com");
+    expect(escapeSnsSubject("x\u2488com")).toBe("x1[.]com");
+    expect(linksIn(escapeSnsSubject("login at console\ufe52aws\u2024amazon\ufe52com"))).toEqual([]);
+    // The accent goes before the defanging: `www.aé` is no link, `www.ae` is one.
+    expect(escapeSnsSubject("<www.a\u00e9")).toBe("(www[.]ae");
+  });
+
   it("property: printable ASCII, one line, under 100 characters, no auto-link", () => {
     fc.assert(
       fc.property(hostileString, (text) => {
@@ -304,6 +328,13 @@ describe("emailSafeJson", () => {
     expect(out).toContain(
       "\\u003c!here\\u003e \\u0026 https\\u003a//evil\\u002eexample\\u002ecom \\u202e\\udb40\\udc41",
     );
+  });
+
+  it("looks for host names after writing a scheme's colon as \\u003a, whose letters could end a host name", () => {
+    // `mailto\u003a.com` would show the host `u003a.com` to a link finder.
+    expect(emailSafeJson("mailto:.com")).toBe('"mailto\\u003a\\u002ecom"');
+    expect(emailSafeJson("https:.evil.zip")).toBe('"https\\u003a\\u002eevil\\u002ezip"');
+    expect(linksIn(emailSafeJson({ a: "mailto:.com", b: "http:.io" }))).toEqual([]);
   });
 
   it("property: the same JSON value, with nothing hidden and nothing to auto-link", () => {

@@ -23,6 +23,9 @@
  *   another `scheme://` → `scheme[:]//`, `mailto:` → `mailto[:]`, and every dot of a host name → `[.]`. A host name is
  *   dotted labels whose last label is a top-level domain of the IANA list (the `tlds` package), or that follow `//` or
  *   `@`, or that start with `www`. Version numbers, IP addresses and names such as `aws.ec2` or `BitcoinTool.B` stay.
+ * - A format's own change that can make a host name comes before the defanging, which then sees what the reader
+ *   gets: mrkdwn's look-alikes, the SNS subject's folding to ASCII, the JSON part's `\u003a`. Entities (`&lt;`) and
+ *   cuts come after: they cannot make one (`&` and `;` end a label, a cut never falls inside a dotted name).
  *
  * Caps: an escaped value longer than its cap is cut (never inside an entity or a surrogate pair) and ends with a
  * visible note, `… (trimmed: 1,234 more characters)`.
@@ -41,10 +44,12 @@ const ELLIPSIS = "\u2026";
 /** The default cap, in UTF-16 code units, of one escaped value. */
 export const DEFAULT_ESCAPED_MAX = 1000;
 
-const MRKDWN_REPLACEMENTS: ReadonlyMap<string, string> = new Map([
-  ["&", "&amp;"],
-  ["<", "&lt;"],
-  [">", "&gt;"],
+/**
+ * Slack's formatting characters and their look-alikes. Applied before `defang`: a look-alike is a symbol or a letter,
+ * which link finders take as part of a host name where the character it replaces (`*`, `_`) ended one, so `*.com`
+ * becomes `∗.com`, a link, unless the defanging sees the look-alike.
+ */
+const MRKDWN_LOOK_ALIKES: ReadonlyMap<string, string> = new Map([
   ["*", "\u2217"],
   ["\uff0a", "\ufe61"],
   ["_", "\u02cd"],
@@ -134,7 +139,8 @@ function isHostName(labels: readonly string[], before: string): boolean {
   return (
     // Any label after the first, not only the last: a client may link `x.com` in `x.com.internal`.
     names.slice(1).some((n) => TOP_LEVEL_DOMAINS.has(n) || n.startsWith("xn--")) ||
-    names[0] === "www" ||
+    // The first label from its last symbol on: a link finder starts a host after `<` or `|` (`<www.example`).
+    /(?:^|[^\p{L}\p{N}\p{M}-])www$/iu.test(labels[0]?.normalize("NFKC") ?? "") ||
     // In the same word after `//` or `@` (a URL's authority, an e-mail address), any dotted name is a host.
     before.includes("//") ||
     before.includes("@")
@@ -150,8 +156,15 @@ function defangIn(text: string, mode: "text" | "json"): string {
   const dot = (d: string): string =>
     mode === "text" ? "[.]" : `\\u${(d.codePointAt(0) ?? 0x2e).toString(16).padStart(4, "0")}`;
   const colon = mode === "text" ? "[:]" : "\\u003a";
+  // JSON: the schemes' colons first. `\u003a` ends in letters and digits, which a link finder takes for a label, so
+  // the host names are looked for after it is written (`mailto:.com` would become the host `u003a.com`). Only escapes
+  // are written, so the JSON value stays the same: no need to look for word boundaries.
+  const schemes =
+    mode === "json"
+      ? text.replace(/:(?=\/\/)/g, colon).replace(/(https?|mailto):/gi, (_m, scheme: string) => `${scheme}${colon}`)
+      : text;
   // After `//` or `@`, every dot of the word is a host's (or a path's): all of them, whatever the labels are.
-  const authorities = text.replace(AFTER_AUTHORITY, (word) => word.replace(DOT_LIKE, dot));
+  const authorities = schemes.replace(AFTER_AUTHORITY, (word) => word.replace(DOT_LIKE, dot));
   const hosts = authorities.replace(HOST_RUN, (run: string, offset: number) => {
     // Dots at either end are punctuation ("see example.com."), not part of a host name.
     const core = run.replace(EDGE_DOTS, "");
@@ -163,12 +176,7 @@ function defangIn(text: string, mode: "text" | "json"): string {
     if (!isHostName(labels, before)) return run;
     return run.slice(0, start) + core.replace(DOT_LIKE, dot) + run.slice(start + core.length);
   });
-  if (mode === "json") {
-    // Only escapes are written, so the JSON value stays the same: no need to look for word boundaries.
-    return hosts
-      .replace(/:(?=\/\/)/g, colon)
-      .replace(/(https?|mailto):/gi, (_m, scheme: string) => `${scheme}${colon}`);
-  }
+  if (mode === "json") return hosts;
   return hosts
     .replace(HTTP_SCHEME, (_m, h: string, rest: string) => `${h}xx${rest}:`)
     .replace(URL_SCHEME, (m, scheme: string) => (/^hxxps?$/i.test(scheme) ? m : `${scheme}${colon}`))
@@ -322,13 +330,18 @@ export function cutPlain(text: string, max: number, ellipsis: string = ELLIPSIS)
 // ---------------------------------------------------------------------------------------------------------------
 // The formats
 
+/** `text` with each of Slack's formatting characters replaced by its look-alike. */
+function lookAlikes(text: string): string {
+  return text.replace(/[*\uff0a_\uff3f`\uff40~]/g, (char) => MRKDWN_LOOK_ALIKES.get(char) ?? char);
+}
+
 /**
- * `text` from an event, safe inside Slack mrkdwn: sanitised, defanged, `&` `<` `>` entity-encoded, the formatting
- * characters replaced by look-alikes, and capped at `max` code units (see the file comment).
+ * `text` from an event, safe inside Slack mrkdwn: sanitised, the formatting characters replaced by look-alikes,
+ * defanged, `&` `<` `>` entity-encoded, and capped at `max` code units (see the file comment).
  */
 export function escapeMrkdwn(text: string, max: number = DEFAULT_ESCAPED_MAX): string {
-  const clean = defang(sanitizeText(text));
-  return fitPieces(piecesOf(clean, MRKDWN_REPLACEMENTS), max, { prefix: clean.startsWith(">") ? SOFT_HYPHEN : "" });
+  const clean = defang(lookAlikes(sanitizeText(text)));
+  return fitPieces(piecesOf(clean, SLACK_ENTITIES), max, { prefix: clean.startsWith(">") ? SOFT_HYPHEN : "" });
 }
 
 /** `text` from an event, safe inside a Slack plain_text object: sanitised, defanged, `&` `<` `>` entity-encoded, capped. */
@@ -344,20 +357,21 @@ export const SNS_SUBJECT_MAX = 99;
 
 /**
  * A subject SNS accepts ("UTF-8 text with no line breaks or control characters, and less than 100 characters long",
- * API_Publish.html; e-mail subscribers read it): sanitised and defanged, then printable ASCII only (accents folded,
- * `<` `>` as `(` `)`, any other character as `?`), one line, at most 99 characters, ending with `...` when cut (the
- * full text is in the message body).
+ * API_Publish.html; e-mail subscribers read it): sanitised, folded to printable ASCII (NFKD, accents dropped, `<` `>`
+ * as `(` `)`, any other character as `?`), defanged, one line, at most 99 characters, ending with `...` when cut (the
+ * full text is in the message body). Folded before the defanging, so the defanging sees the very text a mail client
+ * reads: NFKD makes dots of U+FE52 and U+2024 (`example\ufe52com` would become `example.com`), and `www.aé` is no
+ * link where `www.ae` is one.
  */
 export function escapeSnsSubject(text: string): string {
-  const folded = defang(sanitizeText(text)).normalize("NFKD");
-  let out = "";
-  for (const char of folded) {
+  let ascii = "";
+  for (const char of sanitizeText(text).normalize("NFKD")) {
     const code = char.codePointAt(0) ?? 0;
     if (code >= 0x0300 && code <= 0x036f) continue; // the accents NFKD split off
-    if (code >= 0x20 && code <= 0x7e) out += char === "<" ? "(" : char === ">" ? ")" : char;
-    else out += "?";
+    if (code >= 0x20 && code <= 0x7e) ascii += char === "<" ? "(" : char === ">" ? ")" : char;
+    else ascii += "?";
   }
-  return cutPlain(out.replace(/ {2,}/g, " ").trim(), SNS_SUBJECT_MAX, "...");
+  return cutPlain(defang(ascii).replace(/ {2,}/g, " ").trim(), SNS_SUBJECT_MAX, "...");
 }
 
 /** `text` from an event, safe in the plain-text body of an SNS message (e-mail): sanitised, defanged, capped. */
