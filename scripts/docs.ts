@@ -239,13 +239,16 @@ where it enters its format, by one function of \`packages/core/src/notify/escape
   \`x.y\` names: \`http(s):\` becomes \`hxxp(s):\`, another \`scheme://\` \`scheme[:]//\`, \`mailto:\` \`mailto[:]\`, and every
   dot of a host name \`[.]\` (\`evil[.]example[.]com\`). A host name is a dotted name with a label from the IANA list of
   top-level domains, or one after \`//\` or \`@\`, or one starting with \`www\`; version numbers, IP addresses and names
-  such as \`aws.ec2\` stay as they are. The only links are the console links built from validated ids.
+  such as \`aws.ec2\` stay as they are. The only links are the console links built from validated ids. Whatever a
+  format changes that could make a host name is done before the defanging, so it sees the text the reader gets:
+  Slack's look-alikes (\`*.com\` would read \`∗.com\`, a link), the SNS subject's folding to ASCII (\`example﹒com\` would
+  read \`example.com\`), the JSON part's \`\\u003a\` (\`mailto\\u003a.com\` would show the host \`u003a.com\`).
 
 | format | function | on top of the shared steps |
 | --- | --- | --- |
 | Slack mrkdwn (sections, fields, context, \`text\`) | \`escapeMrkdwn\` | \`&\` \`<\` \`>\` as \`&amp;\` \`&lt;\` \`&gt;\` (Slack's escaping rule, so no \`<!channel>\`, \`<@U…>\` or \`<url\\|label>\`); \`*\` \`_\` \`~\` and the backtick as look-alikes; a soft hyphen before a leading \`&gt;\`; every text object \`verbatim: true\` |
 | Slack plain_text (header) | \`escapePlainText\` | \`&\` \`<\` \`>\` as entities |
-| SNS subject (e-mail subject) | \`escapeSnsSubject\` | printable ASCII only: accents folded, \`<\` \`>\` as \`(\` \`)\`, any other character as \`?\`; one line |
+| SNS subject (e-mail subject) | \`escapeSnsSubject\` | printable ASCII only: NFKD, accents dropped, \`<\` \`>\` as \`(\` \`)\`, any other character as \`?\`; one line |
 | SNS message, readable part (e-mail body) | \`escapeEmailText\` | nothing more: plain text |
 | SNS message, JSON part | \`emailSafeJson\` | \`<\` \`>\` \`&\` and hidden characters as \`\\uXXXX\`, links defanged with JSON escapes (\`evil\\u002eexample\`, \`https\\u003a//\`): the parsed JSON is exactly the outcome |
 | terminal (\`eks-responder\` output) | \`escapeTerminal\` | nothing more; what the operator typed (file paths, a queue URL) is not defanged |

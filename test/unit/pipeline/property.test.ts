@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -137,5 +137,64 @@ describe("processEvent on refused text", () => {
     const notJson = processEvent(`{"id": "x", `, policy);
     expect(notJson.outcome).toBe("invalid");
     expect(notJson.eventId).toBeUndefined();
+  });
+});
+
+/** The GuardDuty fixtures eks-responder handles (not samples, not findings on other resources). */
+const GUARDDUTY_FIXTURES = join(import.meta.dirname, "../../fixtures/guardduty");
+const handledFindings = readdirSync(GUARDDUTY_FIXTURES, { recursive: true, encoding: "utf8" })
+  .filter((file) => file.endsWith(".json"))
+  .map((file) => ({ file, event: JSON.parse(readFileSync(join(GUARDDUTY_FIXTURES, file), "utf8")) as unknown }))
+  .filter(({ event }) => processEvent(event, policy).outcome !== "skipped");
+
+/** Every path to a value in `value`, the root left out. */
+function pathsIn(value: unknown, path: string[] = []): string[][] {
+  const here = path.length > 0 ? [path] : [];
+  if (value === null || typeof value !== "object") return here;
+  return [...here, ...Object.entries(value).flatMap(([k, v]) => pathsIn(v, [...path, k]))];
+}
+
+/**
+ * The values that decide by design that a finding is none of eks-responder's: the envelope's source and detail-type,
+ * the sample marker, and an instance's tags (what makes it an EKS node).
+ */
+function decidesScope(path: string[]): boolean {
+  const at = path.join(".");
+  return (
+    at === "source" ||
+    at === "detail-type" ||
+    at.startsWith("detail.service.additionalInfo") ||
+    at.startsWith("detail.resource.instanceDetails.tags")
+  );
+}
+
+const LEFT_OUT = Symbol("left out");
+/** What a writer other than GuardDuty puts in a field: nothing, null, or any JSON value. */
+const replacement = fc.oneof(fc.constant(LEFT_OUT), fc.constant(null), fc.jsonValue());
+
+describe("a threat finding read in part", () => {
+  it("is never skipped when any other field of a handled finding is left out, null or an arbitrary value", () => {
+    expect(handledFindings.length).toBeGreaterThanOrEqual(10);
+    const events = new Map(handledFindings.map(({ file, event }) => [file, event]));
+    // A case names its fixture and path only, so a counterexample prints in a line.
+    const cases = handledFindings.flatMap(({ file, event }) =>
+      pathsIn(event)
+        .filter((path) => !decidesScope(path))
+        .map((path) => ({ file, path })),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...cases), replacement, ({ file, path }, value) => {
+        const changed = structuredClone(events.get(file)) as Record<string, unknown>;
+        let target = changed;
+        for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
+        const key = path.at(-1) as string;
+        if (value === LEFT_OUT) delete target[key];
+        else target[key] = value;
+        const result = processEvent(changed, policy);
+        // An invalid event goes to every notification route (routesOf): it is reported, not dropped.
+        expect(["dry-run", "alert", "pending-approval", "invalid"]).toContain(result.outcome);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

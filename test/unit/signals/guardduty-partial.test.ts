@@ -208,6 +208,52 @@ describe("GuardDuty findings readable only in part", () => {
     expect(result.skipped).toBeUndefined();
   });
 
+  it.each([
+    ["null", (d: JsonObject) => (objectAt(d, "resource").eksClusterDetails = null)],
+    ["left out", (d: JsonObject) => delete objectAt(d, "resource").eksClusterDetails],
+  ])(
+    'alerts on a Kubernetes finding whose cluster details are %s: it is about a cluster, not "not EKS"',
+    (_, change) => {
+      // prepare
+      const event = variant(WORKLOAD, change);
+
+      // act
+      const signal = finding(event);
+      const result = processEvent(event, parsePolicy({ scope: { clusters: ["prod-eks"] } }));
+
+      // assess
+      expect(signal.cluster).toBeUndefined();
+      expect(signal.unreadable).toEqual([
+        {
+          path: "detail.resource.eksClusterDetails",
+          message: "missing: a finding on resource type EKSCluster names its cluster there",
+        },
+      ]);
+      expect(result.outcome).toBe("alert");
+      expect(result.plan).toEqual([]);
+      expect(must(result.assessments[0]).detectorId).toBe("guardduty-compromised-workload");
+      expect(reasons(result)).toContain(
+        "fail closed, alert only: the finding could not be fully read: detail.resource.eksClusterDetails missing: a finding on resource type EKSCluster names its cluster there; it is reported with what was read",
+      );
+    },
+  );
+
+  it("alerts on an Instance finding without instance details: the instance may be a node", () => {
+    // prepare
+    const event = variant(EC2_ACTOR, (d) => {
+      objectAt(d, "resource").instanceDetails = null;
+    });
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(finding(event).unreadable?.map((i) => i.path)).toEqual(["detail.resource.instanceDetails"]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+    expect(must(result.assessments[0]).detectorId).toBe("guardduty-compromised-node");
+  });
+
   it("is never acted on in mode auto either: the doubts fail it closed", () => {
     // prepare
     const event = variant(EC2_ACTOR, (d) => {

@@ -165,7 +165,33 @@ function definedOnly<T extends Record<string, unknown>>(o: T): { [K in keyof T]?
   return out;
 }
 
-function toSignal(envelope: Envelope, f: GuardDutyFinding, unreadable: InputIssue[]): GuardDutySignal {
+/**
+ * The resource details a finding names its EKS cluster or instance by, when it has none. The API reference lists both
+ * as optional: `eksClusterDetails`, "Details about the EKS cluster involved in a Kubernetes finding" (resource type
+ * EKSCluster), and `instanceDetails`, "the EC2 instance associated with the activity" (Instance). Without them the
+ * finding is read in part and alerted on with what was read: it is about a cluster or an instance that eks-responder
+ * may guard, so nothing in it is a reason to set it aside as "not EKS".
+ * @see https://docs.aws.amazon.com/guardduty/latest/APIReference/API_Resource.html
+ */
+function missingDetails(f: GuardDutyFinding): InputIssue[] {
+  const resource = f.resource;
+  const type = resource?.resourceType;
+  const issues: InputIssue[] = [];
+  if ((type === "EKSCluster" || /^[^:/]+:Kubernetes\//.test(f.type)) && !resource?.eksClusterDetails)
+    issues.push({
+      path: "detail.resource.eksClusterDetails",
+      message: `missing: a finding on ${type === "EKSCluster" ? "resource type EKSCluster" : "Kubernetes"} names its cluster there`,
+    });
+  if (type === "Instance" && !resource?.instanceDetails)
+    issues.push({
+      path: "detail.resource.instanceDetails",
+      message: "missing: a finding on resource type Instance names its instance there",
+    });
+  return issues;
+}
+
+function toSignal(envelope: Envelope, f: GuardDutyFinding, read: InputIssue[]): GuardDutySignal {
+  const unreadable = [...read, ...missingDetails(f).filter((m) => !read.some((i) => i.path.startsWith(m.path)))];
   const resource = f.resource;
   const service = f.service;
   const k8s = resource?.kubernetesDetails;
