@@ -254,6 +254,41 @@ describe("GuardDuty findings readable only in part", () => {
     expect(must(result.assessments[0]).detectorId).toBe("guardduty-compromised-node");
   });
 
+  it.each(["title", "createdAt", "updatedAt", "resource", "service"])(
+    "alerts on a finding without its %s, the path in the reasons (the identity is all it needs)",
+    (key) => {
+      // prepare
+      const event = variant(WORKLOAD, (d) => {
+        delete d[key];
+      });
+
+      // act
+      const result = processEvent(event, defaultPolicy());
+
+      // assess
+      expect(finding(event).unreadable?.map((i) => i.path)).toEqual([`detail.${key}`]);
+      expect(result.outcome).toBe("alert");
+      expect(result.plan).toEqual([]);
+      expect(must(result.assessments[0]).detectorId).toBe("guardduty-compromised-workload");
+    },
+  );
+
+  it("keeps a finding readable in part when a member it does not read is a list nested 20,000 deep", () => {
+    // prepare: the copy made to leave unreadable parts out stops where the schema stops reading
+    const deep = JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`) as unknown;
+    const event = variant(WORKLOAD, (d) => {
+      d.title = 5;
+      objectAt(d, "service").nestedDeep = deep;
+    });
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(result.outcome).toBe("alert");
+    expect(result.signal?.unreadable).toEqual(["detail.title"]);
+  });
+
   it("is never acted on in mode auto either: the doubts fail it closed", () => {
     // prepare
     const event = variant(EC2_ACTOR, (d) => {
@@ -299,6 +334,76 @@ describe("GuardDuty findings readable only in part", () => {
     // assess
     expect(result.outcome).toBe("invalid");
     expect(result.error?.issues.map((i) => i.path)).toEqual([`detail.${key}`]);
+  });
+});
+
+/** `value` with the first letter of every key upper-cased: a finding as the AWS SDKs print `GetFindings` output. */
+function pascalCased(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(pascalCased);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k.charAt(0).toUpperCase() + k.slice(1), pascalCased(v)]),
+  );
+}
+
+describe("GuardDuty findings written with the SDKs' PascalCase member names", () => {
+  /** The shape other tools' test events use (GuardDuty-SOAR's scenario templates: `Id`, `Resource.InstanceDetails`). */
+  function pascalVariant(relPath: string): JsonObject {
+    const envelope = loadFixture(relPath);
+    return { ...envelope, detail: pascalCased(envelope.detail) as JsonObject };
+  }
+
+  it("reads what it says, with its cluster and node, and alerts: never acted on, even in mode auto", () => {
+    // prepare
+    const event = pascalVariant(EC2_ACTOR);
+    const policy = parsePolicy({ dryRun: false, detectors: { "guardduty-compromised-node": { mode: "auto" } } });
+
+    // act
+    const signal = finding(event);
+    const result = processEvent(event, policy, { forceDryRun: false });
+
+    // assess
+    const original = finding(loadFixture(EC2_ACTOR));
+    expect(signal.findingType).toBe(original.findingType);
+    expect(signal.instance?.instanceId).toBe(original.instance?.instanceId);
+    expect(signal.instance?.eksNode).toEqual(original.instance?.eksNode);
+    expect(signal.unreadable?.map((i) => i.path)).toEqual(["detail"]);
+    const a = must(result.assessments[0]);
+    expect([a.detectorId, a.cluster]).toEqual(["guardduty-compromised-node", original.instance?.eksNode?.cluster]);
+    expect(result.outcome).toBe("alert");
+    expect(result.plan).toEqual([]);
+    expect(reasons(result)).toContain(
+      "fail closed, alert only: the finding could not be fully read: detail is written with the AWS SDKs' PascalCase member names (Id, Type, Resource), not as EventBridge delivers a finding: read with its keys camel-cased; it is reported with what was read",
+    );
+  });
+
+  it("keeps a __proto__ key a plain member, and a key written both ways keeps its camelCase value", () => {
+    // prepare
+    const event = pascalVariant(WORKLOAD);
+    const detail = JSON.parse(
+      `{"__proto__": {"polluted": true}, ${JSON.stringify(event.detail).slice(1, -1)}, "title": "camel title"}`,
+    ) as JsonObject;
+
+    // act
+    const signal = finding({ ...event, detail });
+
+    // assess
+    expect(signal.title).toBe("camel title");
+    expect(signal.cluster?.name).toBe(finding(loadFixture(WORKLOAD)).cluster?.name);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
+  it("stays invalid when it is PascalCase and its identity cannot be read either", () => {
+    // prepare
+    const event = pascalVariant(POD);
+    delete (event.detail as JsonObject).Severity;
+
+    // act
+    const result = processEvent(event, defaultPolicy());
+
+    // assess
+    expect(result.outcome).toBe("invalid");
+    expect(result.error?.issues.map((i) => i.path)).toEqual(["detail.severity"]);
   });
 });
 

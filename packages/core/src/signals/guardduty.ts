@@ -88,10 +88,15 @@ function holder(root: unknown, path: Path): Record<PropertyKey, unknown> | unkno
   return current !== null && typeof current === "object" ? (current as Record<PropertyKey, unknown>) : undefined;
 }
 
-/** The part to leave out for an issue: the value at its path, or, when a required member is missing, its holder. */
+/**
+ * The part to leave out for an issue: the value at its path, or, when a required member is missing, its holder. A
+ * member missing from the finding itself (`title`, `createdAt`, `resource`, …) leaves nothing out: the salvage schema
+ * reads the finding without it, and one of the finding's identity stays refused (see `salvage`).
+ */
 function partToDrop(root: unknown, path: Path): Path {
   const key = path.at(-1);
   const parent = holder(root, path.slice(0, -1));
+  if (path.length === 1) return path;
   return key !== undefined && parent !== undefined && Object.hasOwn(parent, key) ? path : path.slice(0, -1);
 }
 
@@ -103,6 +108,33 @@ function drop(root: unknown, path: Path): void {
   else delete (parent as Record<PropertyKey, unknown>)[key];
 }
 
+/** Deeper than any member the finding schema reads (and so any path an issue names): kept as they are, not copied. */
+const MAX_COPY_DEPTH = 32;
+
+/**
+ * A copy of a JSON value, objects and lists down to MAX_COPY_DEPTH, keys renamed by `rename`. Written here rather
+ * than with structuredClone, which recurses into the whole value and throws RangeError on a list nested a few
+ * thousand deep (an event under 256 KB can be), so a finding readable in part would turn into an invalid event.
+ * Keys are defined, not assigned: a `__proto__` key from JSON.parse stays a plain member and never sets a prototype.
+ * A key that `rename` maps onto one the object already has is left out: the one already there is kept.
+ */
+function copied(value: unknown, rename: (key: string) => string, depth = 0): unknown {
+  if (depth > MAX_COPY_DEPTH || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((item) => copied(item, rename, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    const name = rename(key);
+    if (name !== key && Object.hasOwn(value, name)) continue;
+    Object.defineProperty(out, name, {
+      value: copied(inner, rename, depth + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 /**
  * Reads what can be read of a finding the strict schema refused: a copy of the detail loses each unreadable part
  * (the deepest value zod names, or the object missing a required member, or that list item) and is parsed again by
@@ -110,7 +142,7 @@ function drop(root: unknown, path: Path): void {
  * here because zod reports issues but has no "parse what is valid" mode; `z.catch` would hide the issues.
  */
 function salvage(detail: Record<string, unknown>, issues: z.core.$ZodIssue[]): GuardDutyFinding | undefined {
-  const copy: unknown = structuredClone(detail);
+  const copy = copied(detail, (key) => key);
   let pending = issues;
   for (let round = 0; round < MAX_SALVAGE_ROUNDS; round++) {
     const parts = pending.map((i) => partToDrop(copy, i.path));
@@ -147,12 +179,38 @@ function isSample(info: { sample?: boolean | null | undefined; value?: unknown }
  * account, region, severity) cannot be read throws {@link SignalParseError}.
  */
 export function parseGuardDuty(envelope: Envelope): GuardDutySignal {
-  const result = safeParseHot(guardDutyFindingSchema(), envelope.detail);
-  if (result.success) return toSignal(envelope, result.data, []);
-  const issues = toInputIssues(result.error, envelope.detail, "detail");
-  const partial = salvage(envelope.detail, result.error.issues);
+  const detail = envelope.detail;
+  const pascal = writtenInPascalCase(detail);
+  const read = pascal ? camelCased(detail) : detail;
+  const noted = pascal ? [PASCAL_CASE_ISSUE] : [];
+  const result = safeParseHot(guardDutyFindingSchema(), read);
+  if (result.success) return toSignal(envelope, result.data, noted);
+  const issues = toInputIssues(result.error, read, "detail");
+  const partial = salvage(read as Record<string, unknown>, result.error.issues);
   if (!partial) throw new SignalParseError(`malformed GuardDuty finding: ${summarizeIssues(issues)}`, issues);
-  return toSignal(envelope, partial, issues);
+  return toSignal(envelope, partial, [...noted, ...issues]);
+}
+
+/**
+ * A finding written with the AWS SDKs' member names (`Id`, `Type`, `Resource.InstanceDetails`, …), as a script that
+ * forwards `GetFindings` output or another tool's test event writes it; EventBridge delivers the API's camelCase
+ * (`id`, `type`, …). It is read with its keys camel-cased, as a finding read in part: alerted on with what it says,
+ * never acted on, since no event EventBridge delivers looks like it.
+ * @see https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_findings_eventbridge.html
+ */
+function writtenInPascalCase(detail: Record<string, unknown>): boolean {
+  return !("id" in detail) && !("type" in detail) && typeof detail.Id === "string" && typeof detail.Type === "string";
+}
+
+const PASCAL_CASE_ISSUE: InputIssue = {
+  path: "detail",
+  message:
+    "is written with the AWS SDKs' PascalCase member names (Id, Type, Resource), not as EventBridge delivers a finding: read with its keys camel-cased",
+};
+
+/** `value` with the first letter of every object key lower-cased (`InstanceDetails` → `instanceDetails`). */
+function camelCased(value: unknown): unknown {
+  return copied(value, (key) => key.charAt(0).toLowerCase() + key.slice(1));
 }
 
 /** The keys of `o` whose value is neither null nor undefined (the finding's nullish fields left out). */
@@ -191,7 +249,11 @@ function missingDetails(f: GuardDutyFinding): InputIssue[] {
 }
 
 function toSignal(envelope: Envelope, f: GuardDutyFinding, read: InputIssue[]): GuardDutySignal {
-  const unreadable = [...read, ...missingDetails(f).filter((m) => !read.some((i) => i.path.startsWith(m.path)))];
+  // A detail already reported, or inside a part already reported (`detail.resource`), is not reported twice.
+  const within = (inner: string, outer: string) => inner === outer || inner.startsWith(`${outer}.`);
+  const reported = (m: InputIssue) =>
+    read.some((i) => i !== PASCAL_CASE_ISSUE && (within(i.path, m.path) || within(m.path, i.path)));
+  const unreadable = [...read, ...missingDetails(f).filter((m) => !reported(m))];
   const resource = f.resource;
   const service = f.service;
   const k8s = resource?.kubernetesDetails;
