@@ -252,6 +252,7 @@ where it enters its format, by one function of \`packages/core/src/notify/escape
 | SNS message, readable part (e-mail body) | \`escapeEmailText\` | nothing more: plain text |
 | SNS message, JSON part | \`emailSafeJson\` | \`<\` \`>\` \`&\` and hidden characters as \`\\uXXXX\`, links defanged with JSON escapes (\`evil\\u002eexample\`, \`https\\u003a//\`): the parsed JSON is exactly the outcome |
 | terminal (\`eks-responder\` output) | \`escapeTerminal\` | nothing more; what the operator typed (file paths, a queue URL) is not defanged |
+| terminal, \`--json\` output | \`terminalSafeJson\` | hidden characters (C1 controls, DEL, bidi, invisible) as \`\\uXXXX\` (JSON.stringify escapes C0 already); links kept, as a program reading it expects: the parsed JSON is exactly the value |
 | approval page (HTML) | \`escapeHtml\` | \`&\` \`<\` \`>\` \`"\` \`'\` as entities; the verified token and the nonce through \`escapeHtmlAttribute\` (entities only) |
 
 A value longer than its cap is cut with a visible note, \`… (trimmed: 12,345 more characters)\`; a cut never falls inside

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { type AuditRecord, escapeTerminal, listAudit } from "@eks-responder/core";
+import { type AuditRecord, escapeTerminal, listAudit, terminalSafeJson } from "@eks-responder/core";
 import { listEntries } from "./journal.ts";
 import { type Io, painter } from "./terminal.ts";
 
@@ -89,7 +89,7 @@ export async function audit(options: AuditOptions, io: Io): Promise<number> {
     if (options.cluster) io.stderr.write("eks-responder: --cluster filters the DynamoDB audit only (add --table)\n");
   }
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ records }, null, 2)}\n`);
+    io.stdout.write(`${terminalSafeJson({ records })}\n`);
     return 0;
   }
   const paint = painter(io.stdout, io.env);

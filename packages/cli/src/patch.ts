@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createAwsClients, escapeTerminal, getAction } from "@eks-responder/core";
+import { createAwsClients, escapeTerminal, getAction, terminalSafeJson } from "@eks-responder/core";
 import { writeEntry } from "./journal.ts";
 import { clientOptionsFor, type MemberRoleOption } from "./member-role.ts";
 import { type Io, painter } from "./terminal.ts";
@@ -81,7 +81,7 @@ export async function patch(options: PatchOptions, io: Io): Promise<number> {
       rollbacks: [],
     });
   }
-  if (options.json) io.stdout.write(`${JSON.stringify({ outcomeId: assessmentId, result }, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${terminalSafeJson({ outcomeId: assessmentId, result })}\n`);
   else {
     const paint = painter(io.stdout, io.env);
     io.stdout.write(

@@ -1,4 +1,4 @@
-import { escapeTerminal } from "@eks-responder/core";
+import { escapeTerminal, terminalSafeJson } from "@eks-responder/core";
 import { type Io, painter } from "./terminal.ts";
 
 export interface RedriveOptions {
@@ -94,7 +94,7 @@ export async function redrive(options: RedriveOptions, io: Io): Promise<number> 
       results.push({ messageId, status: "redriven", ...(outcome ? { outcome } : {}) });
     }
   }
-  if (options.json) io.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${terminalSafeJson({ results })}\n`);
   else {
     const paint = painter(io.stdout, io.env);
     for (const r of results) {

@@ -7,6 +7,7 @@ import {
   type Policy,
   PolicyError,
   processEvent,
+  terminalSafeJson,
 } from "@eks-responder/core";
 import { type AppliedAssessment, Applier } from "./apply.ts";
 import { collectEventFiles, readEventFile } from "./files.ts";
@@ -178,7 +179,7 @@ export async function replay(options: ReplayOptions, io: Io): Promise<number> {
       results: results.map((r) => ({ ...r, decision: headline(r) })),
       summary,
     };
-    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    io.stdout.write(`${terminalSafeJson(report)}\n`);
   } else {
     io.stdout.write(formatSummary(summary, paint));
   }

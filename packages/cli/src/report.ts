@@ -1,4 +1,4 @@
-import { escapeTerminal, listAudit } from "@eks-responder/core";
+import { escapeTerminal, listAudit, terminalSafeJson } from "@eks-responder/core";
 import {
   type DurationStats,
   type RemediationReport,
@@ -131,7 +131,7 @@ export async function report(options: ReportOptions, io: Io): Promise<number> {
       ...figures,
       ...(capped ? { capped: REPORT_MAX_RECORDS } : {}),
     };
-    io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    io.stdout.write(`${terminalSafeJson(shown)}\n`);
     return 0;
   }
   const paint = painter(io.stdout, io.env);

@@ -6,6 +6,7 @@ import {
   getAudit,
   recordAudit,
   stillApplied,
+  terminalSafeJson,
 } from "@eks-responder/core";
 import { LONG_UPDATE_WAIT_MS } from "@eks-responder/core/actions/types.ts";
 import { markRestored } from "@eks-responder/core/guardrails/restored.ts";
@@ -224,8 +225,7 @@ export async function rollback(options: RollbackOptions, io: Io): Promise<number
   const failed = results.some((r) => r.status === "failed");
   // What stays applied: the failed undo and every older action after it (the rollback stopped there).
   const notUndone = undoable.slice(results.length - (failed ? 1 : 0)).map((r) => r.action);
-  if (options.json)
-    io.stdout.write(`${JSON.stringify({ outcomeId: entry.assessmentId, results, notUndone }, null, 2)}\n`);
+  if (options.json) io.stdout.write(`${terminalSafeJson({ outcomeId: entry.assessmentId, results, notUndone })}\n`);
   else {
     const paint = painter(io.stdout, io.env);
     for (const r of results) {
@@ -259,7 +259,7 @@ function showRollback(entry: Recorded, undoable: readonly ApplyResult[], json: b
     };
   });
   if (json) {
-    io.stdout.write(`${JSON.stringify({ outcomeId: entry.assessmentId, dryRun: true, steps }, null, 2)}\n`);
+    io.stdout.write(`${terminalSafeJson({ outcomeId: entry.assessmentId, dryRun: true, steps })}\n`);
     return 0;
   }
   io.stdout.write(`DRY-RUN: nothing is changed. Rolling back ${entry.assessmentId} would undo, in this order:\n`);

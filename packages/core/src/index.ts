@@ -63,6 +63,7 @@ export {
   escapePlainText,
   escapeSnsSubject,
   escapeTerminal,
+  terminalSafeJson,
 } from "./notify/escape.ts";
 export { fitSlackMessage, fitSnsPublish, SLACK_LIMITS, SNS_LIMITS } from "./notify/limits.ts";
 export { slackMessage } from "./notify/slack.ts";

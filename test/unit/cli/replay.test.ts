@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../../packages/cli/src/main.ts";
 import type { Io } from "../../../packages/cli/src/terminal.ts";
 import { ruleSpecs } from "../../../packages/core/src/eventbridge/rules.ts";
+import { hiddenCharacters } from "../../helpers/texts.ts";
 
 const ROOT = join(import.meta.dirname, "../../..");
 const ESC = String.fromCharCode(27);
@@ -292,6 +293,29 @@ describe("eks-responder replay", () => {
     expect(printed).toContain("[U+001B][31mALERT RESOLVED");
     expect(printed).toContain("[U+202E]gnp.exe");
     expect(printed).toContain("hxxps://evil[.]example");
+  });
+
+  it("writes --json with every hiding character as a \\u escape, the same values read back", async () => {
+    // prepare: C1 CSI, bidi override, zero-width space and line separator in a finding's Kubernetes user name
+    const dir = mkdtempSync(join(tmpdir(), "replay-json-"));
+    const source = "examples/events/gd-06-policy-k8s-anonymous-access-granted.json";
+    const user = "sys\u202etem\u009b2J\u200b\u2028x";
+    const text = readFileSync(join(ROOT, source), "utf8").replace(
+      '"username": "arn:aws:sts::111122223333:assumed-role/PlatformAdmin/jdoe"',
+      `"username": ${JSON.stringify(user)}`,
+    );
+    expect(text).toContain(JSON.stringify(user));
+    writeFileSync(join(dir, "hostile-user.json"), text);
+    const c = capture({ tty: true });
+
+    // act
+    await main(["replay", "--json", join(dir, "hostile-user.json")], c.io);
+
+    // assess
+    const printed = c.stdout();
+    expect(hiddenCharacters(printed, { allowed: "\n" })).toEqual([]);
+    expect(printed).toContain("sys\\u202etem\\u009b2J\\u200b\\u2028x");
+    expect(JSON.stringify(JSON.parse(printed))).toContain(JSON.stringify(user).slice(1, -1));
   });
 });
 

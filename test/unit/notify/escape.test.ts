@@ -11,6 +11,7 @@ import {
   escapeSnsSubject,
   escapeTerminal,
   sanitizeText,
+  terminalSafeJson,
   trimEscaped,
   trimNote,
   truncate,
@@ -346,6 +347,26 @@ describe("emailSafeJson", () => {
         expect(out).not.toMatch(/[<>&]/);
         expect(hiddenCharacters(out, { allowed: "\n" })).toEqual([]);
         expect(linksIn(out)).toEqual([]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe("terminalSafeJson", () => {
+  it("writes C1 controls, DEL, bidi and invisible characters as \\u escapes, and keeps links and markup", () => {
+    expect(terminalSafeJson({ u: "a\u009b2J\u007f\u202e\u200b\u2028 https://x.example <b>" })).toBe(
+      '{\n  "u": "a\\u009b2J\\u007f\\u202e\\u200b\\u2028 https://x.example <b>"\n}',
+    );
+  });
+
+  it("property: the same JSON value, with no hiding character but its own line breaks", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), hostileString, (value, s) => {
+        const doc = { value, s };
+        const out = terminalSafeJson(doc);
+        expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(doc)));
+        expect(hiddenCharacters(out, { allowed: "\n" })).toEqual([]);
       }),
       { numRuns: 1000 },
     );

@@ -9,6 +9,7 @@
  * | SNS subject         | `escapeSnsSubject`    | printable ASCII only, one line, < 100 characters                            |
  * | SNS / e-mail body   | `escapeEmailText`     | nothing (plain text); `emailSafeJson` for the JSON part                    |
  * | terminal            | `escapeTerminal`      | nothing (no cap)                                                            |
+ * | terminal, `--json`  | `terminalSafeJson`    | hiding characters as `\uXXXX`; not sanitised or defanged (the same value)  |
  * | HTML                | `escapeHtml`          | `&` `<` `>` `"` `'` as entities; `escapeHtmlAttribute` for machine values  |
  *
  * The shared steps (`sanitizeText`, then `defang`), in every format:
@@ -385,23 +386,43 @@ export function escapeEmailText(text: string, max: number = DEFAULT_ESCAPED_MAX)
  * JSON way (host-name dots as `\u002e`, a scheme's colon as `\u003a`): a JSON parser reads back exactly the input.
  */
 export function emailSafeJson(value: unknown, replacer?: (key: string, value: unknown) => unknown): string {
-  const json = JSON.stringify(value, replacer, 2) ?? "null";
+  const out = escapedJson(
+    JSON.stringify(value, replacer, 2) ?? "null",
+    (code, char) => code === 0x3c || code === 0x3e || code === 0x26 || (code > 0x7e && hidesOrSpaces(code, char)),
+  );
+  // Defanged after the escapes, so a hidden character cannot split a host name from the link finder's view.
+  return defangIn(out, "json");
+}
+
+/**
+ * JSON for the terminal (the CLI's `--json`), pretty-printed: every hiding character (C1 controls, DEL, bidi
+ * controls, zero-width and other default-ignorable characters, line and paragraph separators) as `\uXXXX`, so
+ * printing it cannot drive the terminal or disguise text; JSON.stringify already escapes the C0 controls. A JSON
+ * parser reads back exactly the value; links are kept, as a program reading the output expects them.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return escapedJson(
+    JSON.stringify(value, null, 2) ?? "null",
+    (code, char) => code >= 0x7f && hidesOrSpaces(code, char),
+  );
+}
+
+function hidesOrSpaces(code: number, char: string): boolean {
+  return isHidingCharacter(code) || SPACING.test(char);
+}
+
+/** `json` with each character `unsafe` picks written as `\uXXXX` (an astral one as its surrogate pair): the same value. */
+function escapedJson(json: string, unsafe: (code: number, char: string) => boolean): string {
   let out = "";
   for (const char of json) {
     const code = char.codePointAt(0) ?? 0;
-    const unsafe =
-      code === 0x3c ||
-      code === 0x3e ||
-      code === 0x26 ||
-      (code > 0x7e && (isHidingCharacter(code) || SPACING.test(char)));
-    if (!unsafe) out += char;
+    if (!unsafe(code, char)) out += char;
     else if (code > 0xffff) {
       // An astral hiding character (a tag character): JSON writes it as its surrogate pair.
       for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`;
     } else out += `\\u${code.toString(16).padStart(4, "0")}`;
   }
-  // Defanged after the escapes, so a hidden character cannot split a host name from the link finder's view.
-  return defangIn(out, "json");
+  return out;
 }
 
 /**
