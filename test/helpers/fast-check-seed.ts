@@ -6,18 +6,19 @@
  */
 import fc from "fast-check";
 
-const CI_SEED = 20261202;
+export const CI_SEED = 20261202;
 
-function seedFromEnvironment(): number | undefined {
-  const given = process.env.FC_SEED;
+/** The seed for an environment: `FC_SEED` when set, the fixed one in CI, else none (fast-check picks one). */
+export function seedFor(env: Record<string, string | undefined>): number | undefined {
+  const given = env.FC_SEED;
   if (given !== undefined && given !== "") {
     const seed = Number(given);
     if (!Number.isSafeInteger(seed))
       throw new Error(`FC_SEED must be an integer (fast-check prints one), got "${given}"`);
     return seed;
   }
-  return process.env.CI === "true" ? CI_SEED : undefined;
+  return env.CI === "true" ? CI_SEED : undefined;
 }
 
-const seed = seedFromEnvironment();
+const seed = seedFor(process.env);
 if (seed !== undefined) fc.configureGlobal({ ...fc.readConfigureGlobal(), seed });

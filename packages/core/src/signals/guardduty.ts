@@ -90,13 +90,14 @@ function holder(root: unknown, path: Path): Record<PropertyKey, unknown> | unkno
 
 /**
  * The part to leave out for an issue: the value at its path, or, when a required member is missing, its holder. A
- * member missing from the finding itself (`title`, `createdAt`, `resource`, …) leaves nothing out: the salvage schema
- * reads the finding without it, and one of the finding's identity stays refused (see `salvage`).
+ * member of the finding itself is left out alone, never the whole finding: a missing `title`, `createdAt` or
+ * `resource` is optional to the salvage schema, and an issue with the identity (`id`, `type`, …) is refused by
+ * `salvage`.
  */
 function partToDrop(root: unknown, path: Path): Path {
+  if (path.length === 1) return path;
   const key = path.at(-1);
   const parent = holder(root, path.slice(0, -1));
-  if (path.length === 1) return path;
   return key !== undefined && parent !== undefined && Object.hasOwn(parent, key) ? path : path.slice(0, -1);
 }
 
